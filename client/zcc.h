@@ -1,0 +1,75 @@
+/*  zcc.h - the zchat client library: one DEALER connection to the cluster, with
+    request ids, retries, leader following and exactly-once display of pushed messages.
+
+    Asynchronous: zcc_submit queues a request and returns its seq; zcc_poll returns the
+    next event (a reply, a pushed message, a closed session) or times out. Requests are
+    answered in any order the cluster completes them; each event names its seq.
+    Failover: on NOT_LEADER the library moves to the named leader; on a reply timeout
+    it moves to the next server with exponential backoff and jitter; either way it
+    resends every outstanding request with the same (cid, seq) (G3), and re-sends
+    CONNECT for the bound user so the session resumes. Pushed messages with an mseq
+    already shown are dropped, and shown ones are acked cumulatively (G4). */
+#ifndef ZCC_H
+#define ZCC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "../schema/frame.h"
+
+typedef struct zcc zcc_t;
+
+typedef struct {
+    const char *servers;          /* "host:port,host:port"; NULL = ZCHAT_SERVERS or the dev cluster */
+    uint32_t request_timeout_ms;  /* per try before failing over; default 1000 */
+    uint32_t deadline_ms;         /* total per request before ZC_ERR_TIMEOUT; default 15000 */
+    uint32_t max_inflight;        /* default 256 */
+    uint64_t client_id;           /* 0 = random */
+} zcc_options_t;
+
+typedef enum {
+    ZCC_EV_NONE = 0,    /* timeout: nothing happened */
+    ZCC_EV_REPLY,       /* frame.cmd REPLY or ERROR for request seq; for LIST, all names */
+    ZCC_EV_MESSAGE,     /* a pushed message, shown for the first time */
+    ZCC_EV_CLOSED,      /* the session ended: code REPLACED or USER_DELETED */
+    ZCC_EV_FD           /* the extra fd given to zcc_poll is readable */
+} zcc_event_type_t;
+
+typedef struct {
+    zcc_event_type_t type;
+    uint64_t seq;               /* REPLY: the request's seq */
+    zc_cmd_t re;                /* REPLY: the request's command */
+    zc_code_t code;             /* REPLY: ZC_OK or the error; CLOSED: why */
+    zc_frame_t frame;           /* last frame of the event; views valid until next poll */
+    const char *error;          /* readable error text (NUL-terminated) or "" */
+    /* LIST reply: every name across its frames, NUL-terminated, sorted */
+    char **users;
+    uint32_t n_users;
+    double latency_ms;          /* REPLY: submit to reply */
+} zcc_event_t;
+
+void zcc_options_defaults (zcc_options_t *options);
+
+/* Connect (lazily) to the cluster. Returns NULL with a message on stderr when the
+   server list cannot be parsed. */
+zcc_t *zcc_new (const zcc_options_t *options);
+void zcc_destroy (zcc_t **self_p);
+
+/* Queue a request. Returns its seq (> 0), or 0 when max_inflight requests are
+   outstanding (call zcc_poll first). name/text are copied. */
+uint64_t zcc_submit (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text);
+
+/* Wait up to timeout_ms (-1 = forever) for one event. If fd >= 0 and it becomes
+   readable first, returns ZCC_EV_FD. */
+zcc_event_type_t zcc_poll (zcc_t *self, int timeout_ms, int fd, zcc_event_t *event);
+
+/* Blocking helper: submit and wait for that request's reply, queueing other events
+   for later polls. Returns the reply code. */
+zc_code_t zcc_call (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text,
+                    zcc_event_t *event);
+
+uint32_t zcc_inflight (const zcc_t *self);
+uint64_t zcc_client_id (const zcc_t *self);
+/* "host:port" currently used. */
+const char *zcc_current_server (const zcc_t *self);
+
+#endif
