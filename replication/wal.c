@@ -1,0 +1,691 @@
+/*  wal.c - the durable Raft log: segment files of log records (see wal.h, STORAGE.md).
+
+    Invariants:
+    - segs[] lists the segment files in index order; they hold consecutive indexes and
+      only the last one can be empty (its name is then the next index to append).
+    - Every segment but the last is fully fdatasync'd before the next one gets data,
+      so only the last segment can ever have a torn tail.
+    - Bytes in buf belong at the end of the last segment; segs[].bytes counts them.
+    - After any failed write or sync the WAL refuses further work (failed): the state
+      on disk is unknown and retrying fsync after an error can lie. */
+#include "wal.h"
+#include "../schema/log_record.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#define WAL_BUF_BYTES (256u * 1024)
+#define WAL_SEGMENT_DEFAULT (64ull * 1024 * 1024)
+#define WAL_NAME_LEN 28         /* "log-" + 20 digits + ".seg" */
+#define WAL_PATH_BYTES (PATH_MAX + 32)
+
+typedef struct {
+    uint64_t first;             /* index in the file name */
+    uint64_t last;              /* last index held; first - 1 when empty */
+    uint64_t bytes;             /* file size including buffered bytes */
+} wal_segment_t;
+
+struct wal {
+    char dir [PATH_MAX];
+    int dir_fd;
+    uint64_t segment_bytes;
+    wal_segment_t *segs;
+    size_t n_segs;
+    size_t cap_segs;
+    int fd;                     /* last segment, append-only; -1 when no segment */
+    uint8_t *buf;
+    size_t buf_len;
+    bool need_datasync;
+    bool need_dirsync;
+    bool failed;
+    uint64_t truncated_bytes;
+};
+
+static void
+s_err (char *err, size_t err_len, const char *fmt, ...)
+{
+    if (!err || !err_len)
+        return;
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (err, err_len, fmt, args);
+    va_end (args);
+}
+
+static void
+s_seg_path (const wal_t *self, uint64_t first, char *path, size_t path_len)
+{
+    snprintf (path, path_len, "%s/log-%020" PRIu64 ".seg", self->dir, first);
+}
+
+static bool
+s_is_empty (const wal_t *self)
+{
+    return self->n_segs == 0 || self->segs [0].last < self->segs [0].first;
+}
+
+static wal_segment_t *
+s_cur (wal_t *self)
+{
+    return self->n_segs ? &self->segs [self->n_segs - 1] : NULL;
+}
+
+static int
+s_push_segment (wal_t *self, uint64_t first, uint64_t bytes)
+{
+    if (self->n_segs == self->cap_segs) {
+        size_t cap = self->cap_segs ? self->cap_segs * 2 : 16;
+        wal_segment_t *segs = realloc (self->segs, cap * sizeof *segs);
+        if (!segs)
+            return -1;
+        self->segs = segs;
+        self->cap_segs = cap;
+    }
+    self->segs [self->n_segs++] = (wal_segment_t) { first, first - 1, bytes };
+    return 0;
+}
+
+static int
+s_write_all (int fd, const uint8_t *p, size_t len)
+{
+    while (len) {
+        ssize_t n = write (fd, p, len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t) n;
+    }
+    return 0;
+}
+
+static int
+s_fail (wal_t *self)
+{
+    self->failed = true;
+    if (errno == 0)
+        errno = EIO;
+    return -1;
+}
+
+static int
+s_flush (wal_t *self)
+{
+    if (self->buf_len == 0)
+        return 0;
+    if (s_write_all (self->fd, self->buf, self->buf_len))
+        return s_fail (self);
+    self->buf_len = 0;
+    self->need_datasync = true;
+    return 0;
+}
+
+static int
+s_fsync_dir (wal_t *self)
+{
+    if (fsync (self->dir_fd))
+        return s_fail (self);
+    self->need_dirsync = false;
+    return 0;
+}
+
+static int
+s_open_last (wal_t *self)
+{
+    char path [WAL_PATH_BYTES];
+    s_seg_path (self, s_cur (self)->first, path, sizeof path);
+    self->fd = open (path, O_WRONLY | O_APPEND | O_CLOEXEC);
+    return self->fd < 0 ? s_fail (self) : 0;
+}
+
+static void
+s_close_fd (wal_t *self)
+{
+    if (self->fd >= 0)
+        close (self->fd);
+    self->fd = -1;
+}
+
+/* Start a new last segment named first. The previous last segment is made durable
+   first, so that only the last segment can ever hold a torn tail. */
+static int
+s_segment_create (wal_t *self, uint64_t first)
+{
+    if (self->fd >= 0) {
+        if (s_flush (self))
+            return -1;
+        if (self->need_datasync && fdatasync (self->fd))
+            return s_fail (self);
+        self->need_datasync = false;
+        s_close_fd (self);
+    }
+    char path [WAL_PATH_BYTES];
+    s_seg_path (self, first, path, sizeof path);
+    self->fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
+    if (self->fd < 0 || s_push_segment (self, first, 0))
+        return s_fail (self);
+    self->need_dirsync = true;
+    return 0;
+}
+
+/* Unlink segments from index from onwards, newest first. */
+static int
+s_unlink_from (wal_t *self, size_t from)
+{
+    while (self->n_segs > from) {
+        char path [WAL_PATH_BYTES];
+        s_seg_path (self, s_cur (self)->first, path, sizeof path);
+        if (unlink (path) && errno != ENOENT)
+            return s_fail (self);
+        self->n_segs--;
+    }
+    return 0;
+}
+
+/* Drop every segment and make that durable. Buffered bytes are discarded. */
+static int
+s_drop_all (wal_t *self)
+{
+    self->buf_len = 0;
+    self->need_datasync = false;
+    s_close_fd (self);
+    if (s_unlink_from (self, 0))
+        return -1;
+    return s_fsync_dir (self);
+}
+
+/* Byte offset just past the record of index in seg (whose bytes are all on disk). */
+static int
+s_offset_after (wal_t *self, const wal_segment_t *seg, uint64_t index, uint64_t *off_out)
+{
+    *off_out = 0;
+    if (index < seg->first)
+        return 0;
+    char path [WAL_PATH_BYTES];
+    s_seg_path (self, seg->first, path, sizeof path);
+    int fd = open (path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    uint8_t *map = mmap (NULL, seg->bytes, PROT_READ, MAP_PRIVATE, fd, 0);
+    close (fd);
+    if (map == MAP_FAILED)
+        return -1;
+    size_t off = 0;
+    int rc = 0;
+    for (uint64_t i = seg->first; i <= index; i++) {
+        raft_entry_t entry;
+        size_t record_len;
+        if (log_record_decode (map + off, seg->bytes - off, &entry, &record_len)
+                != LOG_RECORD_OK || entry.index != i) {
+            errno = EIO;        /* the file changed under us */
+            rc = -1;
+            break;
+        }
+        off += record_len;
+    }
+    munmap (map, seg->bytes);
+    *off_out = off;
+    return rc;
+}
+
+/* Keep entries <= index, drop the rest (Raft conflict). Precondition: the log is not
+   empty and index < last. Later segments are unlinked and the directory synced
+   before the ftruncate, so a crash can never leave a truncated segment followed by
+   a stale one (a gap that recovery would call corruption). */
+static int
+s_truncate_after (wal_t *self, uint64_t index)
+{
+    if (index < self->segs [0].first)
+        return s_drop_all (self);
+    if (s_flush (self))
+        return -1;
+    size_t keep = self->n_segs;
+    while (keep > 1 && self->segs [keep - 1].first > index)
+        keep--;
+    if (keep < self->n_segs) {
+        s_close_fd (self);
+        self->need_datasync = false;    /* older segments were synced when rolled */
+        if (s_unlink_from (self, keep) || s_fsync_dir (self) || s_open_last (self))
+            return -1;
+    }
+    wal_segment_t *seg = s_cur (self);
+    if (index >= seg->last)
+        return 0;
+    uint64_t off;
+    if (s_offset_after (self, seg, index, &off) || ftruncate (self->fd, (off_t) off))
+        return s_fail (self);
+    seg->bytes = off;
+    seg->last = index;
+    self->need_datasync = true;
+    return 0;
+}
+
+/* Make room for entry at the end of the log: truncate on conflict, roll when full. */
+static int
+s_prepare (wal_t *self, uint64_t index)
+{
+    if (s_is_empty (self)) {
+        if (self->n_segs && self->segs [0].first != index && s_drop_all (self))
+            return -1;
+    }
+    else {
+        uint64_t last = s_cur (self)->last;
+        if (index > last + 1) {
+            errno = EINVAL;
+            return -1;
+        }
+        if (index <= last && s_truncate_after (self, index - 1))
+            return -1;
+    }
+    wal_segment_t *cur = s_cur (self);
+    if (!cur || (cur->bytes >= self->segment_bytes && cur->last >= cur->first))
+        return s_segment_create (self, index);
+    return 0;
+}
+
+static int
+s_append_one (wal_t *self, const raft_entry_t *entry)
+{
+    uint8_t head [LOG_RECORD_HEAD_MAX];
+    size_t head_len = log_record_encode_head (entry, head);
+    if (entry->index == 0 || head_len == 0 || (entry->len && !entry->data)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (s_prepare (self, entry->index))
+        return -1;
+    size_t total = head_len + entry->len;
+    if (self->buf_len + total > WAL_BUF_BYTES && s_flush (self))
+        return -1;
+    if (total > WAL_BUF_BYTES) {
+        /* Larger than the buffer: one writev, no copy. */
+        struct iovec iov [2] = {
+            { head, head_len }, { (void *) entry->data, entry->len }
+        };
+        ssize_t n;
+        do
+            n = writev (self->fd, iov, 2);
+        while (n < 0 && errno == EINTR);
+        if (n < 0 || (size_t) n != total)
+            return s_fail (self);
+        self->need_datasync = true;
+    }
+    else {
+        memcpy (self->buf + self->buf_len, head, head_len);
+        if (entry->len)
+            memcpy (self->buf + self->buf_len + head_len, entry->data, entry->len);
+        self->buf_len += total;
+    }
+    wal_segment_t *cur = s_cur (self);
+    cur->last = entry->index;
+    cur->bytes += total;
+    return 0;
+}
+
+int
+wal_append (wal_t *self, const raft_entry_t *entries, uint32_t n)
+{
+    if (!self || (n && !entries))
+        return errno = EINVAL, -1;
+    for (uint32_t i = 0; i < n; i++) {
+        if (self->failed)
+            return errno = EIO, -1;
+        if (s_append_one (self, &entries [i]))
+            return -1;
+    }
+    return 0;
+}
+
+int
+wal_sync (wal_t *self)
+{
+    if (self->failed)
+        return errno = EIO, -1;
+    if (s_flush (self))
+        return -1;
+    if (self->need_datasync) {
+        if (fdatasync (self->fd))
+            return s_fail (self);
+        self->need_datasync = false;
+    }
+    if (self->need_dirsync && s_fsync_dir (self))
+        return -1;
+    return 0;
+}
+
+int
+wal_reset (wal_t *self, uint64_t next_index)
+{
+    if (self->failed)
+        return errno = EIO, -1;
+    if (next_index == 0)
+        return errno = EINVAL, -1;
+    if (s_drop_all (self) || s_segment_create (self, next_index))
+        return -1;
+    return s_fsync_dir (self);
+}
+
+/* Oldest first, with a directory sync after each unlink: a crash leaves a suffix of
+   the segments, which is still a log without gaps. The last segment always stays. */
+int
+wal_compact (wal_t *self, uint64_t index)
+{
+    if (self->failed)
+        return errno = EIO, -1;
+    size_t removed = 0;
+    int rc = 0;
+    while (removed + 1 < self->n_segs && self->segs [removed].last <= index) {
+        char path [WAL_PATH_BYTES];
+        s_seg_path (self, self->segs [removed].first, path, sizeof path);
+        if (unlink (path) && errno != ENOENT) {
+            rc = s_fail (self);
+            break;
+        }
+        removed++;
+        if (fsync (self->dir_fd)) {
+            rc = s_fail (self);
+            break;
+        }
+    }
+    memmove (self->segs, self->segs + removed,
+             (self->n_segs - removed) * sizeof *self->segs);
+    self->n_segs -= removed;
+    return rc;
+}
+
+uint64_t
+wal_first_index (const wal_t *self)
+{
+    return s_is_empty (self) ? 0 : self->segs [0].first;
+}
+
+uint64_t
+wal_last_index (const wal_t *self)
+{
+    return s_is_empty (self) ? 0 : self->segs [self->n_segs - 1].last;
+}
+
+uint64_t
+wal_size_bytes (const wal_t *self)
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i < self->n_segs; i++)
+        total += self->segs [i].bytes;
+    return total;
+}
+
+uint64_t
+wal_truncated_bytes (const wal_t *self)
+{
+    return self->truncated_bytes;
+}
+
+void
+wal_destroy (wal_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    wal_t *self = *self_p;
+    if (!self->failed)
+        s_flush (self);         /* not durable without wal_sync, but not lost either */
+    s_close_fd (self);
+    if (self->dir_fd >= 0)
+        close (self->dir_fd);
+    free (self->segs);
+    free (self->buf);
+    free (self);
+    *self_p = NULL;
+}
+
+/* ---- recovery --------------------------------------------------------------- */
+
+typedef struct {
+    const char *path;
+    uint64_t expect;            /* index the next record must carry */
+    uint64_t after_index;
+    wal_replay_fn *fn;
+    void *arg;
+    char *err;
+    size_t err_len;
+} wal_replay_t;
+
+static int
+s_replay_visit (void *arg, const raft_entry_t *entry, size_t offset)
+{
+    wal_replay_t *ctx = arg;
+    if (entry->index != ctx->expect) {
+        s_err (ctx->err, ctx->err_len,
+               "%s: byte offset %zu: record has index %" PRIu64 ", expected %" PRIu64
+               " (log is corrupt: gap or misplaced record)",
+               ctx->path, offset, entry->index, ctx->expect);
+        return -1;
+    }
+    ctx->expect++;
+    if (entry->index > ctx->after_index && ctx->fn && ctx->fn (ctx->arg, entry)) {
+        s_err (ctx->err, ctx->err_len,
+               "%s: byte offset %zu: replay of index %" PRIu64 " was refused by the caller",
+               ctx->path, offset, entry->index);
+        return -1;
+    }
+    return 0;
+}
+
+/* Decide what the damage found by the scan means: a torn tail to cut, or corruption. */
+static int
+s_settle_damage (wal_t *self, int fd, uint64_t size, bool is_last,
+                 const log_record_scan_t *res, wal_replay_t *ctx)
+{
+    if (res->status == LOG_RECORD_OK)
+        return 0;
+    if (!is_last || !res->torn_tail) {
+        const char *why = !is_last ? "damage in a segment that is not the last"
+                        : res->status == LOG_RECORD_BAD_BODY ? "checksum matches, so not a torn write"
+                        : "valid records follow the damage";
+        s_err (ctx->err, ctx->err_len,
+               "%s: corrupt record at byte offset %zu: %s (%s); refusing to start",
+               ctx->path, res->valid_bytes, log_record_status_text (res->status), why);
+        return -1;
+    }
+    /* Torn tail: the write of the last records never completed, so they were never
+       acknowledged as durable. Cut them off so that appends continue cleanly. */
+    if (ftruncate (fd, (off_t) res->valid_bytes) || fsync (fd)) {
+        s_err (ctx->err, ctx->err_len, "%s: cannot truncate torn tail at byte offset %zu: %s",
+               ctx->path, res->valid_bytes, strerror (errno));
+        return -1;
+    }
+    self->truncated_bytes += size - res->valid_bytes;
+    return 0;
+}
+
+/* Verify segment i, replay its entries, and cut a torn tail if it is the last. */
+static int
+s_recover_segment (wal_t *self, size_t i, wal_replay_t *ctx)
+{
+    wal_segment_t *seg = &self->segs [i];
+    bool is_last = i + 1 == self->n_segs;
+    char path [WAL_PATH_BYTES];
+    s_seg_path (self, seg->first, path, sizeof path);
+    ctx->path = path;
+    ctx->expect = seg->first;
+    int fd = open (path, O_RDWR | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat (fd, &st)) {
+        s_err (ctx->err, ctx->err_len, "%s: %s", path, strerror (errno));
+        if (fd >= 0)
+            close (fd);
+        return -1;
+    }
+    uint64_t size = (uint64_t) st.st_size;
+    uint8_t *map = NULL;
+    if (size) {
+        map = mmap (NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (map == MAP_FAILED) {
+            s_err (ctx->err, ctx->err_len, "%s: mmap: %s", path, strerror (errno));
+            close (fd);
+            return -1;
+        }
+        madvise (map, size, MADV_SEQUENTIAL);
+    }
+    log_record_scan_t res;
+    log_record_scan (map, size, s_replay_visit, ctx, &res);
+    if (map)
+        munmap (map, size);
+    int rc = res.stopped ? -1 : s_settle_damage (self, fd, size, is_last, &res, ctx);
+    close (fd);
+    seg->bytes = res.valid_bytes;
+    seg->last = seg->first + res.n_records - 1;
+    if (rc == 0 && res.n_records == 0 && !is_last) {
+        s_err (ctx->err, ctx->err_len, "%s: segment holds no record but later segments exist",
+               path);
+        rc = -1;
+    }
+    return rc;
+}
+
+static int
+s_seg_compare (const void *a, const void *b)
+{
+    uint64_t x = ((const wal_segment_t *) a)->first, y = ((const wal_segment_t *) b)->first;
+    return x < y ? -1 : x > y;
+}
+
+/* Parse "log-<20 digits>.seg"; other files in the directory are not ours. */
+static bool
+s_parse_name (const char *name, uint64_t *first)
+{
+    if (strlen (name) != WAL_NAME_LEN || strncmp (name, "log-", 4)
+    ||  strcmp (name + 24, ".seg"))
+        return false;
+    uint64_t v = 0;
+    for (int i = 4; i < 24; i++) {
+        if (name [i] < '0' || name [i] > '9' || v > (UINT64_MAX - 9) / 10)
+            return false;
+        v = v * 10 + (uint64_t) (name [i] - '0');
+    }
+    *first = v;
+    return true;
+}
+
+static int
+s_list_segments (wal_t *self, char *err, size_t err_len)
+{
+    DIR *dir = opendir (self->dir);
+    if (!dir) {
+        s_err (err, err_len, "%s: %s", self->dir, strerror (errno));
+        return -1;
+    }
+    struct dirent *ent;
+    int rc = 0;
+    while (rc == 0 && (ent = readdir (dir))) {
+        uint64_t first;
+        if (!s_parse_name (ent->d_name, &first))
+            continue;
+        if (first == 0) {
+            s_err (err, err_len, "%s/%s: segment named after index 0", self->dir, ent->d_name);
+            rc = -1;
+        }
+        else if (s_push_segment (self, first, 0)) {
+            s_err (err, err_len, "out of memory listing %s", self->dir);
+            rc = -1;
+        }
+    }
+    closedir (dir);
+    qsort (self->segs, self->n_segs, sizeof *self->segs, s_seg_compare);
+    return rc;
+}
+
+static int
+s_mkdir_p (const char *dir)
+{
+    char path [PATH_MAX];
+    snprintf (path, sizeof path, "%s", dir);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir (path, 0755) && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir (path, 0755) && errno != EEXIST ? -1 : 0;
+}
+
+static int
+s_recover_all (wal_t *self, uint64_t after_index, wal_replay_fn *fn, void *arg,
+               char *err, size_t err_len)
+{
+    wal_replay_t ctx = { NULL, 0, after_index, fn, arg, err, err_len };
+    for (size_t i = 0; i < self->n_segs; i++) {
+        wal_segment_t *seg = &self->segs [i];
+        if (i > 0 && seg->first != seg [-1].last + 1) {
+            s_err (err, err_len, "%s/log-%020" PRIu64 ".seg: segment starts at index %"
+                   PRIu64 " but the previous one ends at %" PRIu64 " (log has a gap)",
+                   self->dir, seg->first, seg->first, seg [-1].last);
+            return -1;
+        }
+        if (s_recover_segment (self, i, &ctx))
+            return -1;
+        if (i == 0 && !s_is_empty (self) && seg->first > after_index + 1) {
+            s_err (err, err_len, "%s/log-%020" PRIu64 ".seg: log starts at index %" PRIu64
+                   " but the snapshot covers only up to %" PRIu64 " (entries missing)",
+                   self->dir, seg->first, seg->first, after_index);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+wal_t *
+wal_open (const char *dir, uint64_t after_index, uint64_t segment_bytes,
+          wal_replay_fn *fn, void *arg, char *err, size_t err_len)
+{
+    if (!dir || !*dir || strlen (dir) + WAL_NAME_LEN + 2 >= PATH_MAX) {
+        s_err (err, err_len, "bad data directory name");
+        return NULL;
+    }
+    wal_t *self = calloc (1, sizeof *self);
+    if (!self || !(self->buf = malloc (WAL_BUF_BYTES))) {
+        free (self);
+        s_err (err, err_len, "out of memory");
+        return NULL;
+    }
+    self->fd = -1;
+    self->dir_fd = -1;
+    snprintf (self->dir, sizeof self->dir, "%s", dir);
+    self->segment_bytes = segment_bytes ? segment_bytes : WAL_SEGMENT_DEFAULT;
+    if (s_mkdir_p (dir)
+    ||  (self->dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        s_err (err, err_len, "%s: %s", dir, strerror (errno));
+        goto fail;
+    }
+    if (s_list_segments (self, err, err_len)
+    ||  s_recover_all (self, after_index, fn, arg, err, err_len))
+        goto fail;
+    int rc = 0;
+    if (!s_is_empty (self) && wal_last_index (self) < after_index)
+        rc = wal_reset (self, after_index + 1);    /* the snapshot supersedes it all */
+    else if (self->n_segs)
+        rc = s_open_last (self);
+    if (rc) {
+        s_err (err, err_len, "%s: %s", dir, strerror (errno));
+        goto fail;
+    }
+    return self;
+fail:
+    wal_destroy (&self);
+    return NULL;
+}
