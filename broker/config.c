@@ -1,0 +1,248 @@
+/*  config.c - flag and environment parsing for zchat-broker. A flag beats its
+    environment variable, which beats the default. */
+#include "config.h"
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+config_print_help (const char *program)
+{
+    printf (
+"usage: %s --id N --peers HOST:PORT[,HOST:PORT...] [--data DIR] [options]\n"
+"       %s PORT            (one replica on PORT, data in ./zchat-data-PORT)\n"
+"\n"
+"One replica of a zchat cluster. Replica N serves clients on the Nth port of --peers\n"
+"and talks to the other replicas on the next two ports (PORT+1 publishes the log,\n"
+"PORT+2 receives votes, acks and catch-up).\n"
+"\n"
+"  --id N                 this replica's position in --peers, from 1   (ZCHAT_ID)\n"
+"  --peers LIST           every replica's client address, in id order  (ZCHAT_PEERS)\n"
+"  --data DIR             data directory: log, snapshot, term/vote     (ZCHAT_DATA,\n"
+"                         default ./zchat-data-PORT)\n"
+"  --bind HOST            interface to listen on (default: all)        (ZCHAT_BIND)\n"
+"  --election-timeout MS  base election timeout (default 500)          (ZCHAT_ELECTION_TIMEOUT_MS)\n"
+"  --heartbeat MS         leader heartbeat period (default 50)         (ZCHAT_HEARTBEAT_MS)\n"
+"  --session-timeout MS   drop a client silent this long (default 5000)(ZCHAT_SESSION_TIMEOUT_MS)\n"
+"  --max-connections N    client connections at once (default 10000)   (ZCHAT_MAX_CONNECTIONS)\n"
+"  --max-users N          users (default 100000)                       (ZCHAT_MAX_USERS)\n"
+"  --max-queue N          queued messages per user (default 100000)    (ZCHAT_MAX_QUEUE)\n"
+"  --snapshot-entries N   snapshot and compact the log every N entries (ZCHAT_SNAPSHOT_ENTRIES,\n"
+"                         default 100000)\n"
+"  --help                 this text\n"
+"\n"
+"Logs one logfmt line per event on stderr. SIGTERM or SIGINT shuts down cleanly.\n",
+        program, program);
+}
+
+static int
+s_parse_u64 (const char *what, const char *text, uint64_t min, uint64_t max, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long value = strtoull (text, &end, 10);
+    if (errno || end == text || *end || text [0] == '-' || value < min || value > max) {
+        fprintf (stderr, "zchat-broker: %s must be a number from %llu to %llu, not '%s'\n",
+                 what, (unsigned long long) min, (unsigned long long) max, text);
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
+static int
+s_parse_u32 (const char *what, const char *text, uint32_t min, uint32_t max, uint32_t *out)
+{
+    uint64_t value;
+    if (s_parse_u64 (what, text, min, max, &value))
+        return -1;
+    *out = (uint32_t) value;
+    return 0;
+}
+
+/* "host:port,host:port" into config->peers. */
+static int
+s_parse_peers (config_t *config, const char *list)
+{
+    char copy [4096];
+    if (strlen (list) >= sizeof copy) {
+        fprintf (stderr, "zchat-broker: --peers is too long\n");
+        return -1;
+    }
+    strcpy (copy, list);
+    config->n = 0;
+    char *save = NULL;
+    for (char *item = strtok_r (copy, ",", &save); item; item = strtok_r (NULL, ",", &save)) {
+        if (config->n == RAFT_MAX_NODES) {
+            fprintf (stderr, "zchat-broker: at most %d replicas in --peers\n", RAFT_MAX_NODES);
+            return -1;
+        }
+        char *colon = strrchr (item, ':');
+        if (!colon || colon == item || colon - item >= 256) {
+            fprintf (stderr, "zchat-broker: peer '%s' is not HOST:PORT\n", item);
+            return -1;
+        }
+        config_peer_t *peer = &config->peers [config->n++];
+        memcpy (peer->host, item, (size_t) (colon - item));
+        peer->host [colon - item] = 0;
+        uint32_t port;
+        if (s_parse_u32 ("a peer port", colon + 1, 1, 65533, &port))
+            return -1;
+        peer->port = (uint16_t) port;
+    }
+    if (config->n == 0) {
+        fprintf (stderr, "zchat-broker: --peers names no replica\n");
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_defaults (config_t *config)
+{
+    memset (config, 0, sizeof *config);
+    strcpy (config->bind_host, "*");
+    config->election_timeout_ms = 500;
+    config->heartbeat_ms = 50;
+    config->session_timeout_ms = 5000;
+    config->max_connections = 10000;
+    config->snapshot_entries = 100000;
+    chat_limits_defaults (&config->limits);
+}
+
+typedef enum {
+    OPT_ID = 1, OPT_PEERS, OPT_DATA, OPT_BIND, OPT_ELECTION, OPT_HEARTBEAT, OPT_SESSION,
+    OPT_MAXCONN, OPT_MAXUSERS, OPT_MAXQUEUE, OPT_SNAPSHOT, OPT_HELP
+} opt_t;
+
+static const struct { opt_t opt; const char *env; } s_env [] = {
+    { OPT_ID, "ZCHAT_ID" }, { OPT_PEERS, "ZCHAT_PEERS" }, { OPT_DATA, "ZCHAT_DATA" },
+    { OPT_BIND, "ZCHAT_BIND" }, { OPT_ELECTION, "ZCHAT_ELECTION_TIMEOUT_MS" },
+    { OPT_HEARTBEAT, "ZCHAT_HEARTBEAT_MS" }, { OPT_SESSION, "ZCHAT_SESSION_TIMEOUT_MS" },
+    { OPT_MAXCONN, "ZCHAT_MAX_CONNECTIONS" }, { OPT_MAXUSERS, "ZCHAT_MAX_USERS" },
+    { OPT_MAXQUEUE, "ZCHAT_MAX_QUEUE" }, { OPT_SNAPSHOT, "ZCHAT_SNAPSHOT_ENTRIES" },
+};
+
+static int
+s_apply (config_t *config, opt_t opt, const char *value)
+{
+    switch (opt) {
+        case OPT_ID: return s_parse_u32 ("--id", value, 1, RAFT_MAX_NODES, &config->id);
+        case OPT_PEERS: return s_parse_peers (config, value);
+        case OPT_DATA:
+            if (strlen (value) >= sizeof config->data_dir) {
+                fprintf (stderr, "zchat-broker: --data path too long\n");
+                return -1;
+            }
+            strcpy (config->data_dir, value);
+            return 0;
+        case OPT_BIND:
+            if (strlen (value) >= sizeof config->bind_host) {
+                fprintf (stderr, "zchat-broker: --bind too long\n");
+                return -1;
+            }
+            strcpy (config->bind_host, value);
+            return 0;
+        case OPT_ELECTION:
+            return s_parse_u32 ("--election-timeout", value, 10, 60000, &config->election_timeout_ms);
+        case OPT_HEARTBEAT:
+            return s_parse_u32 ("--heartbeat", value, 1, 10000, &config->heartbeat_ms);
+        case OPT_SESSION:
+            return s_parse_u32 ("--session-timeout", value, 100, 3600000, &config->session_timeout_ms);
+        case OPT_MAXCONN:
+            return s_parse_u32 ("--max-connections", value, 1, 1000000, &config->max_connections);
+        case OPT_MAXUSERS:
+            return s_parse_u32 ("--max-users", value, 1, 10000000, &config->limits.max_users);
+        case OPT_MAXQUEUE:
+            return s_parse_u32 ("--max-queue", value, 1, 100000000, &config->limits.max_queue);
+        case OPT_SNAPSHOT:
+            return s_parse_u64 ("--snapshot-entries", value, 100, UINT64_MAX / 2, &config->snapshot_entries);
+        case OPT_HELP: return 0;
+    }
+    return -1;
+}
+
+static int
+s_finish (config_t *config, const char *single_port)
+{
+    if (single_port) {
+        if (config->n) {
+            fprintf (stderr, "zchat-broker: give either PORT or --peers, not both\n");
+            return -1;
+        }
+        char peers [64];
+        snprintf (peers, sizeof peers, "127.0.0.1:%s", single_port);
+        if (s_parse_peers (config, peers))
+            return -1;
+        config->id = 1;
+    }
+    if (config->n == 0) {
+        fprintf (stderr, "zchat-broker: no replicas given: use --peers (or ZCHAT_PEERS) or PORT; see --help\n");
+        return -1;
+    }
+    if (config->id == 0 && config->n == 1)
+        config->id = 1;
+    if (config->id == 0 || config->id > config->n) {
+        fprintf (stderr, "zchat-broker: --id must be from 1 to %u (the number of --peers)\n", config->n);
+        return -1;
+    }
+    if (config->heartbeat_ms * 2 > config->election_timeout_ms) {
+        fprintf (stderr, "zchat-broker: --heartbeat must be at most half of --election-timeout\n");
+        return -1;
+    }
+    if (config->data_dir [0] == 0)
+        snprintf (config->data_dir, sizeof config->data_dir, "zchat-data-%u",
+                  config->peers [config->id - 1].port);
+    return 0;
+}
+
+int
+config_parse (config_t *config, int argc, char **argv)
+{
+    s_defaults (config);
+    for (size_t i = 0; i < sizeof s_env / sizeof s_env [0]; i++) {
+        const char *value = getenv (s_env [i].env);
+        if (value && *value && s_apply (config, s_env [i].opt, value))
+            return -1;
+    }
+    static const struct option options [] = {
+        { "id", required_argument, NULL, OPT_ID }, { "peers", required_argument, NULL, OPT_PEERS },
+        { "data", required_argument, NULL, OPT_DATA }, { "bind", required_argument, NULL, OPT_BIND },
+        { "election-timeout", required_argument, NULL, OPT_ELECTION },
+        { "heartbeat", required_argument, NULL, OPT_HEARTBEAT },
+        { "session-timeout", required_argument, NULL, OPT_SESSION },
+        { "max-connections", required_argument, NULL, OPT_MAXCONN },
+        { "max-users", required_argument, NULL, OPT_MAXUSERS },
+        { "max-queue", required_argument, NULL, OPT_MAXQUEUE },
+        { "snapshot-entries", required_argument, NULL, OPT_SNAPSHOT },
+        { "help", no_argument, NULL, OPT_HELP }, { NULL, 0, NULL, 0 }
+    };
+    optind = 1;
+    int opt;
+    while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
+        if (opt == OPT_HELP || opt == 'h') {
+            config_print_help (argv [0]);
+            return 1;
+        }
+        if (opt == '?') {
+            fprintf (stderr, "zchat-broker: see --help\n");
+            return -1;
+        }
+        if (s_apply (config, (opt_t) opt, optarg))
+            return -1;
+    }
+    if (optind < argc - 1) {
+        fprintf (stderr, "zchat-broker: unexpected argument '%s'; see --help\n", argv [optind + 1]);
+        return -1;
+    }
+    const char *single_port = NULL;
+    if (optind == argc - 1) {
+        uint32_t port;
+        if (s_parse_u32 ("PORT", argv [optind], 1, 65533, &port))
+            return -1;
+        single_port = argv [optind];
+    }
+    return s_finish (config, single_port);
+}

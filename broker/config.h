@@ -1,0 +1,39 @@
+/*  config.h - zchat-broker's settings: flags, each with an environment variable, and
+    defaults. Parsing checks everything up front so a bad setting stops the replica
+    with a clear message before it touches its data directory. */
+#ifndef CONFIG_H
+#define CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "chat.h"
+#include "../schema/raft_msg.h"
+
+typedef struct {
+    char host [256];
+    uint16_t port;                  /* client port; peers use port+1 (PUB), port+2 (ROUTER) */
+} config_peer_t;
+
+typedef struct {
+    uint32_t id;                    /* 1..n */
+    uint32_t n;
+    config_peer_t peers [RAFT_MAX_NODES];
+    char data_dir [PATH_MAX];
+    char bind_host [256];           /* interface to bind; "*" = all */
+    uint32_t election_timeout_ms;
+    uint32_t heartbeat_ms;
+    uint32_t session_timeout_ms;    /* a client silent this long is dropped */
+    uint32_t max_connections;       /* client connections tracked at once */
+    uint64_t snapshot_entries;      /* take a snapshot after this many applied entries */
+    uint64_t segment_bytes;
+    chat_limits_t limits;
+} config_t;
+
+/* Parse argv and the environment. Returns 0 when the broker should run, 1 when it
+   should exit successfully (--help), -1 on a bad setting (message already printed). */
+int config_parse (config_t *config, int argc, char **argv);
+
+void config_print_help (const char *program);
+
+#endif

@@ -1,0 +1,143 @@
+/*  peers.c - PUB/SUB fan-out and DEALER/ROUTER point-to-point between replicas. */
+#include "peers.h"
+#include "blog.h"
+
+struct peers {
+    uint32_t id;
+    uint32_t n;
+    zsock_t *pub;
+    zsock_t *sub;
+    zsock_t *router;
+    zsock_t *dealers [RAFT_MAX_NODES + 1];   /* by peer id; NULL for self */
+};
+
+/* Bounds on what a peer may make us buffer or allocate. */
+#define PEER_HWM 10000
+#define PEER_MAXMSG ((int64_t) RAFT_PEER_FRAME_MAX + 4096)
+
+static void
+s_limit (zsock_t *sock)
+{
+    zsock_set_sndhwm (sock, PEER_HWM);
+    zsock_set_rcvhwm (sock, PEER_HWM);
+    zsock_set_linger (sock, 0);
+    zsock_set_maxmsgsize (sock, PEER_MAXMSG);
+}
+
+static zsock_t *
+s_bind (int type, const char *host, uint16_t port)
+{
+    zsock_t *sock = zsock_new (type);
+    if (!sock)
+        return NULL;
+    s_limit (sock);
+    if (zsock_bind (sock, "tcp://%s:%u", host, port) < 0) {
+        blog ("bind_failed", "port=%u reason=\"%s\"", port, zmq_strerror (zmq_errno ()));
+        zsock_destroy (&sock);
+    }
+    return sock;
+}
+
+peers_t *
+peers_new (const config_t *config)
+{
+    peers_t *self = (peers_t *) zmalloc (sizeof (peers_t));
+    self->id = config->id;
+    self->n = config->n;
+    uint16_t port = config->peers [config->id - 1].port;
+    self->pub = s_bind (ZMQ_PUB, config->bind_host, port + 1);
+    self->router = s_bind (ZMQ_ROUTER, config->bind_host, port + 2);
+    self->sub = zsock_new (ZMQ_SUB);
+    if (!self->pub || !self->router || !self->sub) {
+        peers_destroy (&self);
+        return NULL;
+    }
+    s_limit (self->sub);
+    zsock_set_subscribe (self->sub, "");
+    for (uint32_t peer = 1; peer <= config->n; peer++) {
+        if (peer == config->id)
+            continue;
+        const config_peer_t *where = &config->peers [peer - 1];
+        /* connect succeeds for names that do not resolve yet and retries later */
+        zsock_connect (self->sub, "tcp://%s:%u", where->host, where->port + 1);
+        zsock_t *dealer = zsock_new (ZMQ_DEALER);
+        s_limit (dealer);
+        zsock_set_sndhwm (dealer, 1000);
+        /* a dead peer's queue must not grow: drop instead of queueing on absent pipes */
+        zsock_set_immediate (dealer, 1);
+        zsock_connect (dealer, "tcp://%s:%u", where->host, where->port + 2);
+        self->dealers [peer] = dealer;
+    }
+    return self;
+}
+
+void
+peers_destroy (peers_t **self_p)
+{
+    if (!*self_p)
+        return;
+    peers_t *self = *self_p;
+    zsock_destroy (&self->pub);
+    zsock_destroy (&self->sub);
+    zsock_destroy (&self->router);
+    for (uint32_t peer = 0; peer <= RAFT_MAX_NODES; peer++)
+        zsock_destroy (&self->dealers [peer]);
+    free (self);
+    *self_p = NULL;
+}
+
+zsock_t *
+peers_sub (peers_t *self)
+{
+    return self->sub;
+}
+
+zsock_t *
+peers_router (peers_t *self)
+{
+    return self->router;
+}
+
+int
+peers_send_frame (peers_t *self, uint32_t to, const uint8_t *frame, size_t len)
+{
+    zsock_t *sock = NULL;
+    if (to == RAFT_BROADCAST)
+        sock = self->pub;
+    else if (to <= self->n && to != self->id)
+        sock = self->dealers [to];
+    if (!sock)
+        return -1;
+    return zmq_send (zsock_resolve (sock), frame, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
+}
+
+void
+peers_send_msg (peers_t *self, const raft_msg_t *msg)
+{
+    uint8_t *frame;
+    size_t len;
+    zc_code_t code = raft_msg_encode (msg, &frame, &len);
+    if (code != ZC_OK) {
+        blog ("peer_encode_failed", "type=%d to=%u code=%s", msg->type, msg->to, zc_code_name (code));
+        return;
+    }
+    peers_send_frame (self, msg->to, frame, len);
+    free (frame);
+}
+
+zframe_t *
+peers_recv (peers_t *self, zsock_t *sock)
+{
+    if (!(zsock_events (sock) & ZMQ_POLLIN))
+        return NULL;
+    zmsg_t *msg = zmsg_recv (sock);
+    if (!msg)
+        return NULL;
+    if (sock == self->router) {
+        zframe_t *routing = zmsg_pop (msg);
+        zframe_destroy (&routing);
+    }
+    zframe_t *frame = zmsg_pop (msg);
+    zmsg_destroy (&msg);
+    return frame;
+}

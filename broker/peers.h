@@ -1,0 +1,37 @@
+/*  peers.h - the replica-to-replica transport.
+
+    Each replica binds a PUB (port+1) on which the leader publishes AppendEntries and
+    heartbeats and every replica publishes its status, and a ROUTER (port+2) that
+    receives point-to-point traffic; it SUBscribes to every other replica's PUB and
+    keeps one DEALER into every other replica's ROUTER for votes, acks, repair and
+    snapshot chunks. All sends are non-blocking: a full or absent peer drops the frame
+    (Raft's indexes and retries, not the socket, decide delivery). */
+#ifndef PEERS_H
+#define PEERS_H
+
+#include <czmq.h>
+#include "config.h"
+#include "../schema/raft_msg.h"
+
+typedef struct peers peers_t;
+
+/* Bind and connect. Returns NULL with a logged reason when a port cannot be bound. */
+peers_t *peers_new (const config_t *config);
+void peers_destroy (peers_t **self_p);
+
+/* Sockets to poll for incoming peer frames. */
+zsock_t *peers_sub (peers_t *self);
+zsock_t *peers_router (peers_t *self);
+
+/* Send a Raft message: RAFT_BROADCAST publishes, otherwise to that peer's ROUTER. */
+void peers_send_msg (peers_t *self, const raft_msg_t *msg);
+
+/* Send an already-encoded peer frame to one peer, or publish it (to = RAFT_BROADCAST).
+   Returns 0 when queued, -1 when dropped (peer full or unknown). */
+int peers_send_frame (peers_t *self, uint32_t to, const uint8_t *frame, size_t len);
+
+/* Receive one frame from sock (non-blocking). Returns a zframe_t the caller destroys,
+   or NULL when none is waiting. Drops the ROUTER's envelope. */
+zframe_t *peers_recv (peers_t *self, zsock_t *sock);
+
+#endif

@@ -1,0 +1,45 @@
+/*  pending.h - requests the leader proposed (or reads it asked to confirm) and whose
+    requester waits for an answer. Keyed by (client id, seq) for writes and by read
+    context for reads. Bounded: past PENDING_MAX the broker answers BUSY. */
+#ifndef PENDING_H
+#define PENDING_H
+
+#include <stdint.h>
+#include <czmq.h>
+#include "session.h"
+#include "../schema/frame.h"
+
+#define PENDING_MAX 65536
+
+typedef struct {
+    uint64_t cid;
+    uint64_t seq;
+    zc_cmd_t cmd;
+    uint8_t routing [ROUTING_ID_MAX];
+    size_t routing_len;
+    uint64_t shown_mseq;        /* CONNECT: what the client already showed */
+    uint64_t shown_epoch;       /* CONNECT: of which incarnation (0 = any) */
+    char pattern [257];         /* LIST */
+    uint32_t pattern_len;
+    uint64_t read_ctx;          /* LIST */
+} pending_t;
+
+typedef struct pending_table pending_table_t;
+
+pending_table_t *pending_new (void);
+void pending_destroy (pending_table_t **self_p);
+
+/* Add or refresh a write. Returns the entry (refreshed with the newest routing id) and
+   sets *existed; NULL when full. */
+pending_t *pending_add (pending_table_t *self, uint64_t cid, uint64_t seq, bool *existed);
+pending_t *pending_find (pending_table_t *self, uint64_t cid, uint64_t seq);
+/* Add a read under a fresh context (returned in entry->read_ctx); NULL when full. */
+pending_t *pending_add_read (pending_table_t *self);
+pending_t *pending_find_read (pending_table_t *self, uint64_t ctx);
+void pending_remove (pending_table_t *self, pending_t *entry);
+
+/* First / next entry, for failing everything on a change of leader. */
+pending_t *pending_first (pending_table_t *self);
+size_t pending_size (const pending_table_t *self);
+
+#endif

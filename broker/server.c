@@ -1,0 +1,603 @@
+/*  server.c - the broker's one event loop. Per turn: drain the sockets (bounded), tick
+    the core, run the ready cycle (one fdatasync covers every proposal of the turn:
+    group commit), then push to sessions. Replies are sent only after the entry they
+    answer is committed and applied; a read only after its ReadIndex is confirmed. */
+#include "server.h"
+#include "blog.h"
+#include "pending.h"
+#include "replica.h"
+#include "session.h"
+
+#define DRAIN_CLIENT_MAX 4096
+#define DRAIN_PEER_MAX 1024
+#define POLL_MS 5
+#define SWEEP_MS 500
+#define CLIENT_MAXMSG 65536     /* larger is dropped by libzmq; up to this gets TOO_LARGE */
+#define PUSH_BATCH 32
+
+struct server {
+    const config_t *config;
+    zsock_t *clients;
+    peers_t *peers;
+    replica_t *replica;
+    sessions_t *sessions;
+    pending_table_t *pending;
+    bool leader;
+    uint32_t leader_id;
+    uint64_t now_ms;
+    uint64_t swept_ms;
+};
+
+/* ---- sending */
+
+static void
+s_send (server_t *self, const uint8_t *routing, size_t routing_len, const zc_frame_t *frame)
+{
+    uint8_t buf [ZC_FRAME_MAX];
+    size_t len;
+    zc_code_t code = zc_frame_encode (frame, buf, sizeof buf, &len);
+    if (code != ZC_OK) {
+        blog ("encode_failed", "cmd=%s code=%s", zc_cmd_name (frame->cmd), zc_code_name (code));
+        return;
+    }
+    void *sock = zsock_resolve (self->clients);
+    /* ROUTER_MANDATORY: a gone or full client fails here instead of silently */
+    if (zmq_send (sock, routing, routing_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) == (int) routing_len)
+        zmq_send (sock, buf, len, ZMQ_DONTWAIT);
+}
+
+static void
+s_error_text (zc_code_t code, const char *name, size_t name_len, char *text, size_t size)
+{
+    int n = (int) name_len;
+    switch (code) {
+        case ZC_ERR_NO_SUCH_USER: snprintf (text, size, "user '%.*s' does not exist", n, name); break;
+        case ZC_ERR_USER_EXISTS: snprintf (text, size, "user '%.*s' already exists", n, name); break;
+        case ZC_ERR_BAD_NAME:
+            snprintf (text, size, "bad user name '%.*s': use 1-32 of A-Z a-z 0-9 _ . -", n, name);
+            break;
+        case ZC_ERR_QUEUE_FULL: snprintf (text, size, "queue of user '%.*s' is full", n, name); break;
+        default: snprintf (text, size, "%s", zc_code_text (code)); break;
+    }
+}
+
+static void
+s_error (server_t *self, const uint8_t *routing, size_t routing_len, int re, uint64_t seq,
+         zc_code_t code, const char *name, size_t name_len)
+{
+    zc_frame_t frame;
+    zc_frame_init (&frame, ZC_CMD_ERROR);
+    char text [256];
+    s_error_text (code, name ? name : "", name ? name_len : 0, text, sizeof text);
+    frame.fields = ZC_F_SEQ | ZC_F_CODE | ZC_F_TEXT;
+    frame.seq = seq;
+    frame.code = code;
+    frame.text = (zc_bytes_t) { text, (uint32_t) strlen (text) };
+    if (re >= 0) {
+        frame.fields |= ZC_F_RE;
+        frame.re = (zc_cmd_t) re;
+    }
+    char leader [300];
+    if (code == ZC_ERR_NOT_LEADER && self->leader_id) {
+        const config_peer_t *peer = &self->config->peers [self->leader_id - 1];
+        snprintf (leader, sizeof leader, "%s:%u", peer->host, peer->port);
+        frame.fields |= ZC_F_LEADER;
+        frame.leader = (zc_bytes_t) { leader, (uint32_t) strlen (leader) };
+    }
+    s_send (self, routing, routing_len, &frame);
+}
+
+/* Not the leader: say who is, or that nobody is known to be. */
+static void
+s_redirect (server_t *self, const uint8_t *routing, size_t routing_len, int re, uint64_t seq)
+{
+    s_error (self, routing, routing_len, re, seq,
+             self->leader_id ? ZC_ERR_NOT_LEADER : ZC_ERR_UNAVAILABLE, NULL, 0);
+}
+
+/* ---- sessions: binding, pushing, acknowledging */
+
+static void
+s_tell_closed (server_t *self, conn_t *conn, const char *user, zc_code_t why)
+{
+    zc_frame_t frame;
+    zc_frame_init (&frame, ZC_CMD_CLOSED);
+    char text [128];
+    snprintf (text, sizeof text, why == ZC_ERR_REPLACED
+              ? "session of '%s' taken over by another connect" : "user '%s' was deleted", user);
+    frame.fields = ZC_F_NAME | ZC_F_CODE | ZC_F_TEXT;
+    frame.name = (zc_bytes_t) { user, (uint32_t) strlen (user) };
+    frame.code = why;
+    frame.text = (zc_bytes_t) { text, (uint32_t) strlen (text) };
+    s_send (self, conn->id, conn->len, &frame);
+}
+
+/* Send what the session may have in flight; stop at the window or a full socket. */
+static void
+s_push (server_t *self, session_t *session)
+{
+    const chat_t *chat = replica_chat (self->replica);
+    size_t user_len = strlen (session->user);
+    while (session->pushed - session->acked < SESSION_WINDOW) {
+        chat_message_t batch [PUSH_BATCH];
+        size_t room = SESSION_WINDOW - (size_t) (session->pushed - session->acked);
+        size_t n = chat_queue_peek (chat, session->user, user_len, session->epoch, session->pushed,
+                                    batch, room < PUSH_BATCH ? room : PUSH_BATCH);
+        if (n == 0)
+            return;
+        for (size_t i = 0; i < n; i++) {
+            zc_frame_t frame;
+            zc_frame_init (&frame, ZC_CMD_MESSAGE);
+            frame.fields = ZC_F_NAME | ZC_F_FROM | ZC_F_EPOCH | ZC_F_MSEQ | ZC_F_TS | ZC_F_TEXT;
+            frame.name = (zc_bytes_t) { session->user, (uint32_t) user_len };
+            frame.from = batch [i].from;
+            frame.epoch = session->epoch;
+            frame.mseq = batch [i].mseq;
+            frame.ts = batch [i].ts;
+            frame.text = batch [i].text;
+            s_send (self, session->conn->id, session->conn->len, &frame);
+            session->pushed = batch [i].mseq;
+        }
+    }
+}
+
+static void
+s_propose_ack (server_t *self, session_t *session)
+{
+    if (session->acked <= session->ack_proposed)
+        return;
+    zc_command_t cmd = {
+        .op = ZC_OP_ACK, .name = { session->user, (uint32_t) strlen (session->user) },
+        .epoch = session->epoch, .mseq = session->acked
+    };
+    if (replica_propose (self->replica, &cmd, (uint64_t) zclock_time ()) == ZC_OK)
+        session->ack_proposed = session->acked;
+}
+
+static void
+s_pump_sessions (server_t *self)
+{
+    if (!self->leader)
+        return;
+    session_t *session;
+    while ((session = sessions_next_marked (self->sessions))) {
+        s_propose_ack (self, session);
+        s_push (self, session);
+    }
+}
+
+static void
+s_handle_ack (server_t *self, conn_t *conn, const zc_frame_t *frame)
+{
+    session_t *session = conn->session;
+    if (!session || session->epoch != frame->epoch || frame->name.len != strlen (session->user)
+        || memcmp (frame->name.ptr, session->user, frame->name.len)) {
+        s_error (self, conn->id, conn->len, ZC_CMD_ACK, frame->seq, ZC_ERR_NOT_CONNECTED, NULL, 0);
+        return;
+    }
+    uint64_t upto = frame->mseq < session->pushed ? frame->mseq : session->pushed;
+    if (upto > session->acked) {
+        session->acked = upto;
+        session->progress_ms = self->now_ms;
+        sessions_mark (self->sessions, session);
+    }
+}
+
+/* ---- applied entries become replies */
+
+static void
+s_bind (server_t *self, pending_t *pending, const zc_command_t *cmd, uint64_t epoch, uint64_t last)
+{
+    conn_t *conn = sessions_touch (self->sessions, pending->routing, pending->routing_len, self->now_ms);
+    if (!conn)
+        return;
+    char user [33];
+    snprintf (user, sizeof user, "%.*s", (int) cmd->name.len, cmd->name.ptr);
+    /* what the client showed counts only for the incarnation it showed it from */
+    uint64_t shown = pending->shown_epoch == epoch ? pending->shown_mseq : 0;
+    if (shown > last)
+        shown = last;
+    conn_t *replaced = NULL;
+    sessions_bind (self->sessions, conn, user, epoch, shown, self->now_ms, &replaced);
+    if (replaced)
+        s_tell_closed (self, replaced, user, ZC_ERR_REPLACED);
+    blog ("session_bound", "user=%s epoch=%llu shown=%llu replaced=%d", user,
+          (unsigned long long) epoch, (unsigned long long) shown, replaced != NULL);
+}
+
+static void
+s_reply_applied (server_t *self, pending_t *pending, const zc_command_t *cmd,
+                 const chat_result_t *result)
+{
+    if (result->code != ZC_OK) {
+        s_error (self, pending->routing, pending->routing_len, pending->cmd, pending->seq,
+                 result->code, cmd->name.ptr, cmd->name.len);
+        return;
+    }
+    zc_frame_t frame;
+    zc_frame_init (&frame, ZC_CMD_REPLY);
+    frame.fields = ZC_F_RE | ZC_F_SEQ | ZC_F_CODE | ZC_F_NAME;
+    frame.re = pending->cmd;
+    frame.seq = pending->seq;
+    frame.name = cmd->name;
+    uint64_t epoch = result->epoch, last = result->mseq;
+    if (pending->cmd == ZC_CMD_CONNECT && result->duplicate)
+        chat_user_exists (replica_chat (self->replica), cmd->name.ptr, cmd->name.len, &epoch);
+    if (pending->cmd == ZC_CMD_CREATE || pending->cmd == ZC_CMD_CONNECT) {
+        frame.fields |= ZC_F_EPOCH;
+        frame.epoch = epoch;
+    }
+    if (pending->cmd == ZC_CMD_CONNECT || pending->cmd == ZC_CMD_SEND) {
+        frame.fields |= ZC_F_MSEQ;
+        frame.mseq = last;
+    }
+    if (pending->cmd == ZC_CMD_CONNECT && epoch)
+        s_bind (self, pending, cmd, epoch, last);
+    s_send (self, pending->routing, pending->routing_len, &frame);
+}
+
+static void
+s_on_applied (void *arg, uint64_t index, const zc_command_t *cmd, const chat_result_t *result)
+{
+    (void) index;
+    server_t *self = (server_t *) arg;
+    if (!self->leader)
+        return;
+    if (cmd->cid) {
+        pending_t *pending = pending_find (self->pending, cmd->cid, cmd->seq);
+        if (pending) {
+            s_reply_applied (self, pending, cmd, result);
+            pending_remove (self->pending, pending);
+        }
+    }
+    if (result->code != ZC_OK || result->duplicate)
+        return;
+    session_t *session = sessions_find (self->sessions, cmd->name.ptr, cmd->name.len);
+    if (!session)
+        return;
+    if (cmd->op == ZC_OP_SEND && session->epoch == result->epoch)
+        sessions_mark (self->sessions, session);
+    else if (cmd->op == ZC_OP_DELETE) {
+        if (session->conn)
+            s_tell_closed (self, session->conn, session->user, ZC_ERR_USER_DELETED);
+        sessions_end (self->sessions, session);
+    }
+}
+
+static void
+s_send_list (server_t *self, pending_t *pending)
+{
+    const chat_t *chat = replica_chat (self->replica);
+    size_t max = (size_t) chat_user_count (chat) + 1, n = 0;
+    zc_bytes_t *names = (zc_bytes_t *) malloc (max * sizeof (zc_bytes_t));
+    char err [256] = "";
+    zc_code_t code = names ? chat_list (chat, pending->pattern, pending->pattern_len, names, max,
+                                        &n, err, sizeof err)
+                           : ZC_ERR_INTERNAL;
+    if (code != ZC_OK) {
+        s_error (self, pending->routing, pending->routing_len, ZC_CMD_LIST, pending->seq, code, NULL, 0);
+        free (names);
+        return;
+    }
+    if (n > max)
+        n = max;
+    size_t sent = 0;
+    do {
+        zc_frame_t frame;
+        zc_frame_init (&frame, ZC_CMD_REPLY);
+        frame.fields = ZC_F_RE | ZC_F_SEQ | ZC_F_CODE | ZC_F_USERS | ZC_F_MORE;
+        frame.re = ZC_CMD_LIST;
+        frame.seq = pending->seq;
+        while (frame.n_users < ZC_LIST_MAX_NAMES && sent < n)
+            frame.users [frame.n_users++] = names [sent++];
+        frame.more = sent < n;
+        s_send (self, pending->routing, pending->routing_len, &frame);
+    } while (sent < n);
+    free (names);
+}
+
+static void
+s_on_read_ready (void *arg, uint64_t ctx, bool ok)
+{
+    server_t *self = (server_t *) arg;
+    pending_t *pending = pending_find_read (self->pending, ctx);
+    if (!pending)
+        return;
+    if (ok)
+        s_send_list (self, pending);
+    else
+        s_redirect (self, pending->routing, pending->routing_len, ZC_CMD_LIST, pending->seq);
+    pending_remove (self->pending, pending);
+}
+
+static void
+s_tell_session_moved (void *arg, conn_t *conn, session_t *session)
+{
+    (void) session;
+    server_t *self = (server_t *) arg;
+    s_redirect (self, conn->id, conn->len, ZC_CMD_CONNECT, 0);
+}
+
+static void
+s_on_role (void *arg, raft_role_t role, uint32_t leader, uint64_t term)
+{
+    (void) term;
+    server_t *self = (server_t *) arg;
+    bool was_leader = self->leader;
+    self->leader = role == RAFT_LEADER;
+    self->leader_id = leader;
+    if (!was_leader || self->leader)
+        return;
+    /* lost leadership: every waiting requester retries at the new leader */
+    pending_t *pending;
+    while ((pending = pending_first (self->pending))) {
+        s_redirect (self, pending->routing, pending->routing_len, pending->cmd, pending->seq);
+        pending_remove (self->pending, pending);
+    }
+    sessions_end_all (self->sessions, s_tell_session_moved, self);
+}
+
+/* ---- requests */
+
+static void
+s_propose_request (server_t *self, conn_t *conn, const zc_frame_t *frame)
+{
+    if (!zc_name_valid (frame->name.ptr, frame->name.len)) {
+        s_error (self, conn->id, conn->len, frame->cmd, frame->seq, ZC_ERR_BAD_NAME,
+                 frame->name.ptr, frame->name.len);
+        return;
+    }
+    if (frame->cmd == ZC_CMD_SEND && frame->text.len > ZC_TEXT_MAX) {
+        s_error (self, conn->id, conn->len, frame->cmd, frame->seq, ZC_ERR_TEXT_TOO_LONG, NULL, 0);
+        return;
+    }
+    if (frame->cmd == ZC_CMD_SEND && frame->from.len
+        && !zc_name_valid (frame->from.ptr, frame->from.len)) {
+        s_error (self, conn->id, conn->len, frame->cmd, frame->seq, ZC_ERR_BAD_NAME,
+                 frame->from.ptr, frame->from.len);
+        return;
+    }
+    bool existed;
+    pending_t *pending = pending_add (self->pending, frame->cid, frame->seq, &existed);
+    if (!pending) {
+        s_error (self, conn->id, conn->len, frame->cmd, frame->seq, ZC_ERR_BUSY, NULL, 0);
+        return;
+    }
+    memcpy (pending->routing, conn->id, conn->len);   /* answer the newest asker */
+    pending->routing_len = conn->len;
+    if (existed)
+        return;     /* already in our log: its apply answers */
+    pending->cmd = frame->cmd;
+    pending->shown_mseq = frame->mseq;
+    pending->shown_epoch = (frame->fields & ZC_F_EPOCH) ? frame->epoch : 0;
+    static const zc_op_t ops [] = {
+        [ZC_CMD_CREATE] = ZC_OP_CREATE, [ZC_CMD_DELETE] = ZC_OP_DELETE,
+        [ZC_CMD_CONNECT] = ZC_OP_CONNECT, [ZC_CMD_SEND] = ZC_OP_SEND
+    };
+    zc_command_t cmd = {
+        .op = ops [frame->cmd], .cid = frame->cid, .seq = frame->seq, .name = frame->name,
+        .from = frame->from, .text = frame->text
+    };
+    zc_code_t code = replica_propose (self->replica, &cmd, (uint64_t) zclock_time ());
+    if (code != ZC_OK) {
+        pending_remove (self->pending, pending);
+        if (code == ZC_ERR_NOT_LEADER)
+            s_redirect (self, conn->id, conn->len, frame->cmd, frame->seq);
+        else
+            s_error (self, conn->id, conn->len, frame->cmd, frame->seq, code, NULL, 0);
+    }
+}
+
+static void
+s_start_list (server_t *self, conn_t *conn, const zc_frame_t *frame)
+{
+    if (frame->text.len > 256) {
+        s_error (self, conn->id, conn->len, ZC_CMD_LIST, frame->seq, ZC_ERR_TOO_LARGE, NULL, 0);
+        return;
+    }
+    pending_t *pending = pending_add_read (self->pending);
+    if (!pending) {
+        s_error (self, conn->id, conn->len, ZC_CMD_LIST, frame->seq, ZC_ERR_BUSY, NULL, 0);
+        return;
+    }
+    pending->cid = frame->cid;
+    pending->seq = frame->seq;
+    memcpy (pending->routing, conn->id, conn->len);
+    pending->routing_len = conn->len;
+    memcpy (pending->pattern, frame->text.ptr, frame->text.len);
+    pending->pattern_len = frame->text.len;
+    zc_code_t code = replica_read (self->replica, pending->read_ctx);
+    if (code != ZC_OK) {
+        pending_remove (self->pending, pending);
+        s_redirect (self, conn->id, conn->len, ZC_CMD_LIST, frame->seq);
+    }
+}
+
+static void
+s_status (server_t *self, conn_t *conn, const zc_frame_t *request)
+{
+    zc_frame_t frame;
+    zc_frame_init (&frame, ZC_CMD_REPLY);
+    frame.fields = ZC_F_RE | ZC_F_SEQ | ZC_F_CODE;
+    frame.re = ZC_CMD_STATUS;
+    frame.seq = request->seq;
+    replica_status (self->replica, self->now_ms, &frame);
+    frame.n_sessions = sessions_count (self->sessions);
+    s_send (self, conn->id, conn->len, &frame);
+}
+
+static void
+s_dispatch (server_t *self, conn_t *conn, const zc_frame_t *frame)
+{
+    switch (frame->cmd) {
+        case ZC_CMD_PING: {
+            zc_frame_t pong;
+            zc_frame_init (&pong, ZC_CMD_PONG);
+            pong.fields = ZC_F_TS;
+            pong.ts = (uint64_t) zclock_time ();
+            s_send (self, conn->id, conn->len, &pong);
+            return;
+        }
+        case ZC_CMD_STATUS: s_status (self, conn, frame); return;
+        case ZC_CMD_REPLY: case ZC_CMD_ERROR: case ZC_CMD_MESSAGE: case ZC_CMD_PONG:
+        case ZC_CMD_CLOSED: case ZC_CMD__COUNT:
+            s_error (self, conn->id, conn->len, -1, frame->seq, ZC_ERR_UNKNOWN_COMMAND, NULL, 0);
+            return;
+        default: break;
+    }
+    if (!self->leader) {
+        s_redirect (self, conn->id, conn->len, frame->cmd, frame->seq);
+        return;
+    }
+    if (frame->cmd == ZC_CMD_ACK)
+        s_handle_ack (self, conn, frame);
+    else if (frame->cmd == ZC_CMD_LIST)
+        s_start_list (self, conn, frame);
+    else
+        s_propose_request (self, conn, frame);
+}
+
+/* One client message: [routing id][frame]. Anything else is answered, never trusted. */
+static void
+s_client_message (server_t *self, zmsg_t *msg)
+{
+    zframe_t *routing = zmsg_pop (msg);
+    zframe_t *body = zmsg_pop (msg);
+    size_t routing_len = routing ? zframe_size (routing) : 0;
+    if (!routing || routing_len == 0 || routing_len > ROUTING_ID_MAX)
+        goto done;
+    conn_t *conn = sessions_touch (self->sessions, zframe_data (routing), routing_len, self->now_ms);
+    zc_code_t code = ZC_OK;
+    zc_frame_t frame;
+    if (!conn)
+        code = ZC_ERR_TOO_MANY_CLIENTS;
+    else if (!body || zmsg_size (msg) > 0)
+        code = ZC_ERR_BAD_TYPE;          /* one frame per message */
+    else if (zframe_size (body) > ZC_FRAME_MAX)
+        code = ZC_ERR_TOO_LARGE;
+    else
+        code = zc_frame_decode (zframe_data (body), zframe_size (body), &frame);
+    if (code != ZC_OK)
+        s_error (self, zframe_data (routing), routing_len, -1, 0, code, NULL, 0);
+    else
+        s_dispatch (self, conn, &frame);
+done:
+    zframe_destroy (&routing);
+    zframe_destroy (&body);
+}
+
+/* ---- life cycle and the loop */
+
+server_t *
+server_new (const config_t *config)
+{
+    server_t *self = (server_t *) zmalloc (sizeof (server_t));
+    self->config = config;
+    self->now_ms = (uint64_t) zclock_mono ();
+    self->sessions = sessions_new (config->max_connections);
+    self->pending = pending_new ();
+    self->clients = zsock_new (ZMQ_ROUTER);
+    const config_peer_t *me = &config->peers [config->id - 1];
+    if (self->clients) {
+        zsock_set_router_mandatory (self->clients, 1);
+        zsock_set_sndhwm (self->clients, 100000);
+        zsock_set_rcvhwm (self->clients, 100000);
+        zsock_set_maxmsgsize (self->clients, CLIENT_MAXMSG);
+        zsock_set_linger (self->clients, 0);
+    }
+    if (!self->clients || zsock_bind (self->clients, "tcp://%s:%u", config->bind_host, me->port) < 0) {
+        blog ("bind_failed", "port=%u reason=\"%s\"", me->port, zmq_strerror (zmq_errno ()));
+        server_destroy (&self);
+        return NULL;
+    }
+    self->peers = peers_new (config);
+    if (!self->peers) {
+        server_destroy (&self);
+        return NULL;
+    }
+    replica_hooks_t hooks = { s_on_applied, s_on_read_ready, s_on_role };
+    char err [512] = "";
+    self->replica = replica_new (config, self->peers, &hooks, self, self->now_ms, err, sizeof err);
+    if (!self->replica) {
+        blog ("data_unusable", "data=%s reason=\"%s\"", config->data_dir, err);
+        server_destroy (&self);
+        return NULL;
+    }
+    blog ("listening", "client_port=%u peer_ports=%u,%u replicas=%u", me->port, me->port + 1,
+          me->port + 2, config->n);
+    return self;
+}
+
+void
+server_destroy (server_t **self_p)
+{
+    if (!*self_p)
+        return;
+    server_t *self = *self_p;
+    replica_destroy (&self->replica);
+    peers_destroy (&self->peers);
+    zsock_destroy (&self->clients);
+    pending_destroy (&self->pending);
+    sessions_destroy (&self->sessions);
+    free (self);
+    *self_p = NULL;
+}
+
+static void
+s_drain_peers (server_t *self, zsock_t *sock)
+{
+    for (int i = 0; i < DRAIN_PEER_MAX; i++) {
+        zframe_t *frame = peers_recv (self->peers, sock);
+        if (!frame)
+            return;
+        replica_peer_frame (self->replica, zframe_data (frame), zframe_size (frame), self->now_ms);
+        zframe_destroy (&frame);
+    }
+}
+
+static void
+s_drain_clients (server_t *self)
+{
+    for (int i = 0; i < DRAIN_CLIENT_MAX; i++) {
+        if (!(zsock_events (self->clients) & ZMQ_POLLIN))
+            return;
+        zmsg_t *msg = zmsg_recv (self->clients);
+        if (!msg)
+            return;
+        s_client_message (self, msg);
+        zmsg_destroy (&msg);
+    }
+}
+
+int
+server_run (server_t *self, volatile int *stop)
+{
+    zmq_pollitem_t items [] = {
+        { zsock_resolve (self->clients), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (peers_sub (self->peers)), 0, ZMQ_POLLIN, 0 },
+        { zsock_resolve (peers_router (self->peers)), 0, ZMQ_POLLIN, 0 },
+    };
+    while (!*stop) {
+        if (zmq_poll (items, 3, POLL_MS) < 0 && zmq_errno () != EINTR)
+            break;
+        self->now_ms = (uint64_t) zclock_mono ();
+        s_drain_peers (self, peers_sub (self->peers));
+        s_drain_peers (self, peers_router (self->peers));
+        s_drain_clients (self);
+        replica_tick (self->replica, self->now_ms);
+        if (replica_process (self->replica, self->now_ms) < 0) {
+            blog ("stopping", "reason=\"storage failed: cannot promise durability\"");
+            return -1;
+        }
+        s_pump_sessions (self);
+        if (self->now_ms - self->swept_ms >= SWEEP_MS) {
+            self->swept_ms = self->now_ms;
+            size_t expired = sessions_sweep (self->sessions, self->now_ms,
+                                             self->config->session_timeout_ms);
+            if (expired)
+                blog ("clients_expired", "count=%zu", expired);
+        }
+    }
+    blog ("stopping", "reason=signal");
+    return 0;
+}
