@@ -401,9 +401,11 @@ wal_compact (wal_t *self, uint64_t index)
             break;
         }
     }
-    memmove (self->segs, self->segs + removed,
-             (self->n_segs - removed) * sizeof *self->segs);
-    self->n_segs -= removed;
+    if (removed) {
+        memmove (self->segs, self->segs + removed,
+                 (self->n_segs - removed) * sizeof *self->segs);
+        self->n_segs -= removed;
+    }
     return rc;
 }
 
@@ -604,7 +606,8 @@ s_list_segments (wal_t *self, char *err, size_t err_len)
         }
     }
     closedir (dir);
-    qsort (self->segs, self->n_segs, sizeof *self->segs, s_seg_compare);
+    if (self->n_segs > 1)
+        qsort (self->segs, self->n_segs, sizeof *self->segs, s_seg_compare);
     return rc;
 }
 

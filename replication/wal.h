@@ -53,4 +53,8 @@ int wal_compact (wal_t *self, uint64_t index);
 /* Bytes currently on disk across segments. */
 uint64_t wal_size_bytes (const wal_t *self);
 
+/* Bytes of torn tail that wal_open cut off the last segment (0 when it was clean),
+   for the startup log line. */
+uint64_t wal_truncated_bytes (const wal_t *self);
+
 #endif

@@ -1,0 +1,819 @@
+/*  test_wal.c - the segmented WAL: round trips, restarts, rolling, conflict
+    truncation, compaction, reset, and recovery from torn tails versus corruption. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "wal.h"
+#include "log_record.h"
+
+#define MAX_SEEN 4096
+
+/* ---- fixtures and helpers ---------------------------------------------------- */
+
+typedef struct {
+    char dir [64];
+} fixture_t;
+
+static int
+s_rm_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void) st; (void) flag; (void) ftw;
+    return remove (path);
+}
+
+static int
+setup (void **state)
+{
+    fixture_t *fx = calloc (1, sizeof *fx);
+    if (!fx)
+        return -1;
+    strcpy (fx->dir, "/tmp/zchat-test-wal-XXXXXX");
+    if (!mkdtemp (fx->dir))
+        return -1;
+    *state = fx;
+    return 0;
+}
+
+static int
+teardown (void **state)
+{
+    fixture_t *fx = *state;
+    nftw (fx->dir, s_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free (fx);
+    return 0;
+}
+
+/* Entry data is a function of (term, index) with a length that varies by index, so
+   a replayed entry can be checked without keeping copies. */
+static uint32_t
+s_data_len (uint64_t index)
+{
+    return (uint32_t) (20 + (index * 37) % 90);
+}
+
+static void
+s_fill (uint8_t *data, uint64_t term, uint64_t index)
+{
+    uint32_t len = s_data_len (index);
+    for (uint32_t i = 0; i < len; i++)
+        data [i] = (uint8_t) (index * 131 + term * 17 + i);
+}
+
+typedef struct {
+    uint64_t index [MAX_SEEN];
+    uint64_t term [MAX_SEEN];
+    size_t n;
+    int bad_data;              /* entries whose bytes did not match */
+    uint64_t stop_at;          /* refuse this index (0 = never) */
+} seen_t;
+
+static int
+s_collect (void *arg, const raft_entry_t *entry)
+{
+    seen_t *seen = arg;
+    if (seen->stop_at && entry->index == seen->stop_at)
+        return -1;
+    uint8_t expect [256];
+    s_fill (expect, entry->term, entry->index);
+    if (entry->len != s_data_len (entry->index) || memcmp (expect, entry->data, entry->len))
+        seen->bad_data++;
+    if (seen->n < MAX_SEEN) {
+        seen->index [seen->n] = entry->index;
+        seen->term [seen->n] = entry->term;
+        seen->n++;
+    }
+    return 0;
+}
+
+static void
+s_append (wal_t *wal, uint64_t term, uint64_t from, uint64_t to)
+{
+    for (uint64_t i = from; i <= to; i++) {
+        uint8_t data [256];
+        s_fill (data, term, i);
+        raft_entry_t entry = { term, i, s_data_len (i), data };
+        assert_int_equal (wal_append (wal, &entry, 1), 0);
+    }
+}
+
+static wal_t *
+s_open (fixture_t *fx, uint64_t after, uint64_t seg_bytes, seen_t *seen)
+{
+    char err [512] = "";
+    memset (seen, 0, sizeof *seen);
+    wal_t *wal = wal_open (fx->dir, after, seg_bytes, s_collect, seen, err, sizeof err);
+    if (!wal)
+        fail_msg ("wal_open failed: %s", err);
+    return wal;
+}
+
+/* Opening must fail; returns the reason. */
+static void
+s_open_fails (fixture_t *fx, uint64_t after, char *err, size_t err_len)
+{
+    seen_t seen = { .n = 0 };
+    err [0] = 0;
+    wal_t *wal = wal_open (fx->dir, after, 0, s_collect, &seen, err, err_len);
+    if (wal) {
+        wal_destroy (&wal);
+        fail_msg ("wal_open succeeded on a damaged log");
+    }
+    assert_true (strlen (err) > 0);
+}
+
+/* The replay saw exactly indexes from..to, with term given per index by fn. */
+static void
+s_assert_seen (const seen_t *seen, uint64_t from, uint64_t to)
+{
+    assert_int_equal (seen->bad_data, 0);
+    assert_int_equal (seen->n, to >= from ? to - from + 1 : 0);
+    for (size_t i = 0; i < seen->n; i++)
+        assert_int_equal (seen->index [i], from + i);
+}
+
+static int
+s_count_segments (const char *dir, uint64_t *firsts, int max)
+{
+    DIR *d = opendir (dir);
+    assert_non_null (d);
+    struct dirent *ent;
+    int n = 0;
+    while ((ent = readdir (d))) {
+        unsigned long long first;
+        if (sscanf (ent->d_name, "log-%20llu.seg", &first) == 1 && strlen (ent->d_name) == 28) {
+            if (firsts && n < max)
+                firsts [n] = first;
+            n++;
+        }
+    }
+    closedir (d);
+    /* sort ascending for the caller */
+    for (int i = 0; firsts && i < n && i < max; i++)
+        for (int j = i + 1; j < n && j < max; j++)
+            if (firsts [j] < firsts [i]) {
+                uint64_t t = firsts [i]; firsts [i] = firsts [j]; firsts [j] = t;
+            }
+    return n;
+}
+
+static void
+s_seg_path (fixture_t *fx, uint64_t first, char *path, size_t len)
+{
+    snprintf (path, len, "%s/log-%020" PRIu64 ".seg", fx->dir, first);
+}
+
+static uint8_t *
+s_read_file (const char *path, size_t *len)
+{
+    FILE *f = fopen (path, "rb");
+    assert_non_null (f);
+    fseek (f, 0, SEEK_END);
+    *len = (size_t) ftell (f);
+    fseek (f, 0, SEEK_SET);
+    uint8_t *buf = malloc (*len ? *len : 1);
+    assert_non_null (buf);
+    assert_int_equal (fread (buf, 1, *len, f), *len);
+    fclose (f);
+    return buf;
+}
+
+static void
+s_write_file (const char *path, const uint8_t *buf, size_t len)
+{
+    FILE *f = fopen (path, "wb");
+    assert_non_null (f);
+    assert_int_equal (fwrite (buf, 1, len, f), len);
+    fclose (f);
+}
+
+/* Byte offset of the record holding index in a segment image starting at first. */
+static size_t
+s_record_offset (const uint8_t *buf, size_t len, uint64_t first, uint64_t index)
+{
+    size_t off = 0;
+    for (uint64_t i = first; i < index; i++) {
+        raft_entry_t entry;
+        size_t rec_len;
+        assert_int_equal (log_record_decode (buf + off, len - off, &entry, &rec_len),
+                          LOG_RECORD_OK);
+        off += rec_len;
+    }
+    return off;
+}
+
+/* ---- behaviour ---------------------------------------------------------------- */
+
+static void
+append_sync_reopen_round_trip (void **state)
+{
+    fixture_t *fx = *state;
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 0, &seen);
+    assert_int_equal (seen.n, 0);
+    assert_int_equal (wal_first_index (wal), 0);
+    assert_int_equal (wal_last_index (wal), 0);
+    s_append (wal, 1, 1, 100);
+    assert_int_equal (wal_sync (wal), 0);
+    assert_int_equal (wal_first_index (wal), 1);
+    assert_int_equal (wal_last_index (wal), 100);
+    uint64_t size = wal_size_bytes (wal);
+    assert_true (size > 100 * 20);
+    wal_destroy (&wal);
+    assert_null (wal);
+
+    wal = s_open (fx, 0, 0, &seen);
+    s_assert_seen (&seen, 1, 100);
+    assert_int_equal (wal_last_index (wal), 100);
+    assert_int_equal (wal_size_bytes (wal), size);
+    assert_int_equal (wal_truncated_bytes (wal), 0);
+    wal_destroy (&wal);
+}
+
+static void
+replay_skips_entries_covered_by_snapshot (void **state)
+{
+    fixture_t *fx = *state;
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 0, &seen);
+    s_append (wal, 2, 1, 30);
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+    wal = s_open (fx, 12, 0, &seen);
+    s_assert_seen (&seen, 13, 30);
+    assert_int_equal (seen.term [0], 2);
+    assert_int_equal (wal_first_index (wal), 1);
+    wal_destroy (&wal);
+}
+
+static void
+twenty_restarts_in_a_row_keep_everything (void **state)
+{
+    fixture_t *fx = *state;
+    uint64_t last = 0;
+    for (int round = 0; round < 20; round++) {
+        seen_t seen;
+        wal_t *wal = s_open (fx, 0, 2048, &seen);
+        s_assert_seen (&seen, 1, last);
+        assert_int_equal (wal_last_index (wal), last);
+        uint64_t n = 1 + (uint64_t) round % 7;
+        s_append (wal, 1 + (uint64_t) round / 5, last + 1, last + n);
+        last += n;
+        if (round % 3)                  /* also close without an explicit sync */
+            assert_int_equal (wal_sync (wal), 0);
+        wal_destroy (&wal);
+    }
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 2048, &seen);
+    s_assert_seen (&seen, 1, last);
+    assert_true (s_count_segments (fx->dir, NULL, 0) > 1);
+    wal_destroy (&wal);
+}
+
+static void
+segments_roll_past_segment_bytes (void **state)
+{
+    fixture_t *fx = *state;
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 1024, &seen);
+    s_append (wal, 1, 1, 300);
+    assert_int_equal (wal_sync (wal), 0);
+    uint64_t firsts [128];
+    int n = s_count_segments (fx->dir, firsts, 128);
+    assert_true (n >= 10);
+    assert_int_equal (firsts [0], 1);
+    /* each segment ends just past 1024 bytes: at most one record over the limit */
+    for (int i = 0; i + 1 < n && i < 128; i++) {
+        char path [128];
+        struct stat st;
+        s_seg_path (fx, firsts [i], path, sizeof path);
+        assert_int_equal (stat (path, &st), 0);
+        assert_true (st.st_size >= 1024);
+        assert_true (st.st_size < 1024 + (off_t) log_record_size_max (200));
+    }
+    wal_destroy (&wal);
+    wal = s_open (fx, 0, 1024, &seen);
+    s_assert_seen (&seen, 1, 300);
+    wal_destroy (&wal);
+}
+
+static void
+conflict_truncates_across_segment_boundary (void **state)
+{
+    fixture_t *fx = *state;
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 1024, &seen);
+    s_append (wal, 1, 1, 200);
+    assert_int_equal (wal_sync (wal), 0);
+    uint64_t firsts [128];
+    int n = s_count_segments (fx->dir, firsts, 128);
+    assert_true (n >= 5);
+    /* rewrite from inside segment 2: segments 3.. must go, segment 2 is cut */
+    uint64_t from = firsts [2] - 3;
+    s_append (wal, 2, from, from + 4);
+    assert_int_equal (wal_last_index (wal), from + 4);
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+
+    wal = s_open (fx, 0, 1024, &seen);
+    s_assert_seen (&seen, 1, from + 4);
+    for (size_t i = 0; i < seen.n; i++)
+        assert_int_equal (seen.term [i], seen.index [i] < from ? 1 : 2);
+    /* then a conflict exactly at the first index of a segment */
+    n = s_count_segments (fx->dir, firsts, 128);
+    uint64_t at = firsts [1];
+    s_append (wal, 3, at, at);
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+    wal = s_open (fx, 0, 1024, &seen);
+    s_assert_seen (&seen, 1, at);
+    assert_int_equal (seen.term [at - 1], 3);
+    assert_int_equal (s_count_segments (fx->dir, NULL, 0), 2);
+    wal_destroy (&wal);
+}
+
+static void
+conflict_at_first_index_replaces_whole_log (void **state)
+{
+    fixture_t *fx = *state;
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 1024, &seen);
+    s_append (wal, 1, 1, 50);
+    s_append (wal, 4, 1, 3);
+    assert_int_equal (wal_first_index (wal), 1);
+    assert_int_equal (wal_last_index (wal), 3);
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+    wal = s_open (fx, 0, 1024, &seen);
+    s_assert_seen (&seen, 1, 3);
+    assert_int_equal (seen.term [2], 4);
+    wal_destroy (&wal);
+}
+
+static void
+append_with_gap_is_refused_and_changes_nothing (void **state)
+{
+    fixture_t *fx = *state;
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 0, &seen);
+    s_append (wal, 1, 1, 5);
+    uint8_t data [4] = { 1, 2, 3, 4 };
+    raft_entry_t gap = { 1, 7, 4, data };
+    errno = 0;
+    assert_int_equal (wal_append (wal, &gap, 1), -1);
+    assert_int_equal (errno, EINVAL);
+    raft_entry_t zero = { 1, 0, 4, data };
+    assert_int_equal (wal_append (wal, &zero, 1), -1);
+    assert_int_equal (wal_last_index (wal), 5);
+    s_append (wal, 1, 6, 6);
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+    wal = s_open (fx, 0, 0, &seen);
+    s_assert_seen (&seen, 1, 6);
+    wal_destroy (&wal);
+}
+
+static void
+compaction_removes_whole_covered_segments (void **state)
+{
+    fixture_t *fx = *state;
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 1024, &seen);
+    s_append (wal, 1, 1, 200);
+    assert_int_equal (wal_sync (wal), 0);
+    int before = s_count_segments (fx->dir, NULL, 0);
+    uint64_t size_before = wal_size_bytes (wal);
+    assert_int_equal (wal_compact (wal, 100), 0);
+    uint64_t first = wal_first_index (wal);
+    assert_true (first > 1 && first <= 101);
+    assert_true (s_count_segments (fx->dir, NULL, 0) < before);
+    assert_true (wal_size_bytes (wal) < size_before);
+    assert_int_equal (wal_last_index (wal), 200);
+    /* compacting everything keeps the last (active) segment */
+    assert_int_equal (wal_compact (wal, 1000), 0);
+    assert_int_equal (s_count_segments (fx->dir, NULL, 0), 1);
+    assert_int_equal (wal_last_index (wal), 200);
+    s_append (wal, 1, 201, 210);
+    assert_int_equal (wal_sync (wal), 0);
+    uint64_t kept_first = wal_first_index (wal);
+    wal_destroy (&wal);
+
+    wal = s_open (fx, 200, 1024, &seen);
+    s_assert_seen (&seen, 201, 210);
+    assert_int_equal (wal_first_index (wal), kept_first);
+    wal_destroy (&wal);
+    /* without the snapshot, the compacted prefix is a gap: refuse to start */
+    char err [512];
+    s_open_fails (fx, 0, err, sizeof err);
+    assert_non_null (strstr (err, "snapshot"));
+}
+
+static void
+reset_drops_everything_and_restarts_at_any_index (void **state)
+{
+    fixture_t *fx = *state;
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 1024, &seen);
+    s_append (wal, 1, 1, 120);
+    assert_int_equal (wal_sync (wal), 0);
+    assert_int_equal (wal_reset (wal, 1000), 0);
+    assert_int_equal (wal_first_index (wal), 0);
+    assert_int_equal (wal_last_index (wal), 0);
+    assert_int_equal (s_count_segments (fx->dir, NULL, 0), 1);
+    wal_destroy (&wal);
+    wal = s_open (fx, 999, 1024, &seen);
+    assert_int_equal (seen.n, 0);
+    assert_int_equal (wal_last_index (wal), 0);
+    s_append (wal, 5, 1000, 1010);
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+    wal = s_open (fx, 999, 1024, &seen);
+    s_assert_seen (&seen, 1000, 1010);
+    assert_int_equal (wal_first_index (wal), 1000);
+    wal_destroy (&wal);
+}
+
+static void
+snapshot_past_log_end_drops_stale_log (void **state)
+{
+    fixture_t *fx = *state;
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 0, &seen);
+    s_append (wal, 1, 1, 10);
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+    wal = s_open (fx, 20, 0, &seen);
+    assert_int_equal (seen.n, 0);
+    assert_int_equal (wal_last_index (wal), 0);
+    s_append (wal, 2, 21, 22);
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+    wal = s_open (fx, 20, 0, &seen);
+    s_assert_seen (&seen, 21, 22);
+    wal_destroy (&wal);
+}
+
+static void
+empty_directory_opens_empty (void **state)
+{
+    fixture_t *fx = *state;
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 0, &seen);
+    assert_int_equal (seen.n, 0);
+    assert_int_equal (wal_size_bytes (wal), 0);
+    assert_int_equal (wal_sync (wal), 0);      /* nothing to sync is fine */
+    assert_int_equal (wal_compact (wal, 10), 0);
+    s_append (wal, 1, 1, 1);
+    assert_int_equal (wal_sync (wal), 0);
+    assert_int_equal (wal_last_index (wal), 1);
+    wal_destroy (&wal);
+    wal_destroy (&wal);                         /* NULL is accepted */
+}
+
+static void
+missing_directory_is_created (void **state)
+{
+    fixture_t *fx = *state;
+    char dir [128];
+    snprintf (dir, sizeof dir, "%s/a/b/data", fx->dir);
+    seen_t seen = { .n = 0 };
+    char err [256];
+    wal_t *wal = wal_open (dir, 0, 0, s_collect, &seen, err, sizeof err);
+    assert_non_null (wal);
+    struct stat st;
+    assert_int_equal (stat (dir, &st), 0);
+    assert_true (S_ISDIR (st.st_mode));
+    s_append (wal, 1, 1, 3);
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+}
+
+static void
+unusable_directory_fails_with_reason (void **state)
+{
+    fixture_t *fx = *state;
+    char file [128], dir [160], err [256] = "";
+    snprintf (file, sizeof file, "%s/plainfile", fx->dir);
+    s_write_file (file, (const uint8_t *) "x", 1);
+    snprintf (dir, sizeof dir, "%s/sub", file);
+    wal_t *wal = wal_open (dir, 0, 0, NULL, NULL, err, sizeof err);
+    assert_null (wal);
+    assert_non_null (strstr (err, "plainfile"));
+}
+
+static void
+replay_callback_can_stop_open (void **state)
+{
+    fixture_t *fx = *state;
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 0, &seen);
+    s_append (wal, 1, 1, 10);
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+    memset (&seen, 0, sizeof seen);
+    seen.stop_at = 4;
+    char err [256] = "";
+    wal = wal_open (fx->dir, 0, 0, s_collect, &seen, err, sizeof err);
+    assert_null (wal);
+    assert_non_null (strstr (err, "refused"));
+}
+
+static void
+large_entry_beyond_write_buffer_round_trips (void **state)
+{
+    fixture_t *fx = *state;
+    size_t len = 600 * 1024;
+    uint8_t *data = malloc (len);
+    assert_non_null (data);
+    for (size_t i = 0; i < len; i++)
+        data [i] = (uint8_t) (i * 7);
+    char err [256];
+    wal_t *wal = wal_open (fx->dir, 0, 0, NULL, NULL, err, sizeof err);
+    assert_non_null (wal);
+    raft_entry_t e [3] = { { 1, 1, 3, (const uint8_t *) "abc" }, { 1, 2, (uint32_t) len, data },
+                           { 1, 3, 0, NULL } };
+    assert_int_equal (wal_append (wal, e, 3), 0);
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+    char path [128];
+    s_seg_path (fx, 1, path, sizeof path);
+    size_t flen;
+    uint8_t *file = s_read_file (path, &flen);
+    raft_entry_t got;
+    size_t rec, off = s_record_offset (file, flen, 1, 2);
+    assert_int_equal (log_record_decode (file + off, flen - off, &got, &rec), LOG_RECORD_OK);
+    assert_int_equal (got.len, len);
+    assert_memory_equal (got.data, data, len);
+    assert_int_equal (log_record_decode (file + off + rec, flen - off - rec, &got, &rec),
+                      LOG_RECORD_OK);
+    assert_int_equal (got.index, 3);
+    assert_int_equal (got.len, 0);
+    free (file);
+    free (data);
+}
+
+/* ---- damage: torn tails versus corruption ------------------------------------- */
+
+/* Five entries in one segment; returns the file image and the offsets of records. */
+static uint8_t *
+s_five_records (fixture_t *fx, char *path, size_t path_len, size_t *len, size_t *off3,
+                size_t *off5)
+{
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 0, &seen);
+    s_append (wal, 1, 1, 5);
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+    s_seg_path (fx, 1, path, path_len);
+    uint8_t *image = s_read_file (path, len);
+    *off3 = s_record_offset (image, *len, 1, 3);
+    *off5 = s_record_offset (image, *len, 1, 5);
+    return image;
+}
+
+static void
+torn_last_record_at_every_byte_is_cut_and_appending_works (void **state)
+{
+    fixture_t *fx = *state;
+    char path [128];
+    size_t len, off3, off5;
+    uint8_t *image = s_five_records (fx, path, sizeof path, &len, &off3, &off5);
+    for (size_t cut = off5; cut < len; cut++) {
+        s_write_file (path, image, cut);
+        seen_t seen;
+        wal_t *wal = s_open (fx, 0, 0, &seen);
+        s_assert_seen (&seen, 1, 4);
+        assert_int_equal (wal_last_index (wal), 4);
+        assert_int_equal (wal_truncated_bytes (wal), cut - off5);
+        assert_int_equal (wal_size_bytes (wal), off5);
+        struct stat st;
+        assert_int_equal (stat (path, &st), 0);
+        assert_int_equal ((size_t) st.st_size, off5);
+        s_append (wal, 2, 5, 6);                    /* a different entry 5 */
+        assert_int_equal (wal_sync (wal), 0);
+        wal_destroy (&wal);
+        wal = s_open (fx, 0, 0, &seen);
+        s_assert_seen (&seen, 1, 6);
+        assert_int_equal (seen.term [4], 2);
+        assert_int_equal (wal_truncated_bytes (wal), 0);
+        wal_destroy (&wal);
+    }
+    free (image);
+}
+
+static void
+flipped_bit_in_middle_record_is_corruption (void **state)
+{
+    fixture_t *fx = *state;
+    char path [128];
+    size_t len, off3, off5;
+    uint8_t *image = s_five_records (fx, path, sizeof path, &len, &off3, &off5);
+    size_t off4 = s_record_offset (image, len, 1, 4);
+    /* every byte of record 3: length field, CRC field and body */
+    for (size_t pos = off3; pos < off4; pos++) {
+        image [pos] ^= (uint8_t) (1u << (pos % 8));
+        s_write_file (path, image, len);
+        image [pos] ^= (uint8_t) (1u << (pos % 8));
+        char err [512];
+        s_open_fails (fx, 0, err, sizeof err);
+        if (!strstr (err, "log-00000000000000000001.seg") || !strstr (err, "byte offset"))
+            fail_msg ("flip at byte %zu: reason lacks file or offset: %s", pos, err);
+        char where [64];
+        snprintf (where, sizeof where, "byte offset %zu", off3);
+        if (!strstr (err, where))
+            fail_msg ("flip at byte %zu: expected '%s' in: %s", pos, where, err);
+    }
+    /* the damaged file was left untouched for an operator to inspect */
+    image [off3 + 9] ^= 0x10;
+    s_write_file (path, image, len);
+    char err [512];
+    s_open_fails (fx, 0, err, sizeof err);
+    size_t after_len;
+    uint8_t *after = s_read_file (path, &after_len);
+    assert_int_equal (after_len, len);
+    assert_memory_equal (after, image, len);
+    free (after);
+    free (image);
+}
+
+/* A bad CRC on the final record cannot be told apart from a write that was cut
+   short, so it is treated as a torn tail: the record is dropped, open succeeds. */
+static void
+flipped_bit_in_last_record_is_a_torn_tail (void **state)
+{
+    fixture_t *fx = *state;
+    char path [128];
+    size_t len, off3, off5;
+    uint8_t *image = s_five_records (fx, path, sizeof path, &len, &off3, &off5);
+    for (size_t pos = off5; pos < len; pos++) {
+        image [pos] ^= (uint8_t) (1u << (pos % 8));
+        s_write_file (path, image, len);
+        image [pos] ^= (uint8_t) (1u << (pos % 8));
+        seen_t seen;
+        wal_t *wal = s_open (fx, 0, 0, &seen);
+        s_assert_seen (&seen, 1, 4);
+        assert_int_equal (wal_truncated_bytes (wal), len - off5);
+        wal_destroy (&wal);
+    }
+    free (image);
+}
+
+static void
+zero_filled_tail_is_torn (void **state)
+{
+    fixture_t *fx = *state;
+    char path [128];
+    size_t len, off3, off5;
+    uint8_t *image = s_five_records (fx, path, sizeof path, &len, &off3, &off5);
+    uint8_t *grown = calloc (1, len + 4096);
+    assert_non_null (grown);
+    memcpy (grown, image, len);
+    s_write_file (path, grown, len + 4096);     /* a hole the file system zero-filled */
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 0, &seen);
+    s_assert_seen (&seen, 1, 5);
+    assert_int_equal (wal_truncated_bytes (wal), 4096);
+    wal_destroy (&wal);
+    free (grown);
+    free (image);
+}
+
+static void
+valid_record_after_garbage_is_corruption (void **state)
+{
+    fixture_t *fx = *state;
+    char path [128];
+    size_t len, off3, off5;
+    uint8_t *image = s_five_records (fx, path, sizeof path, &len, &off3, &off5);
+    /* garbage, then a valid record 6: the garbage is not a torn tail */
+    uint8_t rec [512];
+    uint8_t data [256];
+    s_fill (data, 1, 6);
+    raft_entry_t e6 = { 1, 6, s_data_len (6), data };
+    size_t rec_len = log_record_encode (&e6, rec, sizeof rec);
+    assert_true (rec_len > 0);
+    uint8_t *bad = malloc (len + 13 + rec_len);
+    assert_non_null (bad);
+    memcpy (bad, image, len);
+    memset (bad + len, 0xA5, 13);
+    memcpy (bad + len + 13, rec, rec_len);
+    s_write_file (path, bad, len + 13 + rec_len);
+    char err [512];
+    s_open_fails (fx, 0, err, sizeof err);
+    assert_non_null (strstr (err, "valid records follow"));
+    free (bad);
+    free (image);
+}
+
+static void
+damage_in_non_last_segment_is_corruption (void **state)
+{
+    fixture_t *fx = *state;
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 1024, &seen);
+    s_append (wal, 1, 1, 100);
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+    uint64_t firsts [64];
+    int n = s_count_segments (fx->dir, firsts, 64);
+    assert_true (n >= 3);
+    char path [128];
+    s_seg_path (fx, firsts [1], path, sizeof path);
+    size_t len;
+    uint8_t *image = s_read_file (path, &len);
+    /* damage the LAST record of a middle segment: not a tail, since later segments exist */
+    image [len - 1] ^= 0x01;
+    s_write_file (path, image, len);
+    char err [512];
+    s_open_fails (fx, 0, err, sizeof err);
+    assert_non_null (strstr (err, strrchr (path, '/') + 1));
+    assert_non_null (strstr (err, "not the last"));
+    /* and a middle segment cut short is corruption too */
+    s_write_file (path, image, len - 5);
+    s_open_fails (fx, 0, err, sizeof err);
+    assert_non_null (strstr (err, strrchr (path, '/') + 1));
+    free (image);
+}
+
+static void
+missing_middle_segment_is_a_gap (void **state)
+{
+    fixture_t *fx = *state;
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 1024, &seen);
+    s_append (wal, 1, 1, 100);
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+    uint64_t firsts [64];
+    assert_true (s_count_segments (fx->dir, firsts, 64) >= 3);
+    char path [128];
+    s_seg_path (fx, firsts [1], path, sizeof path);
+    assert_int_equal (unlink (path), 0);
+    char err [512], name [64];
+    s_open_fails (fx, 0, err, sizeof err);
+    assert_non_null (strstr (err, "gap"));
+    snprintf (name, sizeof name, "log-%020" PRIu64 ".seg", firsts [2]);
+    assert_non_null (strstr (err, name));
+}
+
+static void
+segment_name_must_match_its_first_record (void **state)
+{
+    fixture_t *fx = *state;
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 0, &seen);
+    s_append (wal, 1, 1, 5);
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+    char from [128], to [128];
+    s_seg_path (fx, 1, from, sizeof from);
+    s_seg_path (fx, 2, to, sizeof to);
+    assert_int_equal (rename (from, to), 0);
+    char err [512];
+    s_open_fails (fx, 1, err, sizeof err);
+    assert_non_null (strstr (err, "expected 2"));
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test_setup_teardown (append_sync_reopen_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown (replay_skips_entries_covered_by_snapshot, setup, teardown),
+        cmocka_unit_test_setup_teardown (twenty_restarts_in_a_row_keep_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown (segments_roll_past_segment_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown (conflict_truncates_across_segment_boundary, setup, teardown),
+        cmocka_unit_test_setup_teardown (conflict_at_first_index_replaces_whole_log, setup, teardown),
+        cmocka_unit_test_setup_teardown (append_with_gap_is_refused_and_changes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown (compaction_removes_whole_covered_segments, setup, teardown),
+        cmocka_unit_test_setup_teardown (reset_drops_everything_and_restarts_at_any_index, setup, teardown),
+        cmocka_unit_test_setup_teardown (snapshot_past_log_end_drops_stale_log, setup, teardown),
+        cmocka_unit_test_setup_teardown (empty_directory_opens_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown (missing_directory_is_created, setup, teardown),
+        cmocka_unit_test_setup_teardown (unusable_directory_fails_with_reason, setup, teardown),
+        cmocka_unit_test_setup_teardown (replay_callback_can_stop_open, setup, teardown),
+        cmocka_unit_test_setup_teardown (large_entry_beyond_write_buffer_round_trips, setup, teardown),
+        cmocka_unit_test_setup_teardown (torn_last_record_at_every_byte_is_cut_and_appending_works, setup, teardown),
+        cmocka_unit_test_setup_teardown (flipped_bit_in_middle_record_is_corruption, setup, teardown),
+        cmocka_unit_test_setup_teardown (flipped_bit_in_last_record_is_a_torn_tail, setup, teardown),
+        cmocka_unit_test_setup_teardown (zero_filled_tail_is_torn, setup, teardown),
+        cmocka_unit_test_setup_teardown (valid_record_after_garbage_is_corruption, setup, teardown),
+        cmocka_unit_test_setup_teardown (damage_in_non_last_segment_is_corruption, setup, teardown),
+        cmocka_unit_test_setup_teardown (missing_middle_segment_is_a_gap, setup, teardown),
+        cmocka_unit_test_setup_teardown (segment_name_must_match_its_first_record, setup, teardown),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
