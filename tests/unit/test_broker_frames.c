@@ -1,0 +1,304 @@
+/*  test_broker_frames.c - a real broker (single replica, in a thread of this process)
+    fed raw frames: every bad frame gets a clear error and changes nothing, and the
+    request rules of the protocol hold (exactly-once retries, errors per command). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <czmq.h>
+#include <pthread.h>
+#include "config.h"
+#include "server.h"
+#include "../../schema/frame.h"
+
+static config_t s_config;
+static volatile int s_stop;
+static pthread_t s_thread;
+static char s_dir [64];
+static zsock_t *s_client;
+static uint64_t s_seq;
+static const uint64_t CID = 0x1234;
+
+static void *
+s_serve (void *arg)
+{
+    server_t *server = (server_t *) arg;
+    server_run (server, &s_stop);
+    server_destroy (&server);
+    return NULL;
+}
+
+static int
+s_setup (void **state)
+{
+    (void) state;
+    zsys_set_logstream (stderr);
+    strcpy (s_dir, "/tmp/zchat-frames-XXXXXX");
+    assert_non_null (mkdtemp (s_dir));
+    char port [16];
+    snprintf (port, sizeof port, "%d", 21000 + (getpid () % 3000) * 3);
+    char *argv [] = { "zchat-broker", "--data", s_dir, "--session-timeout", "60000", port, NULL };
+    assert_int_equal (config_parse (&s_config, 6, argv), 0);
+    server_t *server = server_new (&s_config);
+    assert_non_null (server);
+    s_stop = 0;
+    pthread_create (&s_thread, NULL, s_serve, server);
+    s_client = zsock_new_dealer (NULL);
+    zsock_set_rcvtimeo (s_client, 5000);
+    zsock_connect (s_client, "tcp://127.0.0.1:%s", port);
+    return 0;
+}
+
+static int
+s_teardown (void **state)
+{
+    (void) state;
+    zsock_destroy (&s_client);
+    s_stop = 1;
+    pthread_join (s_thread, NULL);
+    char cmd [128];
+    snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);
+    assert_int_equal (system (cmd), 0);
+    return 0;
+}
+
+static void
+s_send_raw (const void *bytes, size_t len)
+{
+    zframe_t *frame = zframe_new (bytes, len);
+    assert_int_equal (zframe_send (&frame, s_client, 0), 0);
+}
+
+/* Receive one frame into buf and decode it; the frame must decode. */
+static void
+s_recv (uint8_t *buf, zc_frame_t *frame)
+{
+    zframe_t *raw = zframe_recv (s_client);
+    assert_non_null (raw);
+    assert_true (zframe_size (raw) <= ZC_FRAME_MAX);
+    memcpy (buf, zframe_data (raw), zframe_size (raw));
+    assert_int_equal (zc_frame_decode (buf, zframe_size (raw), frame), ZC_OK);
+    zframe_destroy (&raw);
+}
+
+/* Send a request and return the reply's code (0 for REPLY). */
+static int
+s_call (zc_cmd_t cmd, const char *name, const char *text, uint64_t seq, zc_frame_t *reply,
+        uint8_t *buf)
+{
+    zc_frame_t frame;
+    zc_frame_init (&frame, cmd);
+    frame.fields = ZC_F_CID | ZC_F_SEQ;
+    frame.cid = CID;
+    frame.seq = seq;
+    if (name) {
+        frame.fields |= ZC_F_NAME;
+        frame.name = (zc_bytes_t) { name, (uint32_t) strlen (name) };
+    }
+    if (text) {
+        frame.fields |= ZC_F_TEXT;
+        frame.text = (zc_bytes_t) { text, (uint32_t) strlen (text) };
+    }
+    uint8_t out [ZC_FRAME_MAX];
+    size_t len;
+    assert_int_equal (zc_frame_encode (&frame, out, sizeof out, &len), ZC_OK);
+    s_send_raw (out, len);
+    s_recv (buf, reply);
+    assert_int_equal (reply->seq, seq);
+    return reply->cmd == ZC_CMD_REPLY ? 0 : (int) reply->code;
+}
+
+static int
+s_do (zc_cmd_t cmd, const char *name, const char *text)
+{
+    zc_frame_t reply;
+    uint8_t buf [ZC_FRAME_MAX];
+    return s_call (cmd, name, text, ++s_seq, &reply, buf);
+}
+
+static void
+s_expect_error (const void *bytes, size_t len, zc_code_t code)
+{
+    s_send_raw (bytes, len);
+    zc_frame_t reply;
+    uint8_t buf [ZC_FRAME_MAX];
+    s_recv (buf, &reply);
+    assert_int_equal (reply.cmd, ZC_CMD_ERROR);
+    assert_int_equal (reply.code, code);
+    assert_true (reply.text.len > 0);
+}
+
+/* Names listed by the broker, space-separated, into out. */
+static void
+s_list (const char *pattern, char *out, size_t size)
+{
+    zc_frame_t reply;
+    uint8_t buf [ZC_FRAME_MAX];
+    uint64_t seq = ++s_seq;
+    assert_int_equal (s_call (ZC_CMD_LIST, NULL, pattern, seq, &reply, buf), 0);
+    out [0] = 0;
+    while (true) {
+        for (uint32_t i = 0; i < reply.n_users; i++)
+            snprintf (out + strlen (out), size - strlen (out), "%s%.*s", out [0] ? " " : "",
+                      (int) reply.users [i].len, reply.users [i].ptr);
+        if (!reply.more)
+            break;
+        s_recv (buf, &reply);
+    }
+}
+
+static void
+oversized_frame_is_refused (void **state)
+{
+    (void) state;
+    uint8_t big [2000];
+    memset (big, 'A', sizeof big);
+    s_expect_error (big, sizeof big, ZC_ERR_TOO_LARGE);
+}
+
+static void
+garbage_and_truncated_frames_get_decoder_errors (void **state)
+{
+    (void) state;
+    s_expect_error ("CREATE", 6, ZC_ERR_TRUNCATED);
+    uint8_t unknown [20] = "LAUNCH";
+    unknown [15] = 0x80;      /* empty map */
+    s_expect_error (unknown, 16, ZC_ERR_UNKNOWN_COMMAND);
+    uint8_t not_map [16] = "CREATE";
+    not_map [15] = 0x01;      /* an integer where the map belongs */
+    s_expect_error (not_map, 16, ZC_ERR_BAD_TYPE);
+    uint8_t bad_utf8 [16] = "CR\xff\xfe";
+    bad_utf8 [15] = 0x80;
+    s_expect_error (bad_utf8, 16, ZC_ERR_BAD_UTF8);
+    uint8_t trailing [17] = "PING";
+    trailing [15] = 0x80;
+    trailing [16] = 0x00;
+    s_expect_error (trailing, 17, ZC_ERR_TRAILING);
+}
+
+static void
+multipart_message_is_refused (void **state)
+{
+    (void) state;
+    zmsg_t *msg = zmsg_new ();
+    zmsg_addstr (msg, "PING");
+    zmsg_addstr (msg, "PING");
+    zmsg_send (&msg, s_client);
+    zc_frame_t reply;
+    uint8_t buf [ZC_FRAME_MAX];
+    s_recv (buf, &reply);
+    assert_int_equal (reply.cmd, ZC_CMD_ERROR);
+    assert_int_equal (reply.code, ZC_ERR_BAD_TYPE);
+}
+
+static void
+replica_frames_from_a_client_are_refused (void **state)
+{
+    (void) state;
+    zc_frame_t frame;
+    zc_frame_init (&frame, ZC_CMD_PONG);
+    frame.fields = ZC_F_TS;
+    frame.ts = 1;
+    uint8_t out [ZC_FRAME_MAX];
+    size_t len;
+    assert_int_equal (zc_frame_encode (&frame, out, sizeof out, &len), ZC_OK);
+    s_expect_error (out, len, ZC_ERR_UNKNOWN_COMMAND);
+}
+
+static void
+every_command_reports_its_errors (void **state)
+{
+    (void) state;
+    assert_int_equal (s_do (ZC_CMD_CREATE, "alice", NULL), ZC_OK);
+    assert_int_equal (s_do (ZC_CMD_CREATE, "alice", NULL), ZC_ERR_USER_EXISTS);
+    assert_int_equal (s_do (ZC_CMD_CREATE, "bad name", NULL), ZC_ERR_BAD_NAME);
+    assert_int_equal (s_do (ZC_CMD_CREATE, "a-name-that-is-longer-than-32-bytes", NULL), ZC_ERR_BAD_NAME);
+    assert_int_equal (s_do (ZC_CMD_DELETE, "nobody", NULL), ZC_ERR_NO_SUCH_USER);
+    assert_int_equal (s_do (ZC_CMD_CONNECT, "nobody", NULL), ZC_ERR_NO_SUCH_USER);
+    assert_int_equal (s_do (ZC_CMD_SEND, "nobody", "hi"), ZC_ERR_NO_SUCH_USER);
+    char long_text [ZC_TEXT_MAX + 2];
+    memset (long_text, 'x', sizeof long_text - 1);
+    long_text [sizeof long_text - 1] = 0;
+    assert_int_equal (s_do (ZC_CMD_SEND, "alice", long_text), ZC_ERR_TEXT_TOO_LONG);
+    assert_int_equal (s_do (ZC_CMD_LIST, NULL, "(unclosed"), ZC_ERR_BAD_PATTERN);
+    char users [1024];
+    s_list (NULL, users, sizeof users);
+    assert_string_equal (users, "alice");    /* no error changed anything */
+    assert_int_equal (s_do (ZC_CMD_DELETE, "alice", NULL), ZC_OK);
+    s_list (NULL, users, sizeof users);
+    assert_string_equal (users, "");
+}
+
+static void
+ack_without_session_is_refused (void **state)
+{
+    (void) state;
+    zc_frame_t frame;
+    zc_frame_init (&frame, ZC_CMD_ACK);
+    frame.fields = ZC_F_CID | ZC_F_NAME | ZC_F_EPOCH | ZC_F_MSEQ;
+    frame.cid = CID;
+    frame.name = (zc_bytes_t) { "bob", 3 };
+    frame.epoch = 1;
+    frame.mseq = 5;
+    uint8_t out [ZC_FRAME_MAX];
+    size_t len;
+    assert_int_equal (zc_frame_encode (&frame, out, sizeof out, &len), ZC_OK);
+    s_expect_error (out, len, ZC_ERR_NOT_CONNECTED);
+}
+
+static void
+retried_send_is_applied_once (void **state)
+{
+    (void) state;
+    assert_int_equal (s_do (ZC_CMD_CREATE, "carol", NULL), ZC_OK);
+    zc_frame_t reply;
+    uint8_t buf [ZC_FRAME_MAX];
+    uint64_t seq = ++s_seq;
+    assert_int_equal (s_call (ZC_CMD_SEND, "carol", "only once", seq, &reply, buf), ZC_OK);
+    assert_int_equal (s_call (ZC_CMD_SEND, "carol", "only once", seq, &reply, buf), ZC_OK);
+    assert_int_equal (s_do (ZC_CMD_SEND, "carol", "second"), ZC_OK);
+    /* connect: exactly two messages are queued, with mseq 1 and 2 */
+    seq = ++s_seq;
+    assert_int_equal (s_call (ZC_CMD_CONNECT, "carol", NULL, seq, &reply, buf), ZC_OK);
+    assert_int_equal (reply.mseq, 2);
+    for (uint64_t expect = 1; expect <= 2; expect++) {
+        s_recv (buf, &reply);
+        assert_int_equal (reply.cmd, ZC_CMD_MESSAGE);
+        assert_int_equal (reply.mseq, expect);
+        assert_memory_equal (reply.text.ptr, expect == 1 ? "only once" : "second", reply.text.len);
+    }
+}
+
+static void
+ping_gets_pong (void **state)
+{
+    (void) state;
+    zc_frame_t frame;
+    zc_frame_init (&frame, ZC_CMD_PING);
+    frame.fields = ZC_F_CID;
+    frame.cid = CID;
+    uint8_t out [ZC_FRAME_MAX];
+    size_t len;
+    assert_int_equal (zc_frame_encode (&frame, out, sizeof out, &len), ZC_OK);
+    s_send_raw (out, len);
+    zc_frame_t reply;
+    uint8_t buf [ZC_FRAME_MAX];
+    s_recv (buf, &reply);
+    assert_int_equal (reply.cmd, ZC_CMD_PONG);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (oversized_frame_is_refused),
+        cmocka_unit_test (garbage_and_truncated_frames_get_decoder_errors),
+        cmocka_unit_test (multipart_message_is_refused),
+        cmocka_unit_test (replica_frames_from_a_client_are_refused),
+        cmocka_unit_test (every_command_reports_its_errors),
+        cmocka_unit_test (ack_without_session_is_refused),
+        cmocka_unit_test (retried_send_is_applied_once),
+        cmocka_unit_test (ping_gets_pong),
+    };
+    return cmocka_run_group_tests (tests, s_setup, s_teardown);
+}
