@@ -19,6 +19,7 @@
 
 #include "wal.h"
 #include "log_record.h"
+#include "crc32c.h"
 
 #define MAX_SEEN 4096
 
@@ -787,10 +788,101 @@ segment_name_must_match_its_first_record (void **state)
     assert_non_null (strstr (err, "expected 2"));
 }
 
+
+/* ---- the record codec ---------------------------------------------------------- */
+
+/* Frame an arbitrary body as a record with a correct CRC. */
+static size_t
+s_frame (const uint8_t *body, uint32_t body_len, uint8_t *out)
+{
+    uint32_t crc = zc_crc32c (0, body, body_len);
+    for (int i = 0; i < 4; i++) {
+        out [i] = (uint8_t) (body_len >> (8 * i));
+        out [4 + i] = (uint8_t) (crc >> (8 * i));
+    }
+    memcpy (out + 8, body, body_len);
+    return 8 + body_len;
+}
+
+static void
+record_decoder_tells_torn_from_corrupt (void **state)
+{
+    (void) state;
+    uint8_t rec [256];
+    raft_entry_t in = { 0x1234567890ull, 300, 5, (const uint8_t *) "hello" }, out;
+    size_t len = log_record_encode (&in, rec, sizeof rec), used;
+    assert_true (len > 0);
+    assert_int_equal (log_record_encode (&in, rec, len - 1), 0);      /* too small */
+    assert_int_equal (log_record_decode (rec, len, &out, &used), LOG_RECORD_OK);
+    assert_int_equal (used, len);
+    assert_int_equal (out.term, in.term);
+    assert_int_equal (out.index, 300);
+    assert_memory_equal (out.data, "hello", 5);
+    for (size_t cut = 0; cut < len; cut++)                            /* torn */
+        assert_int_equal (log_record_decode (rec, cut, &out, &used), LOG_RECORD_INCOMPLETE);
+    rec [len - 1] ^= 1;
+    assert_int_equal (log_record_decode (rec, len, &out, &used), LOG_RECORD_BAD_CRC);
+    uint8_t absurd [16] = { 0x01, 0x00, 0x00, 0x01 };                 /* 16 MiB + 1 */
+    assert_int_equal (log_record_decode (absurd, 16, &out, &used), LOG_RECORD_BAD_LENGTH);
+    uint8_t zero [16] = { 0 };
+    assert_int_equal (log_record_decode (zero, 16, &out, &used), LOG_RECORD_BAD_LENGTH);
+}
+
+static void
+record_decoder_checks_body_shape (void **state)
+{
+    (void) state;
+    struct { const char *name; uint8_t body [16]; uint32_t len; log_record_status_t want; } cases [] = {
+        { "canonical",         { 0x93, 1, 2, 0xc4, 1, 'x' }, 6, LOG_RECORD_OK },
+        { "array16 + uint8",   { 0xdc, 0, 3, 0xcc, 7, 2, 0xc4, 0 }, 8, LOG_RECORD_OK },
+        { "signed non-neg",    { 0x93, 0xd0, 5, 2, 0xc4, 0 }, 6, LOG_RECORD_OK },
+        { "negative term",     { 0x93, 0xd0, 0xff, 2, 0xc4, 0 }, 6, LOG_RECORD_BAD_BODY },
+        { "index zero",        { 0x93, 1, 0, 0xc4, 0 }, 5, LOG_RECORD_BAD_BODY },
+        { "two elements",      { 0x92, 1, 2 }, 3, LOG_RECORD_BAD_BODY },
+        { "str not bin",       { 0x93, 1, 2, 0xa1, 'x' }, 5, LOG_RECORD_BAD_BODY },
+        { "trailing byte",     { 0x93, 1, 2, 0xc4, 1, 'x', 0 }, 7, LOG_RECORD_BAD_BODY },
+        { "bin longer",        { 0x93, 1, 2, 0xc4, 5, 'x' }, 6, LOG_RECORD_BAD_BODY },
+        { "cut uint64",        { 0x93, 0xcf, 0, 0, 0 }, 5, LOG_RECORD_BAD_BODY },
+        { "map",               { 0x83, 1, 2, 3, 4, 5, 6 }, 7, LOG_RECORD_BAD_BODY },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
+        uint8_t rec [32];
+        raft_entry_t out;
+        size_t used, len = s_frame (cases [i].body, cases [i].len, rec);
+        log_record_status_t got = log_record_decode (rec, len, &out, &used);
+        if (got != cases [i].want)
+            fail_msg ("%s: got %s, want %s", cases [i].name, log_record_status_text (got),
+                      log_record_status_text (cases [i].want));
+    }
+}
+
+static void
+record_encoding_is_smallest_msgpack (void **state)
+{
+    (void) state;
+    uint8_t rec [64];
+    raft_entry_t e = { 1, 2, 1, (const uint8_t *) "x" };
+    size_t len = log_record_encode (&e, rec, sizeof rec);
+    const uint8_t want [] = { 0x93, 0x01, 0x02, 0xc4, 0x01, 'x' };
+    assert_int_equal (len, 8 + sizeof want);
+    assert_memory_equal (rec + 8, want, sizeof want);
+    assert_int_equal (rec [0], sizeof want);
+    e.term = UINT64_MAX;
+    e.index = 65536;
+    len = log_record_encode (&e, rec, sizeof rec);
+    const uint8_t want2 [] = { 0x93, 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                               0xce, 0x00, 0x01, 0x00, 0x00, 0xc4, 0x01, 'x' };
+    assert_int_equal (len, 8 + sizeof want2);
+    assert_memory_equal (rec + 8, want2, sizeof want2);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
+        cmocka_unit_test (record_decoder_tells_torn_from_corrupt),
+        cmocka_unit_test (record_decoder_checks_body_shape),
+        cmocka_unit_test (record_encoding_is_smallest_msgpack),
         cmocka_unit_test_setup_teardown (append_sync_reopen_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown (replay_skips_entries_covered_by_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown (twenty_restarts_in_a_row_keep_everything, setup, teardown),
