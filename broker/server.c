@@ -404,7 +404,8 @@ s_start_list (server_t *self, conn_t *conn, const zc_frame_t *frame)
     pending->seq = frame->seq;
     memcpy (pending->routing, conn->id, conn->len);
     pending->routing_len = conn->len;
-    memcpy (pending->pattern, frame->text.ptr, frame->text.len);
+    if (frame->text.len)
+        memcpy (pending->pattern, frame->text.ptr, frame->text.len);
     pending->pattern_len = frame->text.len;
     zc_code_t code = replica_read (self->replica, pending->read_ctx);
     if (code != ZC_OK) {
