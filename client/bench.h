@@ -1,0 +1,82 @@
+/*  bench.h - zchat-bench internals shared by bench.c (options), bench_run.c (the load)
+    and bench_report.c (verification and output).
+
+    Every message is identified by (sender s, number n); message n of sender s goes to
+    receiver (s + n) % R and its global slot is s * per_sender + n. Per slot the run keeps
+    its scheduled send time and two atomic bytes: what the sender did (SENT, ACKED,
+    FAILED) and how many times receivers got it. A sender thread writes only its own
+    slots' send state; a receiver thread only bumps delivery counts; the report reads
+    them after every thread has been joined. */
+#ifndef BENCH_H
+#define BENCH_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include "histogram.h"
+#include "../schema/frame.h"
+
+#define BENCH_MAX_CLIENTS 256          /* senders + receivers */
+#define BENCH_MAX_MESSAGES 20000000ull /* 10 bytes of state each: 200 MB at most */
+#define BENCH_MAX_INFLIGHT 4096
+#define BENCH_PREFIX_MAX 20            /* so that PREFIX-rNNN fits a 32-byte name */
+
+enum { MSG_SENT = 1, MSG_ACKED = 2, MSG_FAILED = 4 };
+
+typedef struct {
+    const char *servers;        /* NULL = ZCHAT_SERVERS or the library's default */
+    uint32_t senders;
+    uint32_t receivers;
+    uint64_t messages;          /* total across senders */
+    uint32_t size;              /* text bytes per message, <= ZC_TEXT_MAX */
+    uint32_t inflight;          /* per sender */
+    double rate;                /* total msgs/s, 0 = closed loop */
+    double duration_s;          /* 0 = until all messages are sent */
+    double drain_s;             /* wait this long after the last ack for deliveries */
+    bool json;
+    char prefix [BENCH_PREFIX_MAX + 1];
+} bench_config_t;
+
+typedef struct {
+    atomic_uint_fast64_t sent;
+    atomic_uint_fast64_t acked;
+    atomic_uint_fast64_t delivered;     /* every push received, duplicates included */
+    atomic_uint_fast64_t errors;        /* failed replies + session troubles */
+    atomic_uint_fast64_t reordered;
+    atomic_uint_fast64_t phantom;
+    atomic_uint_fast64_t error_codes [ZC_CODE__COUNT];
+} bench_counters_t;
+
+typedef struct {
+    bench_config_t cfg;
+    uint64_t per_sender;                /* slots per sender: ceil (messages / senders) */
+    uint64_t *send_ns;                  /* [senders * per_sender] scheduled/actual send time */
+    atomic_uchar *state;                /* [..] MSG_* bits, written by the owning sender */
+    atomic_uchar *deliveries;           /* [..] saturating delivery count */
+    bench_counters_t counters;
+    histogram_t *ack_hist;              /* merged after the run: send -> reply */
+    histogram_t *deliver_hist;          /* merged after the run: send -> push */
+    atomic_bool stop_sending;           /* --duration reached or setup failed */
+    atomic_bool stop_receiving;         /* drain over */
+    uint64_t start_ns;
+    uint64_t sending_done_ns;           /* last sender finished (acks in) */
+    uint64_t end_ns;                    /* drain finished */
+    uint64_t last_delivery_ns;          /* newest push received by any receiver */
+    uint32_t setup_errors;
+} bench_t;
+
+/* Monotonic clock in ns; the same clock is written into message texts. */
+uint64_t bench_now_ns (void);
+
+/* Number of messages sender s sends. */
+uint64_t bench_sender_count (const bench_t *bench, uint32_t sender);
+
+/* Create users, start receivers and senders, print progress, drain, join. Returns 0,
+   or -1 when the run could not be set up (message on stderr). */
+int bench_run (bench_t *bench);
+
+/* Tally and print the summary (text or JSON on stdout). Returns the exit status:
+   0 when every acked message arrived exactly once in order and nothing failed. */
+int bench_report (const bench_t *bench);
+
+#endif
