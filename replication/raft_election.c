@@ -1,0 +1,203 @@
+/*  raft_election.c - roles, elections, pre-vote and check-quorum.
+
+    Invariants: a vote is granted at most once per term and the grant is reported in
+    the hardstate of the same ready that carries the response (so it is persisted
+    before it is sent); a pre-vote never changes anyone's term; a node that heard from
+    a leader within the election timeout refuses pre-votes (and ignores higher-term
+    vote requests), so a partitioned replica rejoining cannot depose a healthy leader;
+    a leader that has not heard from a majority within an election timeout steps down. */
+#include <string.h>
+#include "raft_internal.h"
+
+uint32_t
+raft_quorum (const raft_t *self)
+{
+    return self->cfg.n / 2 + 1;
+}
+
+/* splitmix64: small, seedable, and the same on every platform. */
+static uint64_t
+s_random (raft_t *self)
+{
+    uint64_t z = (self->rng += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+void
+raft_reset_election_timer (raft_t *self)
+{
+    uint64_t t = self->cfg.election_timeout_ms;
+    self->election_deadline_ms = self->now_ms + t + s_random (self) % t;
+}
+
+bool
+raft_in_lease (const raft_t *self)
+{
+    if (self->role == RAFT_LEADER)
+        return true;
+    return self->leader != 0
+        && self->now_ms - self->leader_contact_ms < self->cfg.election_timeout_ms;
+}
+
+static void
+s_set_term (raft_t *self, uint64_t term)
+{
+    if (term == self->term)
+        return;
+    self->term = term;
+    self->vote = 0;
+    self->hs_dirty = true;
+    self->ack_pending = false;
+    self->ack_match = self->ack_ctx = 0;
+}
+
+void
+raft_become_follower (raft_t *self, uint64_t term, uint32_t leader)
+{
+    bool was_leader = self->role == RAFT_LEADER;
+    s_set_term (self, term);
+    self->role = RAFT_FOLLOWER;
+    self->leader = leader;
+    if (leader)
+        self->leader_contact_ms = self->now_ms;
+    if (was_leader) {
+        raft_reads_fail_all (self);
+        memset (self->peers, 0, sizeof self->peers);
+    }
+    raft_reset_election_timer (self);
+}
+
+static void
+s_become_leader (raft_t *self)
+{
+    self->role = RAFT_LEADER;
+    self->leader = self->cfg.id;
+    raft_leader_init (self);
+}
+
+static bool
+s_count_votes (raft_t *self)
+{
+    uint32_t granted = 0, rejected = 0;
+    for (uint32_t id = 1; id <= self->cfg.n; id++) {
+        granted += self->votes_granted [id];
+        rejected += self->votes_rejected [id];
+    }
+    if (granted >= raft_quorum (self)) {
+        if (self->role == RAFT_PRECANDIDATE)
+            raft_campaign (self, false);
+        else
+            s_become_leader (self);
+        return true;
+    }
+    if (rejected >= raft_quorum (self)) {
+        raft_become_follower (self, self->term, 0);
+        return true;
+    }
+    return false;
+}
+
+/* Start an election: a pre-vote round at term + 1 that changes nothing, or (after a
+   successful pre-vote) a real one that increments the term and votes for itself. */
+void
+raft_campaign (raft_t *self, bool prevote)
+{
+    if (self->role == RAFT_LEADER || self->install_index)
+        return;   /* a snapshot install pending replaces the log first */
+    self->leader = 0;
+    if (prevote)
+        self->role = RAFT_PRECANDIDATE;
+    else {
+        s_set_term (self, self->term + 1);
+        self->vote = self->cfg.id;
+        self->hs_dirty = true;
+        self->role = RAFT_CANDIDATE;
+    }
+    memset (self->votes_granted, 0, sizeof self->votes_granted);
+    memset (self->votes_rejected, 0, sizeof self->votes_rejected);
+    self->votes_granted [self->cfg.id] = true;
+    raft_reset_election_timer (self);
+    if (s_count_votes (self))
+        return;
+    for (uint32_t id = 1; id <= self->cfg.n; id++) {
+        if (id == self->cfg.id)
+            continue;
+        raft_msg_t *m = raft_outbox_push (self, RAFT_MSG_VOTE, id);
+        if (!m)
+            continue;
+        m->term = prevote ? self->term + 1 : self->term;
+        m->prevote = prevote;
+        m->last_index = raft_log_last (&self->log);
+        m->last_term = raft_log_last_term (&self->log);
+    }
+}
+
+static bool
+s_log_up_to_date (const raft_t *self, uint64_t last_index, uint64_t last_term)
+{
+    uint64_t my_term = raft_log_last_term (&self->log);
+    return last_term > my_term
+        || (last_term == my_term && last_index >= raft_log_last (&self->log));
+}
+
+void
+raft_step_vote (raft_t *self, const raft_msg_t *msg)
+{
+    bool up_to_date = s_log_up_to_date (self, msg->last_index, msg->last_term);
+    bool grant;
+    if (msg->prevote)
+        grant = msg->term > self->term && up_to_date && !raft_in_lease (self);
+    else
+        grant = msg->term == self->term && up_to_date
+             && (self->vote == 0 || self->vote == msg->from);
+    if (grant && !msg->prevote && self->vote != msg->from) {
+        self->vote = msg->from;
+        self->hs_dirty = true;
+    }
+    if (grant && !msg->prevote)
+        raft_reset_election_timer (self);
+    raft_msg_t *out = raft_outbox_push (self, RAFT_MSG_VOTE_RESP, msg->from);
+    if (!out)
+        return;
+    out->prevote = msg->prevote;
+    out->granted = grant;
+    if (grant && msg->prevote)
+        out->term = msg->term;   /* the candidate counts grants for its next term */
+}
+
+void
+raft_step_vote_resp (raft_t *self, const raft_msg_t *msg)
+{
+    bool counts = msg->prevote
+                ? self->role == RAFT_PRECANDIDATE
+                  && msg->term == (msg->granted ? self->term + 1 : self->term)
+                : self->role == RAFT_CANDIDATE && msg->term == self->term;
+    if (!counts)
+        return;
+    if (msg->granted)
+        self->votes_granted [msg->from] = true;
+    else
+        self->votes_rejected [msg->from] = true;
+    s_count_votes (self);
+}
+
+/* Check-quorum: once per election timeout the leader counts the peers it heard from. */
+void
+raft_tick_leader_quorum (raft_t *self)
+{
+    if (self->now_ms < self->quorum_check_ms)
+        return;
+    uint32_t active = 1;
+    for (uint32_t id = 1; id <= self->cfg.n; id++) {
+        if (id != self->cfg.id && self->peers [id].active)
+            active++;
+        self->peers [id].active = false;
+    }
+    if (active < raft_quorum (self)) {
+        raft_become_follower (self, self->term, 0);
+        return;
+    }
+    self->quorum_check_ms = self->now_ms + self->cfg.election_timeout_ms;
+}

@@ -1,0 +1,141 @@
+/*  raft_log.c - the Raft core's in-memory log.
+
+    Holds entries (snap_index, snap_index + count] in one array, each entry's data in
+    its own malloc'd block owned by the log. The term of snap_index (the compaction or
+    snapshot point) is always kept, so the entry after it can still be checked against
+    a leader's prev_index/prev_term. */
+#include <assert.h>
+#include <stdlib.h>
+#include <string.h>
+#include "raft_internal.h"
+
+void
+raft_log_init (raft_log_t *log, uint64_t snap_index, uint64_t snap_term)
+{
+    memset (log, 0, sizeof *log);
+    log->snap_index = snap_index;
+    log->snap_term = snap_term;
+}
+
+static void
+s_free_range (raft_log_t *log, uint64_t from, uint64_t to)
+{
+    for (uint64_t i = from; i < to; i++)
+        free ((void *) log->ents [log->off + i].data);
+}
+
+void
+raft_log_free (raft_log_t *log)
+{
+    s_free_range (log, 0, log->count);
+    free (log->ents);
+    memset (log, 0, sizeof *log);
+}
+
+uint64_t
+raft_log_last (const raft_log_t *log)
+{
+    return log->snap_index + log->count;
+}
+
+uint64_t
+raft_log_last_term (const raft_log_t *log)
+{
+    return raft_log_term (log, raft_log_last (log));
+}
+
+uint64_t
+raft_log_term (const raft_log_t *log, uint64_t index)
+{
+    if (index == log->snap_index)
+        return log->snap_term;
+    const raft_entry_t *e = raft_log_at (log, index);
+    return e ? e->term : 0;
+}
+
+const raft_entry_t *
+raft_log_at (const raft_log_t *log, uint64_t index)
+{
+    if (index <= log->snap_index || index > raft_log_last (log))
+        return NULL;
+    return &log->ents [log->off + (index - log->snap_index - 1)];
+}
+
+/* Make room for one more entry at the end: first slide the live window back to the
+   start when the dead prefix is large, then grow geometrically. */
+static int
+s_reserve (raft_log_t *log)
+{
+    if (log->off + log->count < log->cap)
+        return 0;
+    if (log->off > 0 && log->off >= log->cap / 2) {
+        memmove (log->ents, log->ents + log->off, log->count * sizeof *log->ents);
+        log->off = 0;
+        return 0;
+    }
+    uint64_t cap = log->cap ? log->cap * 2 : 64;
+    raft_entry_t *ents = realloc (log->ents, cap * sizeof *ents);
+    if (!ents)
+        return -1;
+    log->ents = ents;
+    log->cap = cap;
+    return 0;
+}
+
+int
+raft_log_append (raft_log_t *log, uint64_t term, const uint8_t *data, uint32_t len)
+{
+    if (s_reserve (log))
+        return -1;
+    uint8_t *copy = NULL;
+    if (len > 0) {
+        copy = malloc (len);
+        if (!copy)
+            return -1;
+        memcpy (copy, data, len);
+    }
+    raft_entry_t *e = &log->ents [log->off + log->count];
+    e->term = term;
+    e->index = raft_log_last (log) + 1;
+    e->len = len;
+    e->data = copy;
+    log->count++;
+    return 0;
+}
+
+void
+raft_log_truncate_after (raft_log_t *log, uint64_t index)
+{
+    assert (index >= log->snap_index);
+    if (index >= raft_log_last (log))
+        return;
+    uint64_t keep = index - log->snap_index;
+    s_free_range (log, keep, log->count);
+    log->count = keep;
+}
+
+void
+raft_log_compact (raft_log_t *log, uint64_t index)
+{
+    if (index <= log->snap_index || index > raft_log_last (log))
+        return;
+    uint64_t drop = index - log->snap_index;
+    uint64_t term = raft_log_term (log, index);
+    s_free_range (log, 0, drop);
+    log->off += drop;
+    log->count -= drop;
+    log->snap_index = index;
+    log->snap_term = term;
+    if (log->count == 0)
+        log->off = 0;
+}
+
+void
+raft_log_reset (raft_log_t *log, uint64_t snap_index, uint64_t snap_term)
+{
+    s_free_range (log, 0, log->count);
+    log->off = 0;
+    log->count = 0;
+    log->snap_index = snap_index;
+    log->snap_term = snap_term;
+}
