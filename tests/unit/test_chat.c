@@ -618,6 +618,36 @@ static void list_pathological_patterns_finish_quickly (void **state)
     chat_destroy (&chat);
 }
 
+/* ---- the user table under churn ---- */
+
+static void many_creates_and_deletes_keep_every_user_findable (void **state)
+{
+    (void) state;
+    enum { NAMES = 3000 };
+    static bool alive [NAMES];
+    chat_t *chat = chat_new (NULL);
+    uint64_t rng = 777;
+    char name [16];
+    for (uint64_t i = 1; i <= 60000; i++) {
+        size_t k = s_rand (&rng) % NAMES;
+        snprintf (name, sizeof (name), "u%zu", k);
+        chat_result_t r = alive [k] ? s_delete (chat, i, name) : s_create (chat, i, name);
+        assert_int_equal (r.code, ZC_OK);
+        alive [k] = !alive [k];
+    }
+    uint64_t count = 0;
+    for (size_t k = 0; k < NAMES; k++) {
+        snprintf (name, sizeof (name), "u%zu", k);
+        assert_int_equal (chat_user_exists (chat, name, strlen (name), NULL), alive [k]);
+        count += alive [k];
+    }
+    assert_int_equal (chat_user_count (chat), count);
+    size_t listed;
+    assert_int_equal (chat_list (chat, NULL, 0, NULL, 0, &listed, NULL, 0), ZC_OK);
+    assert_int_equal (listed, count);
+    chat_destroy (&chat);
+}
+
 /* ---- determinism ---- */
 
 static void s_random_step (chat_t *chat, uint64_t index, uint64_t *rng)
@@ -691,6 +721,7 @@ int main (void)
         cmocka_unit_test (list_filters_with_regex),
         cmocka_unit_test (list_with_bad_pattern_fails_with_message),
         cmocka_unit_test (list_pathological_patterns_finish_quickly),
+        cmocka_unit_test (many_creates_and_deletes_keep_every_user_findable),
         cmocka_unit_test (same_commands_give_same_digest),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
