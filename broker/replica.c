@@ -437,19 +437,36 @@ s_note_role (replica_t *self, const raft_ready_t *rd)
     self->hooks.role_changed (self->hooks_arg, rd->role, rd->leader, rd->term);
 }
 
+typedef enum { SEND_APPENDS, SEND_OTHERS, SEND_ALL } send_which_t;
+
+static void
+s_send_msgs (replica_t *self, const raft_ready_t *rd, uint64_t now_ms, send_which_t which)
+{
+    for (uint32_t i = 0; i < rd->n_msgs; i++) {
+        const raft_msg_t *msg = &rd->msgs [i];
+        if (which != SEND_ALL && (msg->type == RAFT_MSG_APPEND) != (which == SEND_APPENDS))
+            continue;
+        if (msg->type == RAFT_MSG_SNAPSHOT)
+            s_send_snapshot (self, msg, now_ms);
+        else
+            peers_send_msg (self->peers, msg);
+    }
+}
+
 int
 replica_process (replica_t *self, uint64_t now_ms)
 {
     raft_ready_t rd;
     for (int rounds = 0; rounds < 64 && raft_ready (self->raft, &rd); rounds++) {
+        /* A leader may replicate before its own write is durable (Raft thesis 10.2.1):
+           it counts itself towards a majority only after the fdatasync, so its disk
+           and the followers' disks work in parallel. Everything else waits. */
+        bool early = rd.role == RAFT_LEADER && !rd.hardstate_changed;
+        if (early)
+            s_send_msgs (self, &rd, now_ms, SEND_APPENDS);
         if (s_persist (self, &rd))
             return -1;
-        for (uint32_t i = 0; i < rd.n_msgs; i++) {
-            if (rd.msgs [i].type == RAFT_MSG_SNAPSHOT)
-                s_send_snapshot (self, &rd.msgs [i], now_ms);
-            else
-                peers_send_msg (self->peers, &rd.msgs [i]);
-        }
+        s_send_msgs (self, &rd, now_ms, early ? SEND_OTHERS : SEND_ALL);
         for (uint32_t i = 0; i < rd.n_committed; i++)
             s_apply (self, &rd.committed [i]);
         for (uint32_t i = 0; i < rd.n_reads; i++) {

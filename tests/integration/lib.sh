@@ -84,10 +84,51 @@ zc() { "$CLI" --servers "$SERVERS" "$@"; }
 leader_id() {
   echo status | zc --json 2>/dev/null | python3 -c '
 import json,sys
-for line in sys.stdin:
-    o=json.loads(line)
-    for r in o.get("replicas",[]):
-        if r.get("role")=="leader": print(r["id"]); sys.exit(0)
-sys.exit(1)'
+rs=[r for r in json.loads(sys.stdin.readline()).get("replicas",[]) if r.get("role")=="leader"]
+if not rs: sys.exit(1)
+print(max(rs,key=lambda r:r["term"])["id"])'
 }
 has_leader() { [ -n "$(leader_id)" ]; }
+leader_is_not() { local l; l=$(leader_id); [ -n "$l" ] && [ "$l" != "$1" ]; }
+
+# status_field ID FIELD: a replica's field as this cluster reports it.
+status_field() {
+  echo status | zc --json 2>/dev/null | python3 -c '
+import json,sys
+want,field=int(sys.argv[1]),sys.argv[2]
+for r in json.loads(sys.stdin.readline()).get("replicas",[]):
+    if r["id"]==want: print(r[field])' "$1" "$2"
+}
+
+# all_caught_up: every replica reachable and applied == the highest commit.
+all_caught_up() {
+  echo status | zc --json 2>/dev/null | python3 -c '
+import json,sys
+rs=json.loads(sys.stdin.readline())["replicas"]
+top=max(r["commit"] for r in rs)
+ok=all(r["role"] in ("leader","follower") and r["applied"]==top for r in rs) and top>0
+sys.exit(0 if ok else 1)'
+}
+
+# bench_bg NAME ARGS...: run zchat-bench in the background, JSON summary to $WORK/NAME.json.
+bench_bg() {
+  local name=$1; shift
+  "$ZCHAT_BIN/zchat-bench" --servers "$SERVERS" --json "$@" >"$WORK/$name.json" 2>"$WORK/$name.err" &
+  BENCH_PID=$!
+  STARTED_PIDS+=("$BENCH_PID")
+}
+
+# bench_check NAME: the bench exited 0 and its verification found nothing wrong.
+bench_check() {
+  local name=$1 rc=0
+  wait "$BENCH_PID" || rc=$?
+  python3 - "$WORK/$name.json" <<'PY' || fail "bench $name: verification failed (exit $rc): $(tail -n 3 "$WORK/$name.err")"
+import json,sys
+s=json.load(open(sys.argv[1]))
+v=s.get("verification",s)
+bad={k:v.get(k,0) for k in ("lost","duplicated","reordered","phantom")}
+print("bench:", {k:v.get(k) for k in ("sent","acked","failed","lost","duplicated","reordered","phantom")})
+sys.exit(1 if any(bad.values()) or v.get("acked",0)==0 else 0)
+PY
+  [ "$rc" = 0 ] || fail "bench $name exited $rc"
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Five replicas tolerate two faults: kill -9 of the leader and one follower under load
+# loses nothing; the two restart and catch up.
+source "$(dirname "$0")/lib.sh"
+cluster_init 5 "$(pick_ports)"
+for i in 1 2 3 4 5; do start_replica "$i"; done
+wait_until 15 "a leader is elected" has_leader
+bench_bg five --senders 2 --receivers 2 --messages 15000 --inflight 16 --size 200
+wait_until 20 "load is flowing" grep -q 'acked [1-9][0-9]' "$WORK/five.err"
+leader=$(leader_id)
+other=$(( leader % 5 + 1 ))
+kill_replica "$leader" KILL
+kill_replica "$other" KILL
+echo "killed $leader and $other"
+bench_check five
+pass "5 replicas survive 2 killed"
+start_replica "$leader"
+start_replica "$other"
+wait_until 30 "all five caught up" all_caught_up
+pass "both restart and catch up"
