@@ -513,9 +513,46 @@ s_settle_damage (wal_t *self, int fd, uint64_t size, bool is_last,
     return 0;
 }
 
+/* Whole segment files are read into one reused buffer: on this kind of (virtual)
+   machine a large read() is several times faster than faulting in an mmap. */
+typedef struct {
+    uint8_t *p;
+    size_t cap;
+} wal_readbuf_t;
+
+static int
+s_read_segment (int fd, uint64_t size, wal_readbuf_t *rb)
+{
+    if (size > SIZE_MAX / 2)
+        return errno = EFBIG, -1;
+    if (size > rb->cap || !rb->p) {
+        /* huge pages only pay off for big segments: they are zeroed on first touch */
+        size_t align = size >= (2u << 20) ? 2u << 20 : 4096;
+        size_t cap = ((size_t) size + align) & ~(align - 1);
+        void *p = NULL;
+        if (posix_memalign (&p, align, cap))
+            return errno = ENOMEM, -1;
+        if (align > 4096)
+            madvise (p, cap, MADV_HUGEPAGE);
+        free (rb->p);
+        rb->p = p;
+        rb->cap = cap;
+    }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t n = pread (fd, rb->p + got, (size_t) size - got, (off_t) got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return errno = n == 0 ? EIO : errno, -1;
+        got += (size_t) n;
+    }
+    return 0;
+}
+
 /* Verify segment i, replay its entries, and cut a torn tail if it is the last. */
 static int
-s_recover_segment (wal_t *self, size_t i, wal_replay_t *ctx)
+s_recover_segment (wal_t *self, size_t i, wal_replay_t *ctx, wal_readbuf_t *rb)
 {
     wal_segment_t *seg = &self->segs [i];
     bool is_last = i + 1 == self->n_segs;
@@ -525,27 +562,15 @@ s_recover_segment (wal_t *self, size_t i, wal_replay_t *ctx)
     ctx->expect = seg->first;
     int fd = open (path, O_RDWR | O_CLOEXEC);
     struct stat st;
-    if (fd < 0 || fstat (fd, &st)) {
+    if (fd < 0 || fstat (fd, &st) || s_read_segment (fd, (uint64_t) st.st_size, rb)) {
         s_err (ctx->err, ctx->err_len, "%s: %s", path, strerror (errno));
         if (fd >= 0)
             close (fd);
         return -1;
     }
     uint64_t size = (uint64_t) st.st_size;
-    uint8_t *map = NULL;
-    if (size) {
-        map = mmap (NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-        if (map == MAP_FAILED) {
-            s_err (ctx->err, ctx->err_len, "%s: mmap: %s", path, strerror (errno));
-            close (fd);
-            return -1;
-        }
-        madvise (map, size, MADV_SEQUENTIAL);
-    }
     log_record_scan_t res;
-    log_record_scan (map, size, s_replay_visit, ctx, &res);
-    if (map)
-        munmap (map, size);
+    log_record_scan (rb->p, size, s_replay_visit, ctx, &res);
     int rc = res.stopped ? -1 : s_settle_damage (self, fd, size, is_last, &res, ctx);
     close (fd);
     seg->bytes = res.valid_bytes;
@@ -632,24 +657,27 @@ s_recover_all (wal_t *self, uint64_t after_index, wal_replay_fn *fn, void *arg,
                char *err, size_t err_len)
 {
     wal_replay_t ctx = { NULL, 0, after_index, fn, arg, err, err_len };
-    for (size_t i = 0; i < self->n_segs; i++) {
+    wal_readbuf_t rb = { NULL, 0 };
+    int rc = 0;
+    for (size_t i = 0; i < self->n_segs && rc == 0; i++) {
         wal_segment_t *seg = &self->segs [i];
         if (i > 0 && seg->first != seg [-1].last + 1) {
             s_err (err, err_len, "%s/log-%020" PRIu64 ".seg: segment starts at index %"
                    PRIu64 " but the previous one ends at %" PRIu64 " (log has a gap)",
                    self->dir, seg->first, seg->first, seg [-1].last);
-            return -1;
+            rc = -1;
         }
-        if (s_recover_segment (self, i, &ctx))
-            return -1;
-        if (i == 0 && !s_is_empty (self) && seg->first > after_index + 1) {
+        else if (s_recover_segment (self, i, &ctx, &rb))
+            rc = -1;
+        else if (i == 0 && !s_is_empty (self) && seg->first > after_index + 1) {
             s_err (err, err_len, "%s/log-%020" PRIu64 ".seg: log starts at index %" PRIu64
                    " but the snapshot covers only up to %" PRIu64 " (entries missing)",
                    self->dir, seg->first, seg->first, after_index);
-            return -1;
+            rc = -1;
         }
     }
-    return 0;
+    free (rb.p);
+    return rc;
 }
 
 wal_t *
