@@ -76,7 +76,7 @@ struct zcc {
     uint64_t epoch;
     uint64_t shown;
     uint64_t acked;             /* highest mseq sent in an ACK on this connection */
-    int64_t ack_ms;
+    int64_t unacked_ms;         /* when shown first went past acked */
     int64_t last_send_ms;
     int64_t last_recv_ms;
     int64_t ping_ms;            /* last PING sent; 0 = none since the last receive */
@@ -181,7 +181,6 @@ static void s_connect (zcc_t *self, const char *addr)
     zsock_set_rcvhwm (self->sock, ZCC_SOCK_HWM);
     if (zsock_connect (self->sock, "tcp://%s", addr) != 0)
         zsys_warning ("zcc: cannot connect to %s", addr);
-    self->acked = 0;            /* a new session must hear our ack again */
     self->ping_ms = 0;
     self->last_recv_ms = s_now_ms ();
 }
@@ -212,7 +211,6 @@ static void s_send_ack (zcc_t *self)
     f.mseq = self->shown;
     s_send_frame (self, &f);
     self->acked = self->shown;
-    self->ack_ms = s_now_ms ();
 }
 
 static void s_send_ping (zcc_t *self)
@@ -576,8 +574,8 @@ static zcc_event_type_t s_timers (zcc_t *self, int64_t now, zcc_event_t *event)
         if (type != ZCC_EV_NONE)
             return type;
     }
-    if (self->bound && self->shown > self->acked && now >= self->ack_ms + ZCC_ACK_INTERVAL_MS
-        && !self->switch_ms)
+    if (self->bound && self->shown > self->acked
+        && now >= self->unacked_ms + ZCC_ACK_INTERVAL_MS && !self->switch_ms)
         s_send_ack (self);
     if (self->sock && now >= self->last_send_ms + ZCC_PING_IDLE_MS)
         s_send_ping (self);
@@ -593,8 +591,9 @@ static int64_t s_next_timer (zcc_t *self)
     int64_t next = self->scan_ms;
     if (self->switch_ms && self->switch_ms < next)
         next = self->switch_ms;
-    if (self->bound && self->shown > self->acked && self->ack_ms + ZCC_ACK_INTERVAL_MS < next)
-        next = self->ack_ms + ZCC_ACK_INTERVAL_MS;
+    if (self->bound && self->shown > self->acked
+        && self->unacked_ms + ZCC_ACK_INTERVAL_MS < next)
+        next = self->unacked_ms + ZCC_ACK_INTERVAL_MS;
     if (self->sock && self->last_send_ms + ZCC_PING_IDLE_MS < next)
         next = self->last_send_ms + ZCC_PING_IDLE_MS;
     if (self->bound && self->ping_ms && self->ping_ms + self->request_timeout_ms < next)
@@ -650,6 +649,7 @@ static void s_bind (zcc_t *self, zcc_req_t *req, const zc_frame_t *f)
     snprintf (self->user, sizeof self->user, "%s", req->name);
     self->epoch = f->epoch;
     self->acked = 0;            /* re-ack what was shown to the new session */
+    self->unacked_ms = 0;
     if (req->first_gen != self->conn_gen && !req->internal) {
         /* Sent on an earlier connection too: the server may have bound that one. */
         zcc_req_t *internal = &self->reqs [self->max_inflight];
@@ -669,6 +669,7 @@ static zcc_event_type_t s_on_reconnect (zcc_t *self, zcc_req_t *req, const zc_fr
     s_req_free (self, req);
     if (!ours || (f->cmd == ZC_CMD_REPLY && !deleted)) {
         self->acked = 0;        /* resumed: re-ack what was shown */
+        self->unacked_ms = 0;
         return ZCC_EV_NONE;
     }
     event->type = ZCC_EV_CLOSED;
@@ -763,6 +764,8 @@ static zcc_event_type_t s_on_message (zcc_t *self, const zc_frame_t *f, zcc_even
         return ZCC_EV_NONE;     /* duplicate, or for a session we no longer have */
     if (self->in_call && self->fifo_msgs >= ZCC_FIFO_MSGS)
         return ZCC_EV_NONE;     /* not shown, not acked: the server redelivers it */
+    if (self->shown == self->acked)
+        self->unacked_ms = s_now_ms ();     /* batch acks for up to the interval */
     self->shown = f->mseq;
     if (self->shown - self->acked >= ZCC_ACK_BATCH)
         s_send_ack (self);

@@ -1,0 +1,733 @@
+/*  test_zcc.c - the client library against scripted fake servers.
+
+    Each fake server is a ROUTER in this thread on an ephemeral loopback port; the test
+    pumps the client (zcc_poll with a short timeout) while it waits for the fake to see a
+    frame, and records every client event, so each test can script the server side
+    exactly: redirects, silence, duplicate pushes, multi-frame replies. Waits poll a
+    condition with a deadline; no test sleeps for a fixed time. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <czmq.h>
+#include "zcc.h"
+
+#define WAIT_MS 5000
+
+typedef struct {
+    zsock_t *router;
+    char addr [64];
+} fake_t;
+
+typedef struct {
+    zframe_t *identity;
+    uint8_t buf [ZC_FRAME_MAX];
+    size_t len;
+    zc_frame_t f;
+} fake_msg_t;
+
+/* Copies of the client's events, in order. */
+typedef struct {
+    zcc_event_type_t type;
+    uint64_t seq;
+    zc_cmd_t re;
+    zc_code_t code;
+    uint64_t mseq;
+    uint64_t epoch;
+    char text [ZC_FRAME_MAX + 1];
+    uint32_t n_users;
+    char first_user [ZC_NAME_MAX + 1];
+    char last_user [ZC_NAME_MAX + 1];
+} tev_t;
+
+#define MAX_TEV 512
+static tev_t s_tev [MAX_TEV];
+static int s_n_tev;
+
+static void fake_start (fake_t *fake)
+{
+    fake->router = zsock_new (ZMQ_ROUTER);
+    assert_non_null (fake->router);
+    zsock_set_linger (fake->router, 0);
+    int port = zsock_bind (fake->router, "tcp://127.0.0.1:*");
+    assert_true (port > 0);
+    snprintf (fake->addr, sizeof fake->addr, "127.0.0.1:%d", port);
+}
+
+static void fake_stop (fake_t *fake)
+{
+    zsock_destroy (&fake->router);
+}
+
+static void msg_clear (fake_msg_t *msg)
+{
+    zframe_destroy (&msg->identity);
+}
+
+static void s_record (const zcc_event_t *ev)
+{
+    assert_true (s_n_tev < MAX_TEV);
+    tev_t *t = &s_tev [s_n_tev++];
+    memset (t, 0, sizeof *t);
+    t->type = ev->type;
+    t->seq = ev->seq;
+    t->re = ev->re;
+    t->code = ev->code;
+    t->mseq = ev->frame.mseq;
+    t->epoch = ev->frame.epoch;
+    if (ev->type == ZCC_EV_MESSAGE)
+        memcpy (t->text, ev->frame.text.ptr, ev->frame.text.len);
+    else
+        snprintf (t->text, sizeof t->text, "%s", ev->error ? ev->error : "");
+    t->n_users = ev->n_users;
+    if (ev->n_users) {
+        snprintf (t->first_user, sizeof t->first_user, "%s", ev->users [0]);
+        snprintf (t->last_user, sizeof t->last_user, "%s", ev->users [ev->n_users - 1]);
+    }
+}
+
+/* Pump the client once for up to ms, recording any event. */
+static void pump (zcc_t *client, int ms)
+{
+    zcc_event_t ev;
+    if (zcc_poll (client, ms, -1, &ev) != ZCC_EV_NONE)
+        s_record (&ev);
+}
+
+/* Pump the client until the fake receives a frame of command cmd (other commands,
+   such as PING, are skipped). Fails the test after WAIT_MS. */
+static void fake_expect (fake_t *fake, zcc_t *client, zc_cmd_t cmd, fake_msg_t *msg)
+{
+    int64_t end = zclock_mono () + WAIT_MS;
+    while (zclock_mono () < end) {
+        zmq_pollitem_t item = { zsock_resolve (fake->router), 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, 0) == 1) {
+            zmsg_t *zmsg = zmsg_recv (fake->router);
+            assert_non_null (zmsg);
+            assert_int_equal (zmsg_size (zmsg), 2);
+            zframe_t *identity = zmsg_pop (zmsg);
+            zframe_t *data = zmsg_pop (zmsg);
+            zmsg_destroy (&zmsg);
+            assert_true (zframe_size (data) <= ZC_FRAME_MAX);
+            memcpy (msg->buf, zframe_data (data), zframe_size (data));
+            msg->len = zframe_size (data);
+            zframe_destroy (&data);
+            assert_int_equal (zc_frame_decode (msg->buf, msg->len, &msg->f), ZC_OK);
+            if (msg->f.cmd == cmd) {
+                msg->identity = identity;
+                return;
+            }
+            zframe_destroy (&identity);
+            continue;
+        }
+        pump (client, 2);
+    }
+    fail_msg ("fake %s never received %s", fake->addr, zc_cmd_name (cmd));
+}
+
+/* True if the fake receives a frame of cmd within ms (pumping the client). */
+static bool fake_receives_within (fake_t *fake, zcc_t *client, zc_cmd_t cmd, int ms)
+{
+    int64_t end = zclock_mono () + ms;
+    while (zclock_mono () < end) {
+        zmq_pollitem_t item = { zsock_resolve (fake->router), 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, 0) == 1) {
+            zmsg_t *zmsg = zmsg_recv (fake->router);
+            zframe_t *data = zmsg_last (zmsg);
+            zc_frame_t f;
+            bool hit = zc_frame_decode (zframe_data (data), zframe_size (data), &f) == ZC_OK
+                    && f.cmd == cmd;
+            zmsg_destroy (&zmsg);
+            if (hit)
+                return true;
+            continue;
+        }
+        pump (client, 2);
+    }
+    return false;
+}
+
+static void fake_send (fake_t *fake, const fake_msg_t *to, const zc_frame_t *frame)
+{
+    uint8_t buf [ZC_FRAME_MAX];
+    size_t len;
+    assert_int_equal (zc_frame_encode (frame, buf, sizeof buf, &len), ZC_OK);
+    zmsg_t *zmsg = zmsg_new ();
+    zmsg_append (zmsg, &(zframe_t *) { zframe_dup (to->identity) });
+    zmsg_addmem (zmsg, buf, len);
+    assert_int_equal (zmsg_send (&zmsg, fake->router), 0);
+}
+
+static zc_bytes_t B (const char *s)
+{
+    return (zc_bytes_t) { s, (uint32_t) strlen (s) };
+}
+
+static void fake_reply (fake_t *fake, const fake_msg_t *req, zc_frame_t *reply)
+{
+    reply->fields |= ZC_F_RE | ZC_F_SEQ | ZC_F_CODE;
+    if (reply->cmd == ZC_CMD_REPLY) {     /* the fields each REPLY must carry */
+        if (req->f.cmd == ZC_CMD_CREATE)
+            reply->fields |= ZC_F_EPOCH;
+        if (req->f.cmd == ZC_CMD_LIST)
+            reply->fields |= ZC_F_USERS | ZC_F_MORE;
+        if (req->f.cmd == ZC_CMD_STATUS)
+            reply->fields |= ZC_F_REPLICAS | ZC_F_STATS;
+        if (req->f.cmd == ZC_CMD_CONNECT && !(reply->fields & ZC_F_NAME)) {
+            reply->fields |= ZC_F_NAME | ZC_F_EPOCH | ZC_F_MSEQ;
+            reply->name = req->f.name;
+        }
+    }
+    reply->re = req->f.cmd;
+    reply->seq = req->f.seq;
+    fake_send (fake, req, reply);
+}
+
+static void fake_ok (fake_t *fake, const fake_msg_t *req)
+{
+    zc_frame_t r;
+    zc_frame_init (&r, ZC_CMD_REPLY);
+    fake_reply (fake, req, &r);
+}
+
+static void fake_error (fake_t *fake, const fake_msg_t *req, zc_code_t code,
+                        const char *text, const char *leader)
+{
+    zc_frame_t r;
+    zc_frame_init (&r, ZC_CMD_ERROR);
+    r.fields = ZC_F_TEXT;
+    r.code = code;
+    r.text = B (text);
+    if (leader) {
+        r.fields |= ZC_F_LEADER;
+        r.leader = B (leader);
+    }
+    fake_reply (fake, req, &r);
+}
+
+static void fake_push (fake_t *fake, const fake_msg_t *session, const char *name,
+                       uint64_t epoch, uint64_t mseq, const char *text)
+{
+    zc_frame_t m;
+    zc_frame_init (&m, ZC_CMD_MESSAGE);
+    m.fields = ZC_F_NAME | ZC_F_FROM | ZC_F_EPOCH | ZC_F_MSEQ | ZC_F_TS | ZC_F_TEXT;
+    m.name = B (name);
+    m.from = B ("alice");
+    m.epoch = epoch;
+    m.mseq = mseq;
+    m.ts = 1700000000000ULL;
+    m.text = B (text);
+    fake_send (fake, session, &m);
+}
+
+/* Pump until n events are recorded in total; fails after WAIT_MS. */
+static void wait_events (zcc_t *client, int n)
+{
+    int64_t end = zclock_mono () + WAIT_MS;
+    while (s_n_tev < n && zclock_mono () < end)
+        pump (client, 5);
+    assert_int_equal (s_n_tev, n);
+}
+
+static zcc_t *client_new (const char *servers, uint32_t timeout_ms, uint32_t deadline_ms,
+                          uint32_t max_inflight)
+{
+    zcc_options_t options;
+    zcc_options_defaults (&options);
+    options.servers = servers;
+    if (timeout_ms)
+        options.request_timeout_ms = timeout_ms;
+    if (deadline_ms)
+        options.deadline_ms = deadline_ms;
+    if (max_inflight)
+        options.max_inflight = max_inflight;
+    zcc_t *client = zcc_new (&options);
+    assert_non_null (client);
+    s_n_tev = 0;
+    return client;
+}
+
+/* Bind the client to bob (epoch 5) on fake, leaving the CONNECT in *session. */
+static void connect_bob (fake_t *fake, zcc_t *client, fake_msg_t *session)
+{
+    int before = s_n_tev;
+    uint64_t seq = zcc_submit (client, ZC_CMD_CONNECT, "bob", NULL);
+    fake_expect (fake, client, ZC_CMD_CONNECT, session);
+    assert_int_equal (session->f.seq, seq);
+    zc_frame_t r;
+    zc_frame_init (&r, ZC_CMD_REPLY);
+    r.fields = ZC_F_NAME | ZC_F_EPOCH | ZC_F_MSEQ;
+    r.name = B ("bob");
+    r.epoch = 5;
+    r.mseq = 0;
+    fake_reply (fake, session, &r);
+    wait_events (client, before + 1);
+    assert_int_equal (s_tev [before].type, ZCC_EV_REPLY);
+    assert_int_equal (s_tev [before].code, ZC_OK);
+}
+
+static void request_reply_round_trip (void **state)
+{
+    (void) state;
+    fake_t a;
+    fake_start (&a);
+    zcc_t *client = client_new (a.addr, 0, 0, 0);
+    uint64_t seq = zcc_submit (client, ZC_CMD_CREATE, "alice", NULL);
+    assert_int_equal (seq, 1);
+    fake_msg_t req;
+    fake_expect (&a, client, ZC_CMD_CREATE, &req);
+    assert_int_equal (req.f.cid, zcc_client_id (client));
+    assert_true (req.f.cid != 0);
+    assert_int_equal (req.f.seq, 1);
+    assert_int_equal (req.f.name.len, 5);
+    assert_memory_equal (req.f.name.ptr, "alice", 5);
+    zc_frame_t r;
+    zc_frame_init (&r, ZC_CMD_REPLY);
+    r.fields = ZC_F_EPOCH;
+    r.epoch = 7;
+    fake_reply (&a, &req, &r);
+    wait_events (client, 1);
+    assert_int_equal (s_tev [0].type, ZCC_EV_REPLY);
+    assert_int_equal (s_tev [0].seq, 1);
+    assert_int_equal (s_tev [0].re, ZC_CMD_CREATE);
+    assert_int_equal (s_tev [0].code, ZC_OK);
+    assert_int_equal (s_tev [0].epoch, 7);
+    assert_int_equal (zcc_inflight (client), 0);
+    /* an ERROR is a reply with its code and readable text */
+    msg_clear (&req);
+    seq = zcc_submit (client, ZC_CMD_SEND, "bob", "hi, there");
+    fake_expect (&a, client, ZC_CMD_SEND, &req);
+    assert_int_equal (req.f.seq, 2);
+    assert_int_equal (req.f.text.len, 9);
+    fake_error (&a, &req, ZC_ERR_NO_SUCH_USER, "user 'bob' does not exist", NULL);
+    wait_events (client, 2);
+    assert_int_equal (s_tev [1].seq, seq);
+    assert_int_equal (s_tev [1].code, ZC_ERR_NO_SUCH_USER);
+    assert_string_equal (s_tev [1].text, "user 'bob' does not exist");
+    msg_clear (&req);
+    zcc_destroy (&client);
+    assert_null (client);
+    fake_stop (&a);
+}
+
+static void not_leader_redirects_with_same_cid_and_seq (void **state)
+{
+    (void) state;
+    fake_t a, b;
+    fake_start (&a);
+    fake_start (&b);
+    char servers [160];
+    snprintf (servers, sizeof servers, "%s,%s", a.addr, b.addr);
+    zcc_t *client = client_new (servers, 5000, 0, 0);
+    uint64_t s1 = zcc_submit (client, ZC_CMD_SEND, "bob", "one");
+    uint64_t s2 = zcc_submit (client, ZC_CMD_SEND, "bob", "two");
+    fake_msg_t r1, r2, n1, n2;
+    fake_expect (&a, client, ZC_CMD_SEND, &r1);
+    fake_expect (&a, client, ZC_CMD_SEND, &r2);
+    fake_error (&a, &r1, ZC_ERR_NOT_LEADER, "not the leader", b.addr);
+    /* both outstanding requests move to the leader, in order, byte for byte */
+    fake_expect (&b, client, ZC_CMD_SEND, &n1);
+    fake_expect (&b, client, ZC_CMD_SEND, &n2);
+    assert_int_equal (n1.f.seq, s1);
+    assert_int_equal (n2.f.seq, s2);
+    assert_int_equal (n1.f.cid, r1.f.cid);
+    assert_int_equal (n1.len, r1.len);
+    assert_memory_equal (n1.buf, r1.buf, r1.len);
+    assert_memory_equal (n2.buf, r2.buf, r2.len);
+    assert_string_equal (zcc_current_server (client), b.addr);
+    fake_ok (&b, &n1);
+    fake_ok (&b, &n2);
+    wait_events (client, 2);
+    assert_int_equal (s_tev [0].seq, s1);
+    assert_int_equal (s_tev [1].seq, s2);
+    assert_int_equal (s_tev [0].code, ZC_OK);
+    assert_int_equal (s_tev [1].code, ZC_OK);
+    msg_clear (&r1); msg_clear (&r2); msg_clear (&n1); msg_clear (&n2);
+    zcc_destroy (&client);
+    fake_stop (&a);
+    fake_stop (&b);
+}
+
+static void reply_timeout_fails_over_to_next_server_with_same_seq (void **state)
+{
+    (void) state;
+    fake_t a, b;
+    fake_start (&a);
+    fake_start (&b);
+    char servers [160];
+    snprintf (servers, sizeof servers, "%s,%s", a.addr, b.addr);
+    zcc_t *client = client_new (servers, 100, 0, 0);
+    assert_string_equal (zcc_current_server (client), a.addr);
+    uint64_t seq = zcc_submit (client, ZC_CMD_CREATE, "carol", NULL);
+    fake_msg_t lost, retry;
+    fake_expect (&a, client, ZC_CMD_CREATE, &lost);     /* a never answers */
+    int64_t start = zclock_mono ();
+    fake_expect (&b, client, ZC_CMD_CREATE, &retry);
+    assert_true (zclock_mono () - start >= 50);         /* waited for the timeout */
+    assert_int_equal (retry.f.seq, seq);
+    assert_int_equal (retry.f.cid, lost.f.cid);
+    assert_string_equal (zcc_current_server (client), b.addr);
+    assert_int_equal (s_n_tev, 0);
+    fake_ok (&b, &retry);
+    wait_events (client, 1);
+    assert_int_equal (s_tev [0].seq, seq);
+    assert_int_equal (s_tev [0].code, ZC_OK);
+    msg_clear (&lost); msg_clear (&retry);
+    zcc_destroy (&client);
+    fake_stop (&a);
+    fake_stop (&b);
+}
+
+static void request_past_deadline_reports_timeout (void **state)
+{
+    (void) state;
+    fake_t a;
+    fake_start (&a);
+    zcc_t *client = client_new (a.addr, 100, 400, 0);
+    uint64_t seq = zcc_submit (client, ZC_CMD_DELETE, "dave", NULL);
+    int64_t start = zclock_mono ();
+    wait_events (client, 1);
+    assert_true (zclock_mono () - start >= 390);
+    assert_int_equal (s_tev [0].type, ZCC_EV_REPLY);
+    assert_int_equal (s_tev [0].seq, seq);
+    assert_int_equal (s_tev [0].re, ZC_CMD_DELETE);
+    assert_int_equal (s_tev [0].code, ZC_ERR_TIMEOUT);
+    assert_int_equal (zcc_inflight (client), 0);
+    zcc_destroy (&client);
+    fake_stop (&a);
+}
+
+static void duplicate_pushes_are_shown_once (void **state)
+{
+    (void) state;
+    fake_t a;
+    fake_start (&a);
+    zcc_t *client = client_new (a.addr, 0, 0, 0);
+    fake_msg_t session;
+    connect_bob (&a, client, &session);
+    fake_push (&a, &session, "bob", 5, 1, "m1");
+    fake_push (&a, &session, "bob", 5, 1, "m1 again");
+    fake_push (&a, &session, "bob", 5, 2, "m2");
+    fake_push (&a, &session, "bob", 5, 1, "m1 late");
+    fake_push (&a, &session, "bob", 9, 3, "other epoch");
+    fake_push (&a, &session, "eve", 5, 3, "other user");
+    fake_push (&a, &session, "bob", 5, 3, "m3, with comma");
+    wait_events (client, 4);
+    for (int i = 1; i < 4; i++) {
+        assert_int_equal (s_tev [i].type, ZCC_EV_MESSAGE);
+        assert_int_equal (s_tev [i].mseq, (uint64_t) i);
+    }
+    assert_string_equal (s_tev [3].text, "m3, with comma");
+    /* nothing else arrives */
+    for (int i = 0; i < 20; i++)
+        pump (client, 5);
+    assert_int_equal (s_n_tev, 4);
+    msg_clear (&session);
+    zcc_destroy (&client);
+    fake_stop (&a);
+}
+
+static void acks_are_cumulative (void **state)
+{
+    (void) state;
+    fake_t a;
+    fake_start (&a);
+    zcc_t *client = client_new (a.addr, 0, 0, 0);
+    fake_msg_t session, ack;
+    connect_bob (&a, client, &session);
+    for (uint64_t m = 1; m <= 3; m++)
+        fake_push (&a, &session, "bob", 5, m, "x");
+    wait_events (client, 4);
+    fake_expect (&a, client, ZC_CMD_ACK, &ack);
+    assert_int_equal (ack.f.mseq, 3);           /* one ack covers all three */
+    assert_int_equal (ack.f.epoch, 5);
+    assert_int_equal (ack.f.cid, zcc_client_id (client));
+    assert_true (ack.f.name.len == 3 && memcmp (ack.f.name.ptr, "bob", 3) == 0);
+    msg_clear (&ack);
+    /* 64 unacked: acked at once, cumulatively, never past what was shown */
+    for (uint64_t m = 4; m <= 70; m++)
+        fake_push (&a, &session, "bob", 5, m, "y");
+    wait_events (client, 71);
+    fake_expect (&a, client, ZC_CMD_ACK, &ack);
+    assert_true (ack.f.mseq >= 67 && ack.f.mseq <= 70);
+    if (ack.f.mseq < 70) {
+        msg_clear (&ack);
+        fake_expect (&a, client, ZC_CMD_ACK, &ack);
+        assert_int_equal (ack.f.mseq, 70);
+    }
+    msg_clear (&ack);
+    /* nothing new shown: no further ack */
+    assert_false (fake_receives_within (&a, client, ZC_CMD_ACK, 300));
+    msg_clear (&session);
+    zcc_destroy (&client);
+    fake_stop (&a);
+}
+
+static void failover_reconnects_with_highest_shown (void **state)
+{
+    (void) state;
+    fake_t a, b;
+    fake_start (&a);
+    fake_start (&b);
+    char servers [160];
+    snprintf (servers, sizeof servers, "%s,%s", a.addr, b.addr);
+    zcc_t *client = client_new (servers, 100, 0, 0);
+    fake_msg_t session, reconnect, list, ack = { 0 };
+    connect_bob (&a, client, &session);
+    fake_push (&a, &session, "bob", 5, 1, "m1");
+    fake_push (&a, &session, "bob", 5, 2, "m2");
+    wait_events (client, 3);
+    uint64_t seq = zcc_submit (client, ZC_CMD_LIST, NULL, NULL);    /* a stays silent */
+    fake_expect (&b, client, ZC_CMD_CONNECT, &reconnect);
+    assert_true (reconnect.f.fields & ZC_F_MSEQ);
+    assert_int_equal (reconnect.f.mseq, 2);
+    assert_true (reconnect.f.name.len == 3 && memcmp (reconnect.f.name.ptr, "bob", 3) == 0);
+    assert_true (reconnect.f.seq != session.f.seq);
+    fake_expect (&b, client, ZC_CMD_LIST, &list);
+    assert_int_equal (list.f.seq, seq);
+    zc_frame_t r;
+    zc_frame_init (&r, ZC_CMD_REPLY);
+    r.fields = ZC_F_NAME | ZC_F_EPOCH | ZC_F_MSEQ;
+    r.name = B ("bob");
+    r.epoch = 5;
+    r.mseq = 3;
+    fake_reply (&b, &reconnect, &r);
+    fake_push (&b, &reconnect, "bob", 5, 2, "m2 again");
+    fake_push (&b, &reconnect, "bob", 5, 3, "m3");
+    zc_frame_init (&r, ZC_CMD_REPLY);
+    r.fields = ZC_F_USERS;
+    r.n_users = 1;
+    r.users [0] = B ("bob");
+    fake_reply (&b, &list, &r);
+    wait_events (client, 5);    /* m3 and the LIST reply; the re-CONNECT is silent */
+    assert_int_equal (s_tev [3].type, ZCC_EV_MESSAGE);
+    assert_int_equal (s_tev [3].mseq, 3);
+    assert_int_equal (s_tev [4].type, ZCC_EV_REPLY);
+    assert_int_equal (s_tev [4].seq, seq);
+    /* the new session hears acks up to everything shown, never beyond */
+    do {
+        msg_clear (&ack);
+        fake_expect (&b, client, ZC_CMD_ACK, &ack);
+        assert_true (ack.f.mseq >= 2 && ack.f.mseq <= 3);
+    } while (ack.f.mseq != 3);
+    msg_clear (&session); msg_clear (&reconnect); msg_clear (&list); msg_clear (&ack);
+    zcc_destroy (&client);
+    fake_stop (&a);
+    fake_stop (&b);
+}
+
+static void reconnect_to_deleted_user_reports_closed (void **state)
+{
+    (void) state;
+    fake_t a, b;
+    fake_start (&a);
+    fake_start (&b);
+    char servers [160];
+    snprintf (servers, sizeof servers, "%s,%s", a.addr, b.addr);
+    zcc_t *client = client_new (servers, 100, 0, 0);
+    fake_msg_t session, reconnect, status;
+    connect_bob (&a, client, &session);
+    zcc_submit (client, ZC_CMD_STATUS, NULL, NULL);
+    fake_expect (&b, client, ZC_CMD_CONNECT, &reconnect);
+    fake_error (&b, &reconnect, ZC_ERR_NO_SUCH_USER, "user 'bob' does not exist", NULL);
+    wait_events (client, 2);
+    assert_int_equal (s_tev [1].type, ZCC_EV_CLOSED);
+    assert_int_equal (s_tev [1].code, ZC_ERR_USER_DELETED);
+    fake_expect (&b, client, ZC_CMD_STATUS, &status);
+    fake_push (&b, &reconnect, "bob", 5, 1, "after close");
+    fake_ok (&b, &status);
+    wait_events (client, 3);
+    assert_int_equal (s_tev [2].type, ZCC_EV_REPLY);    /* the push was dropped */
+    msg_clear (&session); msg_clear (&reconnect); msg_clear (&status);
+    zcc_destroy (&client);
+    fake_stop (&a);
+    fake_stop (&b);
+}
+
+static void multi_frame_list_is_assembled (void **state)
+{
+    (void) state;
+    fake_t a;
+    fake_start (&a);
+    zcc_t *client = client_new (a.addr, 0, 0, 0);
+    uint64_t seq = zcc_submit (client, ZC_CMD_LIST, NULL, "^u");
+    fake_msg_t req;
+    fake_expect (&a, client, ZC_CMD_LIST, &req);
+    assert_true (req.f.text.len == 2 && memcmp (req.f.text.ptr, "^u", 2) == 0);
+    static char names [60][8];
+    int next = 0;
+    for (int frame = 0; frame < 3; frame++) {
+        zc_frame_t r;
+        zc_frame_init (&r, ZC_CMD_REPLY);
+        r.fields = ZC_F_USERS | ZC_F_MORE;
+        r.n_users = frame < 2 ? ZC_LIST_MAX_NAMES : 5;
+        for (uint32_t i = 0; i < r.n_users; i++, next++) {
+            snprintf (names [next], sizeof names [next], "u%03d", next);
+            r.users [i] = B (names [next]);
+        }
+        r.more = frame < 2;
+        fake_reply (&a, &req, &r);
+    }
+    wait_events (client, 1);
+    assert_int_equal (s_tev [0].seq, seq);
+    assert_int_equal (s_tev [0].n_users, 2 * ZC_LIST_MAX_NAMES + 5);
+    assert_string_equal (s_tev [0].first_user, "u000");
+    assert_string_equal (s_tev [0].last_user, "u052");
+    msg_clear (&req);
+    zcc_destroy (&client);
+    fake_stop (&a);
+}
+
+static void closed_session_is_reported_and_unbound (void **state)
+{
+    (void) state;
+    fake_t a;
+    fake_start (&a);
+    zcc_t *client = client_new (a.addr, 0, 0, 0);
+    fake_msg_t session;
+    connect_bob (&a, client, &session);
+    zc_frame_t c;
+    zc_frame_init (&c, ZC_CMD_CLOSED);
+    c.fields = ZC_F_NAME | ZC_F_CODE | ZC_F_TEXT;
+    c.name = B ("bob");
+    c.code = ZC_ERR_REPLACED;
+    c.text = B ("session taken over");
+    fake_send (&a, &session, &c);
+    fake_push (&a, &session, "bob", 5, 1, "too late");
+    wait_events (client, 2);
+    assert_int_equal (s_tev [1].type, ZCC_EV_CLOSED);
+    assert_int_equal (s_tev [1].code, ZC_ERR_REPLACED);
+    assert_string_equal (s_tev [1].text, "session taken over");
+    for (int i = 0; i < 20; i++)
+        pump (client, 5);
+    assert_int_equal (s_n_tev, 2);
+    msg_clear (&session);
+    zcc_destroy (&client);
+    fake_stop (&a);
+}
+
+static void inflight_is_bounded (void **state)
+{
+    (void) state;
+    fake_t a;
+    fake_start (&a);
+    zcc_t *client = client_new (a.addr, 0, 0, 4);
+    for (int i = 0; i < 4; i++)
+        assert_true (zcc_submit (client, ZC_CMD_STATUS, NULL, NULL) > 0);
+    assert_int_equal (zcc_submit (client, ZC_CMD_STATUS, NULL, NULL), 0);
+    assert_int_equal (zcc_inflight (client), 4);
+    fake_msg_t req;
+    fake_expect (&a, client, ZC_CMD_STATUS, &req);
+    fake_ok (&a, &req);
+    wait_events (client, 1);
+    assert_int_equal (zcc_inflight (client), 3);
+    assert_int_equal (zcc_submit (client, ZC_CMD_STATUS, NULL, NULL), 5);    /* a refused submit uses no seq */
+    msg_clear (&req);
+    zcc_destroy (&client);
+    fake_stop (&a);
+}
+
+/* A server in its own thread, for zcc_call (which blocks): binds CONNECT bob, and
+   answers STATUS only after pushing two messages, which zcc_call must keep. */
+static void s_scripted_server (zsock_t *pipe, void *args)
+{
+    zsock_t *router = (zsock_t *) args;
+    fake_t fake = { .router = router };
+    zsock_signal (pipe, 0);
+    zpoller_t *poller = zpoller_new (pipe, router, NULL);
+    while (zpoller_wait (poller, -1) == router) {
+        fake_msg_t msg = { 0 };
+        zmsg_t *zmsg = zmsg_recv (router);
+        msg.identity = zmsg_pop (zmsg);
+        zframe_t *data = zmsg_pop (zmsg);
+        zmsg_destroy (&zmsg);
+        bool ok = data && zframe_size (data) <= ZC_FRAME_MAX;
+        if (ok) {
+            msg.len = zframe_size (data);
+            memcpy (msg.buf, zframe_data (data), msg.len);
+            ok = zc_frame_decode (msg.buf, msg.len, &msg.f) == ZC_OK;
+        }
+        zframe_destroy (&data);
+        zc_frame_t r;
+        zc_frame_init (&r, ZC_CMD_REPLY);
+        if (ok && msg.f.cmd == ZC_CMD_CONNECT) {
+            r.fields = ZC_F_NAME | ZC_F_EPOCH | ZC_F_MSEQ;
+            r.name = B ("bob");
+            r.epoch = 5;
+            fake_reply (&fake, &msg, &r);
+        }
+        else if (ok && msg.f.cmd == ZC_CMD_STATUS) {
+            fake_push (&fake, &msg, "bob", 5, 1, "during call 1");
+            fake_push (&fake, &msg, "bob", 5, 2, "during call 2");
+            r.fields = ZC_F_STATS;
+            r.n_users_total = 42;
+            fake_reply (&fake, &msg, &r);
+        }
+        zframe_destroy (&msg.identity);
+    }
+    zpoller_destroy (&poller);
+}
+
+static void call_keeps_other_events_for_poll (void **state)
+{
+    (void) state;
+    fake_t a;
+    fake_start (&a);
+    zcc_t *client = client_new (a.addr, 0, 0, 0);
+    zactor_t *server = zactor_new (s_scripted_server, a.router);
+    zcc_event_t ev;
+    assert_int_equal (zcc_call (client, ZC_CMD_CONNECT, "bob", NULL, &ev), ZC_OK);
+    assert_int_equal (ev.re, ZC_CMD_CONNECT);
+    assert_int_equal (zcc_call (client, ZC_CMD_STATUS, NULL, NULL, &ev), ZC_OK);
+    assert_int_equal (ev.type, ZCC_EV_REPLY);
+    assert_int_equal (ev.re, ZC_CMD_STATUS);
+    assert_int_equal (ev.frame.n_users_total, 42);
+    for (uint64_t m = 1; m <= 2; m++) {
+        assert_int_equal (zcc_poll (client, 0, -1, &ev), ZCC_EV_MESSAGE);
+        assert_int_equal (ev.frame.mseq, m);
+        assert_true (ev.frame.text.len == 13
+                     && memcmp (ev.frame.text.ptr, m == 1 ? "during call 1" : "during call 2", 13) == 0);
+    }
+    assert_int_equal (zcc_poll (client, 0, -1, &ev), ZCC_EV_NONE);
+    zactor_destroy (&server);
+    zcc_destroy (&client);
+    fake_stop (&a);
+}
+
+static void bad_server_list_is_refused (void **state)
+{
+    (void) state;
+    zcc_options_t options;
+    zcc_options_defaults (&options);
+    const char *bad [] = { "localhost", "host:", ":7001", "h:70000", "h:1,,h:2", "h:x1" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        options.servers = bad [i];
+        assert_null (zcc_new (&options));
+    }
+    options.servers = "127.0.0.1:7001, localhost:7004";
+    zcc_t *client = zcc_new (&options);
+    assert_non_null (client);
+    assert_string_equal (zcc_current_server (client), "127.0.0.1:7001");
+    zcc_destroy (&client);
+}
+
+int main (void)
+{
+    zsys_set_logstream (stderr);
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (request_reply_round_trip),
+        cmocka_unit_test (not_leader_redirects_with_same_cid_and_seq),
+        cmocka_unit_test (reply_timeout_fails_over_to_next_server_with_same_seq),
+        cmocka_unit_test (request_past_deadline_reports_timeout),
+        cmocka_unit_test (duplicate_pushes_are_shown_once),
+        cmocka_unit_test (acks_are_cumulative),
+        cmocka_unit_test (failover_reconnects_with_highest_shown),
+        cmocka_unit_test (reconnect_to_deleted_user_reports_closed),
+        cmocka_unit_test (multi_frame_list_is_assembled),
+        cmocka_unit_test (closed_session_is_reported_and_unbound),
+        cmocka_unit_test (inflight_is_bounded),
+        cmocka_unit_test (call_keeps_other_events_for_poll),
+        cmocka_unit_test (bad_server_list_is_refused),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
