@@ -218,8 +218,10 @@ static zc_code_t read_replica_field (mpr_t *r, zc_replica_status_t *rs, zc_bytes
         rc = read_bytes (r, &role);
         if (rc == ZC_OK && role.len >= sizeof rs->role)
             return ZC_ERR_TOO_LARGE;
-        if (rc == ZC_OK)
+        if (rc == ZC_OK) {
+            memset (rs->role, 0, sizeof rs->role);      /* a repeated key must not mix */
             memcpy (rs->role, role.ptr, role.len);
+        }
         return rc;
     }
     if (KEY_IS ("term")) return mpr_uint (r, &rs->term);

@@ -681,6 +681,27 @@ static void empty_re_means_absent (void **state)
     assert_int_equal (f.code, ZC_ERR_TRUNCATED);
 }
 
+/* Inside a replica map the last of a repeated key wins, whole. */
+static void repeated_role_key_does_not_mix (void **state)
+{
+    (void) state;
+    raw_t r;
+    zc_frame_t f;
+    raw_begin (&r, "REPLY");
+    msgpack_pack_map (&r.pk, 4);
+    raw_key (&r, "re"); raw_str (&r, "DELETE", 6);
+    raw_key (&r, "seq"); msgpack_pack_uint8 (&r.pk, 1);
+    raw_key (&r, "code"); msgpack_pack_uint8 (&r.pk, 0);
+    raw_key (&r, "replicas");
+    msgpack_pack_array (&r.pk, 1);
+    msgpack_pack_map (&r.pk, 2);
+    raw_key (&r, "role"); raw_str (&r, "follower", 8);
+    raw_key (&r, "role"); raw_str (&r, "down", 4);
+    assert_int_equal (raw_decode (&r, &f), ZC_OK);
+    assert_int_equal (f.n_replicas, 1);
+    assert_string_equal (f.replicas [0].role, "down");
+}
+
 static void names_and_codes (void **state)
 {
     (void) state;
@@ -732,6 +753,7 @@ int main (void)
         cmocka_unit_test (missing_required_fields_are_reported),
         cmocka_unit_test (unknown_keys_are_skipped),
         cmocka_unit_test (empty_re_means_absent),
+        cmocka_unit_test (repeated_role_key_does_not_mix),
         cmocka_unit_test (names_and_codes),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
