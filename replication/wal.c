@@ -302,10 +302,8 @@ s_append_one (wal_t *self, const raft_entry_t *entry)
 {
     uint8_t head [LOG_RECORD_HEAD_MAX];
     size_t head_len = log_record_encode_head (entry, head);
-    if (entry->index == 0 || head_len == 0 || (entry->len && !entry->data)) {
-        errno = EINVAL;
-        return -1;
-    }
+    if (head_len == 0)
+        return errno = EINVAL, -1;     /* excluded by wal_append's checks */
     if (s_prepare (self, entry->index))
         return -1;
     size_t total = head_len + entry->len;
@@ -341,6 +339,15 @@ wal_append (wal_t *self, const raft_entry_t *entries, uint32_t n)
 {
     if (!self || (n && !entries))
         return errno = EINVAL, -1;
+    /* Validate the whole batch first: bad input changes nothing. */
+    uint64_t last = wal_last_index (self);
+    for (uint32_t i = 0; i < n; i++) {
+        const raft_entry_t *e = &entries [i];
+        if (e->index == 0 || e->index != entries [0].index + i
+        ||  (e->len && !e->data) || e->len > LOG_RECORD_BODY_MAX - LOG_RECORD_PREFIX_MAX
+        ||  (i == 0 && !s_is_empty (self) && e->index > last + 1))
+            return errno = EINVAL, -1;
+    }
     for (uint32_t i = 0; i < n; i++) {
         if (self->failed)
             return errno = EIO, -1;

@@ -378,6 +378,11 @@ append_with_gap_is_refused_and_changes_nothing (void **state)
     assert_int_equal (errno, EINVAL);
     raft_entry_t zero = { 1, 0, 4, data };
     assert_int_equal (wal_append (wal, &zero, 1), -1);
+    /* a batch with a hole in the middle is refused whole */
+    raft_entry_t batch [3] = { { 1, 6, 4, data }, { 1, 7, 4, data }, { 1, 9, 4, data } };
+    assert_int_equal (wal_append (wal, batch, 3), -1);
+    raft_entry_t no_data = { 1, 6, 4, NULL };
+    assert_int_equal (wal_append (wal, &no_data, 1), -1);
     assert_int_equal (wal_last_index (wal), 5);
     s_append (wal, 1, 6, 6);
     assert_int_equal (wal_sync (wal), 0);
