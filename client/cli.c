@@ -143,6 +143,32 @@ void cli_on_event (cli_t *self, const zcc_event_t *ev)
     free (text);
 }
 
+static bool s_is_read (const cli_cmd_t *cmd)
+{
+    return cmd->error == ZC_OK && (cmd->kind == CLI_LIST || cmd->kind == CLI_STATUS);
+}
+
+/* Writes are pipelined (the leader orders them as sent), but a read could be served
+   before earlier writes commit, so `create bob` then `list` might miss bob. Reads are
+   therefore barriers: one starts only when nothing is outstanding, and nothing starts
+   while one is outstanding. */
+static bool s_must_wait (cli_t *self, const char *line)
+{
+    bool busy = false, read_busy = false;
+    for (uint32_t i = 0; i < self->n_pending; i++) {
+        const cli_pending_t *p = &self->pending [(self->head + i) % CLI_PENDING_MAX];
+        if (p->seq && !p->result) {
+            busy = true;
+            read_busy |= s_is_read (&p->cmd);
+        }
+    }
+    if (read_busy)
+        return true;
+    cli_cmd_t cmd;
+    cli_parse (line, &cmd);
+    return busy && s_is_read (&cmd);
+}
+
 /* Feed complete lines from buf to the command runner while there is room. Returns
    the number of bytes consumed. */
 static size_t s_script_lines (cli_t *self, char *buf, size_t have, bool eof, bool *discard)
@@ -154,8 +180,13 @@ static size_t s_script_lines (cli_t *self, char *buf, size_t have, bool eof, boo
         if (!nl && !eof)
             break;
         size_t len = nl ? (size_t) (nl - line) : have - used;
-        used += len + (nl ? 1 : 0);
+        char saved = line [len];
         line [len] = 0;         /* buf has one spare byte past have */
+        if (!*discard && s_must_wait (self, line)) {
+            line [len] = saved;
+            break;
+        }
+        used += len + (nl ? 1 : 0);
         if (len && line [len - 1] == '\r')
             line [len - 1] = 0;
         if (*discard)
@@ -194,7 +225,7 @@ static void s_script_run (cli_t *self)
             discard = true;
             have = 0;
         }
-        bool want = reading && self->n_pending < CLI_PENDING_MAX
+        bool want = reading && self->n_pending < CLI_PENDING_MAX && have < CLI_LINE_MAX
                  && !memchr (buf, '\n', have);
         zcc_event_t ev;
         zcc_event_type_t type = zcc_poll (self->zcc, -1, want ? 0 : -1, &ev);
