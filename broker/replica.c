@@ -118,10 +118,11 @@ replica_new (const config_t *config, peers_t *peers, const replica_hooks_t *hook
     self->applied = self->snap_index;
     self->term = hardstate.term;
     blog_set_term (self->term);
-    blog ("replica_loaded", "data=%s snapshot_index=%llu log_first=%llu log_last=%llu",
+    blog ("replica_loaded", "data=%s snapshot_index=%llu log_first=%llu log_last=%llu torn_bytes_cut=%llu",
           config->data_dir, (unsigned long long) self->snap_index,
           (unsigned long long) wal_first_index (self->wal),
-          (unsigned long long) wal_last_index (self->wal));
+          (unsigned long long) wal_last_index (self->wal),
+          (unsigned long long) wal_truncated_bytes (self->wal));
     return self;
 fail:
     replica_destroy (&self);
