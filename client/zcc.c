@@ -79,7 +79,7 @@ struct zcc {
     int64_t unacked_ms;         /* when shown first went past acked */
     int64_t last_send_ms;
     int64_t last_recv_ms;
-    int64_t ping_ms;            /* last PING sent; 0 = none since the last receive */
+    int64_t ping_ms;            /* first PING sent since the last receive; 0 = none */
     uint64_t rng;
     bool in_call;
     zcc_queued_t *fifo;
@@ -220,7 +220,8 @@ static void s_send_ping (zcc_t *self)
     f.fields = ZC_F_CID;
     f.cid = self->cid;
     s_send_frame (self, &f);
-    self->ping_ms = s_now_ms ();
+    if (!self->ping_ms)
+        self->ping_ms = s_now_ms ();    /* the oldest unanswered ping */
 }
 
 static void s_req_users_free (zcc_req_t *req)

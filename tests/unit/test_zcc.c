@@ -516,6 +516,32 @@ static void failover_reconnects_with_highest_shown (void **state)
     fake_stop (&b);
 }
 
+static void silent_server_of_a_session_is_left (void **state)
+{
+    (void) state;
+    fake_t a, b;
+    fake_start (&a);
+    fake_start (&b);
+    char servers [160];
+    snprintf (servers, sizeof servers, "%s,%s", a.addr, b.addr);
+    /* a reply timeout as long as the ping interval: later pings must not postpone
+       the verdict on the first unanswered one */
+    zcc_t *client = client_new (servers, 1000, 0, 0);
+    fake_msg_t session, ping, reconnect;
+    connect_bob (&a, client, &session);
+    fake_push (&a, &session, "bob", 5, 1, "m1");
+    wait_events (client, 2);
+    /* idle: the client pings a; a never answers, so the session moves to b */
+    fake_expect (&a, client, ZC_CMD_PING, &ping);
+    fake_expect (&b, client, ZC_CMD_CONNECT, &reconnect);
+    assert_int_equal (reconnect.f.mseq, 1);
+    assert_string_equal (zcc_current_server (client), b.addr);
+    msg_clear (&session); msg_clear (&ping); msg_clear (&reconnect);
+    zcc_destroy (&client);
+    fake_stop (&a);
+    fake_stop (&b);
+}
+
 static void reconnect_to_deleted_user_reports_closed (void **state)
 {
     (void) state;
@@ -722,6 +748,7 @@ int main (void)
         cmocka_unit_test (duplicate_pushes_are_shown_once),
         cmocka_unit_test (acks_are_cumulative),
         cmocka_unit_test (failover_reconnects_with_highest_shown),
+        cmocka_unit_test (silent_server_of_a_session_is_left),
         cmocka_unit_test (reconnect_to_deleted_user_reports_closed),
         cmocka_unit_test (multi_frame_list_is_assembled),
         cmocka_unit_test (closed_session_is_reported_and_unbound),
