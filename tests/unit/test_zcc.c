@@ -580,7 +580,7 @@ static void multi_frame_list_is_assembled (void **state)
     fake_msg_t req;
     fake_expect (&a, client, ZC_CMD_LIST, &req);
     assert_true (req.f.text.len == 2 && memcmp (req.f.text.ptr, "^u", 2) == 0);
-    static char names [60][8];
+    static char names [60][16];
     int next = 0;
     for (int frame = 0; frame < 3; frame++) {
         zc_frame_t r;
