@@ -9,12 +9,32 @@
 #include <czmq.h>
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+volatile sig_atomic_t bench_interrupted;
+
+/* SA_RESETHAND: a second signal kills the bench at once. */
+static void
+s_on_signal (int signal)
+{
+    (void) signal;
+    bench_interrupted = 1;
+}
+
+static void
+s_catch_signals (void)
+{
+    struct sigaction action = { .sa_handler = s_on_signal, .sa_flags = SA_RESETHAND };
+    sigemptyset (&action.sa_mask);
+    sigaction (SIGINT, &action, NULL);
+    sigaction (SIGTERM, &action, NULL);
+}
 
 static void
 s_usage (FILE *out)
@@ -199,8 +219,10 @@ main (int argc, char **argv)
         free (bench);
         return parsed > 0 ? 0 : 2;
     }
+    zsys_handler_set (NULL);    /* CZMQ's handler would swallow SIGTERM */
     zsys_init ();               /* before any thread: CZMQ's global init is not thread-safe */
     zsys_set_logstream (stderr);
+    s_catch_signals ();
     int rc = 2;
     if (s_alloc (bench) != 0)
         fprintf (stderr, "zchat-bench: out of memory for %" PRIu64 " messages\n",

@@ -10,6 +10,7 @@
 #ifndef BENCH_H
 #define BENCH_H
 
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -64,6 +65,9 @@ typedef struct {
     uint64_t last_delivery_ns;          /* newest push received by any receiver */
     uint32_t setup_errors;
 } bench_t;
+
+/* Set by the first SIGINT/SIGTERM: stop sending, skip the drain, still report. */
+extern volatile sig_atomic_t bench_interrupted;
 
 /* Monotonic clock in ns; the same clock is written into message texts. */
 uint64_t bench_now_ns (void);

@@ -74,6 +74,8 @@ s_text (const bench_t *bench, const tally_t *t)
             " in flight %u per sender, rate %s, prefix %s\n",
             c->servers ? c->servers : "(default)", c->senders, c->receivers, c->messages, c->size,
             c->inflight, c->rate > 0 ? "open loop" : "closed loop", c->prefix);
+    if (bench_interrupted)
+        printf ("interrupted        by a signal: sending stopped early, drain skipped\n");
     if (c->rate > 0)
         printf ("target rate        %.0f msgs/s (latency from the scheduled send time)\n", c->rate);
     printf ("acked              %" PRIu64 " in %.3f s: %.0f msgs/s, %.2f MB/s\n", t->acked,
@@ -162,6 +164,7 @@ s_json (const bench_t *bench, const tally_t *t)
     json_out_uint (out, "reordered", t->reordered);
     json_out_uint (out, "phantom", t->phantom);
     json_out_uint (out, "delivered_unacked", t->delivered_unacked);
+    json_out_bool (out, "interrupted", bench_interrupted != 0);
     json_out_bool (out, "ok", !(t->lost | t->duplicated | t->reordered | t->phantom | t->errors));
     json_out_object_end (out);
     json_out_print_line (out, stdout);

@@ -154,6 +154,12 @@ s_sender_reply (worker_t *w, sender_state_t *st, const zcc_event_t *ev)
     else {
         atomic_store_explicit (&bench->state [slot], prior | MSG_FAILED, memory_order_release);
         s_count_error (bench, ev->code);
+        /* The library already retried and failed over until its deadline: the cluster
+           is not serving, and every further message would wait a full deadline too. */
+        if ((ev->code == ZC_ERR_TIMEOUT || ev->code == ZC_ERR_UNAVAILABLE)
+            && !atomic_exchange (&bench->stop_sending, true))
+            fprintf (stderr, "zchat-bench: a send failed with %s: the cluster is not serving; "
+                     "stopping all senders\n", zc_code_name (ev->code));
     }
 }
 
@@ -401,7 +407,7 @@ s_wait_senders (bench_t *bench, worker_t *workers)
         if (done == bench->cfg.senders)
             break;
         uint64_t now = bench_now_ns ();
-        if (now >= stop_at)
+        if (now >= stop_at || bench_interrupted)
             atomic_store (&bench->stop_sending, true);
         if (now >= next_progress) {
             s_progress (bench, now, &last_acked);
@@ -432,7 +438,7 @@ s_drain (bench_t *bench)
             n++;
         else {
             uint64_t now = bench_now_ns ();
-            if (now >= deadline)
+            if (now >= deadline || bench_interrupted)
                 return;
             if (now >= next_progress) {
                 last_acked = atomic_load (&bench->counters.acked);
@@ -512,7 +518,12 @@ bench_run (bench_t *bench)
     bench->end_ns = bench_now_ns ();
 cleanup:
     s_finish (bench, workers, total);
-    s_users (bench, admin, ZC_CMD_DELETE);      /* best effort: leave the cluster clean */
+    /* Best effort: leave the cluster clean, unless it is not serving (each DELETE
+       would wait out a full deadline) or the user asked to stop. */
+    if (!bench_interrupted
+        && atomic_load (&bench->counters.error_codes [ZC_ERR_TIMEOUT]) == 0
+        && atomic_load (&bench->counters.error_codes [ZC_ERR_UNAVAILABLE]) == 0)
+        s_users (bench, admin, ZC_CMD_DELETE);
 done:
     zcc_destroy (&admin);
     free (workers);

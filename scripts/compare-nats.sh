@@ -56,7 +56,7 @@ stop_pids() {
 cleanup() {
     stop_pids
     if [ "$DEV_CLUSTER_STARTED" = 1 ]; then
-        ZCHAT_BIN=$BIN ZCHAT_DEV_DIR=$WORK/dev "$SRC/scripts/dev-cluster.sh" stop >/dev/null 2>&1 || true
+        ZCHAT_BIN=$BIN ZCHAT_DEV_DIR=$WORK/dev ZCHAT_DEV_PORT=7201 "$SRC/scripts/dev-cluster.sh" stop >/dev/null 2>&1 || true
     fi
     if [ "$KEEP" = 1 ]; then log "logs and data kept in $WORK"; else rm -rf "$WORK"; fi
 }
@@ -150,7 +150,7 @@ start_zchat() {
     if [ -x "$SRC/scripts/dev-cluster.sh" ]; then
         log "starting a 3-replica zchat cluster with scripts/dev-cluster.sh"
         DEV_CLUSTER_STARTED=1
-        ZCHAT_BIN=$BIN ZCHAT_DEV_DIR=$WORK/dev "$SRC/scripts/dev-cluster.sh" start >&2
+        ZCHAT_BIN=$BIN ZCHAT_DEV_DIR=$WORK/dev ZCHAT_DEV_PORT=7201 "$SRC/scripts/dev-cluster.sh" start >&2
     else
         log "starting 3 zchat-broker replicas"
         for i in 1 2 3; do
@@ -172,19 +172,23 @@ run_zchat() {
         n=$SYNC_N; [ "$f" = 1 ] || n=$PIPE_N
         log "zchat: $n messages of $SIZE bytes, $f in flight"
         echo "\$ zchat-bench --servers $ZSERVERS --senders 1 --receivers 1 --messages $n --size $SIZE --inflight $f --json" >&2
-        json=$("$BIN/zchat-bench" --servers "$ZSERVERS" --senders 1 --receivers 1 --messages "$n" \
-               --size "$SIZE" --inflight "$f" --json) \
-            || { log "zchat-bench reported a failure: $json"; KEEP=1; }
+        json=$(timeout 600 "$BIN/zchat-bench" --servers "$ZSERVERS" --senders 1 --receivers 1 \
+               --messages "$n" --size "$SIZE" --inflight "$f" --json 2>"$WORK/bench-$f.err") \
+            || { log "zchat-bench reported a failure (stderr in $WORK/bench-$f.err)"; KEEP=1; }
         echo "  $json" >&2
         RESULTS+=("zchat $f $(python3 -c '
 import json, sys
-d = json.loads(sys.argv[1])
-a = d["ack_latency_us"]
-print("%.0f %.3f %.3f" % (d["acked_per_s"], a["p50"] / 1000, a["p99"] / 1000))' "$json")")
+try:
+    d = json.loads(sys.argv[1])
+    a = d["ack_latency_us"]
+    print("%.0f %.3f %.3f%s" % (d["acked_per_s"], a["p50"] / 1000, a["p99"] / 1000,
+                                "" if d["ok"] else " (errors:%d,lost:%d)" % (d["errors"], d["lost"])))
+except (ValueError, KeyError):
+    print("failed - -")' "$json")")
     done
     stop_pids
     if [ "$DEV_CLUSTER_STARTED" = 1 ]; then
-        ZCHAT_BIN=$BIN ZCHAT_DEV_DIR=$WORK/dev "$SRC/scripts/dev-cluster.sh" stop >&2 || true
+        ZCHAT_BIN=$BIN ZCHAT_DEV_DIR=$WORK/dev ZCHAT_DEV_PORT=7201 "$SRC/scripts/dev-cluster.sh" stop >&2 || true
         DEV_CLUSTER_STARTED=0
     fi
 }
