@@ -269,7 +269,7 @@ WL_PID=$!
 start=$SECONDS
 # No fault starts unless it can (with its maximum hold of ~10 s) heal within DURATION.
 while [ $(( SECONDS - start + 12 )) -le "$DURATION" ]; do
-  sleep "$(( 1 + RANDOM % 4 )).$(( RANDOM % 10 ))"
+  sleep "$(( RANDOM % 3 )).$(( RANDOM % 10 ))"
   check_alive
   for i in $(seq 1 "$REPLICAS"); do [ "${DOWN[$i]}" = 1 ] && start_replica "$i"; done
   "${FAULT_KINDS[$(( RANDOM % ${#FAULT_KINDS[@]} ))]}"
@@ -280,14 +280,27 @@ WL_RC=0
 wait "$WL_PID" || WL_RC=$?
 WL_PID=""
 check_alive
+# G8: after the heal every replica catches up with the leader's commit index.
+CONVERGED=0
+deadline=$(( SECONDS + 30 ))
+while [ $SECONDS -lt $deadline ]; do
+  if status_json | python3 -c '
+import json,sys
+rs=json.loads(sys.stdin.readline())["replicas"]
+top=max(r["commit"] for r in rs)
+sys.exit(0 if len(rs)=='"$REPLICAS"' and all(r["role"] in ("leader","follower") and r["applied"]==top for r in rs) else 1)' 2>/dev/null
+  then CONVERGED=1; break; fi
+  sleep 0.5
+done
 echo "final status: $(status_json)"
+[ "$CONVERGED" = 1 ] || echo "FAIL: replicas did not all catch up within 30 s of the end" >&2
 set +e
 python3 "$CHECKER" "$HISTORY" --faults "$FAULTS"
 CHECK_RC=$?
 set -e
 NFAULTS=$(grep -c '"phase":"start"' "$FAULTS" 2>/dev/null || true)
-echo "SUMMARY seed=$SEED replicas=$REPLICAS faults=${NFAULTS:-0} crashes=$CRASHES workload_exit=$WL_RC checker_exit=$CHECK_RC"
-if [ "$CHECK_RC" != 0 ] || [ "$CRASHES" != 0 ] || [ "$WL_RC" != 0 ]; then
+echo "SUMMARY seed=$SEED replicas=$REPLICAS faults=${NFAULTS:-0} crashes=$CRASHES workload_exit=$WL_RC checker_exit=$CHECK_RC converged=$CONVERGED"
+if [ "$CHECK_RC" != 0 ] || [ "$CRASHES" != 0 ] || [ "$WL_RC" != 0 ] || [ "$CONVERGED" != 1 ]; then
   echo "FAIL: reproduce with: $0 --seed $SEED --duration $DURATION --replicas $REPLICAS" >&2
   for i in $(seq 1 "$REPLICAS"); do echo "== broker $i (last 15 lines)" >&2; tail -n 15 "$WORK/broker-$i.log" >&2; done
   exit 1
