@@ -215,10 +215,15 @@ main (int argc, char **argv)
     s_defaults (&bench->cfg);
     int parsed = s_parse (&bench->cfg, argc, argv);
     if (parsed != 0) {
-        s_usage (parsed > 0 ? stdout : stderr);
+        if (parsed > 0)
+            s_usage (stdout);
+        else
+            fprintf (stderr, "zchat-bench: see --help\n");
         free (bench);
         return parsed > 0 ? 0 : 2;
     }
+    if (!bench->cfg.servers)
+        bench->cfg.servers = getenv ("ZCHAT_SERVERS");  /* as the library does; for the report */
     zsys_handler_set (NULL);    /* CZMQ's handler would swallow SIGTERM */
     zsys_init ();               /* before any thread: CZMQ's global init is not thread-safe */
     zsys_set_logstream (stderr);
