@@ -314,7 +314,13 @@ class Checker:
 
     def check_epochs(self):
         for name, ops in self.by_name.items():
-            cs = [o for o in ops if o.op == "create" and o.status == "ok" and o.epoch is not None]
+            cs = []
+            for o in ops:
+                if o.op in ("create", "connect") and o.status == "ok" and not o.epoch:
+                    self.violate("epoch", "ok %s of %s carries no epoch (0): a REPLY to it "
+                                 "must name the incarnation" % (o.op, name), ops=[o], t=o.end)
+                elif o.op == "create" and o.status == "ok":
+                    cs.append(o)
             best = None         # among creates completed so far: the largest epoch
             by_end = sorted(cs, key=lambda o: o.end)
             k = 0
@@ -573,6 +579,8 @@ def self_test():
     h = _base().op(1, "delete", "s0", 11, 12).op(1, "create", "s0", 13, 14, epoch=9)
     h.deliver(0, 15, "s0", 9, 1, "w1-1").stop(30)
     cases.append(("re-created user shows an old message", h, {"resurrected", "duplicate"}))
+    h = _base().op(1, "delete", "s0", 11, 12).op(1, "create", "s0", 13, 14, epoch=0).stop(30)
+    cases.append(("ok create without an epoch", h, {"epoch"}))
     failed = 0
     for title, h, want in cases:
         got, c = kinds(h)
