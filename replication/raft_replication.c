@@ -136,6 +136,13 @@ raft_step_snapshot (raft_t *self, const raft_msg_t *msg)
     }
     if (msg->snap_term == 0 || msg->snap_term > msg->term)
         return;
+    if (raft_log_term (&self->log, msg->snap_index) == msg->snap_term) {
+        /* we hold the snapshot's last entry, hence the whole prefix: installing
+           would throw away durable entries after it that we may have acked */
+        self->commit = msg->snap_index;
+        s_queue_ack (self, msg->from, msg->snap_index, 0);
+        return;
+    }
     self->install_index = msg->snap_index;
     self->install_term = msg->snap_term;
     self->ack_pending = false;
@@ -197,10 +204,10 @@ s_on_ack (raft_t *self, raft_progress_t *p, uint64_t match)
 static void
 s_on_reject (raft_t *self, raft_progress_t *p, uint64_t hint)
 {
+    if (hint < p->match)
+        return;   /* stale: it already acknowledged more than that */
     uint64_t last = raft_log_last (&self->log);
     uint64_t next = hint + 1;
-    if (next <= p->match)
-        next = p->match + 1;
     if (next > last + 1)
         next = last + 1;
     if (p->snap_pending && next <= self->log.snap_index)

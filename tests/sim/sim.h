@@ -1,0 +1,181 @@
+/*  sim.h - the deterministic simulator of zchat's replication core and chat state.
+
+    One run = one seed: N replicas (raft core + "disk" + chat state machine), a virtual
+    clock, a network that delays, drops, duplicates, reorders and partitions, crashes
+    that lose whatever was not persisted, compaction, and clients that retry with the
+    same (cid, seq). Every random choice comes from one seeded PRNG, so a seed replays
+    exactly. The checker (sim_check.c) verifies the Raft invariants and G1/G2/G3 after
+    every step; the first violation ends the run with the seed, step and reason. */
+#ifndef SIM_H
+#define SIM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "../../replication/raft.h"
+#include "../../broker/chat.h"
+
+#define SIM_MAX_NODES 5
+#define SIM_CLIENTS 3
+#define SIM_SNAP_STASH 4
+
+typedef struct {
+    uint64_t state;
+} sim_rng_t;
+
+uint64_t sim_rand (sim_rng_t *rng);
+uint64_t sim_below (sim_rng_t *rng, uint64_t n);          /* [0, n) */
+bool sim_chance (sim_rng_t *rng, uint32_t per_million);
+
+/* A snapshot: the chat state as of (index, term). */
+typedef struct {
+    uint64_t index, term;
+    uint8_t *body;
+    size_t len;
+} sim_snap_t;
+
+void sim_snap_copy (sim_snap_t *dst, const sim_snap_t *src);
+void sim_snap_free (sim_snap_t *snap);
+
+/* A message on the wire, with its own copy of the entries (and snapshot bytes). */
+typedef struct {
+    uint64_t deliver_ms;
+    raft_msg_t msg;
+    raft_entry_t *ents;
+    sim_snap_t snap;
+} sim_packet_t;
+
+typedef struct {
+    uint32_t n;
+    bool cut [SIM_MAX_NODES + 1][SIM_MAX_NODES + 1];   /* cut[a][b]: a -> b lost */
+    uint32_t drop_ppm, dup_ppm;
+    sim_packet_t *packets;
+    size_t count, cap;
+} sim_net_t;
+
+typedef struct sim sim_t;
+
+/* A replica: what survives a crash (disk) and what does not (core, chat). */
+typedef struct {
+    uint32_t id;
+    raft_hardstate_t hs;                 /* disk */
+    raft_entry_t *log;                   /* disk: entries snap.index + 1 .. */
+    size_t log_n, log_cap;
+    sim_snap_t snap;                     /* disk */
+    bool up;
+    uint64_t restart_ms;
+    uint32_t incarnation;
+    raft_t *raft;
+    chat_t *chat;
+    uint64_t commit_seen;                /* for the monotonic-commit check */
+    bool was_leader;
+    sim_snap_t stash [SIM_SNAP_STASH];   /* snapshots received, awaiting install */
+} sim_node_t;
+
+typedef struct {
+    uint64_t cid, seq;
+    bool busy, proposed;
+    uint8_t cmd [ZC_COMMAND_MAX];
+    size_t len;
+    uint32_t node;
+    uint64_t index, term;
+    uint64_t deadline_ms, next_ms;
+    uint32_t attempts;
+} sim_client_t;
+
+typedef struct {
+    uint64_t ctx;
+    uint32_t node;
+    uint64_t min_index;                  /* max commit anywhere when it was asked */
+} sim_read_t;
+
+/* The checker's record of the one committed log. */
+typedef struct {
+    uint64_t term;
+    uint64_t hash;                       /* of the data */
+    uint64_t commit_term;                /* smallest term a node held when seeing it committed */
+    bool applied;
+    chat_result_t result;
+    uint64_t digest;                     /* chat_digest after applying it */
+    bool has_digest;
+} sim_oracle_entry_t;
+
+struct sim {
+    uint64_t seed;
+    uint64_t step, steps;
+    uint64_t now_ms;
+    uint32_t n;
+    bool verbose;
+    bool quiet_phase;
+    sim_rng_t rng;
+    sim_net_t net;
+    sim_node_t nodes [SIM_MAX_NODES + 1];
+    sim_client_t clients [SIM_CLIENTS];
+    sim_read_t *reads;
+    size_t n_reads, reads_cap;
+    uint64_t next_read_ctx;
+    /* checker */
+    bool failed;
+    char why [512];
+    sim_oracle_entry_t *oracle;          /* by index */
+    size_t oracle_cap;
+    uint64_t max_commit;
+    uint32_t *leader_of_term;            /* by term */
+    size_t terms_cap;
+    struct sim_logreg *logreg;           /* (index, term) -> (hash, prev term) */
+    struct sim_cidreg *cidreg;           /* (cid, seq) -> first applied index */
+    struct { uint64_t index, term, hash; } *acks;   /* G1: every acknowledged entry */
+    size_t n_acks, acks_cap;
+    uint64_t acked, proposals, elections, crashes, installs, compactions, reads_ok;
+};
+
+/* sim_net.c */
+void sim_net_init (sim_net_t *net, uint32_t n);
+void sim_net_free (sim_net_t *net);
+void sim_net_send (sim_t *sim, const raft_msg_t *msg, const sim_snap_t *snap);
+/* Delivers one due packet (random among due ones). Returns false if none is due. */
+bool sim_net_deliver_one (sim_t *sim);
+void sim_net_partition (sim_t *sim);
+void sim_net_heal (sim_t *sim);
+
+/* sim_node.c */
+void sim_node_start (sim_t *sim, sim_node_t *node);
+void sim_node_crash (sim_t *sim, sim_node_t *node);
+void sim_node_free (sim_node_t *node);
+void sim_node_process (sim_t *sim, sim_node_t *node);
+void sim_node_receive (sim_t *sim, sim_node_t *node, const sim_packet_t *packet);
+void sim_node_compact (sim_t *sim, sim_node_t *node);
+
+/* sim_client.c */
+void sim_clients_init (sim_t *sim);
+void sim_clients_step (sim_t *sim);
+void sim_clients_on_apply (sim_t *sim, sim_node_t *node, const raft_entry_t *entry,
+                           const chat_result_t *result);
+void sim_clients_on_crash (sim_t *sim, sim_node_t *node);
+void sim_reads_step (sim_t *sim);
+void sim_reads_on_ready (sim_t *sim, sim_node_t *node, const raft_ready_t *rd);
+
+/* sim_check.c */
+void sim_check_init (sim_t *sim);
+void sim_check_free (sim_t *sim);
+void sim_fail (sim_t *sim, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+void sim_check_ready_entries (sim_t *sim, sim_node_t *node, const raft_ready_t *rd);
+void sim_check_node (sim_t *sim, sim_node_t *node);
+void sim_check_apply (sim_t *sim, sim_node_t *node, const raft_entry_t *entry,
+                      const zc_command_t *cmd, const chat_result_t *result);
+void sim_check_ack (sim_t *sim, uint64_t index, uint64_t term, uint64_t hash);
+void sim_check_install (sim_t *sim, sim_node_t *node);
+void sim_check_converged (sim_t *sim, bool final);
+bool sim_converged (sim_t *sim);
+uint64_t sim_hash (const uint8_t *data, size_t len);
+
+/* sim_run.c */
+typedef struct {
+    uint64_t proposals, acked, elections, crashes, compactions, installs, reads_ok, commits;
+} sim_stats_t;
+
+/* One run; adds its counters to stats. Returns false (and prints why) on a violation. */
+bool sim_run (uint64_t seed, uint64_t steps, uint32_t n, bool verbose, sim_stats_t *stats);
+void sim_trace (sim_t *sim, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
+
+#endif

@@ -1,0 +1,201 @@
+/*  sim_run.c - one simulated run: chaos for `steps` steps, then heal and go quiet
+    until the cluster converges (the liveness check), then the final checks.
+
+    A step advances the virtual clock by 1-4 ms, maybe injects a fault (partition,
+    one-way cut, heal, crash, restart, compaction), ticks every replica, delivers the
+    packets that are due (in random order), and lets the clients act. Everything is
+    drawn from the run's PRNG, so a seed is a complete description of a run. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sim.h"
+
+#define SIM_QUIET_MAX_MS 6000
+
+uint64_t
+sim_rand (sim_rng_t *rng)
+{
+    uint64_t z = (rng->state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+uint64_t
+sim_below (sim_rng_t *rng, uint64_t n)
+{
+    return n ? sim_rand (rng) % n : 0;
+}
+
+bool
+sim_chance (sim_rng_t *rng, uint32_t per_million)
+{
+    return per_million && sim_rand (rng) % 1000000 < per_million;
+}
+
+void
+sim_snap_copy (sim_snap_t *dst, const sim_snap_t *src)
+{
+    *dst = *src;
+    dst->body = NULL;
+    if (src->body) {
+        dst->body = malloc (src->len ? src->len : 1);
+        if (!dst->body)
+            abort ();
+        memcpy (dst->body, src->body, src->len);
+    }
+}
+
+void
+sim_snap_free (sim_snap_t *snap)
+{
+    free (snap->body);
+    memset (snap, 0, sizeof *snap);
+}
+
+void
+sim_trace (sim_t *sim, const char *fmt, ...)
+{
+    if (!sim->verbose)
+        return;
+    fprintf (stdout, "[%6llu %7llums] ", (unsigned long long) sim->step,
+             (unsigned long long) sim->now_ms);
+    va_list args;
+    va_start (args, fmt);
+    vfprintf (stdout, fmt, args);
+    va_end (args);
+    fputc ('\n', stdout);
+}
+
+static void
+s_chaos (sim_t *sim)
+{
+    sim_rng_t *rng = &sim->rng;
+    if (sim_chance (rng, 2500))
+        sim_net_partition (sim);
+    if (sim_chance (rng, 4000))
+        sim_net_heal (sim);
+    if (sim_chance (rng, 1500)) {
+        sim_node_t *node = &sim->nodes [1 + sim_below (rng, sim->n)];
+        if (node->up)
+            sim_node_crash (sim, node);
+    }
+    for (uint32_t id = 1; id <= sim->n; id++) {
+        sim_node_t *node = &sim->nodes [id];
+        if (node->up && sim_chance (rng, 6000))
+            sim_node_compact (sim, node);
+    }
+}
+
+static void
+s_step (sim_t *sim)
+{
+    sim->now_ms += 1 + sim_below (&sim->rng, 4);
+    if (!sim->quiet_phase)
+        s_chaos (sim);
+    for (uint32_t id = 1; id <= sim->n && !sim->failed; id++) {
+        sim_node_t *node = &sim->nodes [id];
+        if (!node->up && sim->now_ms >= node->restart_ms)
+            sim_node_start (sim, node);
+        if (!node->up)
+            continue;
+        raft_tick (node->raft, sim->now_ms);
+        sim_check_node (sim, node);
+        sim_node_process (sim, node);
+    }
+    for (int guard = 0; guard < 100000 && !sim->failed; guard++)
+        if (!sim_net_deliver_one (sim))
+            break;
+    sim_clients_step (sim);
+    sim_reads_step (sim);
+}
+
+static void
+s_go_quiet (sim_t *sim)
+{
+    sim->quiet_phase = true;
+    sim_net_heal (sim);
+    sim->net.drop_ppm = sim->net.dup_ppm = 0;
+    for (uint32_t id = 1; id <= sim->n; id++)
+        if (!sim->nodes [id].up)
+            sim->nodes [id].restart_ms = sim->now_ms;
+    sim_trace (sim, "sim: quiet phase");
+}
+
+static void
+s_report (const sim_t *sim)
+{
+    printf ("sim: seed %llu FAILED at step %llu (t=%llums): %s\n",
+            (unsigned long long) sim->seed, (unsigned long long) sim->step,
+            (unsigned long long) sim->now_ms, sim->why);
+    printf ("sim: replay with: zchat-sim --seed %llu --nodes %u --steps %llu --verbose\n",
+            (unsigned long long) sim->seed, sim->n, (unsigned long long) sim->steps);
+}
+
+static void
+s_free (sim_t *sim)
+{
+    for (uint32_t id = 1; id <= sim->n; id++)
+        sim_node_free (&sim->nodes [id]);
+    sim_net_free (&sim->net);
+    sim_check_free (sim);
+    free (sim->reads);
+}
+
+bool
+sim_run (uint64_t seed, uint64_t steps, uint32_t n, bool verbose, sim_stats_t *stats)
+{
+    sim_t *sim = calloc (1, sizeof *sim);
+    if (!sim)
+        abort ();
+    sim->seed = seed;
+    sim->steps = steps;
+    sim->n = n;
+    sim->verbose = verbose;
+    sim->rng.state = seed * 0xD1B54A32D192ED03ull + 1;
+    sim->now_ms = 1000;
+    sim_net_init (&sim->net, n);
+    sim_check_init (sim);
+    for (uint32_t id = 1; id <= n; id++) {
+        sim->nodes [id].id = id;
+        sim_node_start (sim, &sim->nodes [id]);
+    }
+    sim_clients_init (sim);
+    for (sim->step = 0; sim->step < steps && !sim->failed; sim->step++)
+        s_step (sim);
+    if (!sim->failed) {
+        s_go_quiet (sim);
+        uint64_t deadline = sim->now_ms + SIM_QUIET_MAX_MS;
+        while (!sim->failed && !sim_converged (sim) && sim->now_ms < deadline) {
+            s_step (sim);
+            sim->step++;
+        }
+        if (!sim->failed && !sim_converged (sim))
+            sim_fail (sim, "liveness: no convergence %dms after healing", SIM_QUIET_MAX_MS);
+        if (!sim->failed)
+            sim_check_converged (sim, true);
+    }
+    bool ok = !sim->failed;
+    if (!ok)
+        s_report (sim);
+    if (verbose)
+        printf ("sim: seed %llu: %llu proposals, %llu acked, %llu elections, %llu crashes, "
+                "%llu compactions, %llu installs, %llu reads, commit %llu\n",
+                (unsigned long long) seed, (unsigned long long) sim->proposals,
+                (unsigned long long) sim->acked, (unsigned long long) sim->elections,
+                (unsigned long long) sim->crashes, (unsigned long long) sim->compactions,
+                (unsigned long long) sim->installs, (unsigned long long) sim->reads_ok,
+                (unsigned long long) sim->max_commit);
+    stats->proposals += sim->proposals;
+    stats->acked += sim->acked;
+    stats->elections += sim->elections;
+    stats->crashes += sim->crashes;
+    stats->compactions += sim->compactions;
+    stats->installs += sim->installs;
+    stats->reads_ok += sim->reads_ok;
+    stats->commits += sim->max_commit;
+    s_free (sim);
+    free (sim);
+    return ok;
+}
