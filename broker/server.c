@@ -30,7 +30,8 @@ struct server {
 
 /* ---- sending */
 
-static void
+/* Returns false when the frame was not queued (client gone or its pipe full). */
+static bool
 s_send (server_t *self, const uint8_t *routing, size_t routing_len, const zc_frame_t *frame)
 {
     uint8_t buf [ZC_FRAME_MAX];
@@ -38,12 +39,14 @@ s_send (server_t *self, const uint8_t *routing, size_t routing_len, const zc_fra
     zc_code_t code = zc_frame_encode (frame, buf, sizeof buf, &len);
     if (code != ZC_OK) {
         blog ("encode_failed", "cmd=%s code=%s", zc_cmd_name (frame->cmd), zc_code_name (code));
-        return;
+        return false;
     }
     void *sock = zsock_resolve (self->clients);
-    /* ROUTER_MANDATORY: a gone or full client fails here instead of silently */
-    if (zmq_send (sock, routing, routing_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) == (int) routing_len)
-        zmq_send (sock, buf, len, ZMQ_DONTWAIT);
+    /* ROUTER_MANDATORY: a gone or full client fails here instead of silently; once the
+       routing part is accepted, the body part always is (same pipe, atomic message) */
+    if (zmq_send (sock, routing, routing_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) != (int) routing_len)
+        return false;
+    return zmq_send (sock, buf, len, ZMQ_DONTWAIT) == (int) len;
 }
 
 static void
@@ -135,7 +138,11 @@ s_push (server_t *self, session_t *session)
             frame.mseq = batch [i].mseq;
             frame.ts = batch [i].ts;
             frame.text = batch [i].text;
-            s_send (self, session->conn->id, session->conn->len, &frame);
+            /* never skip one: the client acks cumulatively, so a gap would be lost */
+            if (!s_send (self, session->conn->id, session->conn->len, &frame)) {
+                session->blocked = true;
+                return;
+            }
             session->pushed = batch [i].mseq;
         }
     }

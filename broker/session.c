@@ -169,6 +169,10 @@ sessions_sweep (sessions_t *self, uint64_t now_ms, uint64_t timeout_ms)
          conn = (conn_t *) zhashx_next (self->conns)) {
         if (now_ms - conn->last_seen_ms > timeout_ms)
             zlistx_add_end (expired, conn);
+        else if (conn->session && conn->session->blocked) {
+            conn->session->blocked = false;
+            sessions_mark (self, conn->session);
+        }
         else if (conn->session && conn->session->acked < conn->session->pushed
                  && now_ms - conn->session->progress_ms > SESSION_RESEND_MS) {
             conn->session->pushed = conn->session->acked;    /* at-least-once: send again */

@@ -35,6 +35,7 @@ struct session {
     uint64_t ack_proposed;    /* highest ack put into the log */
     uint64_t progress_ms;     /* last time acked advanced (or the session began) */
     void *mark;               /* handle in the work list, NULL when not on it */
+    bool blocked;             /* a push did not fit the client's pipe: retry at sweep */
 };
 
 typedef struct sessions sessions_t;

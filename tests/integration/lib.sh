@@ -20,6 +20,9 @@ cleanup() {
   if [ $rc -ne 0 ]; then
     echo "---- broker logs (last 30 lines each) ----" >&2
     for f in "$WORK"/broker-*.log; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 30 "$f" >&2; }; done
+    local keep=/tmp/zchat-failed-$(basename "$0" .sh)
+    rm -rf "$keep" && mkdir -p "$keep" && cp "$WORK"/*.log "$WORK"/*.json "$WORK"/*.err "$keep"/ 2>/dev/null || true
+    echo "logs kept in $keep" >&2
   fi
   rm -rf "$WORK"
   exit $rc
