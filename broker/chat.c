@@ -316,31 +316,44 @@ static void s_window_advance (chat_client_t *client, uint64_t seq)
     if (seq - client->highest >= CHAT_DEDUP_WINDOW) {
         memset (client->applied, 0, sizeof (client->applied));
         memset (client->codes, 0, sizeof (client->codes));
+        memset (client->values, 0, sizeof (client->values));
     }
     else
         for (uint64_t s = client->highest + 1; s <= seq; s++) {
             size_t slot = s % CHAT_DEDUP_WINDOW;
             client->applied [slot / 64] &= ~(1ULL << (slot % 64));
             client->codes [slot] = 0;
+            client->values [slot] = 0;
         }
     client->highest = seq;
 }
 
-static void s_client_record (chat_t *self, chat_client_t *client, uint64_t index,
-                             uint64_t seq, zc_code_t code)
+/* The one number of a result that a retry must see again. */
+static uint64_t s_result_value (zc_op_t op, const chat_result_t *result)
 {
+    if (result->code != ZC_OK)
+        return 0;
+    return op == ZC_OP_SEND ? result->mseq : result->epoch;
+}
+
+static void s_client_record (chat_t *self, chat_client_t *client, uint64_t index,
+                             uint64_t seq, zc_op_t op, const chat_result_t *result)
+{
+    zc_code_t code = result->code;
     if (seq > client->highest)
         s_window_advance (client, seq);
     size_t slot = seq % CHAT_DEDUP_WINDOW;
     client->applied [slot / 64] |= 1ULL << (slot % 64);
     client->codes [slot] = (uint8_t) code;
+    client->values [slot] = s_result_value (op, result);
     client->last_active = index;
     s_client_unlink (self, client);
     s_client_link_newest (self, client);
 }
 
 /* How the table answers (cid, seq): ZC_OK = not seen, apply it; otherwise the answer. */
-static bool s_client_answer (const chat_client_t *client, uint64_t seq, chat_result_t *result)
+static bool s_client_answer (const chat_client_t *client, zc_op_t op, uint64_t seq,
+                             chat_result_t *result)
 {
     if (client == NULL)
         return false;
@@ -350,6 +363,11 @@ static bool s_client_answer (const chat_client_t *client, uint64_t seq, chat_res
     }
     if (seq <= client->highest && s_slot_applied (client, seq)) {
         result->code = client->codes [seq % CHAT_DEDUP_WINDOW];
+        uint64_t value = client->values [seq % CHAT_DEDUP_WINDOW];
+        if (op == ZC_OP_SEND)
+            result->mseq = value;
+        else
+            result->epoch = value;
         result->duplicate = true;
         return true;
     }
@@ -382,12 +400,12 @@ void chat_apply (chat_t *self, uint64_t index, const zc_command_t *cmd, chat_res
         return;
     }
     chat_client_t *client = chat_client_find (self, cmd->cid);
-    if (s_client_answer (client, cmd->seq, result))
+    if (s_client_answer (client, cmd->op, cmd->seq, result))
         return;
     if (client == NULL)
         client = s_client_admit (self, cmd->cid);
     s_execute (self, index, cmd, result);
-    s_client_record (self, client, index, cmd->seq, result->code);
+    s_client_record (self, client, index, cmd->seq, cmd->op, result);
 }
 
 zc_code_t chat_precheck (const chat_t *self, const zc_command_t *cmd)
@@ -407,7 +425,8 @@ zc_code_t chat_precheck (const chat_t *self, const zc_command_t *cmd)
     }
     /* A retry must reach the log so that apply answers it from the table, with the
        original result (checking it against today's state would give the wrong one). */
-    if (cmd->cid != 0 && s_client_answer (chat_client_find (self, cmd->cid), cmd->seq, &answer))
+    if (cmd->cid != 0
+        && s_client_answer (chat_client_find (self, cmd->cid), cmd->op, cmd->seq, &answer))
         return answer.duplicate ? ZC_OK : answer.code;
     chat_user_t *user;
     return s_check (self, cmd, &user);

@@ -10,8 +10,8 @@
     - A queued message has a per-recipient sequence number mseq = 1, 2, ... in log
       order (G4, G5). It leaves the queue only when an ACK entry covering it is applied.
     - The client table keeps, per client id, the highest request seq applied and the
-      result code of the last CHAT_DEDUP_WINDOW seqs, so a retried request is answered
-      from the table, never applied twice (G3). Clients beyond max_clients evict the
+      result (code, and epoch or mseq) of the last CHAT_DEDUP_WINDOW seqs, so a retried
+      request gets its original answer from the table, never applied twice (G3). Clients beyond max_clients evict the
       least recently active (by log index: deterministic). */
 #ifndef CHAT_H
 #define CHAT_H

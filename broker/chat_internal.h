@@ -47,6 +47,8 @@ typedef struct chat_client {
     struct chat_client *newer;
     uint64_t applied [CHAT_WINDOW_WORDS];
     uint8_t codes [CHAT_DEDUP_WINDOW];
+    /* the result value a retry must get back: epoch (CREATE, CONNECT) or mseq (SEND) */
+    uint64_t values [CHAT_DEDUP_WINDOW];
 } chat_client_t;
 
 /* Open-addressing hash table of item pointers (linear probing, backward-shift delete,

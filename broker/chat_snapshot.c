@@ -48,12 +48,19 @@ static int s_pack_client (msgpack_packer *pk, const chat_client_t *client)
     uint8_t bitmap [BITMAP_BYTES];
     for (size_t i = 0; i < BITMAP_BYTES; i++)
         bitmap [i] = (uint8_t) (client->applied [i / 8] >> (8 * (i % 8)));
-    int rc = msgpack_pack_array (pk, 5);
+    int rc = msgpack_pack_array (pk, 6);
     rc |= msgpack_pack_uint64 (pk, client->cid);
     rc |= msgpack_pack_uint64 (pk, client->highest);
     rc |= msgpack_pack_uint64 (pk, client->last_active);
     rc |= s_pack_bytes (pk, true, (const char *) bitmap, BITMAP_BYTES);
     rc |= s_pack_bytes (pk, true, (const char *) client->codes, CHAT_DEDUP_WINDOW);
+    uint32_t applied = 0;
+    for (size_t slot = 0; slot < CHAT_DEDUP_WINDOW; slot++)
+        applied += (client->applied [slot / 64] >> (slot % 64)) & 1;
+    rc |= msgpack_pack_array (pk, applied);
+    for (size_t slot = 0; slot < CHAT_DEDUP_WINDOW; slot++)
+        if ((client->applied [slot / 64] >> (slot % 64)) & 1)
+            rc |= msgpack_pack_uint64 (pk, client->values [slot]);
     return rc;
 }
 
@@ -191,12 +198,25 @@ static zc_code_t s_load_window (chat_client_t *client, const uint8_t *bitmap,
     return (client->applied [top / 64] >> (top % 64)) & 1 ? ZC_OK : ZC_ERR_BAD_TYPE;
 }
 
+/* One value per applied slot, in slot order. */
+static zc_code_t s_load_values (mpr_t *r, chat_client_t *client)
+{
+    uint32_t applied = 0;
+    for (size_t slot = 0; slot < CHAT_DEDUP_WINDOW; slot++)
+        applied += (client->applied [slot / 64] >> (slot % 64)) & 1;
+    TRY (s_expect_array (r, applied));
+    for (size_t slot = 0; slot < CHAT_DEDUP_WINDOW; slot++)
+        if ((client->applied [slot / 64] >> (slot % 64)) & 1)
+            TRY (mpr_uint (r, &client->values [slot]));
+    return ZC_OK;
+}
+
 static zc_code_t s_load_client (chat_t *self, mpr_t *r, uint64_t *prev_active)
 {
     uint64_t cid, highest, last_active;
     const uint8_t *bitmap, *codes;
     uint32_t bitmap_len, codes_len;
-    TRY (s_expect_array (r, 5));
+    TRY (s_expect_array (r, 6));
     TRY (mpr_uint (r, &cid));
     TRY (mpr_uint (r, &highest));
     TRY (mpr_uint (r, &last_active));
@@ -211,7 +231,8 @@ static zc_code_t s_load_client (chat_t *self, mpr_t *r, uint64_t *prev_active)
         return ZC_ERR_INTERNAL;
     client->highest = highest;
     client->last_active = last_active;
-    return s_load_window (client, bitmap, codes);
+    TRY (s_load_window (client, bitmap, codes));
+    return s_load_values (r, client);
 }
 
 static zc_code_t s_load_header (mpr_t *r, uint64_t counters [3])

@@ -202,7 +202,7 @@ s_bind (server_t *self, pending_t *pending, const zc_command_t *cmd, uint64_t ep
     snprintf (user, sizeof user, "%.*s", (int) cmd->name.len, cmd->name.ptr);
     /* what the client showed counts only for the incarnation it showed it from */
     uint64_t shown = pending->shown_epoch == epoch ? pending->shown_mseq : 0;
-    if (shown > last)
+    if (last && shown > last)      /* last is 0 when a retry was answered from the table */
         shown = last;
     conn_t *replaced = NULL;
     sessions_bind (self->sessions, conn, user, epoch, shown, self->now_ms, &replaced);
@@ -228,8 +228,13 @@ s_reply_applied (server_t *self, pending_t *pending, const zc_command_t *cmd,
     frame.seq = pending->seq;
     frame.name = cmd->name;
     uint64_t epoch = result->epoch, last = result->mseq;
-    if (pending->cmd == ZC_CMD_CONNECT && result->duplicate)
-        chat_user_exists (replica_chat (self->replica), cmd->name.ptr, cmd->name.len, &epoch);
+    bool bind = pending->cmd == ZC_CMD_CONNECT;
+    if (bind && result->duplicate) {
+        /* a retried CONNECT binds only if the user it connected to still exists */
+        uint64_t current = 0;
+        bind = chat_user_exists (replica_chat (self->replica), cmd->name.ptr, cmd->name.len,
+                                 &current) && current == epoch;
+    }
     if (pending->cmd == ZC_CMD_CREATE || pending->cmd == ZC_CMD_CONNECT) {
         frame.fields |= ZC_F_EPOCH;
         frame.epoch = epoch;
@@ -238,9 +243,17 @@ s_reply_applied (server_t *self, pending_t *pending, const zc_command_t *cmd,
         frame.fields |= ZC_F_MSEQ;
         frame.mseq = last;
     }
-    if (pending->cmd == ZC_CMD_CONNECT && epoch)
+    if (bind)
         s_bind (self, pending, cmd, epoch, last);
     s_send (self, pending->routing, pending->routing_len, &frame);
+    if (pending->cmd == ZC_CMD_CONNECT && !bind) {
+        conn_t *conn = sessions_touch (self->sessions, pending->routing, pending->routing_len,
+                                       self->now_ms);
+        char user [33];
+        snprintf (user, sizeof user, "%.*s", (int) cmd->name.len, cmd->name.ptr);
+        if (conn)
+            s_tell_closed (self, conn, user, ZC_ERR_USER_DELETED);
+    }
 }
 
 static void

@@ -373,7 +373,7 @@ static void retried_send_is_answered_from_table (void **state)
     chat_result_t retry = s_req (chat, 3, ZC_OP_SEND, 77, 1, "bob");
     assert_int_equal (retry.code, ZC_OK);
     assert_true (retry.duplicate);
-    assert_int_equal (retry.mseq, 0);
+    assert_int_equal (retry.mseq, 1);       /* the original result, not a new one */
     assert_int_equal (chat_queued_count (chat), 1);
     /* the same seq from another client is a different request */
     assert_false (s_req (chat, 4, ZC_OP_SEND, 78, 1, "bob").duplicate);
@@ -396,6 +396,12 @@ static void retried_failure_gets_original_code (void **state)
     retry = s_req (chat, 5, ZC_OP_CREATE, 5, 2, "carol");
     assert_int_equal (retry.code, ZC_OK);
     assert_true (retry.duplicate);
+    assert_int_equal (retry.epoch, 4);      /* the epoch the original create gave */
+    /* even after carol was deleted and created again by someone else */
+    s_req (chat, 6, ZC_OP_DELETE, 9, 1, "carol");
+    s_req (chat, 7, ZC_OP_CREATE, 9, 2, "carol");
+    retry = s_req (chat, 8, ZC_OP_CREATE, 5, 2, "carol");
+    assert_int_equal (retry.epoch, 4);
     chat_destroy (&chat);
 }
 

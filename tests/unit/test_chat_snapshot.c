@@ -273,7 +273,7 @@ static void s_pack_client (msgpack_packer *pk, const s_spec_t *spec, int i)
 {
     uint8_t bitmap [32] = { 0x02 }, codes [256] = { 0, 12 };   /* seq 1 applied, failed */
     codes [9] = spec->stray_code;
-    msgpack_pack_array (pk, 5);
+    msgpack_pack_array (pk, 6);
     msgpack_pack_uint64 (pk, spec->cids [i]);
     msgpack_pack_uint64 (pk, 1);
     msgpack_pack_uint64 (pk, spec->last_active [i]);
@@ -281,6 +281,8 @@ static void s_pack_client (msgpack_packer *pk, const s_spec_t *spec, int i)
     msgpack_pack_bin_body (pk, bitmap, 32);
     msgpack_pack_bin (pk, 256);
     msgpack_pack_bin_body (pk, codes, 256);
+    msgpack_pack_array (pk, 1);          /* the value of seq 1: none, it failed */
+    msgpack_pack_uint64 (pk, 0);
 }
 
 static zc_code_t s_load_spec (const s_spec_t *spec, chat_t **chat_out)
