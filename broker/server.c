@@ -173,12 +173,18 @@ s_pump_sessions (server_t *self)
     }
 }
 
+static bool
+s_session_matches (const session_t *session, const zc_frame_t *frame)
+{
+    return session && session->epoch == frame->epoch && frame->name.len == strlen (session->user)
+        && memcmp (frame->name.ptr, session->user, frame->name.len) == 0;
+}
+
 static void
 s_handle_ack (server_t *self, conn_t *conn, const zc_frame_t *frame)
 {
     session_t *session = conn->session;
-    if (!session || session->epoch != frame->epoch || frame->name.len != strlen (session->user)
-        || memcmp (frame->name.ptr, session->user, frame->name.len)) {
+    if (!s_session_matches (session, frame)) {
         s_error (self, conn->id, conn->len, ZC_CMD_ACK, frame->seq, ZC_ERR_NOT_CONNECTED, NULL, 0);
         return;
     }
@@ -452,6 +458,14 @@ s_dispatch (server_t *self, conn_t *conn, const zc_frame_t *frame)
 {
     switch (frame->cmd) {
         case ZC_CMD_PING: {
+            if ((frame->fields & ZC_F_NAME) && !s_session_matches (conn->session, frame)) {
+                /* the client believes in a session we do not have: make it resume */
+                if (self->leader)
+                    s_error (self, conn->id, conn->len, ZC_CMD_PING, 0, ZC_ERR_NOT_CONNECTED, NULL, 0);
+                else
+                    s_redirect (self, conn->id, conn->len, ZC_CMD_PING, 0);
+                return;
+            }
             zc_frame_t pong;
             zc_frame_init (&pong, ZC_CMD_PONG);
             pong.fields = ZC_F_TS;

@@ -219,6 +219,12 @@ static void s_send_ping (zcc_t *self)
     zc_frame_init (&f, ZC_CMD_PING);
     f.fields = ZC_F_CID;
     f.cid = self->cid;
+    if (self->bound) {
+        /* lets the server say our session is gone (it restarted, or is not the leader) */
+        f.fields |= ZC_F_NAME | ZC_F_EPOCH;
+        f.name = (zc_bytes_t) { self->user, (uint32_t) strlen (self->user) };
+        f.epoch = self->epoch;
+    }
     s_send_frame (self, &f);
     if (!self->ping_ms)
         self->ping_ms = s_now_ms ();    /* the oldest unanswered ping */
@@ -376,8 +382,9 @@ static void s_req_encode (zcc_t *self, zcc_req_t *req, const char *name, const c
     }
     if (req->cmd == ZC_CMD_CONNECT && self->bound && name && strcmp (name, self->user) == 0
         && self->shown > 0) {
-        f.fields |= ZC_F_MSEQ;
+        f.fields |= ZC_F_MSEQ | ZC_F_EPOCH;    /* shown of this incarnation only */
         f.mseq = self->shown;
+        f.epoch = self->epoch;
     }
     if (f.name.len >= ZC_FRAME_MAX || f.text.len >= ZC_FRAME_MAX)
         req->failed = ZC_ERR_TOO_LARGE;
@@ -712,14 +719,26 @@ static bool s_on_retryable (zcc_t *self, zcc_req_t *req, const zc_frame_t *f)
     return false;
 }
 
+/* An ERROR about our session rather than a request (re ACK, PING or CONNECT): the
+   server we talk to lost it (restarted, or not the leader). Resume it: follow the
+   leader, or CONNECT again here. */
+static void s_on_session_error (zcc_t *self, const zc_frame_t *f)
+{
+    if (f->cmd != ZC_CMD_ERROR || !(f->fields & ZC_F_RE) || !self->bound
+        || (f->re != ZC_CMD_ACK && f->re != ZC_CMD_PING && f->re != ZC_CMD_CONNECT))
+        return;
+    if (s_on_retryable (self, NULL, f))
+        return;
+    zcc_req_t *internal = &self->reqs [self->max_inflight];
+    if (f->code == ZC_ERR_NOT_CONNECTED && !internal->used)
+        s_submit (self, ZC_CMD_CONNECT, self->user, NULL, true);
+}
+
 static zcc_event_type_t s_on_reply (zcc_t *self, const zc_frame_t *f, zcc_event_t *event)
 {
     zcc_req_t *req = (f->fields & ZC_F_SEQ) && f->seq ? s_req_find (self, f->seq) : NULL;
     if (!req) {
-        /* An ACK that reached a replica which is no longer the leader: follow it. */
-        if (f->cmd == ZC_CMD_ERROR && (f->fields & ZC_F_RE) && f->re == ZC_CMD_ACK
-            && f->code == ZC_ERR_NOT_LEADER)
-            s_on_retryable (self, NULL, f);
+        s_on_session_error (self, f);
         return ZCC_EV_NONE;     /* late duplicate or not ours */
     }
     if ((f->fields & ZC_F_RE) && f->re != req->cmd)
