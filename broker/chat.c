@@ -154,6 +154,8 @@ void chat_user_push (chat_t *self, chat_user_t *user, chat_msg_t *msg)
 /* Drop user's messages with mseq <= upto (cumulative ack). */
 static void s_user_ack (chat_t *self, chat_user_t *user, uint64_t upto)
 {
+    if (user->cursor && user->cursor->mseq <= upto)
+        user->cursor = NULL;
     while (user->head && user->head->mseq <= upto) {
         chat_msg_t *msg = user->head;
         user->head = msg->next;
@@ -449,9 +451,11 @@ size_t chat_queue_peek (const chat_t *self, const char *name, size_t len, uint64
     if (user == NULL || user->epoch != epoch)
         return 0;
     size_t n = 0;
-    for (chat_msg_t *msg = user->head; msg && n < max; msg = msg->next) {
+    chat_msg_t *msg = user->cursor && user->cursor->mseq <= after ? user->cursor : user->head;
+    for (; msg && n < max; msg = msg->next) {
         if (msg->mseq <= after)
             continue;
+        user->cursor = msg;
         out [n].mseq = msg->mseq;
         out [n].ts = msg->ts;
         out [n].from = (zc_bytes_t) { msg->data, msg->from_len };

@@ -32,6 +32,9 @@ typedef struct {
     uint64_t next_mseq;         /* mseq the next send gets; highest assigned = this - 1 */
     chat_msg_t *head;
     chat_msg_t *tail;
+    /* where the last peek stopped, so pushing a long queue is not quadratic; a cache
+       only (not state): cleared when acks free that message */
+    chat_msg_t *cursor;
     uint32_t queued;
     uint8_t name_len;
     char name [ZC_NAME_MAX];
