@@ -492,33 +492,29 @@ s_dispatch (server_t *self, conn_t *conn, const zc_frame_t *frame)
         s_propose_request (self, conn, frame);
 }
 
-/* One client message: [routing id][frame]. Anything else is answered, never trusted. */
+/* One client message: [routing id][frame]. Anything else is answered, never trusted.
+   parts counts the message's parts (ROUTER adds the routing id). */
 static void
-s_client_message (server_t *self, zmsg_t *msg)
+s_client_message (server_t *self, const uint8_t *routing, size_t routing_len,
+                  const uint8_t *body, size_t body_len, int parts)
 {
-    zframe_t *routing = zmsg_pop (msg);
-    zframe_t *body = zmsg_pop (msg);
-    size_t routing_len = routing ? zframe_size (routing) : 0;
-    if (!routing || routing_len == 0 || routing_len > ROUTING_ID_MAX)
-        goto done;
-    conn_t *conn = sessions_touch (self->sessions, zframe_data (routing), routing_len, self->now_ms);
+    if (routing_len == 0 || routing_len > ROUTING_ID_MAX)
+        return;
+    conn_t *conn = sessions_touch (self->sessions, routing, routing_len, self->now_ms);
     zc_code_t code = ZC_OK;
     zc_frame_t frame;
     if (!conn)
         code = ZC_ERR_TOO_MANY_CLIENTS;
-    else if (!body || zmsg_size (msg) > 0)
+    else if (parts != 2)
         code = ZC_ERR_BAD_TYPE;          /* one frame per message */
-    else if (zframe_size (body) > ZC_FRAME_MAX)
+    else if (body_len > ZC_FRAME_MAX)
         code = ZC_ERR_TOO_LARGE;
     else
-        code = zc_frame_decode (zframe_data (body), zframe_size (body), &frame);
+        code = zc_frame_decode (body, body_len, &frame);
     if (code != ZC_OK)
-        s_error (self, zframe_data (routing), routing_len, -1, 0, code, NULL, 0);
+        s_error (self, routing, routing_len, -1, 0, code, NULL, 0);
     else
         s_dispatch (self, conn, &frame);
-done:
-    zframe_destroy (&routing);
-    zframe_destroy (&body);
 }
 
 /* ---- life cycle and the loop */
@@ -590,18 +586,33 @@ s_drain_peers (server_t *self, zsock_t *sock)
     }
 }
 
+/* Receive without allocating: the routing id and the body stay in zmq_msg_t's. */
 static void
 s_drain_clients (server_t *self)
 {
+    void *sock = zsock_resolve (self->clients);
+    zmq_msg_t routing, body, extra;
+    zmq_msg_init (&routing);
+    zmq_msg_init (&body);
+    zmq_msg_init (&extra);
     for (int i = 0; i < DRAIN_CLIENT_MAX; i++) {
-        if (!(zsock_events (self->clients) & ZMQ_POLLIN))
-            return;
-        zmsg_t *msg = zmsg_recv (self->clients);
-        if (!msg)
-            return;
-        s_client_message (self, msg);
-        zmsg_destroy (&msg);
+        if (zmq_msg_recv (&routing, sock, ZMQ_DONTWAIT) < 0)
+            break;
+        int parts = 1;
+        if (zmq_msg_more (&routing) && zmq_msg_recv (&body, sock, 0) >= 0)
+            parts++;
+        while (zmq_msg_more (parts == 1 ? &routing : &body) && zmq_msg_recv (&extra, sock, 0) >= 0) {
+            parts++;            /* drain a multi-part message: it is answered, not used */
+            if (!zmq_msg_more (&extra))
+                break;
+        }
+        s_client_message (self, (const uint8_t *) zmq_msg_data (&routing), zmq_msg_size (&routing),
+                          parts >= 2 ? (const uint8_t *) zmq_msg_data (&body) : NULL,
+                          parts >= 2 ? zmq_msg_size (&body) : 0, parts);
     }
+    zmq_msg_close (&routing);
+    zmq_msg_close (&body);
+    zmq_msg_close (&extra);
 }
 
 int
