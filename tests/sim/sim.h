@@ -100,8 +100,16 @@ typedef struct {
     bool has_digest;
 } sim_oracle_entry_t;
 
+/* How hostile a run is: drawn per seed, so runs range from calm to brutal. */
+typedef struct {
+    uint32_t partition_ppm, heal_ppm, crash_ppm, crash_in_ready_ppm, compact_ppm;
+    uint32_t batch_entries;
+    bool early_append;   /* leaders send APPENDs before their own fsync (thesis 10.2.1) */
+} sim_profile_t;
+
 struct sim {
     uint64_t seed;
+    sim_profile_t profile;
     uint64_t step, steps;
     uint64_t now_ms;
     uint32_t n;

@@ -152,7 +152,7 @@ sim_clients_on_crash (sim_t *sim, sim_node_t *node)
 void
 sim_reads_step (sim_t *sim)
 {
-    if (sim->quiet_phase || !sim_chance (&sim->rng, 30000))
+    if (sim->quiet_phase || !sim_chance (&sim->rng, 100000))
         return;
     sim_node_t *node = s_pick_leader (sim);
     if (!node || sim->n_reads >= 256)

@@ -10,7 +10,7 @@
 #include <time.h>
 #include "sim.h"
 
-#define SIM_DEFAULT_STEPS 2500
+#define SIM_DEFAULT_STEPS 4000
 
 static void
 s_usage (void)

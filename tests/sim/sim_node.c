@@ -10,8 +10,6 @@
 #include <string.h>
 #include "sim.h"
 
-#define SIM_CRASH_IN_READY_PPM 400
-
 static void
 s_disk_drop_after (sim_node_t *node, size_t keep)
 {
@@ -77,7 +75,7 @@ sim_node_start (sim_t *sim, sim_node_t *node)
     raft_config_t cfg = {
         .id = node->id, .n = sim->n, .election_timeout_ms = 100, .heartbeat_ms = 20,
         .seed = sim->seed * 1000003ull + node->id * 7919ull + node->incarnation,
-        .max_batch_entries = 16, .max_batch_bytes = 4096, .max_uncommitted = 64 };
+        .max_batch_entries = sim->profile.batch_entries, .max_batch_bytes = 4096, .max_uncommitted = 64 };
     node->incarnation++;
     node->raft = raft_new (&cfg, &node->hs, node->snap.index, node->snap.term, sim->now_ms);
     for (size_t i = 0; i < node->log_n; i++)
@@ -161,11 +159,14 @@ s_install (sim_t *sim, sim_node_t *node, const raft_ready_t *rd)
                (unsigned long long) snap->index, (unsigned long long) snap->term);
 }
 
+/* which: 0 = all, 1 = APPENDs only, 2 = all but APPENDs */
 static void
-s_send (sim_t *sim, sim_node_t *node, const raft_ready_t *rd)
+s_send (sim_t *sim, sim_node_t *node, const raft_ready_t *rd, int which)
 {
     for (uint32_t i = 0; i < rd->n_msgs; i++) {
         const raft_msg_t *m = &rd->msgs [i];
+        if (which && (m->type == RAFT_MSG_APPEND) != (which == 1))
+            continue;
         const sim_snap_t *snap = NULL;
         if (m->type == RAFT_MSG_SNAPSHOT) {
             if (m->snap_index != node->snap.index || m->snap_term != node->snap.term) {
@@ -207,7 +208,7 @@ s_apply (sim_t *sim, sim_node_t *node, const raft_ready_t *rd)
 static int
 s_crash_point (sim_t *sim)
 {
-    if (sim->quiet_phase || !sim_chance (&sim->rng, SIM_CRASH_IN_READY_PPM))
+    if (sim->quiet_phase || !sim_chance (&sim->rng, sim->profile.crash_in_ready_ppm))
         return 0;
     return 1 + (int) sim_below (&sim->rng, 4);
 }
@@ -220,6 +221,10 @@ s_process_one (sim_t *sim, sim_node_t *node)
         return false;
     sim_check_ready_entries (sim, node, &rd);
     int crash = s_crash_point (sim);
+    /* like the broker: a leader may publish entries while its own fsync runs */
+    bool early = sim->profile.early_append && rd.role == RAFT_LEADER && !rd.hardstate_changed;
+    if (early)
+        s_send (sim, node, &rd, 1);
     if (crash == 1)
         goto crash;
     if (rd.hardstate_changed)
@@ -233,7 +238,7 @@ s_process_one (sim_t *sim, sim_node_t *node)
         s_install (sim, node, &rd);
     if (crash == 3)
         goto crash;
-    s_send (sim, node, &rd);
+    s_send (sim, node, &rd, early ? 2 : 0);
     if (crash == 4)
         goto crash;
     s_apply (sim, node, &rd);

@@ -72,20 +72,43 @@ static void
 s_chaos (sim_t *sim)
 {
     sim_rng_t *rng = &sim->rng;
-    if (sim_chance (rng, 2500))
+    const sim_profile_t *pr = &sim->profile;
+    if (sim_chance (rng, pr->partition_ppm))
         sim_net_partition (sim);
-    if (sim_chance (rng, 4000))
+    if (sim_chance (rng, pr->heal_ppm))
         sim_net_heal (sim);
-    if (sim_chance (rng, 1500)) {
+    if (sim_chance (rng, pr->crash_ppm)) {
         sim_node_t *node = &sim->nodes [1 + sim_below (rng, sim->n)];
         if (node->up)
             sim_node_crash (sim, node);
     }
     for (uint32_t id = 1; id <= sim->n; id++) {
         sim_node_t *node = &sim->nodes [id];
-        if (node->up && sim_chance (rng, 6000))
+        if (node->up && sim_chance (rng, pr->compact_ppm))
             sim_node_compact (sim, node);
     }
+}
+
+static uint32_t
+s_pick (sim_t *sim, uint32_t a, uint32_t b, uint32_t c)
+{
+    uint64_t r = sim_below (&sim->rng, 3);
+    return r == 0 ? a : r == 1 ? b : c;
+}
+
+static void
+s_draw_profile (sim_t *sim)
+{
+    sim_profile_t *pr = &sim->profile;
+    pr->partition_ppm = s_pick (sim, 1000, 3000, 8000);
+    pr->heal_ppm = s_pick (sim, 2000, 5000, 10000);
+    pr->crash_ppm = s_pick (sim, 500, 2000, 5000);
+    pr->crash_in_ready_ppm = s_pick (sim, 200, 1000, 3000);
+    pr->compact_ppm = s_pick (sim, 2000, 6000, 20000);
+    pr->batch_entries = 1 + (uint32_t) sim_below (&sim->rng, 16);
+    pr->early_append = sim_below (&sim->rng, 2);
+    sim->net.drop_ppm = s_pick (sim, 0, 30000, 100000);
+    sim->net.dup_ppm = s_pick (sim, 0, 20000, 50000);
 }
 
 static void
@@ -156,6 +179,7 @@ sim_run (uint64_t seed, uint64_t steps, uint32_t n, bool verbose, sim_stats_t *s
     sim->rng.state = seed * 0xD1B54A32D192ED03ull + 1;
     sim->now_ms = 1000;
     sim_net_init (&sim->net, n);
+    s_draw_profile (sim);
     sim_check_init (sim);
     for (uint32_t id = 1; id <= n; id++) {
         sim->nodes [id].id = id;
