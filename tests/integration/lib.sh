@@ -36,7 +36,7 @@ pass() { echo "ok - $*"; }
 pick_ports() {
   local base
   for _ in $(seq 1 50); do
-    base=$(( 20000 + (RANDOM * 7 + $$) % 40000 ))
+    base=$(( 10000 + (RANDOM * 7 + $$) % 22000 ))   # below the ephemeral range (32768+)
     base=$(( base - base % 10 ))
     if ! ss -ltn 2>/dev/null | awk '{print $4}' | grep -qE ":($base|$((base+1))|$((base+2))|$((base+3))|$((base+4))|$((base+5))|$((base+6))|$((base+7))|$((base+8))|$((base+9)))$"; then
       echo "$base"; return 0

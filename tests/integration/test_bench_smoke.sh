@@ -26,7 +26,7 @@ trap cleanup EXIT
 PORT=$(python3 -c '
 import socket, random
 for _ in range(200):
-    p = random.randrange(20000, 60000, 3)
+    p = random.randrange(10000, 32000, 3)
     try:
         ss = [socket.socket() for _ in range(3)]
         for i, s in enumerate(ss): s.bind(("127.0.0.1", p + i))

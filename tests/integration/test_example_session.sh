@@ -19,7 +19,7 @@ pass "create, list, send queued"
 
 # client 2 connects as user3: the queued hello arrives, then helloagain at once
 mkfifo "$WORK/c2.in"
-zc --json --wait 30 <"$WORK/c2.in" >"$WORK/c2.out" 2>"$WORK/c2.err" &
+zc --json --wait 2 <"$WORK/c2.in" >"$WORK/c2.out" 2>"$WORK/c2.err" &
 client2=$!
 STARTED_PIDS+=("$client2")
 exec 7>"$WORK/c2.in"
