@@ -1,8 +1,9 @@
-/*  peer_aux.c - codecs for snapshot chunks and status gossip. Decoding checks every
-    type and bound with msgpack-c's unpacker on a stack zone; nothing is trusted. */
+/*  peer_aux.c - codecs for snapshot chunks and status gossip. Encoding uses msgpack-c;
+    decoding uses the bounded reader (mpread.h): nothing is trusted or allocated. */
 #include "peer_aux.h"
 #include <msgpack.h>
 #include <string.h>
+#include "mpread.h"
 
 typedef struct {
     uint8_t *buf;
@@ -48,61 +49,47 @@ zc_snapshot_chunk_encode (const zc_snapshot_chunk_t *chunk, uint8_t *buf, size_t
     return ZC_OK;
 }
 
-/* Unpack the array after the kind byte; the zone owns nothing we keep except views. */
+/* Open the array after the kind byte with the bounded reader: msgpack-c's unpacker
+   would allocate whatever a hostile frame announces. */
 static zc_code_t
-s_unpack_array (const uint8_t *buf, size_t len, uint8_t kind, uint32_t count,
-                msgpack_unpacked *result)
+s_open (mpr_t *r, const uint8_t *buf, size_t len, uint8_t kind, uint32_t count)
 {
     if (len < 2)
         return ZC_ERR_TRUNCATED;
     if (buf [0] != kind)
         return ZC_ERR_BAD_TYPE;
-    size_t offset = 1;
-    msgpack_unpack_return rc = msgpack_unpack_next (result, (const char *) buf, len, &offset);
-    if (rc == MSGPACK_UNPACK_CONTINUE)
-        return ZC_ERR_TRUNCATED;
-    if (rc != MSGPACK_UNPACK_SUCCESS)
-        return ZC_ERR_BAD_TYPE;
-    if (offset != len)
-        return ZC_ERR_TRAILING;
-    const msgpack_object *root = &result->data;
-    if (root->type != MSGPACK_OBJECT_ARRAY || root->via.array.size != count)
-        return ZC_ERR_BAD_TYPE;
-    for (uint32_t i = 0; i + 1 < count; i++)
-        if (root->via.array.ptr [i].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
-            return ZC_ERR_BAD_TYPE;
-    return ZC_OK;
+    mpr_init (r, buf + 1, len - 1);
+    uint32_t n;
+    zc_code_t code = mpr_array (r, &n);
+    if (code == ZC_OK && n != count)
+        code = ZC_ERR_BAD_TYPE;
+    return code;
 }
+
+#define TRY(expr) do { zc_code_t rc_ = (expr); if (rc_ != ZC_OK) return rc_; } while (0)
 
 zc_code_t
 zc_snapshot_chunk_decode (const uint8_t *buf, size_t len, zc_snapshot_chunk_t *chunk)
 {
     if (len > ZC_SNAPSHOT_CHUNK_MAX + 128)
         return ZC_ERR_TOO_LARGE;
-    msgpack_unpacked result;
-    msgpack_unpacked_init (&result);
-    zc_code_t code = s_unpack_array (buf, len, ZC_PEER_KIND_SNAPSHOT_CHUNK, 7, &result);
-    if (code == ZC_OK) {
-        const msgpack_object *item = result.data.via.array.ptr;
-        if (item [6].type != MSGPACK_OBJECT_BIN || item [0].via.u64 > UINT32_MAX)
-            code = ZC_ERR_BAD_TYPE;
-        else {
-            chunk->from = (uint32_t) item [0].via.u64;
-            chunk->term = item [1].via.u64;
-            chunk->snap_index = item [2].via.u64;
-            chunk->snap_term = item [3].via.u64;
-            chunk->total = item [4].via.u64;
-            chunk->offset = item [5].via.u64;
-            chunk->len = item [6].via.bin.size;
-            /* the bin's bytes are inside buf: msgpack-c refers, not copies, for bin */
-            chunk->data = (const uint8_t *) item [6].via.bin.ptr;
-            if (chunk->total > ZC_SNAPSHOT_MAX || chunk->offset > chunk->total
-                || chunk->len > chunk->total - chunk->offset)
-                code = ZC_ERR_BAD_TYPE;
-        }
-    }
-    msgpack_unpacked_destroy (&result);
-    return code;
+    mpr_t r;
+    uint64_t from;
+    TRY (s_open (&r, buf, len, ZC_PEER_KIND_SNAPSHOT_CHUNK, 7));
+    TRY (mpr_uint_max (&r, UINT32_MAX, &from));
+    TRY (mpr_uint (&r, &chunk->term));
+    TRY (mpr_uint (&r, &chunk->snap_index));
+    TRY (mpr_uint (&r, &chunk->snap_term));
+    TRY (mpr_uint (&r, &chunk->total));
+    TRY (mpr_uint (&r, &chunk->offset));
+    TRY (mpr_bin (&r, &chunk->data, &chunk->len));
+    if (!mpr_done (&r))
+        return ZC_ERR_TRAILING;
+    chunk->from = (uint32_t) from;
+    if (chunk->total > ZC_SNAPSHOT_MAX || chunk->offset > chunk->total
+        || chunk->len > chunk->total - chunk->offset)
+        return ZC_ERR_BAD_TYPE;
+    return ZC_OK;
 }
 
 zc_code_t
@@ -133,22 +120,19 @@ zc_status_gossip_decode (const uint8_t *buf, size_t len, zc_status_gossip_t *gos
 {
     if (len > 256)
         return ZC_ERR_TOO_LARGE;
-    msgpack_unpacked result;
-    msgpack_unpacked_init (&result);
-    zc_code_t code = s_unpack_array (buf, len, ZC_PEER_KIND_STATUS, 7, &result);
-    if (code == ZC_OK) {
-        const msgpack_object *item = result.data.via.array.ptr;
-        if (item [0].via.u64 > UINT32_MAX || item [1].via.u64 > 3)
-            code = ZC_ERR_BAD_TYPE;
-        else {
-            gossip->id = (uint32_t) item [0].via.u64;
-            gossip->role = (uint32_t) item [1].via.u64;
-            gossip->term = item [2].via.u64;
-            gossip->commit = item [3].via.u64;
-            gossip->applied = item [4].via.u64;
-            gossip->last_index = item [5].via.u64;
-        }
-    }
-    msgpack_unpacked_destroy (&result);
-    return code;
+    mpr_t r;
+    uint64_t id, role;
+    TRY (s_open (&r, buf, len, ZC_PEER_KIND_STATUS, 7));
+    TRY (mpr_uint_max (&r, UINT32_MAX, &id));
+    TRY (mpr_uint_max (&r, 3, &role));
+    TRY (mpr_uint (&r, &gossip->term));
+    TRY (mpr_uint (&r, &gossip->commit));
+    TRY (mpr_uint (&r, &gossip->applied));
+    TRY (mpr_uint (&r, &gossip->last_index));
+    TRY (mpr_skip (&r));          /* reserved */
+    if (!mpr_done (&r))
+        return ZC_ERR_TRAILING;
+    gossip->id = (uint32_t) id;
+    gossip->role = (uint32_t) role;
+    return ZC_OK;
 }
