@@ -9,6 +9,7 @@
           sendflood U N  N valid SENDs to U without reading; then the replies are counted
           noread U N     CONNECT as U on a socket that never reads (tiny buffers), while
                          another socket sends N messages to U; then the pushes are counted
+          fill U N [SIZE]  queue N messages of SIZE bytes (default 100) for U, 256 in flight
           probe          a well-behaved client: create, send, list, delete; round trips in ms
 
     Every mode prints one line of key=value results on stdout and exits 0 when it could
@@ -389,16 +390,17 @@ s_sendflood (const char *user, uint64_t n)
 
 /* ---- noread: a connected user whose client never reads */
 
-/* Send n messages to user from sock, at most 64 in flight; returns how many were acked OK. */
+/* Send n messages of text to user from sock, at most window in flight; returns how
+   many were acked OK. */
 static uint64_t
-s_send_many (zsock_t *sock, const char *user, uint64_t n)
+s_send_many (zsock_t *sock, const char *user, uint64_t n, const char *text, uint64_t window)
 {
     uint64_t cid = s_random_cid (), next = 1, ok = 0, done = 0;
     uint8_t buf [ZC_FRAME_MAX];
     zc_frame_t frame;
     while (done < n && !s_stop) {
-        while (next <= n && next - done <= 64) {
-            s_request_init (&frame, ZC_CMD_SEND, cid, next++, user, "you never read this");
+        while (next <= n && next - done <= window) {
+            s_request_init (&frame, ZC_CMD_SEND, cid, next++, user, text);
             if (s_send_frame (sock, &frame) < 0)
                 return ok;
         }
@@ -455,7 +457,7 @@ s_noread (const char *user, uint64_t n)
     if (code != ZC_OK)
         goto done;
     /* from here on the reader socket is never read until the end */
-    ok = s_send_many (sender, user, n);
+    ok = s_send_many (sender, user, n, "you never read this", 64);
     printf ("noread sent_ok=%" PRIu64 "\n", ok);
     fflush (stdout);
     for (int t = 0; t < s_hold_s && !s_stop; t++) {
@@ -471,6 +473,31 @@ done:
     zsock_destroy (&reader);
     zsock_destroy (&sender);
     return rc;
+}
+
+/* ---- fill: queue n messages of size bytes for user as fast as the broker acks them */
+
+static int
+s_fill (const char *user, uint64_t n, const char *size_arg)
+{
+    int size = size_arg ? atoi (size_arg) : 100;
+    if (size < 0 || size > ZC_TEXT_MAX)
+        return 2;
+    zsock_t *sock = s_dealer (0, 0);
+    if (!sock)
+        return 1;
+    char text [ZC_TEXT_MAX + 1];
+    memset (text, 'q', (size_t) size);
+    text [size] = 0;
+    int code = s_call (sock, ZC_CMD_CREATE, s_random_cid (), 1, user, NULL, REPLY_WAIT_MS);
+    uint64_t start = s_now_ms (), ok = 0;
+    if (code == ZC_OK || code == ZC_ERR_USER_EXISTS)
+        ok = s_send_many (sock, user, n, text, 256);
+    uint64_t ms = s_now_ms () - start;
+    printf ("fill user=%s sent_ok=%" PRIu64 " of=%" PRIu64 " size=%d ms=%" PRIu64 " per_s=%.0f\n",
+            user, ok, n, size, ms, ms ? (double) ok * 1000.0 / (double) ms : 0.0);
+    zsock_destroy (&sock);
+    return ok == n ? 0 : 1;
 }
 
 /* ---- probe: a normal client must still be served promptly */
@@ -510,7 +537,7 @@ static void
 s_usage (void)
 {
     fprintf (stderr, "usage: zchat-hostile [--server HOST:PORT] [--hold S] [--deadline MS] MODE ARGS\n"
-             "  idle N | flood N | sendflood USER N | noread USER N | probe\n");
+             "  idle N | flood N | sendflood USER N | noread USER N | fill USER N [SIZE] | probe\n");
 }
 
 static bool
@@ -568,6 +595,8 @@ main (int argc, char **argv)
         rc = s_sendflood (argv [a + 1], n);
     else if (streq (mode, "noread") && a + 2 < argc && s_count (argv [a + 2], 100000000, &n))
         rc = s_noread (argv [a + 1], n);
+    else if (streq (mode, "fill") && a + 2 < argc && s_count (argv [a + 2], 100000000, &n))
+        rc = s_fill (argv [a + 1], n, a + 3 < argc ? argv [a + 3] : NULL);
     else if (streq (mode, "probe"))
         rc = s_probe ();
     else
