@@ -150,6 +150,15 @@ for n in 1 2 3; do
     [ "$user" = zchat ] || fail "replica $n runs as '$user', not zchat"
 done
 pass "replicas run as the unprivileged user zchat"
+# The published ports reach the replicas from the host (when a host CLI is built).
+if [ -x "${ZCHAT_BIN:-}/zchat" ]; then
+    for p in "$ZCHAT_PORT1" "$ZCHAT_PORT2" "$ZCHAT_PORT3"; do
+        out=$(echo status | timeout 20 "$ZCHAT_BIN/zchat" --json --servers "127.0.0.1:$p" 2>&1) \
+            && grep -q '"command":"status"' <<<"$out" \
+            || fail "status through published port 127.0.0.1:$p failed: $out"
+    done
+    pass "published client ports answer from the host"
+fi
 
 # ---------------------------------------------------------------- chat round trip
 out=$(printf 'create alice\ncreate bob\nsend bob hi, there\n' | client 2>&1) \
@@ -178,6 +187,14 @@ pass "zchat$old restarted and caught up to commit $commit"
 
 # ---------------------------------------------------------------- down + up keeps data
 wait_until "$STEP_S" "queue a message for alice" send_ok alice "kept across restarts"
+# SIGTERM reaches the broker (exec-form entrypoint under tini) and it exits cleanly,
+# well before the 10 s grace period would end in SIGKILL (exit 137).
+dc stop --timeout 10 >/dev/null 2>&1 || fail "compose stop failed"
+for n in 1 2 3; do
+    code=$(docker inspect -f '{{.State.ExitCode}}' "$(cid zchat$n)")
+    [ "$code" = 0 ] || fail "zchat$n exited with $code on SIGTERM, not 0"
+done
+pass "docker stop: every broker shuts down cleanly on SIGTERM"
 dc down --timeout 10 >/dev/null 2>&1 || fail "compose down failed"
 [ -z "$(docker ps -aq --filter "label=com.docker.compose.project=$PROJECT")" ] \
     || fail "containers left after down"
