@@ -139,6 +139,7 @@ pass "connections expired ($(expired_total) in all), session closed, queue kept;
 # would keep adding 8 MiB a round.
 prev=$RSS1
 for round in 2 3 4; do
+  before=$(expired_total)      # before: they start expiring 5 s after idle returns
   probe_loop & PROBE_PID=$!; STARTED_PIDS+=("$PROBE_PID")
   H idle "$IDLE" >"$WORK/idle$round.out" 2>&1 || fail "idle round $round: $(cat "$WORK/idle$round.out")"
   [ "$(field "$WORK/idle$round.out" pong)" = "$IDLE" ] || fail "expired connections still hold the table: $(cat "$WORK/idle$round.out")"
@@ -147,7 +148,6 @@ for round in 2 3 4; do
     [ "$(field "$WORK/flood2.out" mismatch)" = 0 ] || fail "flood round 2: $(cat "$WORK/flood2.out")"
   fi
   check_probes "round $round (1,000 idle connections admitted again)"
-  before=$(expired_total)
   wait_until 20 "round $round connections expired" expired_at_least $(( before + IDLE ))
   rss=$(rss_kb)
   growth=$(( rss - prev ))
