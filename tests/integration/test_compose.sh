@@ -165,6 +165,9 @@ out=$(printf 'create alice\ncreate bob\nsend bob hi, there\n' | client 2>&1) \
     || fail "create/create/send failed: $out"
 wait_until "$STEP_S" "bob receives 'hi, there'" see_message bob "hi, there"
 pass "chat round trip through the client container"
+dc run --rm -T --no-deps bench --messages 300 --senders 2 --receivers 2 >"$LOG/bench.out" 2>&1 \
+    || fail "zchat-bench in the bench service failed: $(tail -n 5 "$LOG/bench.out")"
+pass "bench service: 300 messages acked and delivered exactly once"
 
 # ---------------------------------------------------------------- leader killed
 wait_until "$STEP_S" "a leader" leader_id
