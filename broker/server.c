@@ -4,6 +4,7 @@
     answer is committed and applied; a read only after its ReadIndex is confirmed. */
 #include "server.h"
 #include "blog.h"
+#include "order_guard.h"
 #include "pending.h"
 #include "replica.h"
 #include "session.h"
@@ -14,6 +15,7 @@
 #define SWEEP_MS 500
 #define CLIENT_MAXMSG 65536     /* larger is dropped by libzmq; up to this gets TOO_LARGE */
 #define PUSH_BATCH 32
+#define CLIENT_SNDHWM 8192    /* a full LIST of 100,000 users is 4,167 frames */
 
 struct server {
     const config_t *config;
@@ -22,6 +24,7 @@ struct server {
     replica_t *replica;
     sessions_t *sessions;
     pending_table_t *pending;
+    order_guard_t *order;
     bool leader;
     uint32_t leader_id;
     uint64_t now_ms;
@@ -352,6 +355,7 @@ s_on_role (void *arg, raft_role_t role, uint32_t leader, uint64_t term)
     bool was_leader = self->leader;
     self->leader = role == RAFT_LEADER;
     self->leader_id = leader;
+    order_guard_clear (self->order);
     if (!was_leader || self->leader)
         return;
     /* lost leadership: every waiting requester retries at the new leader */
@@ -384,8 +388,11 @@ s_propose_request (server_t *self, conn_t *conn, const zc_frame_t *frame)
         return;
     }
     bool existed;
-    pending_t *pending = pending_add (self->pending, frame->cid, frame->seq, &existed);
+    pending_t *pending = NULL;
+    if (!order_guard_holds (self->order, frame->cid, frame->seq))
+        pending = pending_add (self->pending, frame->cid, frame->seq, &existed);
     if (!pending) {
+        order_guard_refused (self->order, frame->cid, frame->seq);
         s_error (self, conn->id, conn->len, frame->cmd, frame->seq, ZC_ERR_BUSY, NULL, 0);
         return;
     }
@@ -405,8 +412,12 @@ s_propose_request (server_t *self, conn_t *conn, const zc_frame_t *frame)
         .from = frame->from, .text = frame->text
     };
     zc_code_t code = replica_propose (self->replica, &cmd, (uint64_t) zclock_time ());
-    if (code != ZC_OK) {
+    if (code == ZC_OK)
+        order_guard_accepted (self->order, frame->cid, frame->seq);
+    else {
         pending_remove (self->pending, pending);
+        if (code == ZC_ERR_BUSY)
+            order_guard_refused (self->order, frame->cid, frame->seq);
         if (code == ZC_ERR_NOT_LEADER)
             s_redirect (self, conn->id, conn->len, frame->cmd, frame->seq);
         else
@@ -527,11 +538,14 @@ server_new (const config_t *config)
     self->now_ms = (uint64_t) zclock_mono ();
     self->sessions = sessions_new (config->max_connections);
     self->pending = pending_new ();
+    self->order = order_guard_new (config->max_connections);
     self->clients = zsock_new (ZMQ_ROUTER);
     const config_peer_t *me = &config->peers [config->id - 1];
     if (self->clients) {
         zsock_set_router_mandatory (self->clients, 1);
-        zsock_set_sndhwm (self->clients, 100000);
+        /* per connection: a reply per request in flight plus the push window, with
+           room; a client that does not read is then refused, not buffered for */
+        zsock_set_sndhwm (self->clients, CLIENT_SNDHWM);
         zsock_set_rcvhwm (self->clients, 100000);
         zsock_set_maxmsgsize (self->clients, CLIENT_MAXMSG);
         zsock_set_linger (self->clients, 0);
@@ -569,6 +583,7 @@ server_destroy (server_t **self_p)
     peers_destroy (&self->peers);
     zsock_destroy (&self->clients);
     pending_destroy (&self->pending);
+    order_guard_destroy (&self->order);
     sessions_destroy (&self->sessions);
     free (self);
     *self_p = NULL;
