@@ -511,19 +511,21 @@ s_client_message (server_t *self, const uint8_t *routing, size_t routing_len,
 {
     if (routing_len == 0 || routing_len > ROUTING_ID_MAX)
         return;
-    conn_t *conn = sessions_touch (self->sessions, routing, routing_len, self->now_ms);
     zc_code_t code = ZC_OK;
     zc_frame_t frame;
-    if (!conn)
-        code = ZC_ERR_TOO_MANY_CLIENTS;
-    else if (parts != 2)
+    if (parts != 2)
         code = ZC_ERR_BAD_TYPE;          /* one frame per message */
     else if (body_len > ZC_FRAME_MAX)
         code = ZC_ERR_TOO_LARGE;
     else
         code = zc_frame_decode (body, body_len, &frame);
-    if (code != ZC_OK)
+    if (code != ZC_OK) {
         s_error (self, routing, routing_len, -1, 0, code, NULL, 0);
+        return;
+    }
+    conn_t *conn = sessions_touch (self->sessions, routing, routing_len, self->now_ms);
+    if (!conn)      /* answered with the request's own seq, so the client can match it */
+        s_error (self, routing, routing_len, frame.cmd, frame.seq, ZC_ERR_TOO_MANY_CLIENTS, NULL, 0);
     else
         s_dispatch (self, conn, &frame);
 }
