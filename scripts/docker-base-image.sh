@@ -57,8 +57,8 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 if ! command -v debootstrap >/dev/null 2>&1; then
     say "installing debootstrap with apt-get"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends debootstrap
+    $SUDO apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends debootstrap >&2
 fi
 
 rootfs="$(mktemp -d "${TMPDIR:-/tmp}/zchat-rootfs.XXXXXX")"
