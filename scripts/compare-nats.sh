@@ -24,7 +24,7 @@ SIZE=800
 KEEP=0
 while [ $# -gt 0 ]; do
     case "$1" in
-        --bin) BIN=$2; shift 2 ;;
+        --bin) BIN=$(cd "$2" 2>/dev/null && pwd || echo "$2"); shift 2 ;;
         --only) ONLY=$2; shift 2 ;;
         --sync-messages) SYNC_N=$2; shift 2 ;;
         --pipe-messages) PIPE_N=$2; shift 2 ;;
