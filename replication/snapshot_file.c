@@ -153,6 +153,14 @@ snapshot_file_path (const char *dir, char *path, size_t path_len)
     snprintf (path, path_len, "%s/snapshot", dir);
 }
 
+/* The CRC covers index, term and length as well as the body: a flipped bit in the
+   index would otherwise load the right state under the wrong log position. */
+static uint32_t
+s_snap_crc (const uint8_t *head, const uint8_t *body, size_t len)
+{
+    return zc_crc32c (zc_crc32c (0, head + 8, 20), body, len);
+}
+
 int
 snapshot_file_write (const char *dir, uint64_t index, uint64_t term,
                      const uint8_t *body, size_t len, char *err, size_t err_len)
@@ -166,7 +174,7 @@ snapshot_file_write (const char *dir, uint64_t index, uint64_t term,
     s_put_le (head + 8, index, 8);
     s_put_le (head + 16, term, 8);
     s_put_le (head + 24, len, 4);
-    s_put_le (head + 28, zc_crc32c (0, body, len), 4);
+    s_put_le (head + 28, s_snap_crc (head, body, len), 4);
     return s_replace (dir, "snapshot", head, sizeof head, body, len, err, err_len);
 }
 
@@ -216,8 +224,8 @@ snapshot_file_read (const char *dir, uint64_t *index, uint64_t *term,
         if (s_read_all (fd, body, len))
             s_err (err, err_len, "%s: read failed: %s", path, strerror (errno ? errno : EIO));
         else
-        if (zc_crc32c (0, body, len) != (uint32_t) s_get_le (head + 28, 4))
-            s_err (err, err_len, "%s: CRC mismatch in snapshot body: file is corrupt", path);
+        if (s_snap_crc (head, body, len) != (uint32_t) s_get_le (head + 28, 4))
+            s_err (err, err_len, "%s: CRC mismatch in snapshot: file is corrupt", path);
         else
             rc = 1;
     }

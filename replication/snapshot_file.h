@@ -1,7 +1,7 @@
 /*  snapshot_file.h - durable snapshot files and the persisted Raft hard state.
 
     snapshot: <dir>/snapshot (one file) = magic "ZCSNAP01", u64 LE index, u64 LE term,
-    u32 LE body length, u32 LE CRC32C(body), body. Written to snapshot.tmp, fsync'd,
+    u32 LE body length, u32 LE CRC32C(index, term, length, body), body. Written to snapshot.tmp, fsync'd,
     renamed over snapshot, then the directory is fsync'd: a crash leaves either the
     old or the new snapshot, never a mix.
     hardstate: <dir>/hardstate = magic "ZCHS0001", u64 LE term, u32 LE vote, u32 LE

@@ -176,6 +176,15 @@ corrupted_snapshot_is_detected (void **state)
     s_read_fails (fx, "CRC");
     image [28] ^= 0x80;
 
+    for (size_t at = 8; at < 24; at++) {        /* index and term fields, every bit */
+        for (int bit = 0; bit < 8; bit++) {
+            image [at] ^= (uint8_t) (1u << bit);
+            s_write_file (fx->path, image, len);
+            s_read_fails (fx, "CRC");
+            image [at] ^= (uint8_t) (1u << bit);
+        }
+    }
+
     image [0] = 'X';                            /* magic */
     s_write_file (fx->path, image, len);
     s_read_fails (fx, "magic");
