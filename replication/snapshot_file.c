@@ -7,6 +7,7 @@
     allocation is bounded by the real file size, never by a length field. */
 #include "snapshot_file.h"
 #include "../schema/crc32c.h"
+#include "fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,36 +54,6 @@ s_get_le (const uint8_t *p, int n)
 }
 
 static int
-s_write_all (int fd, const uint8_t *p, size_t len)
-{
-    while (len) {
-        ssize_t n = write (fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t) n;
-    }
-    return 0;
-}
-
-static int
-s_read_all (int fd, uint8_t *p, size_t len)
-{
-    while (len) {
-        ssize_t n = read (fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t) n;
-    }
-    return 0;
-}
-
-static int
 s_fsync_dir (const char *dir)
 {
     int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -106,9 +77,9 @@ s_replace (const char *dir, const char *name, const uint8_t *head, size_t head_l
         s_err (err, err_len, "%s: %s", tmp, strerror (errno));
         return -1;
     }
-    int rc = s_write_all (fd, head, head_len);
+    int rc = fileio_write_all (fd, head, head_len);
     if (rc == 0 && body_len)
-        rc = s_write_all (fd, body, body_len);
+        rc = fileio_write_all (fd, body, body_len);
     if (rc == 0)
         rc = fsync (fd);
     if (rc) {
@@ -213,7 +184,7 @@ snapshot_file_read (const char *dir, uint64_t *index, uint64_t *term,
     size_t len = 0;
     uint8_t *body = NULL;
     int rc = -1;
-    if (size < SNAP_HEADER_BYTES || s_read_all (fd, head, sizeof head))
+    if (size < SNAP_HEADER_BYTES || fileio_read_all (fd, head, sizeof head))
         s_err (err, err_len, "%s: shorter than a snapshot header: file is corrupt", path);
     else
     if (s_check_snap_header (path, head, size, &len, err, err_len) == 0) {
@@ -221,7 +192,7 @@ snapshot_file_read (const char *dir, uint64_t *index, uint64_t *term,
         if (!body)
             s_err (err, err_len, "%s: out of memory for %zu bytes", path, len);
         else
-        if (s_read_all (fd, body, len))
+        if (fileio_read_all (fd, body, len))
             s_err (err, err_len, "%s: read failed: %s", path, strerror (errno ? errno : EIO));
         else
         if (s_snap_crc (head, body, len) != (uint32_t) s_get_le (head + 28, 4))
@@ -265,7 +236,7 @@ hardstate_read (const char *dir, raft_hardstate_t *hs, char *err, size_t err_len
     if (found <= 0)
         return found;
     uint8_t buf [HS_BYTES];
-    int ok = size == HS_BYTES && s_read_all (fd, buf, sizeof buf) == 0;
+    int ok = size == HS_BYTES && fileio_read_all (fd, buf, sizeof buf) == 0;
     close (fd);
     if (!ok) {
         s_err (err, err_len, "%s: %" PRIu64 " bytes instead of %u: file is corrupt",

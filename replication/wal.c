@@ -10,6 +10,7 @@
       on disk is unknown and retrying fsync after an error can lie. */
 #include "wal.h"
 #include "../schema/log_record.h"
+#include "fileio.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -99,21 +100,6 @@ s_push_segment (wal_t *self, uint64_t first, uint64_t bytes)
 }
 
 static int
-s_write_all (int fd, const uint8_t *p, size_t len)
-{
-    while (len) {
-        ssize_t n = write (fd, p, len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        p += n;
-        len -= (size_t) n;
-    }
-    return 0;
-}
-
-static int
 s_fail (wal_t *self)
 {
     self->failed = true;
@@ -127,7 +113,7 @@ s_flush (wal_t *self)
 {
     if (self->buf_len == 0)
         return 0;
-    if (s_write_all (self->fd, self->buf, self->buf_len))
+    if (fileio_write_all (self->fd, self->buf, self->buf_len))
         return s_fail (self);
     self->buf_len = 0;
     self->need_datasync = true;

@@ -9,39 +9,19 @@
 #include <msgpack.h>
 #include "command.h"
 #include "mpread.h"
+#include "mpwrite.h"
 
 #define COMMAND_ARITY 9
 
-typedef struct {
-    uint8_t *buf;
-    size_t cap;
-    size_t len;
-} cbuf_t;
-
-static int cbuf_write (void *data, const char *bytes, size_t n)
-{
-    cbuf_t *w = data;
-    if (n == 0)
-        return 0;
-    if (w->cap - w->len < n)
-        return -1;
-    memcpy (w->buf + w->len, bytes, n);
-    w->len += n;
-    return 0;
-}
-
-static int pack_str (msgpack_packer *pk, zc_bytes_t b)
-{
-    return msgpack_pack_str (pk, b.len) || msgpack_pack_str_body (pk, b.ptr, b.len);
-}
+#define pack_str mpw_pack_str
 
 zc_code_t zc_command_encode (const zc_command_t *cmd, uint8_t *buf, size_t cap, size_t *len_out)
 {
     assert (cmd && buf && len_out);
     assert ((int) cmd->op >= 0 && cmd->op < ZC_OP__COUNT);
-    cbuf_t w = { buf, cap, 0 };
+    mpw_t w = { buf, cap, 0 };
     msgpack_packer pk;
-    msgpack_packer_init (&pk, &w, cbuf_write);
+    msgpack_packer_init (&pk, &w, mpw_write);
     int rc = msgpack_pack_array (&pk, COMMAND_ARITY)
           || msgpack_pack_uint32 (&pk, (uint32_t) cmd->op)
           || msgpack_pack_uint64 (&pk, cmd->ts)

@@ -10,6 +10,7 @@
 #include <msgpack.h>
 #include "frame.h"
 #include "mpread.h"
+#include "mpwrite.h"
 
 static const char *const s_cmd_names [ZC_CMD__COUNT] = {
     "CREATE", "DELETE", "CONNECT", "LIST", "SEND", "ACK", "STATUS", "PING",
@@ -71,29 +72,7 @@ void zc_frame_init (zc_frame_t *frame, zc_cmd_t cmd)
 
 /* ---- encoding ------------------------------------------------------------------- */
 
-typedef struct {
-    uint8_t *buf;
-    size_t cap;
-    size_t len;
-} wbuf_t;
-
-/* msgpack write callback: append into the fixed buffer, fail instead of overflowing. */
-static int wbuf_write (void *data, const char *bytes, size_t n)
-{
-    wbuf_t *w = data;
-    if (n == 0)
-        return 0;
-    if (w->cap - w->len < n)
-        return -1;
-    memcpy (w->buf + w->len, bytes, n);
-    w->len += n;
-    return 0;
-}
-
-static int pack_bytes (msgpack_packer *pk, zc_bytes_t b)
-{
-    return msgpack_pack_str (pk, b.len) || msgpack_pack_str_body (pk, b.ptr, b.len);
-}
+#define pack_bytes mpw_pack_str
 
 static int pack_cstr (msgpack_packer *pk, const char *s)
 {
@@ -169,9 +148,9 @@ zc_code_t zc_frame_encode (const zc_frame_t *frame, uint8_t *buf, size_t cap, si
     memcpy (buf, name, strlen (name));
 
     uint32_t fields = frame->fields & ALL_FIELDS;
-    wbuf_t w = { buf, cap, ZC_COMMAND_LEN };
+    mpw_t w = { buf, cap, ZC_COMMAND_LEN };
     msgpack_packer pk;
-    msgpack_packer_init (&pk, &w, wbuf_write);
+    msgpack_packer_init (&pk, &w, mpw_write);
     int rc = msgpack_pack_map (&pk, (size_t) __builtin_popcount (fields));
     for (uint32_t i = 0; i < N_KEYS && rc == 0; i++) {
         uint32_t bit = 1u << i;

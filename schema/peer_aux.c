@@ -4,26 +4,7 @@
 #include <msgpack.h>
 #include <string.h>
 #include "mpread.h"
-
-typedef struct {
-    uint8_t *buf;
-    size_t cap;
-    size_t len;
-    int overflow;
-} s_writer_t;
-
-static int
-s_write (void *data, const char *bytes, size_t len)
-{
-    s_writer_t *writer = (s_writer_t *) data;
-    if (writer->len + len > writer->cap) {
-        writer->overflow = 1;
-        return -1;
-    }
-    memcpy (writer->buf + writer->len, bytes, len);
-    writer->len += len;
-    return 0;
-}
+#include "mpwrite.h"
 
 zc_code_t
 zc_snapshot_chunk_encode (const zc_snapshot_chunk_t *chunk, uint8_t *buf, size_t cap, size_t *len_out)
@@ -31,19 +12,20 @@ zc_snapshot_chunk_encode (const zc_snapshot_chunk_t *chunk, uint8_t *buf, size_t
     if (cap < 1 || chunk->len > ZC_SNAPSHOT_CHUNK_MAX)
         return ZC_ERR_TOO_LARGE;
     buf [0] = ZC_PEER_KIND_SNAPSHOT_CHUNK;
-    s_writer_t writer = { buf, cap, 1, 0 };
+    mpw_t writer = { buf, cap, 1 };
     msgpack_packer packer;
-    msgpack_packer_init (&packer, &writer, s_write);
-    msgpack_pack_array (&packer, 7);
-    msgpack_pack_uint32 (&packer, chunk->from);
-    msgpack_pack_uint64 (&packer, chunk->term);
-    msgpack_pack_uint64 (&packer, chunk->snap_index);
-    msgpack_pack_uint64 (&packer, chunk->snap_term);
-    msgpack_pack_uint64 (&packer, chunk->total);
-    msgpack_pack_uint64 (&packer, chunk->offset);
-    msgpack_pack_bin (&packer, chunk->len);
-    msgpack_pack_bin_body (&packer, chunk->data, chunk->len);
-    if (writer.overflow)
+    msgpack_packer_init (&packer, &writer, mpw_write);
+    int rc = 0;
+    rc |= msgpack_pack_array (&packer, 7);
+    rc |= msgpack_pack_uint32 (&packer, chunk->from);
+    rc |= msgpack_pack_uint64 (&packer, chunk->term);
+    rc |= msgpack_pack_uint64 (&packer, chunk->snap_index);
+    rc |= msgpack_pack_uint64 (&packer, chunk->snap_term);
+    rc |= msgpack_pack_uint64 (&packer, chunk->total);
+    rc |= msgpack_pack_uint64 (&packer, chunk->offset);
+    rc |= msgpack_pack_bin (&packer, chunk->len);
+    rc |= msgpack_pack_bin_body (&packer, chunk->data, chunk->len);
+    if (rc)
         return ZC_ERR_TOO_LARGE;
     *len_out = writer.len;
     return ZC_OK;
@@ -98,18 +80,19 @@ zc_status_gossip_encode (const zc_status_gossip_t *gossip, uint8_t *buf, size_t 
     if (cap < 1)
         return ZC_ERR_TOO_LARGE;
     buf [0] = ZC_PEER_KIND_STATUS;
-    s_writer_t writer = { buf, cap, 1, 0 };
+    mpw_t writer = { buf, cap, 1 };
     msgpack_packer packer;
-    msgpack_packer_init (&packer, &writer, s_write);
-    msgpack_pack_array (&packer, 7);
-    msgpack_pack_uint32 (&packer, gossip->id);
-    msgpack_pack_uint32 (&packer, gossip->role);
-    msgpack_pack_uint64 (&packer, gossip->term);
-    msgpack_pack_uint64 (&packer, gossip->commit);
-    msgpack_pack_uint64 (&packer, gossip->applied);
-    msgpack_pack_uint64 (&packer, gossip->last_index);
-    msgpack_pack_nil (&packer);   /* reserved */
-    if (writer.overflow)
+    msgpack_packer_init (&packer, &writer, mpw_write);
+    int rc = 0;
+    rc |= msgpack_pack_array (&packer, 7);
+    rc |= msgpack_pack_uint32 (&packer, gossip->id);
+    rc |= msgpack_pack_uint32 (&packer, gossip->role);
+    rc |= msgpack_pack_uint64 (&packer, gossip->term);
+    rc |= msgpack_pack_uint64 (&packer, gossip->commit);
+    rc |= msgpack_pack_uint64 (&packer, gossip->applied);
+    rc |= msgpack_pack_uint64 (&packer, gossip->last_index);
+    rc |= msgpack_pack_nil (&packer);   /* reserved */
+    if (rc)
         return ZC_ERR_TOO_LARGE;
     *len_out = writer.len;
     return ZC_OK;

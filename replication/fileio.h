@@ -1,0 +1,15 @@
+/*  fileio.h - whole-buffer reads and writes that retry short transfers and EINTR,
+    shared by the log and the snapshot files. */
+#ifndef FILEIO_H
+#define FILEIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Write all len bytes. Returns 0, or -1 with errno set. */
+int fileio_write_all (int fd, const uint8_t *p, size_t len);
+
+/* Read exactly len bytes. Returns 0, or -1 (errno set; 0 at a premature end of file). */
+int fileio_read_all (int fd, uint8_t *p, size_t len);
+
+#endif
