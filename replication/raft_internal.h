@@ -20,11 +20,21 @@
 #define RAFT_MAX_INFLIGHT 4          /* point-to-point batches in flight per peer */
 #define RAFT_ENTRY_MAX (RAFT_PEER_FRAME_MAX / 2)
 
+/* Entry data lives in large blocks filled in index order (one allocation per block,
+   not per entry); a block is freed when compaction or truncation passes all of it. */
+typedef struct raft_block {
+    struct raft_block *next;         /* newer */
+    uint64_t first_index, last_index;/* entries with data in this block (upper bound) */
+    size_t used, cap;
+    uint8_t data [];
+} raft_block_t;
+
 /* The in-memory log: entries (snap_index, snap_index + count], data owned here. */
 typedef struct {
     raft_entry_t *ents;              /* live entries are ents[off .. off + count) */
     uint64_t cap, off, count;
     uint64_t snap_index, snap_term;  /* the entry just before the first one */
+    raft_block_t *oldest, *newest;   /* the data blocks, oldest first */
 } raft_log_t;
 
 /* Leader's view of one follower. */

@@ -1,9 +1,10 @@
 /*  raft_log.c - the Raft core's in-memory log.
 
-    Holds entries (snap_index, snap_index + count] in one array, each entry's data in
-    its own malloc'd block owned by the log. The term of snap_index (the compaction or
-    snapshot point) is always kept, so the entry after it can still be checked against
-    a leader's prev_index/prev_term. */
+    Holds entries (snap_index, snap_index + count] in one array; their data is copied
+    into blocks of at least RAFT_BLOCK_BYTES owned by the log, in index order, so the
+    hot path makes no allocation per entry and memory returns a block at a time. The
+    term of snap_index (the compaction or snapshot point) is always kept, so the entry
+    after it can still be checked against a leader's prev_index/prev_term. */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,17 +18,84 @@ raft_log_init (raft_log_t *log, uint64_t snap_index, uint64_t snap_term)
     log->snap_term = snap_term;
 }
 
+#define RAFT_BLOCK_BYTES (1024 * 1024)
+
 static void
-s_free_range (raft_log_t *log, uint64_t from, uint64_t to)
+s_free_blocks (raft_log_t *log)
 {
-    for (uint64_t i = from; i < to; i++)
-        free ((void *) log->ents [log->off + i].data);
+    while (log->oldest) {
+        raft_block_t *next = log->oldest->next;
+        free (log->oldest);
+        log->oldest = next;
+    }
+    log->newest = NULL;
+}
+
+/* Free the oldest blocks whose entries are all <= index (compaction). */
+static void
+s_free_blocks_upto (raft_log_t *log, uint64_t index)
+{
+    while (log->oldest && log->oldest->last_index <= index) {
+        raft_block_t *next = log->oldest->next;
+        free (log->oldest);
+        log->oldest = next;
+    }
+    if (!log->oldest)
+        log->newest = NULL;
+}
+
+/* Free the newest blocks whose entries are all > index (truncation). Rare: a walk. */
+static void
+s_free_blocks_after (raft_log_t *log, uint64_t index)
+{
+    raft_block_t **link = &log->oldest;
+    while (*link && (*link)->first_index <= index)
+        link = &(*link)->next;
+    raft_block_t *doomed = *link;
+    *link = NULL;
+    while (doomed) {
+        raft_block_t *next = doomed->next;
+        free (doomed);
+        doomed = next;
+    }
+    log->newest = NULL;
+    for (raft_block_t *b = log->oldest; b; b = b->next) {
+        log->newest = b;
+        if (b->last_index > index)
+            b->last_index = index;      /* its later bytes are dead until it is freed */
+    }
+}
+
+/* Room for len bytes of entry index's data. */
+static uint8_t *
+s_block_alloc (raft_log_t *log, uint64_t index, uint32_t len)
+{
+    raft_block_t *b = log->newest;
+    if (!b || b->cap - b->used < len) {
+        size_t cap = len > RAFT_BLOCK_BYTES ? len : RAFT_BLOCK_BYTES;
+        b = malloc (sizeof *b + cap);
+        if (!b)
+            return NULL;
+        b->next = NULL;
+        b->first_index = index;
+        b->used = 0;
+        b->cap = cap;
+        if (log->newest)
+            log->newest->next = b;
+        else
+            log->oldest = b;
+        log->newest = b;
+    }
+    uint8_t *at = b->data + b->used;
+    b->used += len;
+    b->last_index = index;
+    return at;
 }
 
 void
 raft_log_free (raft_log_t *log)
 {
-    s_free_range (log, 0, log->count);
+    s_free_blocks (log);
     free (log->ents);
     memset (log, 0, sizeof *log);
 }
@@ -88,15 +156,16 @@ raft_log_append (raft_log_t *log, uint64_t term, const uint8_t *data, uint32_t l
     if (s_reserve (log))
         return -1;
     uint8_t *copy = NULL;
+    uint64_t index = raft_log_last (log) + 1;
     if (len > 0) {
-        copy = malloc (len);
+        copy = s_block_alloc (log, index, len);
         if (!copy)
             return -1;
         memcpy (copy, data, len);
     }
     raft_entry_t *e = &log->ents [log->off + log->count];
     e->term = term;
-    e->index = raft_log_last (log) + 1;
+    e->index = index;
     e->len = len;
     e->data = copy;
     log->count++;
@@ -110,7 +179,7 @@ raft_log_truncate_after (raft_log_t *log, uint64_t index)
     if (index >= raft_log_last (log))
         return;
     uint64_t keep = index - log->snap_index;
-    s_free_range (log, keep, log->count);
+    s_free_blocks_after (log, index);
     log->count = keep;
 }
 
@@ -121,7 +190,7 @@ raft_log_compact (raft_log_t *log, uint64_t index)
         return;
     uint64_t drop = index - log->snap_index;
     uint64_t term = raft_log_term (log, index);
-    s_free_range (log, 0, drop);
+    s_free_blocks_upto (log, index);
     log->off += drop;
     log->count -= drop;
     log->snap_index = index;
@@ -133,7 +202,7 @@ raft_log_compact (raft_log_t *log, uint64_t index)
 void
 raft_log_reset (raft_log_t *log, uint64_t snap_index, uint64_t snap_term)
 {
-    s_free_range (log, 0, log->count);
+    s_free_blocks (log);
     log->off = 0;
     log->count = 0;
     log->snap_index = snap_index;
