@@ -98,17 +98,31 @@ peers_router (peers_t *self)
     return self->router;
 }
 
+/* The socket a frame for peer to (or RAFT_BROADCAST) goes out on; NULL if none. */
+static zsock_t *
+s_sock_for (peers_t *self, uint32_t to)
+{
+    if (to == RAFT_BROADCAST)
+        return self->pub;
+    if (to <= self->n && to != self->id)
+        return self->dealers [to];
+    return NULL;
+}
+
 int
 peers_send_frame (peers_t *self, uint32_t to, const uint8_t *frame, size_t len)
 {
-    zsock_t *sock = NULL;
-    if (to == RAFT_BROADCAST)
-        sock = self->pub;
-    else if (to <= self->n && to != self->id)
-        sock = self->dealers [to];
+    zsock_t *sock = s_sock_for (self, to);
     if (!sock)
         return -1;
     return zmq_send (zsock_resolve (sock), frame, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
+}
+
+static void
+s_free_frame (void *data, void *hint)
+{
+    (void) hint;
+    free (data);
 }
 
 void
@@ -121,8 +135,15 @@ peers_send_msg (peers_t *self, const raft_msg_t *msg)
         blog ("peer_encode_failed", "type=%d to=%u code=%s", msg->type, msg->to, zc_code_name (code));
         return;
     }
-    peers_send_frame (self, msg->to, frame, len);
-    free (frame);
+    zsock_t *sock = s_sock_for (self, msg->to);
+    zmq_msg_t zmsg;
+    /* zero copy: batches of entries are large; libzmq frees the buffer when sent */
+    if (!sock || zmq_msg_init_data (&zmsg, frame, len, s_free_frame, NULL)) {
+        free (frame);
+        return;
+    }
+    if (zmq_msg_send (&zmsg, zsock_resolve (sock), ZMQ_DONTWAIT) < 0)
+        zmq_msg_close (&zmsg);
 }
 
 zframe_t *

@@ -12,6 +12,7 @@
 #include <msgpack.h>
 #include "raft_msg.h"
 #include "mpread.h"
+#include "mpwrite.h"
 
 #define RAFT_WIRE_VERSION 1
 
@@ -73,30 +74,30 @@ zc_code_t raft_msg_encode (const raft_msg_t *msg, uint8_t **buf_out, size_t *len
     assert (msg->n_entries == 0 || msg->entries);
     *buf_out = NULL;
     *len_out = 0;
-    if (msg->type == RAFT_MSG_APPEND) {
-        /* refuse before allocating: the data alone already exceeds the limit */
-        uint64_t data = 0;
-        for (uint32_t i = 0; i < msg->n_entries; i++)
-            data += msg->entries [i].len;
-        if (data > RAFT_PEER_FRAME_MAX)
-            return ZC_ERR_TOO_LARGE;
-    }
-    msgpack_sbuffer sbuf;
-    msgpack_sbuffer_init (&sbuf);
+    /* One allocation of the exact bound, no growth: the data bytes plus at most 32
+       bytes of msgpack per entry and 128 for the header fields. */
+    uint64_t data = 0;
+    for (uint32_t i = 0; i < msg->n_entries; i++)
+        data += msg->entries [i].len;
+    if (data > RAFT_PEER_FRAME_MAX)
+        return ZC_ERR_TOO_LARGE;        /* refuse before allocating */
+    size_t cap = (size_t) data + 32 * (size_t) msg->n_entries + 128;
+    mpw_t w = { (uint8_t *) malloc (cap), cap, 0 };
+    if (!w.buf)
+        return ZC_ERR_INTERNAL;         /* out of memory */
     msgpack_packer pk;
-    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    msgpack_packer_init (&pk, &w, mpw_write);
     const char version = RAFT_WIRE_VERSION;
-    int rc = msgpack_sbuffer_write (&sbuf, &version, 1) || pack_body (&pk, msg);
-    if (rc != 0) {
-        msgpack_sbuffer_destroy (&sbuf);
-        return ZC_ERR_INTERNAL;             /* out of memory */
+    if (mpw_write (&w, &version, 1) || pack_body (&pk, msg)) {
+        free (w.buf);
+        return ZC_ERR_INTERNAL;         /* cannot happen: cap is an upper bound */
     }
-    if (sbuf.size > RAFT_PEER_FRAME_MAX) {
-        msgpack_sbuffer_destroy (&sbuf);
+    if (w.len > RAFT_PEER_FRAME_MAX) {
+        free (w.buf);
         return ZC_ERR_TOO_LARGE;
     }
-    *len_out = sbuf.size;
-    *buf_out = (uint8_t *) msgpack_sbuffer_release (&sbuf);
+    *len_out = w.len;
+    *buf_out = w.buf;
     return ZC_OK;
 }
 
