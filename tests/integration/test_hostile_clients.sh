@@ -69,7 +69,10 @@ probe_loop() {
     sleep 0.3
   done
 }
+probes_at_least() { [ "$(grep -c '^probe ' "$WORK/probes.out" 2>/dev/null || true)" -ge "$1" ]; }
 check_probes() {   # check_probes WHAT: every probe of the loop succeeded within PROBE_MS
+  # the hostile step may finish quickly: let at least three probes complete first
+  wait_until 20 "three probes during: $1" probes_at_least 3
   touch "$WORK/stop_probes"; wait "$PROBE_PID" || true; rm -f "$WORK/stop_probes"
   local n bad worst
   n=$(grep -c '^probe ' "$WORK/probes.out" || true)
