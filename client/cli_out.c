@@ -239,11 +239,10 @@ char *cli_out_message (bool json, const zcc_event_t *event)
     fputc ('[', out);
     s_put_safe (out, f->name.ptr, f->name.len);
     fputs ("] ", out);
-    if (f->fields & ZC_F_FROM)
+    if ((f->fields & ZC_F_FROM) && f->from.len) {   /* sent by a connected user */
         s_put_safe (out, f->from.ptr, f->from.len);
-    else
-        fputs ("?", out);
-    fputs (": ", out);
+        fputs (": ", out);
+    }
     s_put_safe (out, f->text.ptr, f->text.len);
     fputc ('\n', out);
     fclose (out);

@@ -150,7 +150,7 @@ exec 3>"$WORK/rx.in"
 echo "connect carol" >&3
 wait_until 10 grep -q "^ok: connected as carol$" "$WORK/rx.out" || fail "receiver did not connect"
 check "send to a connected user" 0 "ok: sent to carol" <<<"send carol live, now"
-wait_until 10 grep -Fqx "[carol] : live, now" "$WORK/rx.out" \
+wait_until 10 grep -Fqx "[carol] live, now" "$WORK/rx.out" \
     || fail "push not shown: $(cat "$WORK/rx.out")"
 check "takeover" 0 "ok: connected as carol" <<<"connect carol"
 wait_until 10 grep -q "^closed: session of carol ended: REPLACED" "$WORK/rx.out" \

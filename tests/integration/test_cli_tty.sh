@@ -89,7 +89,7 @@ keys "send nobody partial"
 expect_last "zchat(alice)> send nobody partial" "partial line typed"
 out=$(echo "send alice pushed while typing" | "$BIN/zchat")
 [ "$out" = "ok: sent to alice" ] || fail "scripted sender: $out"
-expect_screen "[alice] : pushed while typing" "pushed message shown"
+expect_screen "[alice] pushed while typing" "pushed message shown"
 expect_last "zchat(alice)> send nobody partial" "partial line kept after the push"
 keys Enter
 expect_screen "error: NO_SUCH_USER: user 'nobody' does not exist" "partial line still runs"
