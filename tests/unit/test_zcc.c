@@ -542,6 +542,58 @@ static void silent_server_of_a_session_is_left (void **state)
     fake_stop (&b);
 }
 
+/* The server says, unasked, that our session is gone (re PING/ACK/CONNECT, seq 0). */
+static void fake_session_error (fake_t *fake, const fake_msg_t *to, zc_cmd_t re, zc_code_t code,
+                                const char *leader)
+{
+    zc_frame_t e;
+    zc_frame_init (&e, ZC_CMD_ERROR);
+    e.fields = ZC_F_RE | ZC_F_SEQ | ZC_F_CODE | ZC_F_TEXT;
+    e.re = re;
+    e.seq = 0;
+    e.code = code;
+    e.text = B ("no such session here");
+    if (leader) {
+        e.fields |= ZC_F_LEADER;
+        e.leader = B (leader);
+    }
+    fake_send (fake, to, &e);
+}
+
+static void lost_session_is_resumed_here_or_at_the_leader (void **state)
+{
+    (void) state;
+    fake_t a, b;
+    fake_start (&a);
+    fake_start (&b);
+    char servers [160];
+    snprintf (servers, sizeof servers, "%s,%s", a.addr, b.addr);
+    zcc_t *client = client_new (servers, 0, 0, 0);
+    fake_msg_t session, ping, again, moved;
+    connect_bob (&a, client, &session);
+    fake_push (&a, &session, "bob", 5, 1, "m1");
+    wait_events (client, 2);
+    /* a bound client's ping names its session, so a replica can tell it is gone */
+    fake_expect (&a, client, ZC_CMD_PING, &ping);
+    assert_true (ping.f.name.len == 3 && memcmp (ping.f.name.ptr, "bob", 3) == 0);
+    assert_int_equal (ping.f.epoch, 5);
+    /* the leader restarted: NOT_CONNECTED means CONNECT again on the same server */
+    fake_session_error (&a, &ping, ZC_CMD_PING, ZC_ERR_NOT_CONNECTED, NULL);
+    fake_expect (&a, client, ZC_CMD_CONNECT, &again);
+    assert_int_equal (again.f.mseq, 1);
+    assert_int_equal (again.f.epoch, 5);
+    /* a no longer leads: NOT_LEADER sends the session to the leader named */
+    fake_session_error (&a, &again, ZC_CMD_CONNECT, ZC_ERR_NOT_LEADER, b.addr);
+    fake_expect (&b, client, ZC_CMD_CONNECT, &moved);
+    assert_int_equal (moved.f.mseq, 1);
+    assert_string_equal (zcc_current_server (client), b.addr);
+    assert_int_equal (s_n_tev, 2);          /* all of it invisible to the application */
+    msg_clear (&session); msg_clear (&ping); msg_clear (&again); msg_clear (&moved);
+    zcc_destroy (&client);
+    fake_stop (&a);
+    fake_stop (&b);
+}
+
 static void reconnect_to_deleted_user_reports_closed (void **state)
 {
     (void) state;
@@ -749,6 +801,7 @@ int main (void)
         cmocka_unit_test (acks_are_cumulative),
         cmocka_unit_test (failover_reconnects_with_highest_shown),
         cmocka_unit_test (silent_server_of_a_session_is_left),
+        cmocka_unit_test (lost_session_is_resumed_here_or_at_the_leader),
         cmocka_unit_test (reconnect_to_deleted_user_reports_closed),
         cmocka_unit_test (multi_frame_list_is_assembled),
         cmocka_unit_test (closed_session_is_reported_and_unbound),
