@@ -410,30 +410,6 @@ void chat_apply (chat_t *self, uint64_t index, const zc_command_t *cmd, chat_res
     s_client_record (self, client, index, cmd->seq, cmd->op, result);
 }
 
-zc_code_t chat_precheck (const chat_t *self, const zc_command_t *cmd)
-{
-    chat_result_t answer = { .code = ZC_OK };
-    switch (cmd->op) {
-        case ZC_OP_NOOP:
-            return ZC_OK;
-        case ZC_OP_ACK: {
-            if (!zc_name_valid (cmd->name.ptr, cmd->name.len))
-                return ZC_ERR_BAD_NAME;
-            chat_user_t *user = chat_user_find (self, cmd->name.ptr, cmd->name.len);
-            return user && user->epoch == cmd->epoch ? ZC_OK : ZC_ERR_NO_SUCH_USER;
-        }
-        default:
-            break;
-    }
-    /* A retry must reach the log so that apply answers it from the table, with the
-       original result (checking it against today's state would give the wrong one). */
-    if (cmd->cid != 0
-        && s_client_answer (chat_client_find (self, cmd->cid), cmd->op, cmd->seq, &answer))
-        return answer.duplicate ? ZC_OK : answer.code;
-    chat_user_t *user;
-    return s_check (self, cmd, &user);
-}
-
 /* ---- queries ---- */
 
 bool chat_user_exists (const chat_t *self, const char *name, size_t len, uint64_t *epoch_out)

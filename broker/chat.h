@@ -55,10 +55,6 @@ void chat_destroy (chat_t **self_p);
 /* Apply the committed entry at log index. Deterministic. */
 void chat_apply (chat_t *self, uint64_t index, const zc_command_t *cmd, chat_result_t *result);
 
-/* Pre-check a request before proposing it (cheap, not linearizable: apply decides).
-   Lets the leader reject obviously bad requests without a log write. */
-zc_code_t chat_precheck (const chat_t *self, const zc_command_t *cmd);
-
 /* Names of users matching pattern (PCRE2, with match and depth limits; NULL or empty
    = all), sorted bytewise, written into names[0..max) as views; *n_out is how many
    matched in total (may exceed max). Returns ZC_OK, ZC_ERR_BAD_PATTERN or

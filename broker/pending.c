@@ -103,9 +103,3 @@ pending_first (pending_table_t *self)
 {
     return (pending_t *) zhashx_first (self->entries);
 }
-
-size_t
-pending_size (const pending_table_t *self)
-{
-    return zhashx_size (self->entries);
-}

@@ -40,6 +40,5 @@ void pending_remove (pending_table_t *self, pending_t *entry);
 
 /* First / next entry, for failing everything on a change of leader. */
 pending_t *pending_first (pending_table_t *self);
-size_t pending_size (const pending_table_t *self);
 
 #endif

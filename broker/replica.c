@@ -149,12 +149,6 @@ replica_chat (const replica_t *self)
     return self->chat;
 }
 
-raft_t *
-replica_raft (replica_t *self)
-{
-    return self->raft;
-}
-
 zc_code_t
 replica_propose (replica_t *self, zc_command_t *cmd, uint64_t now_ms)
 {

@@ -50,7 +50,6 @@ zc_code_t replica_read (replica_t *self, uint64_t ctx);
 int replica_process (replica_t *self, uint64_t now_ms);
 
 const chat_t *replica_chat (const replica_t *self);
-raft_t *replica_raft (replica_t *self);
 
 /* Fill replicas/stats of a STATUS reply: self from the core, peers from gossip. */
 void replica_status (replica_t *self, uint64_t now_ms, zc_frame_t *reply);

@@ -53,8 +53,8 @@ s_hex (const uint8_t *id, size_t len, char *key)
     key [2 * len] = 0;
 }
 
-conn_t *
-sessions_conn (sessions_t *self, const uint8_t *id, size_t len)
+static conn_t *
+s_conn_find (sessions_t *self, const uint8_t *id, size_t len)
 {
     if (len == 0 || len > ROUTING_ID_MAX)
         return NULL;
@@ -66,7 +66,7 @@ sessions_conn (sessions_t *self, const uint8_t *id, size_t len)
 conn_t *
 sessions_touch (sessions_t *self, const uint8_t *id, size_t len, uint64_t now_ms)
 {
-    conn_t *conn = sessions_conn (self, id, len);
+    conn_t *conn = s_conn_find (self, id, len);
     if (!conn) {
         if (len == 0 || len > ROUTING_ID_MAX || zhashx_size (self->conns) >= self->max_connections)
             return NULL;
@@ -195,10 +195,4 @@ size_t
 sessions_count (const sessions_t *self)
 {
     return zhashx_size (self->users);
-}
-
-size_t
-sessions_conn_count (const sessions_t *self)
-{
-    return zhashx_size (self->conns);
 }

@@ -45,7 +45,6 @@ void sessions_destroy (sessions_t **self_p);
 
 /* Find or add the connection for a routing id; NULL when the table is full. */
 conn_t *sessions_touch (sessions_t *self, const uint8_t *id, size_t len, uint64_t now_ms);
-conn_t *sessions_conn (sessions_t *self, const uint8_t *id, size_t len);
 
 /* Bind user to conn. The session the user had elsewhere is returned through
    *replaced_conn (to be told) and ended. */
@@ -65,6 +64,5 @@ session_t *sessions_next_marked (sessions_t *self);
 size_t sessions_sweep (sessions_t *self, uint64_t now_ms, uint64_t timeout_ms);
 
 size_t sessions_count (const sessions_t *self);
-size_t sessions_conn_count (const sessions_t *self);
 
 #endif

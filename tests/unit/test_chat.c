@@ -469,54 +469,6 @@ static void requests_without_client_id_are_not_deduplicated (void **state)
     chat_destroy (&chat);
 }
 
-/* ---- precheck ---- */
-
-static void precheck_rejects_what_apply_would (void **state)
-{
-    (void) state;
-    chat_t *chat = s_chat (10, 1, 10);
-    s_create (chat, 1, "bob");
-    zc_command_t cmd = s_cmd (ZC_OP_CREATE, 1, 1, "bob");
-    assert_int_equal (chat_precheck (chat, &cmd), ZC_ERR_USER_EXISTS);
-    cmd.name = s_bytes ("no way");
-    assert_int_equal (chat_precheck (chat, &cmd), ZC_ERR_BAD_NAME);
-    cmd = s_cmd (ZC_OP_SEND, 1, 1, "ghost");
-    assert_int_equal (chat_precheck (chat, &cmd), ZC_ERR_NO_SUCH_USER);
-    cmd.name = s_bytes ("bob");
-    char text [ZC_TEXT_MAX + 1];
-    memset (text, 'x', sizeof (text));
-    cmd.text = (zc_bytes_t) { text, sizeof (text) };
-    assert_int_equal (chat_precheck (chat, &cmd), ZC_ERR_TEXT_TOO_LONG);
-    cmd.text = s_bytes ("ok");
-    assert_int_equal (chat_precheck (chat, &cmd), ZC_OK);
-    s_apply (chat, 2, &cmd);
-    cmd.seq = 2;
-    assert_int_equal (chat_precheck (chat, &cmd), ZC_ERR_QUEUE_FULL);
-    cmd = s_cmd (ZC_OP_DELETE, 1, 3, "ghost");
-    assert_int_equal (chat_precheck (chat, &cmd), ZC_ERR_NO_SUCH_USER);
-    cmd = s_cmd (ZC_OP_CONNECT, 1, 3, "ghost");
-    assert_int_equal (chat_precheck (chat, &cmd), ZC_ERR_NO_SUCH_USER);
-    cmd = s_cmd (ZC_OP_ACK, 1, 0, "bob");
-    cmd.epoch = 1;
-    assert_int_equal (chat_precheck (chat, &cmd), ZC_OK);
-    cmd.epoch = 2;
-    assert_int_equal (chat_precheck (chat, &cmd), ZC_ERR_NO_SUCH_USER);
-    chat_destroy (&chat);
-}
-
-static void precheck_lets_retries_through_to_the_table (void **state)
-{
-    (void) state;
-    chat_t *chat = chat_new (NULL);
-    zc_command_t create = s_cmd (ZC_OP_CREATE, 3, 1, "bob");
-    s_apply (chat, 1, &create);
-    /* against today's state the retry looks like USER_EXISTS; the table says OK */
-    assert_int_equal (chat_precheck (chat, &create), ZC_OK);
-    s_req (chat, 2, ZC_OP_SEND, 3, 400, "bob");
-    assert_int_equal (chat_precheck (chat, &create), ZC_ERR_STALE_REQUEST);
-    chat_destroy (&chat);
-}
-
 /* ---- list ---- */
 
 static void list_returns_all_names_sorted_bytewise (void **state)
@@ -721,8 +673,6 @@ int main (void)
         cmocka_unit_test (request_older_than_window_is_stale),
         cmocka_unit_test (full_client_table_evicts_least_recently_active),
         cmocka_unit_test (requests_without_client_id_are_not_deduplicated),
-        cmocka_unit_test (precheck_rejects_what_apply_would),
-        cmocka_unit_test (precheck_lets_retries_through_to_the_table),
         cmocka_unit_test (list_returns_all_names_sorted_bytewise),
         cmocka_unit_test (list_filters_with_regex),
         cmocka_unit_test (list_with_bad_pattern_fails_with_message),
