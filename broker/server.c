@@ -16,6 +16,11 @@
 #define CLIENT_MAXMSG 65536     /* larger is dropped by libzmq; up to this gets TOO_LARGE */
 #define PUSH_BATCH 32
 #define CLIENT_SNDHWM 8192    /* a full LIST of 100,000 users is 4,167 frames */
+/* A client's acks are put into the log with the next write, or after this long: an
+   ack is a write of its own otherwise, and one more fdatasync on every replica for
+   each message pushed. Delaying it only delays freeing the queue; the client's own
+   record of what it showed is what keeps a message from being shown twice. */
+#define ACK_DELAY_MS 20
 
 struct server {
     const config_t *config;
@@ -26,6 +31,7 @@ struct server {
     pending_table_t *pending;
     order_guard_t *order;
     bool leader;
+    bool proposed;            /* a write went into the log this turn */
     uint32_t leader_id;
     uint64_t now_ms;
     uint64_t swept_ms;
@@ -151,17 +157,37 @@ s_push (server_t *self, session_t *session)
     }
 }
 
-static void
+static bool
 s_propose_ack (server_t *self, session_t *session)
 {
     if (session->acked <= session->ack_proposed)
-        return;
+        return true;
     zc_command_t cmd = {
         .op = ZC_OP_ACK, .name = { session->user, (uint32_t) strlen (session->user) },
         .epoch = session->epoch, .mseq = session->acked
     };
-    if (replica_propose (self->replica, &cmd, (uint64_t) zclock_time ()) == ZC_OK)
-        session->ack_proposed = session->acked;
+    if (replica_propose (self->replica, &cmd, (uint64_t) zclock_time ()) != ZC_OK)
+        return false;
+    session->ack_proposed = session->acked;
+    return true;
+}
+
+/* Runs before the ready cycle, so acks share the turn's fdatasync with other writes. */
+static void
+s_propose_acks (server_t *self)
+{
+    uint64_t since;
+    if (!self->leader || !sessions_acks_due (self->sessions, &since))
+        return;
+    if (!self->proposed && self->now_ms - since < ACK_DELAY_MS)
+        return;
+    session_t *session;
+    while ((session = sessions_next_ack_due (self->sessions))) {
+        if (!s_propose_ack (self, session)) {
+            sessions_ack_due (self->sessions, session, self->now_ms);    /* log full: later */
+            return;
+        }
+    }
 }
 
 static void
@@ -170,10 +196,8 @@ s_pump_sessions (server_t *self)
     if (!self->leader)
         return;
     session_t *session;
-    while ((session = sessions_next_marked (self->sessions))) {
-        s_propose_ack (self, session);
+    while ((session = sessions_next_marked (self->sessions)))
         s_push (self, session);
-    }
 }
 
 static bool
@@ -196,6 +220,7 @@ s_handle_ack (server_t *self, conn_t *conn, const zc_frame_t *frame)
         session->acked = upto;
         session->progress_ms = self->now_ms;
         sessions_mark (self->sessions, session);
+        sessions_ack_due (self->sessions, session, self->now_ms);
     }
 }
 
@@ -412,8 +437,10 @@ s_propose_request (server_t *self, conn_t *conn, const zc_frame_t *frame)
         .from = frame->from, .text = frame->text
     };
     zc_code_t code = replica_propose (self->replica, &cmd, (uint64_t) zclock_time ());
-    if (code == ZC_OK)
+    if (code == ZC_OK) {
+        self->proposed = true;
         order_guard_accepted (self->order, frame->cid, frame->seq);
+    }
     else {
         pending_remove (self->pending, pending);
         if (code == ZC_ERR_BUSY)
@@ -644,9 +671,11 @@ server_run (server_t *self, volatile int *stop)
         if (zmq_poll (items, 3, POLL_MS) < 0 && zmq_errno () != EINTR)
             break;
         self->now_ms = (uint64_t) zclock_mono ();
+        self->proposed = false;
         s_drain_peers (self, peers_sub (self->peers));
         s_drain_peers (self, peers_router (self->peers));
         s_drain_clients (self);
+        s_propose_acks (self);
         replica_tick (self->replica, self->now_ms);
         if (replica_process (self->replica, self->now_ms) < 0) {
             blog ("stopping", "reason=\"storage failed: cannot promise durability\"");

@@ -7,6 +7,8 @@ struct sessions {
     zhashx_t *conns;      /* hex routing id -> conn_t (owned) */
     zhashx_t *users;      /* user name -> session_t (owned) */
     zlistx_t *marked;     /* session_t (not owned) */
+    zlistx_t *ack_due;    /* session_t (not owned) */
+    uint64_t ack_due_since_ms;
 };
 
 static void
@@ -26,6 +28,7 @@ sessions_new (uint32_t max_connections)
     self->users = zhashx_new ();
     zhashx_set_destructor (self->users, s_free);
     self->marked = zlistx_new ();
+    self->ack_due = zlistx_new ();
     return self;
 }
 
@@ -36,6 +39,7 @@ sessions_destroy (sessions_t **self_p)
         return;
     sessions_t *self = *self_p;
     zlistx_destroy (&self->marked);
+    zlistx_destroy (&self->ack_due);
     zhashx_destroy (&self->users);
     zhashx_destroy (&self->conns);
     free (self);
@@ -97,6 +101,9 @@ s_unmark (sessions_t *self, session_t *session)
     if (session->mark)
         zlistx_delete (self->marked, session->mark);
     session->mark = NULL;
+    if (session->ack_mark)
+        zlistx_delete (self->ack_due, session->ack_mark);
+    session->ack_mark = NULL;
 }
 
 void
@@ -159,6 +166,32 @@ sessions_next_marked (sessions_t *self)
     if (session)
         session->mark = NULL;
     return session;
+}
+
+void
+sessions_ack_due (sessions_t *self, session_t *session, uint64_t now_ms)
+{
+    if (session->ack_mark)
+        return;
+    if (zlistx_size (self->ack_due) == 0)
+        self->ack_due_since_ms = now_ms;
+    session->ack_mark = zlistx_add_end (self->ack_due, session);
+}
+
+session_t *
+sessions_next_ack_due (sessions_t *self)
+{
+    session_t *session = (session_t *) zlistx_detach (self->ack_due, NULL);
+    if (session)
+        session->ack_mark = NULL;
+    return session;
+}
+
+bool
+sessions_acks_due (const sessions_t *self, uint64_t *since_ms)
+{
+    *since_ms = self->ack_due_since_ms;
+    return zlistx_size (self->ack_due) > 0;
 }
 
 size_t

@@ -35,6 +35,7 @@ struct session {
     uint64_t ack_proposed;    /* highest ack put into the log */
     uint64_t progress_ms;     /* last time acked advanced (or the session began) */
     void *mark;               /* handle in the work list, NULL when not on it */
+    void *ack_mark;           /* handle in the list of acks to propose, or NULL */
     bool blocked;             /* a push did not fit the client's pipe: retry at sweep */
 };
 
@@ -61,6 +62,12 @@ session_t *sessions_next_marked (sessions_t *self);
 
 /* Periodic sweep: expire silent connections (and their sessions), and schedule resends
    for sessions whose pushes went unacknowledged. Returns connections expired. */
+/* Acks to propose: the caller batches them with other writes (see server.c). */
+void sessions_ack_due (sessions_t *self, session_t *session, uint64_t now_ms);
+session_t *sessions_next_ack_due (sessions_t *self);
+/* Whether any ack is due, and since when the oldest is. */
+bool sessions_acks_due (const sessions_t *self, uint64_t *since_ms);
+
 size_t sessions_sweep (sessions_t *self, uint64_t now_ms, uint64_t timeout_ms);
 
 size_t sessions_count (const sessions_t *self);

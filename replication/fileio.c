@@ -4,16 +4,17 @@
 #include <unistd.h>
 
 int
-fileio_write_all (int fd, const uint8_t *p, size_t len)
+fileio_pwrite_all (int fd, const uint8_t *p, size_t len, uint64_t off)
 {
     while (len) {
-        ssize_t n = write (fd, p, len);
+        ssize_t n = pwrite (fd, p, len, (off_t) off);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
             return -1;
         p += n;
         len -= (size_t) n;
+        off += (uint64_t) n;
     }
     return 0;
 }

@@ -77,9 +77,9 @@ s_replace (const char *dir, const char *name, const uint8_t *head, size_t head_l
         s_err (err, err_len, "%s: %s", tmp, strerror (errno));
         return -1;
     }
-    int rc = fileio_write_all (fd, head, head_len);
+    int rc = fileio_pwrite_all (fd, head, head_len, 0);
     if (rc == 0 && body_len)
-        rc = fileio_write_all (fd, body, body_len);
+        rc = fileio_pwrite_all (fd, body, body_len, head_len);
     if (rc == 0)
         rc = fsync (fd);
     if (rc) {

@@ -584,9 +584,11 @@ s_five_records (fixture_t *fx, char *path, size_t path_len, size_t *len, size_t 
     assert_int_equal (wal_sync (wal), 0);
     wal_destroy (&wal);
     s_seg_path (fx, 1, path, path_len);
-    uint8_t *image = s_read_file (path, len);
-    *off3 = s_record_offset (image, *len, 1, 3);
-    *off5 = s_record_offset (image, *len, 1, 5);
+    size_t file_len;
+    uint8_t *image = s_read_file (path, &file_len);
+    *off3 = s_record_offset (image, file_len, 1, 3);
+    *off5 = s_record_offset (image, file_len, 1, 5);
+    *len = s_record_offset (image, file_len, 1, 6);     /* the preallocated zeros are not in it */
     return image;
 }
 
@@ -678,7 +680,7 @@ flipped_bit_in_last_record_is_a_torn_tail (void **state)
 }
 
 static void
-zero_filled_tail_is_torn (void **state)
+zero_filled_tail_is_the_clean_end (void **state)
 {
     fixture_t *fx = *state;
     char path [128];
@@ -687,14 +689,53 @@ zero_filled_tail_is_torn (void **state)
     uint8_t *grown = calloc (1, len + 4096);
     assert_non_null (grown);
     memcpy (grown, image, len);
-    s_write_file (path, grown, len + 4096);     /* a hole the file system zero-filled */
+    s_write_file (path, grown, len + 4096);     /* preallocated space, or a zero-filled hole */
     seen_t seen;
     wal_t *wal = s_open (fx, 0, 0, &seen);
     s_assert_seen (&seen, 1, 5);
-    assert_int_equal (wal_truncated_bytes (wal), 4096);
+    assert_int_equal (wal_truncated_bytes (wal), 0);
+    assert_int_equal (wal_size_bytes (wal), len);
+    s_append (wal, 1, 6, 6);                    /* written where record 5 ends, not after the zeros */
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+    wal = s_open (fx, 0, 0, &seen);
+    s_assert_seen (&seen, 1, 6);
     wal_destroy (&wal);
     free (grown);
     free (image);
+}
+
+static void
+preallocated_tail_is_cut_when_the_segment_rolls (void **state)
+{
+    fixture_t *fx = *state;
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 64 * 1024, &seen);
+    s_append (wal, 1, 1, 1);
+    assert_int_equal (wal_sync (wal), 0);
+    char path [128];
+    struct stat st;
+    s_seg_path (fx, 1, path, sizeof path);
+    assert_int_equal (stat (path, &st), 0);
+    size_t one = (size_t) log_record_size_max (s_data_len (1));
+    if ((size_t) st.st_size <= one)
+        skip ();        /* this file system cannot preallocate: nothing to cut */
+    assert_int_equal (st.st_size, 64 * 1024);   /* preallocated up to the segment size */
+    uint64_t i = 2;
+    while (s_count_segments (fx->dir, NULL, 0) < 2) {
+        s_append (wal, 1, i, i);
+        assert_int_equal (wal_sync (wal), 0);
+        i++;
+    }
+    size_t len;
+    uint8_t *image = s_read_file (path, &len);
+    assert_int_equal (s_record_offset (image, len, 1, i - 1), len);   /* records only */
+    free (image);
+    wal_destroy (&wal);
+    wal = s_open (fx, 0, 64 * 1024, &seen);
+    s_assert_seen (&seen, 1, i - 1);
+    assert_int_equal (wal_truncated_bytes (wal), 0);
+    wal_destroy (&wal);
 }
 
 static void
@@ -906,7 +947,8 @@ main (void)
         cmocka_unit_test_setup_teardown (torn_last_record_at_every_byte_is_cut_and_appending_works, setup, teardown),
         cmocka_unit_test_setup_teardown (flipped_bit_in_middle_record_is_corruption, setup, teardown),
         cmocka_unit_test_setup_teardown (flipped_bit_in_last_record_is_a_torn_tail, setup, teardown),
-        cmocka_unit_test_setup_teardown (zero_filled_tail_is_torn, setup, teardown),
+        cmocka_unit_test_setup_teardown (zero_filled_tail_is_the_clean_end, setup, teardown),
+        cmocka_unit_test_setup_teardown (preallocated_tail_is_cut_when_the_segment_rolls, setup, teardown),
         cmocka_unit_test_setup_teardown (valid_record_after_garbage_is_corruption, setup, teardown),
         cmocka_unit_test_setup_teardown (damage_in_non_last_segment_is_corruption, setup, teardown),
         cmocka_unit_test_setup_teardown (missing_middle_segment_is_a_gap, setup, teardown),
