@@ -42,7 +42,8 @@ s_usage (FILE *out)
     fprintf (out,
         "usage: zchat-bench [--servers HOST:PORT,...] [--senders S] [--receivers R]\n"
         "                   [--messages N] [--size BYTES] [--inflight F] [--rate MSGS_PER_S]\n"
-        "                   [--duration SECONDS] [--drain SECONDS] [--json] [--prefix NAME]\n"
+        "                   [--duration SECONDS] [--drain SECONDS] [--connect-late] [--json]\n"
+        "                   [--prefix NAME]\n"
         "Sends N messages (default 10000) from S senders (default 2) round-robin to R\n"
         "receivers (default 2), at most F in flight per sender (default 32; 1 = one at a\n"
         "time), each text BYTES long (default 100, at most %d). --rate makes it open loop:\n"
@@ -50,6 +51,9 @@ s_usage (FILE *out)
         "sending after that many seconds. Reports throughput, send->ack and send->delivery\n"
         "latency percentiles, errors by code, and verifies that every acked message was\n"
         "delivered exactly once in per-sender order (lost/duplicated/reordered/phantom).\n"
+        "--connect-late: receivers connect only once every send is answered, so sending is\n"
+        "measured alone (like a publisher with no consumer) and then the backlog is\n"
+        "delivered and verified; send->delivery then includes the time spent queued.\n"
         "Receivers are users PREFIX-rK (default prefix from pid and time), deleted after.\n"
         "--servers defaults to $ZCHAT_SERVERS, then the library's default cluster.\n"
         "Exit status: 0 all verified, 1 a verdict or error is non-zero, 2 usage/setup.\n",
@@ -115,6 +119,7 @@ s_option (bench_config_t *cfg, int opt, const char *arg, bool *messages_set)
         case 'd': return s_parse_double (arg, &cfg->duration_s);
         case 'D': return s_parse_double (arg, &cfg->drain_s);
         case 'j': cfg->json = true; return true;
+        case 'L': cfg->connect_late = true; return true;
         case 'p': if (!s_prefix_valid (arg)) return false;
                   snprintf (cfg->prefix, sizeof cfg->prefix, "%s", arg); return true;
         default: return false;
@@ -132,6 +137,7 @@ s_parse (bench_config_t *cfg, int argc, char **argv)
         { "rate", required_argument, NULL, 'r' }, { "duration", required_argument, NULL, 'd' },
         { "drain", required_argument, NULL, 'D' }, { "json", no_argument, NULL, 'j' },
         { "prefix", required_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' },
+        { "connect-late", no_argument, NULL, 'L' },
         { NULL, 0, NULL, 0 }
     };
     bool messages_set = false;

@@ -35,6 +35,7 @@ typedef struct {
     double duration_s;          /* 0 = until all messages are sent */
     double drain_s;             /* wait this long after the last ack for deliveries */
     bool json;
+    bool connect_late;          /* receivers connect only after the last ack */
     char prefix [BENCH_PREFIX_MAX + 1];
 } bench_config_t;
 
@@ -60,6 +61,7 @@ typedef struct {
     atomic_bool stop_sending;           /* --duration reached or setup failed */
     atomic_bool stop_receiving;         /* drain over */
     uint64_t start_ns;
+    uint64_t deliver_start_ns;          /* receivers connected (start_ns unless late) */
     uint64_t sending_done_ns;           /* last sender finished (acks in) */
     uint64_t end_ns;                    /* drain finished */
     uint64_t last_delivery_ns;          /* newest push received by any receiver */

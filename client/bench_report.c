@@ -41,8 +41,8 @@ s_tally (const bench_t *bench, tally_t *t)
     t->phantom = atomic_load (&bench->counters.phantom);
     t->errors = atomic_load (&bench->counters.errors) + bench->setup_errors;
     t->send_s = (double) (bench->sending_done_ns - bench->start_ns) / 1e9;
-    t->deliver_s = bench->last_delivery_ns > bench->start_ns
-                 ? (double) (bench->last_delivery_ns - bench->start_ns) / 1e9 : 0;
+    t->deliver_s = bench->last_delivery_ns > bench->deliver_start_ns
+                 ? (double) (bench->last_delivery_ns - bench->deliver_start_ns) / 1e9 : 0;
 }
 
 static double
@@ -71,9 +71,10 @@ s_text (const bench_t *bench, const tally_t *t)
     const bench_config_t *c = &bench->cfg;
     double mb = (double) c->size / 1e6;
     printf ("zchat-bench: servers %s, %u senders, %u receivers, %" PRIu64 " messages of %u bytes,"
-            " in flight %u per sender, rate %s, prefix %s\n",
+            " in flight %u per sender, rate %s,%s prefix %s\n",
             c->servers ? c->servers : "(default)", c->senders, c->receivers, c->messages, c->size,
-            c->inflight, c->rate > 0 ? "open loop" : "closed loop", c->prefix);
+            c->inflight, c->rate > 0 ? "open loop" : "closed loop",
+            c->connect_late ? " receivers connect after the last ack," : "", c->prefix);
     if (bench_interrupted)
         printf ("interrupted        by a signal: sending stopped early, drain skipped\n");
     if (c->rate > 0)
@@ -124,6 +125,7 @@ s_json_params (json_out_t *out, const bench_config_t *c)
     json_out_uint (out, "inflight", c->inflight);
     json_out_double (out, "rate", c->rate);
     json_out_double (out, "duration_s", c->duration_s);
+    json_out_bool (out, "connect_late", c->connect_late);
 }
 
 /* One object on one line; latencies in microseconds. */

@@ -349,8 +349,26 @@ s_users (bench_t *bench, zcc_t *admin, zc_cmd_t cmd)
     return 0;
 }
 
-/* Creates every client; receivers are connected before any sender starts, so no push
-   can precede its session. */
+static int
+s_connect_receivers (bench_t *bench, worker_t *workers)
+{
+    for (uint32_t r = 0; r < bench->cfg.receivers; r++) {
+        worker_t *w = &workers [bench->cfg.senders + r];
+        char name [ZC_NAME_MAX + 1];
+        s_receiver_name (bench, w->id, name, sizeof name);
+        zcc_event_t ev;
+        zc_code_t code = zcc_call (w->client, ZC_CMD_CONNECT, name, NULL, &ev);
+        if (code != ZC_OK) {
+            fprintf (stderr, "zchat-bench: CONNECT %s failed: %s %s\n", name,
+                     zc_code_name (code), ev.error ? ev.error : "");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Creates every client. Receivers are connected before any sender starts, so no push
+   can precede its session, unless --connect-late. */
 static int
 s_clients_new (bench_t *bench, worker_t *workers, uint64_t base)
 {
@@ -365,19 +383,8 @@ s_clients_new (bench_t *bench, worker_t *workers, uint64_t base)
         w->client = s_client_new (bench, base + 1 + i, sender ? cfg->inflight : 16);
         if (!w->hist || !w->client)
             return -1;
-        if (!sender) {
-            char name [ZC_NAME_MAX + 1];
-            s_receiver_name (bench, w->id, name, sizeof name);
-            zcc_event_t ev;
-            zc_code_t code = zcc_call (w->client, ZC_CMD_CONNECT, name, NULL, &ev);
-            if (code != ZC_OK) {
-                fprintf (stderr, "zchat-bench: CONNECT %s failed: %s %s\n", name,
-                         zc_code_name (code), ev.error ? ev.error : "");
-                return -1;
-            }
-        }
     }
-    return 0;
+    return cfg->connect_late ? 0 : s_connect_receivers (bench, workers);
 }
 
 static void
@@ -423,7 +430,9 @@ s_wait_senders (bench_t *bench, worker_t *workers)
 static void
 s_drain (bench_t *bench)
 {
-    uint64_t deadline = bench->sending_done_ns + (uint64_t) (bench->cfg.drain_s * 1e9);
+    uint64_t from = bench->sending_done_ns > bench->deliver_start_ns
+                  ? bench->sending_done_ns : bench->deliver_start_ns;
+    uint64_t deadline = from + (uint64_t) (bench->cfg.drain_s * 1e9);
     uint64_t next_progress = bench_now_ns () + 1000000000ull, last_acked = 0;
     uint32_t s = 0;
     uint64_t n = 0;
@@ -503,14 +512,23 @@ bench_run (bench_t *bench)
         goto done;
     if (s_clients_new (bench, workers, base) != 0)
         goto cleanup;
-    bench->start_ns = bench_now_ns ();
-    if (s_start (bench, workers, cfg->senders, total, s_receiver_main) == 0
+    bench->start_ns = bench->deliver_start_ns = bench_now_ns ();
+    bool late = cfg->connect_late;
+    if ((late || s_start (bench, workers, cfg->senders, total, s_receiver_main) == 0)
         && s_start (bench, workers, 0, cfg->senders, s_sender_main) == 0) {
         s_wait_senders (bench, workers);
         rc = 0;
     }
     s_join (workers, 0, cfg->senders);
     bench->sending_done_ns = bench_now_ns ();
+    if (rc == 0 && late && !bench_interrupted) {
+        bench->deliver_start_ns = bench_now_ns ();
+        if (s_connect_receivers (bench, workers) != 0
+            || s_start (bench, workers, cfg->senders, total, s_receiver_main) != 0) {
+            bench->setup_errors++;
+            rc = -1;
+        }
+    }
     if (rc == 0)
         s_drain (bench);
     atomic_store (&bench->stop_receiving, true);
