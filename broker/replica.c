@@ -2,6 +2,7 @@
     chat state. Invariant: nothing is sent or applied before the hard state and the
     entries of the same ready are durable. */
 #include "replica.h"
+#include "snapshot_writer.h"
 #include <czmq.h>
 #include "blog.h"
 #include "snapshot_file.h"
@@ -13,6 +14,7 @@
 #define GOSSIP_PERIOD_MS 200
 #define GOSSIP_STALE_MS 2000
 #define SNAPSHOT_RESEND_MS 1000
+#define SNAPSHOT_RETRY_MS 1000
 
 typedef struct {
     uint64_t ctx;
@@ -53,6 +55,8 @@ struct replica {
     peer_view_t views [RAFT_MAX_NODES + 1];
     uint64_t gossip_sent_ms;
     incoming_snapshot_t incoming;
+    snapshot_writer_t writer;       /* background snapshot in progress */
+    uint64_t snapshot_retry_ms;     /* after a failed writer, not before this */
     raft_role_t role;
     uint32_t leader;
     uint64_t term;
@@ -135,6 +139,7 @@ replica_destroy (replica_t **self_p)
     if (!*self_p)
         return;
     replica_t *self = *self_p;
+    snapshot_writer_abort (&self->writer);
     raft_destroy (&self->raft);
     wal_destroy (&self->wal);
     chat_destroy (&self->chat);
@@ -277,6 +282,7 @@ s_install_snapshot (replica_t *self, uint64_t index, uint64_t term)
               (unsigned long long) index);
         return -1;
     }
+    snapshot_writer_abort (&self->writer);     /* it writes the same file */
     zc_code_t code = chat_snapshot_load (self->chat, in->body, in->total);
     if (code != ZC_OK) {
         blog ("snapshot_install_failed", "index=%llu reason=%s", (unsigned long long) index,
@@ -387,35 +393,70 @@ s_apply (replica_t *self, const raft_entry_t *entry)
     self->hooks.applied (self->hooks_arg, entry->index, &cmd, &result);
 }
 
-/* Snapshot the chat state and drop the log it covers, once enough has been applied. */
-static int
-s_maybe_snapshot (replica_t *self)
+/* The snapshot of index is durable: drop the log it covers. */
+static void
+s_compact (replica_t *self, uint64_t index, uint64_t term)
 {
-    if (self->applied - self->snap_index < self->config->snapshot_entries)
-        return 0;
-    const raft_entry_t *last = raft_entry_at (self->raft, self->applied);
-    if (!last)
-        return 0;
+    if (index <= self->snap_index)
+        return;     /* a newer one was installed meanwhile */
+    self->snap_index = index;
+    self->snap_term = term;
+    raft_compact (self->raft, index);
+    wal_compact (self->wal, index);
+}
+
+/* Inline, when no child can be forked: the loop stalls while it runs. */
+static int
+s_snapshot_inline (replica_t *self, uint64_t term)
+{
     uint8_t *body;
     size_t len;
     char err [256];
     int64_t started = zclock_mono ();
     if (chat_snapshot_save (self->chat, &body, &len))
         return -1;
-    int rc = snapshot_file_write (self->config->data_dir, self->applied, last->term, body, len,
+    int rc = snapshot_file_write (self->config->data_dir, self->applied, term, body, len,
                                   err, sizeof err);
     free (body);
     if (rc) {
         blog ("storage_failed", "op=snapshot reason=\"%s\"", err);
         return -1;
     }
-    self->snap_index = self->applied;
-    self->snap_term = last->term;
-    raft_compact (self->raft, self->snap_index);
-    wal_compact (self->wal, self->snap_index);
-    blog ("snapshot_taken", "index=%llu bytes=%zu ms=%lld", (unsigned long long) self->snap_index,
-          len, (long long) (zclock_mono () - started));
+    s_compact (self, self->applied, term);
+    blog ("snapshot_taken", "index=%llu bytes=%zu ms=%lld inline=1",
+          (unsigned long long) self->snap_index, len, (long long) (zclock_mono () - started));
     return 0;
+}
+
+/* Snapshot the chat state and drop the log it covers, once enough has been applied;
+   in a forked child, so that serving goes on meanwhile. */
+static int
+s_maybe_snapshot (replica_t *self, uint64_t now_ms)
+{
+    snapshot_writer_t *w = &self->writer;
+    int done = snapshot_writer_poll (w);
+    if (done == 1) {
+        s_compact (self, w->index, w->term);
+        blog ("snapshot_taken", "index=%llu ms=%lld fork_ms=%lld", (unsigned long long) w->index,
+              (long long) (zclock_mono () - w->started_ms), (long long) w->fork_ms);
+    }
+    else if (done < 0) {
+        /* not fatal: the log still holds everything; try again in a while */
+        blog ("snapshot_failed", "index=%llu reason=\"writer process failed\"",
+              (unsigned long long) w->index);
+        self->snapshot_retry_ms = now_ms + SNAPSHOT_RETRY_MS;
+    }
+    if (w->pid || now_ms < self->snapshot_retry_ms
+        || self->applied - self->snap_index < self->config->snapshot_entries)
+        return 0;
+    const raft_entry_t *last = raft_entry_at (self->raft, self->applied);
+    if (!last)
+        return 0;
+    if (snapshot_writer_start (w, self->chat, self->config->data_dir, self->applied,
+                               last->term) == 0)
+        return 0;
+    blog ("snapshot_fork_failed", "reason=\"%s\"", strerror (errno));
+    return s_snapshot_inline (self, last->term);
 }
 
 static void
@@ -475,7 +516,7 @@ replica_process (replica_t *self, uint64_t now_ms)
         s_note_role (self, &rd);
         raft_advance (self->raft, &rd);
         s_serve_reads (self);
-        if (s_maybe_snapshot (self))
+        if (s_maybe_snapshot (self, now_ms))
             return -1;
     }
     return 0;

@@ -3,7 +3,8 @@
 # recorded client workload, a seeded random fault schedule, then the history checker.
 #
 # usage: run.sh [--duration S (60)] [--replicas 3|5] [--seed N] [--clients K (8)] [--keep]
-# env:   ZCHAT_BIN (build dir), ZCHAT_SRC, ZCHAT_FAULT_SEED, ELECTION_MS, HEARTBEAT_MS
+# env:   ZCHAT_BIN (build dir), ZCHAT_SRC, ZCHAT_FAULT_SEED, ELECTION_MS, HEARTBEAT_MS,
+#        SNAPSHOT_ENTRIES (1000: snapshots, and crashes during them, happen often)
 #
 # Network: one namespace per replica and one for the clients, each joined by a veth pair
 # to one bridge that lives in a switch namespace of its own (so the host's links and
@@ -120,7 +121,8 @@ net_up() {
 start_replica() {
   local i=$1
   ip netns exec "$(ns_of "$i")" "$BROKER" --id "$i" --peers "$PEERS" --data "$WORK/data-$i" \
-      --election-timeout "$ELECTION_MS" --heartbeat "$HEARTBEAT_MS" >>"$WORK/broker-$i.log" 2>&1 &
+      --election-timeout "$ELECTION_MS" --heartbeat "$HEARTBEAT_MS" \
+      --snapshot-entries "${SNAPSHOT_ENTRIES:-1000}" >>"$WORK/broker-$i.log" 2>&1 &
   PID[$i]=$!
   DOWN[$i]=0
   echo "== started pid ${PID[$i]} at $(date +%T.%N)" >>"$WORK/broker-$i.log"
