@@ -20,6 +20,8 @@ case "${1:-}" in
     mkdir -p "$dir"
     for i in $(seq 1 "$n"); do
       if alive "$i"; then echo "replica $i already running (pid $(cat "$dir/replica-$i.pid"))"; continue; fi
+      # huge pages for malloc's heap, as in docker/Dockerfile
+      GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.malloc.hugetlb=1} \
       "$bin/zchat-broker" --id "$i" --peers "$peers" --data "$dir/data-$i" >>"$dir/replica-$i.log" 2>&1 &
       echo $! >"$dir/replica-$i.pid"
       echo "replica $i started (pid $!), log $dir/replica-$i.log"
