@@ -81,11 +81,15 @@ ensure_nats() {
         || missing+=(libnats-dev)
     [ ${#missing[@]} -eq 0 ] && return 0
     local sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
-    if ! apt-cache policy "${missing[@]}" 2>/dev/null | grep -q 'Candidate: [0-9]'; then
+    # every missing package has a candidate version (captured first: grep -q closing the
+    # pipe early would fail the pipeline under pipefail)
+    candidates() { local pol; pol=$(apt-cache policy "${missing[@]}" 2>/dev/null || true)
+                   [ "$(grep -c 'Candidate: [0-9]' <<<"$pol")" -eq ${#missing[@]} ]; }
+    if ! candidates; then
         log "updating apt lists to find ${missing[*]}"
         $sudo apt-get update -qq
     fi
-    if ! apt-cache policy "${missing[@]}" | grep -q 'Candidate: [0-9]'; then
+    if ! candidates; then
         log "${missing[*]} not available from apt"; return 1
     fi
     log "installing ${missing[*]}"
@@ -165,18 +169,24 @@ start_zchat() {
         || { log "zchat cluster never served a send; see $WORK"; KEEP=1; return 1; }
 }
 
+# Two zchat rows per depth: "zchat" publishes alone like the NATS publisher (its
+# receiver connects after the last ack, then gets and verifies the backlog), and
+# "zchat+receiver" pushes every message to a receiver connected throughout.
 run_zchat() {
     start_zchat
-    local f n json
-    for f in 1 256; do
+    local f n json mode name late
+    for mode in late live; do
+      for f in 1 256; do
         n=$SYNC_N; [ "$f" = 1 ] || n=$PIPE_N
-        log "zchat: $n messages of $SIZE bytes, $f in flight"
-        echo "\$ zchat-bench --servers $ZSERVERS --senders 1 --receivers 1 --messages $n --size $SIZE --inflight $f --json" >&2
+        name=zchat; late=--connect-late
+        [ "$mode" = live ] && { name=zchat+receiver; late=; }
+        log "$name: $n messages of $SIZE bytes, $f in flight"
+        echo "\$ zchat-bench --servers $ZSERVERS --senders 1 --receivers 1 --messages $n --size $SIZE --inflight $f $late --json" >&2
         json=$(timeout 600 "$BIN/zchat-bench" --servers "$ZSERVERS" --senders 1 --receivers 1 \
-               --messages "$n" --size "$SIZE" --inflight "$f" --json 2>"$WORK/bench-$f.err") \
-            || { log "zchat-bench reported a failure (stderr in $WORK/bench-$f.err)"; KEEP=1; }
+               --messages "$n" --size "$SIZE" --inflight "$f" $late --json 2>"$WORK/bench-$mode-$f.err") \
+            || { log "zchat-bench reported a failure (stderr in $WORK/bench-$mode-$f.err)"; KEEP=1; }
         echo "  $json" >&2
-        RESULTS+=("zchat $f $(python3 -c '
+        RESULTS+=("$name $f $(python3 -c '
 import json, sys
 try:
     d = json.loads(sys.argv[1])
@@ -185,6 +195,7 @@ try:
                                 "" if d["ok"] else " (errors:%d,lost:%d)" % (d["errors"], d["lost"])))
 except (ValueError, KeyError):
     print("failed - -")' "$json")")
+      done
     done
     stop_pids
     if [ "$DEV_CLUSTER_STARTED" = 1 ]; then
@@ -201,7 +212,7 @@ print_table() {
     for r in "${RESULTS[@]}"; do
         read -r sys f rate p50 p99 <<<"$r"
         ratio=""
-        if [ "$sys" = zchat ]; then
+        if [ "${sys%%+*}" = zchat ]; then
             nats=$(printf '%s\n' "${RESULTS[@]}" | awk -v f="$f" '$1=="NATS-JetStream" && $2==f {print $3}')
             [ -n "$nats" ] && ratio=$(awk -v z="$rate" -v n="$nats" 'BEGIN{ if (n>0) printf "%.2fx", z/n }')
         fi
@@ -211,8 +222,10 @@ print_table() {
 
 $SIZE-byte messages for both (zchat's text limit is 800 bytes; DESIGN.md quotes 1000).
 One-at-a-time: $SYNC_N messages; 256 in flight: $PIPE_N messages. Latency is publish/send
-to ack. zchat also delivers every message to a connected receiver (pushes and their acks
-are replicated too); the NATS run has no consumer.
+to ack. The NATS run has no consumer; "zchat" is measured the same way (its receiver
+connects after the last ack, then every message is delivered and verified), and
+"zchat+receiver" also pushes every message to a receiver connected all along (pushes
+and their acks are replicated too).
 Durability differs: NATS 2.9 does not fsync per message (its file store syncs
 periodically), while zchat fdatasyncs on a majority of replicas before every ack.
 EOF
