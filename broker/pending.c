@@ -2,9 +2,11 @@
 #include "pending.h"
 
 struct pending_table {
-    zhashx_t *entries;   /* "w:cid:seq" or "r:ctx" -> pending_t (owned) */
+    zhashx_t *entries;   /* &entry->key -> pending_t (owned; the key lives in it) */
     uint64_t next_ctx;
 };
+
+enum { KEY_WRITE = 1, KEY_READ = 2 };
 
 static void
 s_free (void **item_p)
@@ -13,12 +15,33 @@ s_free (void **item_p)
     *item_p = NULL;
 }
 
+/* Binary keys: a request costs no key formatting and no key allocation. */
+static size_t
+s_hash (const void *key)
+{
+    const pending_key_t *k = (const pending_key_t *) key;
+    uint64_t h = (k->a ^ (k->kind << 62)) * 0x9e3779b97f4a7c15ull;
+    h ^= (h >> 29) ^ k->b;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return (size_t) (h ^ (h >> 32));
+}
+
+static int
+s_compare (const void *x, const void *y)
+{
+    return memcmp (x, y, sizeof (pending_key_t));
+}
+
 pending_table_t *
 pending_new (void)
 {
     pending_table_t *self = (pending_table_t *) zmalloc (sizeof (pending_table_t));
     self->entries = zhashx_new ();
     zhashx_set_destructor (self->entries, s_free);
+    zhashx_set_key_duplicator (self->entries, NULL);
+    zhashx_set_key_destructor (self->entries, NULL);
+    zhashx_set_key_hasher (self->entries, s_hash);
+    zhashx_set_key_comparator (self->entries, s_compare);
     return self;
 }
 
@@ -32,22 +55,22 @@ pending_destroy (pending_table_t **self_p)
     *self_p = NULL;
 }
 
-static void
-s_key (const pending_t *entry, char *key, size_t size)
+static pending_t *
+s_insert (pending_table_t *self, pending_key_t key)
 {
-    if (entry->cmd == ZC_CMD_LIST)
-        snprintf (key, size, "r:%llx", (unsigned long long) entry->read_ctx);
-    else
-        snprintf (key, size, "w:%llx:%llx", (unsigned long long) entry->cid,
-                  (unsigned long long) entry->seq);
+    if (zhashx_size (self->entries) >= PENDING_MAX)
+        return NULL;
+    pending_t *entry = (pending_t *) zmalloc (sizeof (pending_t));
+    entry->key = key;
+    zhashx_insert (self->entries, &entry->key, entry);
+    return entry;
 }
 
 pending_t *
 pending_find (pending_table_t *self, uint64_t cid, uint64_t seq)
 {
-    char key [48];
-    snprintf (key, sizeof key, "w:%llx:%llx", (unsigned long long) cid, (unsigned long long) seq);
-    return (pending_t *) zhashx_lookup (self->entries, key);
+    pending_key_t key = { KEY_WRITE, cid, seq };
+    return (pending_t *) zhashx_lookup (self->entries, &key);
 }
 
 pending_t *
@@ -57,45 +80,38 @@ pending_add (pending_table_t *self, uint64_t cid, uint64_t seq, bool *existed)
     *existed = entry != NULL;
     if (entry)
         return entry;
-    if (zhashx_size (self->entries) >= PENDING_MAX)
-        return NULL;
-    entry = (pending_t *) zmalloc (sizeof (pending_t));
-    entry->cid = cid;
-    entry->seq = seq;
-    char key [48];
-    s_key (entry, key, sizeof key);
-    zhashx_insert (self->entries, key, entry);
+    entry = s_insert (self, (pending_key_t) { KEY_WRITE, cid, seq });
+    if (entry) {
+        entry->cid = cid;
+        entry->seq = seq;
+    }
     return entry;
 }
 
 pending_t *
 pending_add_read (pending_table_t *self)
 {
-    if (zhashx_size (self->entries) >= PENDING_MAX)
-        return NULL;
-    pending_t *entry = (pending_t *) zmalloc (sizeof (pending_t));
-    entry->cmd = ZC_CMD_LIST;
-    entry->read_ctx = ++self->next_ctx;
-    char key [48];
-    s_key (entry, key, sizeof key);
-    zhashx_insert (self->entries, key, entry);
+    uint64_t ctx = self->next_ctx + 1;
+    pending_t *entry = s_insert (self, (pending_key_t) { KEY_READ, ctx, 0 });
+    if (entry) {
+        self->next_ctx = ctx;
+        entry->cmd = ZC_CMD_LIST;
+        entry->read_ctx = ctx;
+    }
     return entry;
 }
 
 pending_t *
 pending_find_read (pending_table_t *self, uint64_t ctx)
 {
-    char key [48];
-    snprintf (key, sizeof key, "r:%llx", (unsigned long long) ctx);
-    return (pending_t *) zhashx_lookup (self->entries, key);
+    pending_key_t key = { KEY_READ, ctx, 0 };
+    return (pending_t *) zhashx_lookup (self->entries, &key);
 }
 
 void
 pending_remove (pending_table_t *self, pending_t *entry)
 {
-    char key [48];
-    s_key (entry, key, sizeof key);
-    zhashx_delete (self->entries, key);
+    zhashx_delete (self->entries, &entry->key);
 }
 
 pending_t *

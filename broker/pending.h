@@ -11,7 +11,13 @@
 
 #define PENDING_MAX 65536
 
+/* The table key, kept inside the entry: writes are (1, cid, seq), reads (2, ctx, 0). */
 typedef struct {
+    uint64_t kind, a, b;
+} pending_key_t;
+
+typedef struct {
+    pending_key_t key;
     uint64_t cid;
     uint64_t seq;
     zc_cmd_t cmd;
