@@ -29,6 +29,8 @@ while [ $# -gt 0 ]; do
     *) echo "usage: $0 [--messages N] [--skip-memory] [--skip-overload]" >&2; exit 2 ;;
   esac
 done
+# as deployed (docker/Dockerfile, dev-cluster.sh): malloc's heap on huge pages
+export GLIBC_TUNABLES=${GLIBC_TUNABLES:-glibc.malloc.hugetlb=1}
 base=${FIG_PORT:-7431}
 for p in $(seq "$base" $(( base + 8 ))); do
   if ss -ltn | awk '{print $4}' | grep -q ":$p\$"; then echo "port $p is in use (set FIG_PORT)" >&2; exit 2; fi
