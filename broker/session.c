@@ -124,6 +124,8 @@ sessions_bind (sessions_t *self, conn_t *conn, const char *user, uint64_t epoch,
     if (old) {
         if (old->conn != conn)
             *replaced_conn = old->conn;
+        else if (old->epoch == epoch && old->acked > shown_mseq)
+            shown_mseq = old->acked;    /* the same client again: what it acked stays acked */
         sessions_end (self, old);
     }
     if (conn->session)

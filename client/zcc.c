@@ -79,6 +79,7 @@ struct zcc {
     uint64_t shown;
     uint64_t acked;             /* highest mseq sent in an ACK on this connection */
     int64_t unacked_ms;         /* when shown first went past acked */
+    int64_t reack_ms;           /* last ack sent again for a re-pushed message */
     int64_t last_send_ms;
     int64_t last_recv_ms;
     int64_t ping_ms;            /* first PING sent since the last receive; 0 = none */
@@ -782,9 +783,20 @@ static zcc_event_type_t s_on_reply (zcc_t *self, const zc_frame_t *f, zcc_event_
 
 static zcc_event_type_t s_on_message (zcc_t *self, const zc_frame_t *f, zcc_event_t *event)
 {
-    if (!self->bound || !s_bytes_eq (f->name, self->user) || f->epoch != self->epoch
-        || f->mseq <= self->shown)
-        return ZCC_EV_NONE;     /* duplicate, or for a session we no longer have */
+    if (!self->bound || !s_bytes_eq (f->name, self->user) || f->epoch != self->epoch)
+        return ZCC_EV_NONE;     /* for a session we no longer have */
+    if (f->mseq <= self->shown) {
+        /* Pushed again although we acked it: the server's session never saw that ack
+           (a new session, or the ack was lost). Without a new ack its window stays
+           full of what we drop, and delivery stops; so say it again, at most once per
+           ack interval. */
+        int64_t now = s_now_ms ();
+        if (f->mseq <= self->acked && now - self->reack_ms >= ZCC_ACK_INTERVAL_MS) {
+            self->reack_ms = now;
+            s_send_ack (self);
+        }
+        return ZCC_EV_NONE;
+    }
     if (self->in_call && self->fifo_msgs >= ZCC_FIFO_MSGS)
         return ZCC_EV_NONE;     /* not shown, not acked: the server redelivers it */
     if (self->shown == self->acked)

@@ -314,6 +314,55 @@ ack_with_no_later_write_still_frees_the_queue (void **state)
     assert_int_equal (queued, before - 2);
 }
 
+/* The same client CONNECTs again (the client library does, when its first CONNECT may
+   have reached another server too): what it already acked is not pushed again. (Here
+   the ack commits with the CONNECT; test_session pins the case where it has not.) */
+static void
+connect_again_keeps_what_the_client_acked (void **state)
+{
+    (void) state;
+    assert_int_equal (s_do (ZC_CMD_CREATE, "erin", NULL), ZC_OK);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal (s_do (ZC_CMD_SEND, "erin", "hello"), ZC_OK);
+    zc_frame_t reply;
+    uint8_t buf [ZC_FRAME_MAX];
+    assert_int_equal (s_call (ZC_CMD_CONNECT, "erin", NULL, ++s_seq, &reply, buf), ZC_OK);
+    uint64_t epoch = reply.epoch;
+    for (uint64_t m = 1; m <= 3; m++) {
+        s_recv (buf, &reply);
+        assert_int_equal (reply.cmd, ZC_CMD_MESSAGE);
+        assert_int_equal (reply.mseq, m);
+    }
+    zc_frame_t ack;
+    zc_frame_init (&ack, ZC_CMD_ACK);
+    ack.fields = ZC_F_CID | ZC_F_NAME | ZC_F_EPOCH | ZC_F_MSEQ;
+    ack.cid = CID;
+    ack.name = (zc_bytes_t) { "erin", 4 };
+    ack.epoch = epoch;
+    ack.mseq = 2;
+    uint8_t out [ZC_FRAME_MAX];
+    size_t len;
+    assert_int_equal (zc_frame_encode (&ack, out, sizeof out, &len), ZC_OK);
+    s_send_raw (out, len);
+    /* CONNECT again from the same socket, claiming nothing shown */
+    assert_int_equal (s_call (ZC_CMD_CONNECT, "erin", NULL, ++s_seq, &reply, buf), ZC_OK);
+    s_recv (buf, &reply);
+    assert_int_equal (reply.cmd, ZC_CMD_MESSAGE);
+    assert_int_equal (reply.mseq, 3);           /* 1 and 2 were acked: not again */
+    /* and nothing else was pushed before the answer to a later request */
+    uint64_t seq = ++s_seq;
+    zc_frame_t status;
+    zc_frame_init (&status, ZC_CMD_STATUS);
+    status.fields = ZC_F_CID | ZC_F_SEQ;
+    status.cid = CID;
+    status.seq = seq;
+    assert_int_equal (zc_frame_encode (&status, out, sizeof out, &len), ZC_OK);
+    s_send_raw (out, len);
+    s_recv (buf, &reply);
+    assert_int_equal (reply.cmd, ZC_CMD_REPLY);
+    assert_int_equal (reply.seq, seq);
+}
+
 static void
 ping_gets_pong (void **state)
 {
@@ -344,6 +393,7 @@ main (void)
         cmocka_unit_test (ack_without_session_is_refused),
         cmocka_unit_test (retried_send_is_applied_once),
         cmocka_unit_test (ack_with_no_later_write_still_frees_the_queue),
+        cmocka_unit_test (connect_again_keeps_what_the_client_acked),
         cmocka_unit_test (ping_gets_pong),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);

@@ -463,6 +463,37 @@ static void acks_are_cumulative (void **state)
     fake_stop (&a);
 }
 
+/* A server session that never saw our ack (a new one after a re-bind, or the ack was
+   lost) pushes what we already showed: we must ack again, or its window stays full of
+   messages we drop and delivery stops. */
+static void acked_message_pushed_again_is_acked_again (void **state)
+{
+    (void) state;
+    fake_t a;
+    fake_start (&a);
+    zcc_t *client = client_new (a.addr, 0, 0, 0);
+    fake_msg_t session, ack;
+    connect_bob (&a, client, &session);
+    for (uint64_t m = 1; m <= 3; m++)
+        fake_push (&a, &session, "bob", 5, m, "x");
+    wait_events (client, 4);
+    fake_expect (&a, client, ZC_CMD_ACK, &ack);
+    assert_int_equal (ack.f.mseq, 3);
+    msg_clear (&ack);
+    for (uint64_t m = 1; m <= 3; m++)
+        fake_push (&a, &session, "bob", 5, m, "x again");
+    fake_expect (&a, client, ZC_CMD_ACK, &ack);
+    assert_int_equal (ack.f.mseq, 3);
+    assert_int_equal (ack.f.epoch, 5);
+    msg_clear (&ack);
+    assert_int_equal (s_n_tev, 4);              /* shown once all the same */
+    /* one re-ack per interval, not one per duplicate */
+    assert_false (fake_receives_within (&a, client, ZC_CMD_ACK, 50));
+    msg_clear (&session);
+    zcc_destroy (&client);
+    fake_stop (&a);
+}
+
 static void failover_reconnects_with_highest_shown (void **state)
 {
     (void) state;
@@ -799,6 +830,7 @@ int main (void)
         cmocka_unit_test (request_past_deadline_reports_timeout),
         cmocka_unit_test (duplicate_pushes_are_shown_once),
         cmocka_unit_test (acks_are_cumulative),
+        cmocka_unit_test (acked_message_pushed_again_is_acked_again),
         cmocka_unit_test (failover_reconnects_with_highest_shown),
         cmocka_unit_test (silent_server_of_a_session_is_left),
         cmocka_unit_test (lost_session_is_resumed_here_or_at_the_leader),
