@@ -269,6 +269,23 @@ retried_send_is_applied_once (void **state)
     }
 }
 
+/* Send ACK {name, epoch, mseq} (ACK has no reply on success). */
+static void
+s_send_ack (const char *name, uint64_t epoch, uint64_t mseq)
+{
+    zc_frame_t ack;
+    zc_frame_init (&ack, ZC_CMD_ACK);
+    ack.fields = ZC_F_CID | ZC_F_NAME | ZC_F_EPOCH | ZC_F_MSEQ;
+    ack.cid = CID;
+    ack.name = (zc_bytes_t) { name, (uint32_t) strlen (name) };
+    ack.epoch = epoch;
+    ack.mseq = mseq;
+    uint8_t out [ZC_FRAME_MAX];
+    size_t len;
+    assert_int_equal (zc_frame_encode (&ack, out, sizeof out, &len), ZC_OK);
+    s_send_raw (out, len);
+}
+
 static uint64_t
 s_queued (void)
 {
@@ -296,17 +313,7 @@ ack_with_no_later_write_still_frees_the_queue (void **state)
         s_recv (buf, &reply);
         assert_int_equal (reply.cmd, ZC_CMD_MESSAGE);
     }
-    zc_frame_t ack;
-    zc_frame_init (&ack, ZC_CMD_ACK);
-    ack.fields = ZC_F_CID | ZC_F_NAME | ZC_F_EPOCH | ZC_F_MSEQ;
-    ack.cid = CID;
-    ack.name = (zc_bytes_t) { "dave", 4 };
-    ack.epoch = epoch;
-    ack.mseq = 2;
-    uint8_t out [ZC_FRAME_MAX];
-    size_t len;
-    assert_int_equal (zc_frame_encode (&ack, out, sizeof out, &len), ZC_OK);
-    s_send_raw (out, len);
+    s_send_ack ("dave", epoch, 2);
     int64_t deadline = zclock_mono () + 3000;
     uint64_t queued;
     while ((queued = s_queued ()) != before - 2 && zclock_mono () < deadline)
@@ -333,17 +340,7 @@ connect_again_keeps_what_the_client_acked (void **state)
         assert_int_equal (reply.cmd, ZC_CMD_MESSAGE);
         assert_int_equal (reply.mseq, m);
     }
-    zc_frame_t ack;
-    zc_frame_init (&ack, ZC_CMD_ACK);
-    ack.fields = ZC_F_CID | ZC_F_NAME | ZC_F_EPOCH | ZC_F_MSEQ;
-    ack.cid = CID;
-    ack.name = (zc_bytes_t) { "erin", 4 };
-    ack.epoch = epoch;
-    ack.mseq = 2;
-    uint8_t out [ZC_FRAME_MAX];
-    size_t len;
-    assert_int_equal (zc_frame_encode (&ack, out, sizeof out, &len), ZC_OK);
-    s_send_raw (out, len);
+    s_send_ack ("erin", epoch, 2);
     /* CONNECT again from the same socket, claiming nothing shown */
     assert_int_equal (s_call (ZC_CMD_CONNECT, "erin", NULL, ++s_seq, &reply, buf), ZC_OK);
     s_recv (buf, &reply);
@@ -351,6 +348,8 @@ connect_again_keeps_what_the_client_acked (void **state)
     assert_int_equal (reply.mseq, 3);           /* 1 and 2 were acked: not again */
     /* and nothing else was pushed before the answer to a later request */
     uint64_t seq = ++s_seq;
+    uint8_t out [ZC_FRAME_MAX];
+    size_t len;
     zc_frame_t status;
     zc_frame_init (&status, ZC_CMD_STATUS);
     status.fields = ZC_F_CID | ZC_F_SEQ;
