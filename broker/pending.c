@@ -114,8 +114,13 @@ pending_remove (pending_table_t *self, pending_t *entry)
     zhashx_delete (self->entries, &entry->key);
 }
 
-pending_t *
-pending_first (pending_table_t *self)
+void
+pending_clear (pending_table_t *self, void (*fn) (void *arg, pending_t *entry), void *arg)
 {
-    return (pending_t *) zhashx_first (self->entries);
+    /* one pass, then one purge: removing the first entry over and over rescans the
+       emptied buckets each time, quadratic in a full table (minutes at PENDING_MAX) */
+    for (pending_t *entry = (pending_t *) zhashx_first (self->entries); entry;
+         entry = (pending_t *) zhashx_next (self->entries))
+        fn (arg, entry);
+    zhashx_purge (self->entries);
 }

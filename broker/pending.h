@@ -44,7 +44,8 @@ pending_t *pending_add_read (pending_table_t *self);
 pending_t *pending_find_read (pending_table_t *self, uint64_t ctx);
 void pending_remove (pending_table_t *self, pending_t *entry);
 
-/* First / next entry, for failing everything on a change of leader. */
-pending_t *pending_first (pending_table_t *self);
+/* Call fn for every entry (fn must not change the table), then remove them all: a
+   change of leader fails everything that waits. */
+void pending_clear (pending_table_t *self, void (*fn) (void *arg, pending_t *entry), void *arg);
 
 #endif

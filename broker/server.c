@@ -373,6 +373,13 @@ s_tell_session_moved (void *arg, conn_t *conn, session_t *session)
 }
 
 static void
+s_redirect_pending (void *arg, pending_t *pending)
+{
+    server_t *self = (server_t *) arg;
+    s_redirect (self, pending->routing, pending->routing_len, pending->cmd, pending->seq);
+}
+
+static void
 s_on_role (void *arg, raft_role_t role, uint32_t leader, uint64_t term)
 {
     (void) term;
@@ -384,11 +391,7 @@ s_on_role (void *arg, raft_role_t role, uint32_t leader, uint64_t term)
     if (!was_leader || self->leader)
         return;
     /* lost leadership: every waiting requester retries at the new leader */
-    pending_t *pending;
-    while ((pending = pending_first (self->pending))) {
-        s_redirect (self, pending->routing, pending->routing_len, pending->cmd, pending->seq);
-        pending_remove (self->pending, pending);
-    }
+    pending_clear (self->pending, s_redirect_pending, self);
     sessions_end_all (self->sessions, s_tell_session_moved, self);
 }
 

@@ -146,12 +146,17 @@ sessions_bind (sessions_t *self, conn_t *conn, const char *user, uint64_t epoch,
 void
 sessions_end_all (sessions_t *self, void (*tell) (void *arg, conn_t *conn, session_t *s), void *arg)
 {
-    session_t *session;
-    while ((session = (session_t *) zhashx_first (self->users))) {
-        if (tell && session->conn)
-            tell (arg, session->conn, session);
-        sessions_end (self, session);
+    /* collected first: ending each while iterating would rescan emptied buckets */
+    zlistx_t *all = zlistx_new ();
+    for (session_t *s = (session_t *) zhashx_first (self->users); s;
+         s = (session_t *) zhashx_next (self->users))
+        zlistx_add_end (all, s);
+    for (session_t *s = (session_t *) zlistx_first (all); s; s = (session_t *) zlistx_next (all)) {
+        if (tell && s->conn)
+            tell (arg, s->conn, s);
+        sessions_end (self, s);
     }
+    zlistx_destroy (&all);
 }
 
 void

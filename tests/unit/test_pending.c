@@ -57,6 +57,13 @@ reads_and_writes_do_not_collide (void **state)
 }
 
 static void
+s_count (void *arg, pending_t *entry)
+{
+    (void) entry;
+    (*(uint64_t *) arg)++;
+}
+
+static void
 full_table_refuses_and_drains (void **state)
 {
     (void) state;
@@ -68,12 +75,9 @@ full_table_refuses_and_drains (void **state)
     assert_null (pending_add_read (table));
     assert_non_null (pending_add (table, 1, 5, &existed));      /* a retry still finds its own */
     uint64_t n = 0;
-    pending_t *entry;
-    while ((entry = pending_first (table))) {
-        pending_remove (table, entry);
-        n++;
-    }
+    pending_clear (table, s_count, &n);
     assert_int_equal (n, PENDING_MAX);
+    assert_null (pending_find (table, 1, 5));
     assert_non_null (pending_add (table, 2, 0, &existed));
     pending_destroy (&table);
 }

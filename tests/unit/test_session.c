@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include "session.h"
 
 static conn_t *
@@ -81,6 +82,34 @@ acks_due_are_listed_once_and_forgotten_with_their_session (void **state)
     sessions_destroy (&table);
 }
 
+static void
+s_tell (void *arg, conn_t *conn, session_t *session)
+{
+    (void) session;
+    assert_non_null (conn);
+    (*(int *) arg)++;
+}
+
+static void
+end_all_tells_every_connected_session (void **state)
+{
+    (void) state;
+    sessions_t *table = sessions_new (2000);
+    conn_t *replaced = NULL;
+    char id [16], user [16];
+    for (int i = 0; i < 1000; i++) {
+        snprintf (id, sizeof id, "c%d", i);
+        snprintf (user, sizeof user, "u%d", i);
+        sessions_bind (table, s_conn (table, id), user, 1, 0, 1000, &replaced);
+    }
+    int told = 0;
+    sessions_end_all (table, s_tell, &told);
+    assert_int_equal (told, 1000);
+    assert_int_equal (sessions_count (table), 0);
+    assert_null (s_conn (table, "c7")->session);
+    sessions_destroy (&table);
+}
+
 int
 main (void)
 {
@@ -88,6 +117,7 @@ main (void)
         cmocka_unit_test (rebind_by_the_same_connection_keeps_what_was_acked),
         cmocka_unit_test (bind_from_another_connection_replaces),
         cmocka_unit_test (acks_due_are_listed_once_and_forgotten_with_their_session),
+        cmocka_unit_test (end_all_tells_every_connected_session),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
