@@ -427,6 +427,18 @@ static void duplicate_pushes_are_shown_once (void **state)
     fake_stop (&a);
 }
 
+/* Push mseq 1..3 to bob's session; the client shows them and acks all three in one ACK,
+   left in *ack. */
+static void push_three_shown_and_acked (fake_t *fake, zcc_t *client, const fake_msg_t *session,
+                                        fake_msg_t *ack)
+{
+    for (uint64_t m = 1; m <= 3; m++)
+        fake_push (fake, session, "bob", 5, m, "x");
+    wait_events (client, 4);
+    fake_expect (fake, client, ZC_CMD_ACK, ack);
+    assert_int_equal (ack->f.mseq, 3);          /* one ack covers all three */
+}
+
 static void acks_are_cumulative (void **state)
 {
     (void) state;
@@ -435,11 +447,7 @@ static void acks_are_cumulative (void **state)
     zcc_t *client = client_new (a.addr, 0, 0, 0);
     fake_msg_t session, ack;
     connect_bob (&a, client, &session);
-    for (uint64_t m = 1; m <= 3; m++)
-        fake_push (&a, &session, "bob", 5, m, "x");
-    wait_events (client, 4);
-    fake_expect (&a, client, ZC_CMD_ACK, &ack);
-    assert_int_equal (ack.f.mseq, 3);           /* one ack covers all three */
+    push_three_shown_and_acked (&a, client, &session, &ack);
     assert_int_equal (ack.f.epoch, 5);
     assert_int_equal (ack.f.cid, zcc_client_id (client));
     assert_true (ack.f.name.len == 3 && memcmp (ack.f.name.ptr, "bob", 3) == 0);
@@ -474,11 +482,7 @@ static void acked_message_pushed_again_is_acked_again (void **state)
     zcc_t *client = client_new (a.addr, 0, 0, 0);
     fake_msg_t session, ack;
     connect_bob (&a, client, &session);
-    for (uint64_t m = 1; m <= 3; m++)
-        fake_push (&a, &session, "bob", 5, m, "x");
-    wait_events (client, 4);
-    fake_expect (&a, client, ZC_CMD_ACK, &ack);
-    assert_int_equal (ack.f.mseq, 3);
+    push_three_shown_and_acked (&a, client, &session, &ack);
     msg_clear (&ack);
     for (uint64_t m = 1; m <= 3; m++)
         fake_push (&a, &session, "bob", 5, m, "x again");
