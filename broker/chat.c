@@ -111,6 +111,13 @@ chat_user_t *chat_user_add (chat_t *self, const char *name, size_t len, uint64_t
     return user;
 }
 
+void chat_user_set_cred (chat_user_t *user, zc_bytes_t cred)
+{
+    user->cred_len = (uint8_t) cred.len;
+    if (cred.len)
+        memcpy (user->cred, cred.ptr, cred.len);
+}
+
 static void s_user_remove (chat_t *self, chat_user_t *user)
 {
     s_name_key_t key = { user->name, user->name_len };
@@ -200,7 +207,14 @@ static zc_code_t s_check (const chat_t *self, const zc_command_t *cmd, chat_user
             return ZC_OK;
         case ZC_OP_DELETE:
         case ZC_OP_CONNECT:
-            return user ? ZC_OK : ZC_ERR_NO_SUCH_USER;
+        case ZC_OP_PASSWD:
+            /* epoch = the incarnation whose secret the leader checked (0: an entry
+               from before credentials); a user re-created since is another user */
+            if (user == NULL || (cmd->epoch && cmd->epoch != user->epoch))
+                return ZC_ERR_NO_SUCH_USER;
+            if (cmd->op == ZC_OP_PASSWD && cmd->cred.len == 0)
+                return ZC_ERR_BAD_SECRET;
+            return ZC_OK;
         default:
             return ZC_ERR_UNKNOWN_COMMAND;
     }
@@ -219,6 +233,7 @@ static void s_execute (chat_t *self, uint64_t index, const zc_command_t *cmd,
             user = chat_user_add (self, cmd->name.ptr, cmd->name.len, index);
             if (user == NULL)
                 s_out_of_memory ();
+            chat_user_set_cred (user, cmd->cred);
             result->epoch = index;
             break;
         case ZC_OP_DELETE:
@@ -236,6 +251,10 @@ static void s_execute (chat_t *self, uint64_t index, const zc_command_t *cmd,
         case ZC_OP_CONNECT:
             result->epoch = user->epoch;
             result->mseq = user->next_mseq - 1;
+            break;
+        case ZC_OP_PASSWD:
+            chat_user_set_cred (user, cmd->cred);
+            result->epoch = user->epoch;
             break;
         default:
             break;
@@ -392,6 +411,7 @@ void chat_apply (chat_t *self, uint64_t index, const zc_command_t *cmd, chat_res
         case ZC_OP_DELETE:
         case ZC_OP_SEND:
         case ZC_OP_CONNECT:
+        case ZC_OP_PASSWD:
             break;
         default:
             result->code = ZC_ERR_UNKNOWN_COMMAND;
@@ -418,6 +438,17 @@ bool chat_user_exists (const chat_t *self, const char *name, size_t len, uint64_
     if (user && epoch_out)
         *epoch_out = user->epoch;
     return user != NULL;
+}
+
+bool chat_user_cred (const chat_t *self, const char *name, size_t len, uint64_t *epoch_out,
+                     zc_bytes_t *cred_out)
+{
+    chat_user_t *user = chat_user_find (self, name, len);
+    if (user == NULL)
+        return false;
+    *epoch_out = user->epoch;
+    *cred_out = (zc_bytes_t) { user->cred, user->cred_len };
+    return true;
 }
 
 size_t chat_queue_peek (const chat_t *self, const char *name, size_t len, uint64_t epoch,

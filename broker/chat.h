@@ -34,7 +34,7 @@ typedef struct {
 typedef struct {
     zc_code_t code;              /* outcome the requester is told */
     bool duplicate;              /* a retry answered from the client table */
-    uint64_t epoch;              /* CREATE/CONNECT/SEND: the user's epoch */
+    uint64_t epoch;              /* CREATE/CONNECT/SEND/PASSWD: the user's epoch */
     uint64_t mseq;               /* SEND: seq given to the message; CONNECT: last mseq */
 } chat_result_t;
 
@@ -65,6 +65,11 @@ zc_code_t chat_list (const chat_t *self, const char *pattern, size_t pattern_len
 
 /* True and *epoch_out when user exists. */
 bool chat_user_exists (const chat_t *self, const char *name, size_t len, uint64_t *epoch_out);
+
+/* True, the epoch and a view of the stored credential (Argon2id string; empty for a
+   user created before credentials) when user exists. Valid until the next apply. */
+bool chat_user_cred (const chat_t *self, const char *name, size_t len, uint64_t *epoch_out,
+                     zc_bytes_t *cred_out);
 
 /* Queued messages of user (epoch must match) with mseq > after, in order, at most max.
    Returns how many were written to out. */

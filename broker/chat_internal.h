@@ -37,7 +37,9 @@ typedef struct {
     chat_msg_t *cursor;
     uint32_t queued;
     uint8_t name_len;
+    uint8_t cred_len;           /* 0: a user created before credentials (cannot log in) */
     char name [ZC_NAME_MAX];
+    char cred [ZC_CRED_MAX];    /* Argon2id hash string (libsodium), never the secret */
 } chat_user_t;
 
 #define CHAT_WINDOW_WORDS (CHAT_DEDUP_WINDOW / 64)
@@ -91,6 +93,8 @@ void chat_clear (chat_t *self);
 chat_user_t *chat_user_find (const chat_t *self, const char *name, size_t len);
 /* Adds a user with an empty queue; NULL when out of memory. Name must be valid. */
 chat_user_t *chat_user_add (chat_t *self, const char *name, size_t len, uint64_t epoch);
+/* Store a credential (cred.len <= ZC_CRED_MAX). */
+void chat_user_set_cred (chat_user_t *user, zc_bytes_t cred);
 /* A message, not yet queued; NULL when out of memory. */
 chat_msg_t *chat_msg_new (uint64_t mseq, uint64_t ts, zc_bytes_t from, zc_bytes_t text);
 void chat_user_push (chat_t *self, chat_user_t *user, chat_msg_t *msg);

@@ -13,7 +13,7 @@
 #include "../schema/mpread.h"
 
 #define SNAPSHOT_MAGIC "zchat.chat"
-#define SNAPSHOT_VERSION 1
+#define SNAPSHOT_VERSION 2      /* 2 added each user's credential; 1 still loads */
 #define BITMAP_BYTES (CHAT_DEDUP_WINDOW / 8)
 
 /* ---- save ---- */
@@ -28,10 +28,11 @@ static int s_pack_bytes (msgpack_packer *pk, bool bin, const char *ptr, size_t l
 
 static int s_pack_user (msgpack_packer *pk, const chat_user_t *user)
 {
-    int rc = msgpack_pack_array (pk, 4);
+    int rc = msgpack_pack_array (pk, 5);
     rc |= s_pack_bytes (pk, false, user->name, user->name_len);
     rc |= msgpack_pack_uint64 (pk, user->epoch);
     rc |= msgpack_pack_uint64 (pk, user->next_mseq);
+    rc |= s_pack_bytes (pk, false, user->cred, user->cred_len);
     rc |= msgpack_pack_array (pk, user->queued);
     for (const chat_msg_t *msg = user->head; msg && rc == 0; msg = msg->next) {
         rc |= msgpack_pack_array (pk, 4);
@@ -149,12 +150,12 @@ static zc_code_t s_load_msg (chat_t *self, mpr_t *r, chat_user_t *user)
     return ZC_OK;
 }
 
-static zc_code_t s_load_user (chat_t *self, mpr_t *r, zc_bytes_t *prev)
+static zc_code_t s_load_user (chat_t *self, mpr_t *r, uint64_t version, zc_bytes_t *prev)
 {
-    zc_bytes_t name;
+    zc_bytes_t name, cred = { "", 0 };
     uint64_t epoch, next_mseq;
     uint32_t n_msgs;
-    TRY (s_expect_array (r, 4));
+    TRY (s_expect_array (r, version == 1 ? 4 : 5));
     TRY (mpr_str (r, &name.ptr, &name.len));
     if (!zc_name_valid (name.ptr, name.len))
         return ZC_ERR_BAD_NAME;
@@ -168,6 +169,10 @@ static zc_code_t s_load_user (chat_t *self, mpr_t *r, zc_bytes_t *prev)
     TRY (mpr_uint (r, &next_mseq));
     if (next_mseq == 0)
         return ZC_ERR_BAD_TYPE;
+    if (version > 1)
+        TRY (mpr_str (r, &cred.ptr, &cred.len));
+    if (cred.len > ZC_CRED_MAX)
+        return ZC_ERR_TOO_LARGE;
     TRY (mpr_array (r, &n_msgs));
     if (n_msgs > self->limits.max_queue)
         return ZC_ERR_TOO_LARGE;
@@ -175,6 +180,7 @@ static zc_code_t s_load_user (chat_t *self, mpr_t *r, zc_bytes_t *prev)
     if (user == NULL)
         return ZC_ERR_INTERNAL;
     user->next_mseq = next_mseq;
+    chat_user_set_cred (user, cred);
     for (uint32_t i = 0; i < n_msgs; i++)
         TRY (s_load_msg (self, r, user));
     return ZC_OK;
@@ -235,7 +241,7 @@ static zc_code_t s_load_client (chat_t *self, mpr_t *r, uint64_t *prev_active)
     return s_load_values (r, client);
 }
 
-static zc_code_t s_load_header (mpr_t *r, uint64_t counters [3])
+static zc_code_t s_load_header (mpr_t *r, uint64_t *version_out, uint64_t counters [3])
 {
     const char *magic;
     uint32_t magic_len;
@@ -245,8 +251,9 @@ static zc_code_t s_load_header (mpr_t *r, uint64_t counters [3])
     if (magic_len != strlen (SNAPSHOT_MAGIC) || memcmp (magic, SNAPSHOT_MAGIC, magic_len))
         return ZC_ERR_BAD_TYPE;
     TRY (mpr_uint (r, &version));
-    if (version != SNAPSHOT_VERSION)
+    if (version != SNAPSHOT_VERSION && version != 1)
         return ZC_ERR_BAD_TYPE;
+    *version_out = version;
     TRY (s_expect_array (r, 3));
     for (int i = 0; i < 3; i++)
         TRY (mpr_uint (r, &counters [i]));
@@ -255,15 +262,15 @@ static zc_code_t s_load_header (mpr_t *r, uint64_t counters [3])
 
 static zc_code_t s_load (chat_t *self, mpr_t *r)
 {
-    uint64_t counters [3];
+    uint64_t counters [3], version;
     uint32_t n;
-    TRY (s_load_header (r, counters));
+    TRY (s_load_header (r, &version, counters));
     TRY (mpr_array (r, &n));
     if (n > self->limits.max_users)
         return ZC_ERR_TOO_LARGE;
     zc_bytes_t prev = { NULL, 0 };
     for (uint32_t i = 0; i < n; i++)
-        TRY (s_load_user (self, r, &prev));
+        TRY (s_load_user (self, r, version, &prev));
     TRY (mpr_array (r, &n));
     if (n > self->limits.max_clients)
         return ZC_ERR_TOO_LARGE;

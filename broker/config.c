@@ -31,6 +31,16 @@ config_print_help (const char *program)
 "  --max-queue N          queued messages per user (default 100000)    (ZCHAT_MAX_QUEUE)\n"
 "  --snapshot-entries N   snapshot and compact the log every N entries (ZCHAT_SNAPSHOT_ENTRIES,\n"
 "                         default 100000)\n"
+"\n"
+"Security (README: Security):\n"
+"  --keys DIR             CURVE keys made by `zchat-keys init DIR`      (ZCHAT_KEYS,\n"
+"                         default ./zchat-keys)\n"
+"  --insecure             no encryption, no peer authentication: tests only (ZCHAT_INSECURE=1)\n"
+"  --require-login        refuse SEND from a connection not connected as a user\n"
+"                         (default: such a SEND shows as from nobody)  (ZCHAT_REQUIRE_LOGIN=1)\n"
+"  --pwhash-ops N         Argon2id passes per secret check (default 2) (ZCHAT_PWHASH_OPS)\n"
+"  --pwhash-mem-kib N     Argon2id memory per check (default 19456)     (ZCHAT_PWHASH_MEM_KIB)\n"
+"  --auth-threads N       threads that check secrets (default 1)       (ZCHAT_AUTH_THREADS)\n"
 "  --help                 this text\n"
 "\n"
 "Logs one logfmt line per event on stderr. SIGTERM or SIGINT shuts down cleanly.\n",
@@ -110,11 +120,13 @@ s_defaults (config_t *config)
     config->max_connections = 10000;
     config->snapshot_entries = 100000;
     chat_limits_defaults (&config->limits);
+    auth_params_defaults (&config->auth);
 }
 
 typedef enum {
     OPT_ID = 1, OPT_PEERS, OPT_DATA, OPT_BIND, OPT_ELECTION, OPT_HEARTBEAT, OPT_SESSION,
-    OPT_MAXCONN, OPT_MAXUSERS, OPT_MAXQUEUE, OPT_SNAPSHOT, OPT_HELP
+    OPT_MAXCONN, OPT_MAXUSERS, OPT_MAXQUEUE, OPT_SNAPSHOT, OPT_KEYS, OPT_INSECURE,
+    OPT_REQUIRE_LOGIN, OPT_PWHASH_OPS, OPT_PWHASH_MEM, OPT_AUTH_THREADS, OPT_HELP
 } opt_t;
 
 static const struct { opt_t opt; const char *env; } s_env [] = {
@@ -123,7 +135,26 @@ static const struct { opt_t opt; const char *env; } s_env [] = {
     { OPT_HEARTBEAT, "ZCHAT_HEARTBEAT_MS" }, { OPT_SESSION, "ZCHAT_SESSION_TIMEOUT_MS" },
     { OPT_MAXCONN, "ZCHAT_MAX_CONNECTIONS" }, { OPT_MAXUSERS, "ZCHAT_MAX_USERS" },
     { OPT_MAXQUEUE, "ZCHAT_MAX_QUEUE" }, { OPT_SNAPSHOT, "ZCHAT_SNAPSHOT_ENTRIES" },
+    { OPT_KEYS, "ZCHAT_KEYS" }, { OPT_INSECURE, "ZCHAT_INSECURE" },
+    { OPT_REQUIRE_LOGIN, "ZCHAT_REQUIRE_LOGIN" }, { OPT_PWHASH_OPS, "ZCHAT_PWHASH_OPS" },
+    { OPT_PWHASH_MEM, "ZCHAT_PWHASH_MEM_KIB" }, { OPT_AUTH_THREADS, "ZCHAT_AUTH_THREADS" },
 };
+
+/* A switch: the flag alone (value NULL) or its variable set to 1/true/yes (0/false/no). */
+static int
+s_parse_switch (const char *what, const char *value, bool *out)
+{
+    if (!value || !strcmp (value, "1") || !strcmp (value, "true") || !strcmp (value, "yes")) {
+        *out = true;
+        return 0;
+    }
+    if (!strcmp (value, "0") || !strcmp (value, "false") || !strcmp (value, "no")) {
+        *out = false;
+        return 0;
+    }
+    fprintf (stderr, "zchat-broker: %s must be 1 or 0, not '%s'\n", what, value);
+    return -1;
+}
 
 static int
 s_apply (config_t *config, opt_t opt, const char *value)
@@ -159,6 +190,22 @@ s_apply (config_t *config, opt_t opt, const char *value)
             return s_parse_u32 ("--max-queue", value, 1, 100000000, &config->limits.max_queue);
         case OPT_SNAPSHOT:
             return s_parse_u64 ("--snapshot-entries", value, 100, UINT64_MAX / 2, &config->snapshot_entries);
+        case OPT_KEYS:
+            if (strlen (value) >= sizeof config->keys_dir - 64) {
+                fprintf (stderr, "zchat-broker: --keys path too long\n");
+                return -1;
+            }
+            strcpy (config->keys_dir, value);
+            return 0;
+        case OPT_INSECURE: return s_parse_switch ("ZCHAT_INSECURE", value, &config->insecure);
+        case OPT_REQUIRE_LOGIN:
+            return s_parse_switch ("ZCHAT_REQUIRE_LOGIN", value, &config->require_login);
+        case OPT_PWHASH_OPS:
+            return s_parse_u64 ("--pwhash-ops", value, 1, 100, &config->auth.ops_limit);
+        case OPT_PWHASH_MEM:
+            return s_parse_u64 ("--pwhash-mem-kib", value, 8, 4194304, &config->auth.mem_limit_kib);
+        case OPT_AUTH_THREADS:
+            return s_parse_u32 ("--auth-threads", value, 1, AUTH_THREADS_MAX, &config->auth.threads);
         case OPT_HELP: return 0;
     }
     return -1;
@@ -192,6 +239,8 @@ s_finish (config_t *config, const char *single_port)
         fprintf (stderr, "zchat-broker: --heartbeat must be at most half of --election-timeout\n");
         return -1;
     }
+    if (config->keys_dir [0] == 0)
+        strcpy (config->keys_dir, "zchat-keys");
     if (config->data_dir [0] == 0)
         snprintf (config->data_dir, sizeof config->data_dir, "zchat-data-%u",
                   config->peers [config->id - 1].port);
@@ -217,6 +266,12 @@ config_parse (config_t *config, int argc, char **argv)
         { "max-users", required_argument, NULL, OPT_MAXUSERS },
         { "max-queue", required_argument, NULL, OPT_MAXQUEUE },
         { "snapshot-entries", required_argument, NULL, OPT_SNAPSHOT },
+        { "keys", required_argument, NULL, OPT_KEYS },
+        { "insecure", no_argument, NULL, OPT_INSECURE },
+        { "require-login", no_argument, NULL, OPT_REQUIRE_LOGIN },
+        { "pwhash-ops", required_argument, NULL, OPT_PWHASH_OPS },
+        { "pwhash-mem-kib", required_argument, NULL, OPT_PWHASH_MEM },
+        { "auth-threads", required_argument, NULL, OPT_AUTH_THREADS },
         { "help", no_argument, NULL, OPT_HELP }, { NULL, 0, NULL, 0 }
     };
     optind = 1;

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "auth_worker.h"
 #include "chat.h"
 #include "../schema/raft_msg.h"
 
@@ -28,6 +29,10 @@ typedef struct {
     uint64_t snapshot_entries;      /* take a snapshot after this many applied entries */
     uint64_t segment_bytes;
     chat_limits_t limits;
+    char keys_dir [PATH_MAX];       /* CURVE keys (curve.h); "" = ./zchat-keys */
+    bool insecure;                  /* no CURVE at all: tests and benches only */
+    bool require_login;             /* refuse SEND from a connection with no session */
+    auth_params_t auth;             /* Argon2id cost and worker threads */
 } config_t;
 
 /* Parse argv and the environment. Returns 0 when the broker should run, 1 when it

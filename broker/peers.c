@@ -25,12 +25,13 @@ s_limit (zsock_t *sock)
 }
 
 static zsock_t *
-s_bind (int type, const char *host, uint16_t port)
+s_bind (curve_t *curve, int type, const char *host, uint16_t port)
 {
     zsock_t *sock = zsock_new (type);
     if (!sock)
         return NULL;
     s_limit (sock);
+    curve_serve_peers (curve, sock);
     if (zsock_bind (sock, "tcp://%s:%u", host, port) < 0) {
         blog ("bind_failed", "port=%u reason=\"%s\"", port, zmq_strerror (zmq_errno ()));
         zsock_destroy (&sock);
@@ -39,14 +40,14 @@ s_bind (int type, const char *host, uint16_t port)
 }
 
 peers_t *
-peers_new (const config_t *config)
+peers_new (const config_t *config, curve_t *curve)
 {
     peers_t *self = (peers_t *) zmalloc (sizeof (peers_t));
     self->id = config->id;
     self->n = config->n;
     uint16_t port = config->peers [config->id - 1].port;
-    self->pub = s_bind (ZMQ_PUB, config->bind_host, port + 1);
-    self->router = s_bind (ZMQ_ROUTER, config->bind_host, port + 2);
+    self->pub = s_bind (curve, ZMQ_PUB, config->bind_host, port + 1);
+    self->router = s_bind (curve, ZMQ_ROUTER, config->bind_host, port + 2);
     self->sub = zsock_new (ZMQ_SUB);
     if (!self->pub || !self->router || !self->sub) {
         peers_destroy (&self);
@@ -58,13 +59,16 @@ peers_new (const config_t *config)
         if (peer == config->id)
             continue;
         const config_peer_t *where = &config->peers [peer - 1];
-        /* connect succeeds for names that do not resolve yet and retries later */
+        /* libzmq takes the CURVE server key at connect time: one SUB, a key per PUB.
+           connect succeeds for names that do not resolve yet and retries later */
+        curve_connect_peer (curve, self->sub, peer);
         zsock_connect (self->sub, "tcp://%s:%u", where->host, where->port + 1);
         zsock_t *dealer = zsock_new (ZMQ_DEALER);
         s_limit (dealer);
         zsock_set_sndhwm (dealer, 1000);
         /* a dead peer's queue must not grow: drop instead of queueing on absent pipes */
         zsock_set_immediate (dealer, 1);
+        curve_connect_peer (curve, dealer, peer);
         zsock_connect (dealer, "tcp://%s:%u", where->host, where->port + 2);
         self->dealers [peer] = dealer;
     }

@@ -11,12 +11,14 @@
 
 #include <czmq.h>
 #include "config.h"
+#include "curve.h"
 #include "../schema/raft_msg.h"
 
 typedef struct peers peers_t;
 
-/* Bind and connect. Returns NULL with a logged reason when a port cannot be bound. */
-peers_t *peers_new (const config_t *config);
+/* Bind and connect, every socket secured by curve (curve.h). Returns NULL with a
+   logged reason when a port cannot be bound. */
+peers_t *peers_new (const config_t *config, curve_t *curve);
 void peers_destroy (peers_t **self_p);
 
 /* Sockets to poll for incoming peer frames. */

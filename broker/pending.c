@@ -11,7 +11,12 @@ enum { KEY_WRITE = 1, KEY_READ = 2 };
 static void
 s_free (void **item_p)
 {
-    free (*item_p);
+    pending_t *entry = (pending_t *) *item_p;
+    if (entry->auth) {
+        explicit_bzero (entry->auth, sizeof *entry->auth);
+        free (entry->auth);
+    }
+    free (entry);
     *item_p = NULL;
 }
 

@@ -16,6 +16,18 @@ typedef struct {
     uint64_t kind, a, b;
 } pending_key_t;
 
+/* What a request that needs a secret checked carries until it is checked: secrets are
+   wiped when the entry goes. */
+typedef struct {
+    char name [ZC_NAME_MAX + 1];
+    char secret [ZC_SECRET_MAX];
+    uint32_t secret_len;
+    char new_secret [ZC_SECRET_MAX];
+    uint32_t new_secret_len;
+    uint64_t epoch;             /* the incarnation whose credential was checked */
+    uint64_t gen;               /* tells this attempt's worker result from a stale one */
+} pending_auth_t;
+
 typedef struct {
     pending_key_t key;
     uint64_t cid;
@@ -27,7 +39,8 @@ typedef struct {
     uint64_t shown_epoch;       /* CONNECT: of which incarnation (0 = any) */
     char pattern [257];         /* LIST */
     uint32_t pattern_len;
-    uint64_t read_ctx;          /* LIST */
+    uint64_t read_ctx;          /* LIST, and the read before a secret check */
+    pending_auth_t *auth;       /* owned; NULL unless a secret is to be checked */
 } pending_t;
 
 typedef struct pending_table pending_table_t;

@@ -2,12 +2,8 @@
     the core, run the ready cycle (one fdatasync covers every proposal of the turn:
     group commit), then push to sessions. Replies are sent only after the entry they
     answer is committed and applied; a read only after its ReadIndex is confirmed. */
-#include "server.h"
+#include "server_internal.h"
 #include "blog.h"
-#include "order_guard.h"
-#include "pending.h"
-#include "replica.h"
-#include "session.h"
 
 #define DRAIN_CLIENT_MAX 4096
 #define DRAIN_PEER_MAX 1024
@@ -22,20 +18,6 @@
    record of what it showed is what keeps a message from being shown twice. */
 #define ACK_DELAY_MS 20
 
-struct server {
-    const config_t *config;
-    zsock_t *clients;
-    peers_t *peers;
-    replica_t *replica;
-    sessions_t *sessions;
-    pending_table_t *pending;
-    order_guard_t *order;
-    bool leader;
-    bool proposed;            /* a write went into the log this turn */
-    uint32_t leader_id;
-    uint64_t now_ms;
-    uint64_t swept_ms;
-};
 
 /* ---- sending */
 
@@ -50,7 +32,7 @@ s_send (server_t *self, const uint8_t *routing, size_t routing_len, const zc_fra
         blog ("encode_failed", "cmd=%s code=%s", zc_cmd_name (frame->cmd), zc_code_name (code));
         return false;
     }
-    void *sock = zsock_resolve (self->clients);
+    void *sock = self->clients;
     /* ROUTER_MANDATORY: a gone or full client fails here instead of silently; once the
        routing part is accepted, the body part always is (same pipe, atomic message) */
     if (zmq_send (sock, routing, routing_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) != (int) routing_len)
@@ -73,14 +55,14 @@ s_error_text (zc_code_t code, const char *name, size_t name_len, char *text, siz
     }
 }
 
-static void
-s_error (server_t *self, const uint8_t *routing, size_t routing_len, int re, uint64_t seq,
-         zc_code_t code, const char *name, size_t name_len)
+void
+server_error (server_t *self, const uint8_t *routing, size_t routing_len, int re, uint64_t seq,
+              zc_code_t code, const char *text)
 {
     zc_frame_t frame;
     zc_frame_init (&frame, ZC_CMD_ERROR);
-    char text [256];
-    s_error_text (code, name ? name : "", name ? name_len : 0, text, sizeof text);
+    if (!text)
+        text = zc_code_text (code);
     frame.fields = ZC_F_SEQ | ZC_F_CODE | ZC_F_TEXT;
     frame.seq = seq;
     frame.code = code;
@@ -99,9 +81,18 @@ s_error (server_t *self, const uint8_t *routing, size_t routing_len, int re, uin
     s_send (self, routing, routing_len, &frame);
 }
 
-/* Not the leader: say who is, or that nobody is known to be. */
 static void
-s_redirect (server_t *self, const uint8_t *routing, size_t routing_len, int re, uint64_t seq)
+s_error (server_t *self, const uint8_t *routing, size_t routing_len, int re, uint64_t seq,
+         zc_code_t code, const char *name, size_t name_len)
+{
+    char text [256];
+    s_error_text (code, name ? name : "", name ? name_len : 0, text, sizeof text);
+    server_error (self, routing, routing_len, re, seq, code, text);
+}
+
+/* Not the leader: say who is, or that nobody is known to be. */
+void
+server_redirect (server_t *self, const uint8_t *routing, size_t routing_len, int re, uint64_t seq)
 {
     s_error (self, routing, routing_len, re, seq,
              self->leader_id ? ZC_ERR_NOT_LEADER : ZC_ERR_UNAVAILABLE, NULL, 0);
@@ -357,10 +348,14 @@ s_on_read_ready (void *arg, uint64_t ctx, bool ok)
     pending_t *pending = pending_find_read (self->pending, ctx);
     if (!pending)
         return;
+    if (pending->cmd != ZC_CMD_LIST) {
+        login_read_ready (self, pending, ok);
+        return;
+    }
     if (ok)
         s_send_list (self, pending);
     else
-        s_redirect (self, pending->routing, pending->routing_len, ZC_CMD_LIST, pending->seq);
+        server_redirect (self, pending->routing, pending->routing_len, ZC_CMD_LIST, pending->seq);
     pending_remove (self->pending, pending);
 }
 
@@ -369,14 +364,14 @@ s_tell_session_moved (void *arg, conn_t *conn, session_t *session)
 {
     (void) session;
     server_t *self = (server_t *) arg;
-    s_redirect (self, conn->id, conn->len, ZC_CMD_CONNECT, 0);
+    server_redirect (self, conn->id, conn->len, ZC_CMD_CONNECT, 0);
 }
 
 static void
 s_redirect_pending (void *arg, pending_t *pending)
 {
     server_t *self = (server_t *) arg;
-    s_redirect (self, pending->routing, pending->routing_len, pending->cmd, pending->seq);
+    server_redirect (self, pending->routing, pending->routing_len, pending->cmd, pending->seq);
 }
 
 static void
@@ -397,6 +392,57 @@ s_on_role (void *arg, raft_role_t role, uint32_t leader, uint64_t term)
 
 /* ---- requests */
 
+void
+server_propose (server_t *self, pending_t *pending, zc_command_t *cmd)
+{
+    zc_code_t code = replica_propose (self->replica, cmd, (uint64_t) zclock_time ());
+    if (code == ZC_OK) {
+        self->proposed = true;
+        order_guard_accepted (self->order, pending->cid, pending->seq);
+        return;
+    }
+    if (code == ZC_ERR_BUSY)
+        order_guard_refused (self->order, pending->cid, pending->seq);
+    else        /* final: a login that held the client's later writes lets them go */
+        order_guard_accepted (self->order, pending->cid, pending->seq);
+    if (code == ZC_ERR_NOT_LEADER)
+        server_redirect (self, pending->routing, pending->routing_len, pending->cmd, pending->seq);
+    else
+        s_error (self, pending->routing, pending->routing_len, pending->cmd, pending->seq, code,
+                 NULL, 0);
+    pending_remove (self->pending, pending);
+}
+
+static bool
+s_bytes_eq (zc_bytes_t a, const char *b)
+{
+    size_t len = strlen (b);
+    return a.len == len && (len == 0 || memcmp (a.ptr, b, len) == 0);
+}
+
+/* The sender of a SEND is the user this connection proved it is, never what the frame
+   claims. False (answered) when the frame claims someone else, or when anonymous
+   sends are off and the connection proved nothing. */
+static bool
+s_sender (server_t *self, conn_t *conn, const zc_frame_t *frame, zc_bytes_t *from)
+{
+    const char *user = conn->session ? conn->session->user : "";
+    *from = (zc_bytes_t) { user, (uint32_t) strlen (user) };
+    char text [160];
+    if ((frame->fields & ZC_F_FROM) && frame->from.len && !s_bytes_eq (frame->from, user)) {
+        snprintf (text, sizeof text, "'from' is set by the server: this connection is %s%s%s",
+                  *user ? "connected as '" : "not connected as any user", user, *user ? "'" : "");
+        server_error (self, conn->id, conn->len, ZC_CMD_SEND, frame->seq, ZC_ERR_FORBIDDEN, text);
+        return false;
+    }
+    if (!*user && self->config->require_login) {
+        server_error (self, conn->id, conn->len, ZC_CMD_SEND, frame->seq, ZC_ERR_FORBIDDEN,
+                      "this cluster takes messages only from connected users: connect NAME first");
+        return false;
+    }
+    return true;
+}
+
 static void
 s_propose_request (server_t *self, conn_t *conn, const zc_frame_t *frame)
 {
@@ -409,12 +455,11 @@ s_propose_request (server_t *self, conn_t *conn, const zc_frame_t *frame)
         s_error (self, conn->id, conn->len, frame->cmd, frame->seq, ZC_ERR_TEXT_TOO_LONG, NULL, 0);
         return;
     }
-    if (frame->cmd == ZC_CMD_SEND && frame->from.len
-        && !zc_name_valid (frame->from.ptr, frame->from.len)) {
-        s_error (self, conn->id, conn->len, frame->cmd, frame->seq, ZC_ERR_BAD_NAME,
-                 frame->from.ptr, frame->from.len);
+    zc_bytes_t from = { "", 0 };
+    if (frame->cmd == ZC_CMD_SEND && !s_sender (self, conn, frame, &from))
         return;
-    }
+    if (login_needed (frame->cmd) && !login_admit (self, conn, frame))
+        return;
     bool existed;
     pending_t *pending = NULL;
     if (!order_guard_holds (self->order, frame->cid, frame->seq))
@@ -427,32 +472,19 @@ s_propose_request (server_t *self, conn_t *conn, const zc_frame_t *frame)
     memcpy (pending->routing, conn->id, conn->len);   /* answer the newest asker */
     pending->routing_len = conn->len;
     if (existed)
-        return;     /* already in our log: its apply answers */
+        return;     /* already in our log (or being checked): that answers */
     pending->cmd = frame->cmd;
     pending->shown_mseq = frame->mseq;
     pending->shown_epoch = (frame->fields & ZC_F_EPOCH) ? frame->epoch : 0;
-    static const zc_op_t ops [] = {
-        [ZC_CMD_CREATE] = ZC_OP_CREATE, [ZC_CMD_DELETE] = ZC_OP_DELETE,
-        [ZC_CMD_CONNECT] = ZC_OP_CONNECT, [ZC_CMD_SEND] = ZC_OP_SEND
-    };
+    if (login_needed (frame->cmd)) {
+        login_start (self, pending, frame);
+        return;
+    }
     zc_command_t cmd = {
-        .op = ops [frame->cmd], .cid = frame->cid, .seq = frame->seq, .name = frame->name,
-        .from = frame->from, .text = frame->text
+        .op = ZC_OP_SEND, .cid = frame->cid, .seq = frame->seq, .name = frame->name,
+        .from = from, .text = frame->text
     };
-    zc_code_t code = replica_propose (self->replica, &cmd, (uint64_t) zclock_time ());
-    if (code == ZC_OK) {
-        self->proposed = true;
-        order_guard_accepted (self->order, frame->cid, frame->seq);
-    }
-    else {
-        pending_remove (self->pending, pending);
-        if (code == ZC_ERR_BUSY)
-            order_guard_refused (self->order, frame->cid, frame->seq);
-        if (code == ZC_ERR_NOT_LEADER)
-            s_redirect (self, conn->id, conn->len, frame->cmd, frame->seq);
-        else
-            s_error (self, conn->id, conn->len, frame->cmd, frame->seq, code, NULL, 0);
-    }
+    server_propose (self, pending, &cmd);
 }
 
 static void
@@ -477,7 +509,7 @@ s_start_list (server_t *self, conn_t *conn, const zc_frame_t *frame)
     zc_code_t code = replica_read (self->replica, pending->read_ctx);
     if (code != ZC_OK) {
         pending_remove (self->pending, pending);
-        s_redirect (self, conn->id, conn->len, ZC_CMD_LIST, frame->seq);
+        server_redirect (self, conn->id, conn->len, ZC_CMD_LIST, frame->seq);
     }
 }
 
@@ -497,6 +529,11 @@ s_status (server_t *self, conn_t *conn, const zc_frame_t *request)
 static void
 s_dispatch (server_t *self, conn_t *conn, const zc_frame_t *frame)
 {
+    if ((frame->fields & ZC_F_CID) && frame->cid == 0) {
+        /* cid 0 marks entries that are no client's request: it would never be answered */
+        s_error (self, conn->id, conn->len, frame->cmd, frame->seq, ZC_ERR_BAD_CLIENT_ID, NULL, 0);
+        return;
+    }
     switch (frame->cmd) {
         case ZC_CMD_PING: {
             if ((frame->fields & ZC_F_NAME) && !s_session_matches (conn->session, frame)) {
@@ -504,7 +541,7 @@ s_dispatch (server_t *self, conn_t *conn, const zc_frame_t *frame)
                 if (self->leader)
                     s_error (self, conn->id, conn->len, ZC_CMD_PING, 0, ZC_ERR_NOT_CONNECTED, NULL, 0);
                 else
-                    s_redirect (self, conn->id, conn->len, ZC_CMD_PING, 0);
+                    server_redirect (self, conn->id, conn->len, ZC_CMD_PING, 0);
                 return;
             }
             zc_frame_t pong;
@@ -522,7 +559,7 @@ s_dispatch (server_t *self, conn_t *conn, const zc_frame_t *frame)
         default: break;
     }
     if (!self->leader) {
-        s_redirect (self, conn->id, conn->len, frame->cmd, frame->seq);
+        server_redirect (self, conn->id, conn->len, frame->cmd, frame->seq);
         return;
     }
     if (frame->cmd == ZC_CMD_ACK)
@@ -534,13 +571,14 @@ s_dispatch (server_t *self, conn_t *conn, const zc_frame_t *frame)
 }
 
 /* One client message: [routing id][frame]. Anything else is answered, never trusted.
-   parts counts the message's parts (ROUTER adds the routing id). */
-static void
+   parts counts the message's parts (ROUTER adds the routing id). Returns true when the
+   frame carried a secret (the caller wipes the buffer). */
+static bool
 s_client_message (server_t *self, const uint8_t *routing, size_t routing_len,
                   const uint8_t *body, size_t body_len, int parts)
 {
     if (routing_len == 0 || routing_len > ROUTING_ID_MAX)
-        return;
+        return parts >= 2;
     zc_code_t code = ZC_OK;
     zc_frame_t frame;
     if (parts != 2)
@@ -551,13 +589,14 @@ s_client_message (server_t *self, const uint8_t *routing, size_t routing_len,
         code = zc_frame_decode (body, body_len, &frame);
     if (code != ZC_OK) {
         s_error (self, routing, routing_len, -1, 0, code, NULL, 0);
-        return;
+        return parts >= 2;
     }
     conn_t *conn = sessions_touch (self->sessions, routing, routing_len, self->now_ms);
     if (!conn)      /* answered with the request's own seq, so the client can match it */
         s_error (self, routing, routing_len, frame.cmd, frame.seq, ZC_ERR_TOO_MANY_CLIENTS, NULL, 0);
     else
         s_dispatch (self, conn, &frame);
+    return (frame.fields & (ZC_F_SECRET | ZC_F_NEW_SECRET)) != 0;
 }
 
 /* ---- life cycle and the loop */
@@ -571,9 +610,25 @@ server_new (const config_t *config)
     self->sessions = sessions_new (config->max_connections);
     self->pending = pending_new ();
     self->order = order_guard_new (config->max_connections);
-    self->clients = zsock_new (ZMQ_ROUTER);
+    self->throttle = auth_throttle_new ();
+    char err [512] = "";
+    self->curve = curve_new (config, err, sizeof err);
+    if (!self->curve) {
+        blog ("keys_unusable", "keys=%s reason=\"%s\"", config->keys_dir, err);
+        server_destroy (&self);
+        return NULL;
+    }
+    self->auth = auth_worker_new (&config->auth);
+    if (!self->auth) {
+        blog ("auth_unusable", "reason=\"cannot start the secret-checking threads\"");
+        server_destroy (&self);
+        return NULL;
+    }
+    self->client_ctx = zmq_ctx_new ();
+    self->clients = self->client_ctx ? zmq_socket (self->client_ctx, ZMQ_ROUTER) : NULL;
     const config_peer_t *me = &config->peers [config->id - 1];
     if (self->clients) {
+        curve_serve_clients (self->curve, self->clients);
         zsock_set_router_mandatory (self->clients, 1);
         /* per connection: a reply per request in flight plus the push window, with
            room; a client that does not read is then refused, not buffered for */
@@ -582,26 +637,27 @@ server_new (const config_t *config)
         zsock_set_maxmsgsize (self->clients, CLIENT_MAXMSG);
         zsock_set_linger (self->clients, 0);
     }
-    if (!self->clients || zsock_bind (self->clients, "tcp://%s:%u", config->bind_host, me->port) < 0) {
+    char endpoint [300];
+    snprintf (endpoint, sizeof endpoint, "tcp://%s:%u", config->bind_host, me->port);
+    if (!self->clients || zmq_bind (self->clients, endpoint) < 0) {
         blog ("bind_failed", "port=%u reason=\"%s\"", me->port, zmq_strerror (zmq_errno ()));
         server_destroy (&self);
         return NULL;
     }
-    self->peers = peers_new (config);
+    self->peers = peers_new (config, self->curve);
     if (!self->peers) {
         server_destroy (&self);
         return NULL;
     }
     replica_hooks_t hooks = { s_on_applied, s_on_read_ready, s_on_role };
-    char err [512] = "";
     self->replica = replica_new (config, self->peers, &hooks, self, self->now_ms, err, sizeof err);
     if (!self->replica) {
         blog ("data_unusable", "data=%s reason=\"%s\"", config->data_dir, err);
         server_destroy (&self);
         return NULL;
     }
-    blog ("listening", "client_port=%u peer_ports=%u,%u replicas=%u", me->port, me->port + 1,
-          me->port + 2, config->n);
+    blog ("listening", "client_port=%u peer_ports=%u,%u replicas=%u curve=%s", me->port,
+          me->port + 1, me->port + 2, config->n, curve_enabled (self->curve) ? "on" : "OFF");
     return self;
 }
 
@@ -613,7 +669,13 @@ server_destroy (server_t **self_p)
     server_t *self = *self_p;
     replica_destroy (&self->replica);
     peers_destroy (&self->peers);
-    zsock_destroy (&self->clients);
+    if (self->clients)
+        zmq_close (self->clients);
+    if (self->client_ctx)
+        zmq_ctx_term (self->client_ctx);
+    auth_worker_destroy (&self->auth);
+    curve_destroy (&self->curve);
+    auth_throttle_destroy (&self->throttle);
     pending_destroy (&self->pending);
     order_guard_destroy (&self->order);
     sessions_destroy (&self->sessions);
@@ -637,7 +699,7 @@ s_drain_peers (server_t *self, zsock_t *sock)
 static void
 s_drain_clients (server_t *self)
 {
-    void *sock = zsock_resolve (self->clients);
+    void *sock = self->clients;
     zmq_msg_t routing, body, extra;
     zmq_msg_init (&routing);
     zmq_msg_init (&body);
@@ -653,9 +715,12 @@ s_drain_clients (server_t *self)
             if (!zmq_msg_more (&extra))
                 break;
         }
-        s_client_message (self, (const uint8_t *) zmq_msg_data (&routing), zmq_msg_size (&routing),
-                          parts >= 2 ? (const uint8_t *) zmq_msg_data (&body) : NULL,
-                          parts >= 2 ? zmq_msg_size (&body) : 0, parts);
+        bool secret = s_client_message (self, (const uint8_t *) zmq_msg_data (&routing),
+                                        zmq_msg_size (&routing),
+                                        parts >= 2 ? (const uint8_t *) zmq_msg_data (&body) : NULL,
+                                        parts >= 2 ? zmq_msg_size (&body) : 0, parts);
+        if (secret)     /* the frame's copy of a secret must not linger in freed memory */
+            explicit_bzero (zmq_msg_data (&body), zmq_msg_size (&body));
     }
     zmq_msg_close (&routing);
     zmq_msg_close (&body);
@@ -665,13 +730,18 @@ s_drain_clients (server_t *self)
 int
 server_run (server_t *self, volatile int *stop)
 {
-    zmq_pollitem_t items [] = {
-        { zsock_resolve (self->clients), 0, ZMQ_POLLIN, 0 },
+    zmq_pollitem_t items [3 + AUTH_THREADS_MAX] = {
+        { self->clients, 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (peers_sub (self->peers)), 0, ZMQ_POLLIN, 0 },
         { zsock_resolve (peers_router (self->peers)), 0, ZMQ_POLLIN, 0 },
     };
+    void *pipes [AUTH_THREADS_MAX];
+    uint32_t n_pipes;
+    auth_worker_pipes (self->auth, pipes, &n_pipes);
+    for (uint32_t i = 0; i < n_pipes; i++)
+        items [3 + i] = (zmq_pollitem_t) { pipes [i], 0, ZMQ_POLLIN, 0 };
     while (!*stop) {
-        if (zmq_poll (items, 3, POLL_MS) < 0 && zmq_errno () != EINTR)
+        if (zmq_poll (items, 3 + (int) n_pipes, POLL_MS) < 0 && zmq_errno () != EINTR)
             break;
         self->now_ms = (uint64_t) zclock_mono ();
         self->proposed = false;
@@ -683,6 +753,9 @@ server_run (server_t *self, volatile int *stop)
             s_drain_peers (self, peers_router (self->peers));
         if (items [0].revents & ZMQ_POLLIN)
             s_drain_clients (self);
+        for (uint32_t i = 0; i < n_pipes; i++)
+            if (items [3 + i].revents & ZMQ_POLLIN)
+                login_drain (self, pipes [i]);
         s_propose_acks (self);
         replica_tick (self->replica, self->now_ms);
         if (replica_process (self->replica, self->now_ms) < 0) {
@@ -696,6 +769,10 @@ server_run (server_t *self, volatile int *stop)
                                              self->config->session_timeout_ms);
             if (expired)
                 blog ("clients_expired", "count=%zu", expired);
+            if (self->throttled)
+                blog ("auth_throttled", "refused=%llu", (unsigned long long) self->throttled);
+            self->throttled = 0;
+            auth_throttle_sweep (self->throttle, self->now_ms);
         }
     }
     blog ("stopping", "reason=signal");

@@ -66,6 +66,7 @@ typedef struct {
     uint64_t end_ns;                    /* drain finished */
     uint64_t last_delivery_ns;          /* newest push received by any receiver */
     uint32_t setup_errors;
+    char secret [33];                   /* of every receiver: $ZCHAT_PASSWORD or random */
 } bench_t;
 
 /* Set by the first SIGINT/SIGTERM: stop sending, skip the drain, still report. */

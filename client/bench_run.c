@@ -320,6 +320,23 @@ s_client_new (const bench_t *bench, uint64_t client_id, uint32_t max_inflight)
     return zcc_new (&options);
 }
 
+/* The receivers' secret: given, or made up for this run (they are deleted after). */
+static void
+s_secret_init (bench_t *bench)
+{
+    const char *given = getenv ("ZCHAT_PASSWORD");
+    if (given && *given && strlen (given) < sizeof bench->secret) {
+        snprintf (bench->secret, sizeof bench->secret, "%s", given);
+        return;
+    }
+    uint8_t raw [16];
+    if (getrandom (raw, sizeof raw, 0) != (ssize_t) sizeof raw)
+        for (size_t i = 0; i < sizeof raw; i++)
+            raw [i] = (uint8_t) (bench_now_ns () >> (i % 8));
+    for (size_t i = 0; i < sizeof raw; i++)
+        sprintf (bench->secret + 2 * i, "%02x", raw [i]);
+}
+
 /* Explicit, distinct client ids: many clients in one process must never share one,
    or the cluster's exactly-once table would merge their requests. */
 static uint64_t
@@ -338,7 +355,7 @@ s_users (bench_t *bench, zcc_t *admin, zc_cmd_t cmd)
         char name [ZC_NAME_MAX + 1];
         s_receiver_name (bench, r, name, sizeof name);
         zcc_event_t ev;
-        zc_code_t code = zcc_call (admin, cmd, name, NULL, &ev);
+        zc_code_t code = zcc_call_with (admin, cmd, name, NULL, bench->secret, NULL, &ev);
         if (code != ZC_OK) {
             fprintf (stderr, "zchat-bench: %s %s failed: %s %s%s\n", zc_cmd_name (cmd),
                      name, zc_code_name (code), ev.error ? ev.error : "",
@@ -357,7 +374,8 @@ s_connect_receivers (bench_t *bench, worker_t *workers)
         char name [ZC_NAME_MAX + 1];
         s_receiver_name (bench, w->id, name, sizeof name);
         zcc_event_t ev;
-        zc_code_t code = zcc_call (w->client, ZC_CMD_CONNECT, name, NULL, &ev);
+        zc_code_t code = zcc_call_with (w->client, ZC_CMD_CONNECT, name, NULL, bench->secret,
+                                        NULL, &ev);
         if (code != ZC_OK) {
             fprintf (stderr, "zchat-bench: CONNECT %s failed: %s %s\n", name,
                      zc_code_name (code), ev.error ? ev.error : "");
@@ -506,6 +524,7 @@ bench_run (bench_t *bench)
     uint32_t total = cfg->senders + cfg->receivers;
     worker_t *workers = calloc (total, sizeof *workers);
     uint64_t base = s_random_base ();
+    s_secret_init (bench);
     zcc_t *admin = s_client_new (bench, base, 16);
     int rc = -1;
     if (!workers || !admin || s_users (bench, admin, ZC_CMD_CREATE) != 0)

@@ -96,9 +96,25 @@ void cli_run_line (cli_t *self, const char *line)
     else if (cmd.kind == CLI_HELP)
         s_local_result (self, p, cli_out_help (self->json), true);
     else {
-        p->seq = zcc_submit (self->zcc, (zc_cmd_t) cli_wire_cmd (cmd.kind),
-                             cmd.kind == CLI_LIST || cmd.kind == CLI_STATUS ? NULL : cmd.name,
-                             cmd.text);
+        char secret [ZC_SECRET_MAX + 1] = "", fresh [ZC_SECRET_MAX + 1] = "";
+        zc_code_t code = ZC_OK;
+        if (cli_needs_secret (cmd.kind))
+            code = cli_secret_get (self, &cmd, false, secret, sizeof secret, cmd.message,
+                                   sizeof cmd.message);
+        if (code == ZC_OK && cmd.kind == CLI_PASSWD)
+            code = cli_secret_get (self, &cmd, true, fresh, sizeof fresh, cmd.message,
+                                   sizeof cmd.message);
+        if (code != ZC_OK) {
+            cmd.error = code;
+            s_local_result (self, p, cli_out_local_error (self->json, &cmd), false);
+            s_flush (self);
+            return;
+        }
+        p->seq = zcc_submit_with (self->zcc, (zc_cmd_t) cli_wire_cmd (cmd.kind),
+                                  cmd.kind == CLI_LIST || cmd.kind == CLI_STATUS ? NULL : cmd.name,
+                                  cmd.text, *secret ? secret : NULL, *fresh ? fresh : NULL);
+        explicit_bzero (secret, sizeof secret);
+        explicit_bzero (fresh, sizeof fresh);
         if (p->seq == 0) {      /* cannot happen: pending is no larger than inflight */
             cmd.error = ZC_ERR_BUSY;
             snprintf (cmd.message, sizeof cmd.message, "too many commands in flight");
@@ -257,7 +273,8 @@ static void s_linger (cli_t *self, double wait_s)
 
 static void s_usage (FILE *out)
 {
-    fputs ("usage: zchat [--servers HOST:PORT,...] [--json] [--wait SECONDS] [--timeout MS]\n"
+    fputs ("usage: zchat [--servers HOST:PORT,...] [--server-key KEY|FILE] [--json]\n"
+           "             [--wait SECONDS] [--timeout MS] [--password-file FILE]\n"
            "\n"
            "Chat client for a zchat cluster. On a terminal: a prompt with line editing and\n"
            "history (~/.zchat_history); incoming messages appear as they arrive. Otherwise\n"
@@ -269,6 +286,12 @@ static void s_usage (FILE *out)
            "  --json           one JSON object per line\n"
            "  --wait SECONDS   after the last command, keep showing messages (default 0)\n"
            "  --timeout MS     give up on a request after MS milliseconds (default 15000)\n"
+           "  --server-key K   the cluster's public key: its server.cert file or the\n"
+           "                   40-character key (default: $ZCHAT_SERVER_KEY)\n"
+           "  --insecure       plain ZeroMQ, for a cluster run with --insecure ($ZCHAT_INSECURE=1)\n"
+           "  --password-file FILE      secrets for create/connect/delete/passwd: the file's\n"
+           "                   first line (default: $ZCHAT_PASSWORD, else asked on a terminal)\n"
+           "  --new-password-file FILE  passwd's new secret (default: $ZCHAT_NEW_PASSWORD)\n"
            "  --help, --version\n"
            "\n"
            "commands:\n", out);
@@ -297,6 +320,9 @@ static int s_parse_args (int argc, char **argv, zcc_options_t *options, cli_t *c
         { "servers", required_argument, NULL, 's' }, { "json", no_argument, NULL, 'j' },
         { "wait", required_argument, NULL, 'w' }, { "timeout", required_argument, NULL, 't' },
         { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
+        { "server-key", required_argument, NULL, 'k' }, { "insecure", no_argument, NULL, 'I' },
+        { "password-file", required_argument, NULL, 'p' },
+        { "new-password-file", required_argument, NULL, 'P' },
         { NULL, 0, NULL, 0 }
     };
     int opt;
@@ -304,6 +330,10 @@ static int s_parse_args (int argc, char **argv, zcc_options_t *options, cli_t *c
     while ((opt = getopt_long (argc, argv, "+s:jw:t:hV", longs, NULL)) != -1) {
         switch (opt) {
             case 's': options->servers = optarg; break;
+            case 'k': options->server_key = optarg; break;
+            case 'I': options->insecure = true; break;
+            case 'p': cli->secrets.file = optarg; break;
+            case 'P': cli->secrets.new_file = optarg; break;
             case 'j': cli->json = true; break;
             case 'w':
                 if (!s_parse_number (optarg, 86400, wait_s)) {
@@ -349,10 +379,10 @@ int main (int argc, char **argv)
     sigaction (SIGINT, &sa, NULL);
     sigaction (SIGTERM, &sa, NULL);
     signal (SIGPIPE, SIG_IGN);
+    cli.tty = isatty (0);
     cli.zcc = zcc_new (&options);
     if (!cli.zcc)
         return 2;
-    cli.tty = isatty (0);
     if (cli.tty)
         cli_tty_run (&cli);
     else {

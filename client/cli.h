@@ -18,7 +18,7 @@
 typedef enum {
     CLI_NONE = 0,   /* blank line or comment: no result */
     CLI_CREATE, CLI_DELETE, CLI_CONNECT, CLI_LIST, CLI_SEND, CLI_STATUS,
-    CLI_HELP, CLI_QUIT
+    CLI_HELP, CLI_QUIT, CLI_PASSWD
 } cli_kind_t;
 
 typedef struct {
@@ -50,8 +50,16 @@ typedef struct {
     char *result;               /* NULL until done */
 } cli_pending_t;
 
+/* Where secrets come from (cli_secret.c): a file's first line, an environment
+   variable, or a prompt without echo on the terminal. */
+typedef struct {
+    const char *file;           /* --password-file */
+    const char *new_file;       /* --new-password-file (passwd) */
+} cli_secrets_t;
+
 typedef struct {
     zcc_t *zcc;
+    cli_secrets_t secrets;
     bool json;
     bool tty;
     bool quit;                  /* `quit` read: no more commands */
@@ -73,6 +81,14 @@ void cli_run_line (cli_t *self, const char *line);
 void cli_on_event (cli_t *self, const zcc_event_t *event);
 /* Print text (complete lines) now, keeping an interactive input line intact. */
 void cli_emit (cli_t *self, const char *text);
+
+/* Does this command carry a secret (and passwd a new one)? */
+bool cli_needs_secret (cli_kind_t kind);
+/* The secret for cmd into out (NUL-terminated, at most ZC_SECRET_MAX bytes): from
+   the file, the environment (ZCHAT_PASSWORD / ZCHAT_NEW_PASSWORD), or a prompt when
+   tty. Returns ZC_OK, or an error code with a message in why. */
+zc_code_t cli_secret_get (const cli_t *self, const cli_cmd_t *cmd, bool new_one, char *out,
+                          size_t size, char *why, size_t why_size);
 
 /* Interactive loop on a terminal; returns when the user quits. */
 void cli_tty_run (cli_t *self);

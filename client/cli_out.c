@@ -10,9 +10,11 @@
 #include "cli.h"
 
 static const char *const s_help [] = {
-    "create NAME        create user NAME",
-    "delete NAME        delete user NAME and every message queued for it",
-    "connect NAME       become NAME here: queued messages first, then new ones as they come",
+    "create NAME        create user NAME with a secret (asked for, or --password-file)",
+    "delete NAME        delete user NAME and every message queued for it (needs its secret)",
+    "connect NAME       become NAME here (needs its secret): queued messages first, then",
+    "                   new ones as they come; what you send then is from NAME",
+    "passwd NAME        change NAME's secret (the current one, then the new one)",
     "list [PATTERN]     users whose name matches the regex PATTERN (all by default)",
     "send NAME TEXT...  send the rest of the line to NAME",
     "status             replicas (role, term, commit, applied, last index) and totals",
@@ -193,6 +195,7 @@ static char *s_text_reply (const cli_cmd_t *cmd, const zcc_event_t *ev)
         case CLI_DELETE:  fprintf (out, "ok: deleted %s\n", cmd->name); break;
         case CLI_CONNECT: fprintf (out, "ok: connected as %s\n", cmd->name); break;
         case CLI_SEND:    fprintf (out, "ok: sent to %s\n", cmd->name); break;
+        case CLI_PASSWD:  fprintf (out, "ok: secret of %s changed\n", cmd->name); break;
         case CLI_LIST:
             fputs ("users:", out);
             for (uint32_t i = 0; i < ev->n_users; i++) {

@@ -14,6 +14,7 @@ static const struct {
     { "create", CLI_CREATE }, { "delete", CLI_DELETE }, { "connect", CLI_CONNECT },
     { "list", CLI_LIST }, { "send", CLI_SEND }, { "status", CLI_STATUS },
     { "help", CLI_HELP }, { "quit", CLI_QUIT }, { "exit", CLI_QUIT },
+    { "passwd", CLI_PASSWD },
 };
 
 static const char *s_skip_space (const char *p)
@@ -108,6 +109,7 @@ void cli_parse (const char *line, cli_cmd_t *cmd)
         case CLI_CREATE:
         case CLI_DELETE:
         case CLI_CONNECT:
+        case CLI_PASSWD:
             if ((p = s_parse_name (cmd, p)))
                 s_no_more (cmd, p);
             break;
@@ -132,6 +134,7 @@ int cli_wire_cmd (cli_kind_t kind)
         case CLI_LIST:    return ZC_CMD_LIST;
         case CLI_SEND:    return ZC_CMD_SEND;
         case CLI_STATUS:  return ZC_CMD_STATUS;
+        case CLI_PASSWD:  return ZC_CMD_PASSWD;
         default:          return -1;
     }
 }

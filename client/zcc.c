@@ -35,6 +35,8 @@ typedef struct {
     uint64_t seq;
     uint64_t first_gen;         /* connection generation it was first sent on */
     char name [ZC_NAME_MAX + 1];
+    char secret [ZC_SECRET_MAX + 1];
+    char new_secret [ZC_SECRET_MAX + 1];
     int64_t submit_us;
     int64_t deadline_ms;        /* 0 = none (internal requests retry while bound) */
     int64_t sent_ms;            /* last send on the current connection; 0 = not yet */
@@ -75,6 +77,9 @@ struct zcc {
     uint32_t redirects;         /* leader redirects since the last good reply */
     bool bound;
     char user [ZC_NAME_MAX + 1];
+    char secret [ZC_SECRET_MAX + 1];    /* the bound user's, for re-CONNECTs */
+    zcert_t *cert;              /* our CURVE key (ephemeral); NULL when insecure */
+    char server_key [41];       /* the cluster's public key, Z85 */
     uint64_t epoch;
     uint64_t shown;
     uint64_t acked;             /* highest mseq sent in an ACK on this connection */
@@ -181,6 +186,18 @@ static void s_connect (zcc_t *self, const char *addr)
         return;                 /* out of sockets: requests time out and we retry */
     zsock_set_linger (self->sock, 0);
     zsock_set_maxmsgsize (self->sock, ZC_FRAME_MAX);
+    /* a random routing id: the server binds a session to it, so it must be unguessable
+       (libzmq's own ids count up); non-zero first byte, as libzmq reserves 0 */
+    uint8_t id [16];
+    if (getrandom (id, sizeof id, 0) != (ssize_t) sizeof id)
+        for (size_t i = 0; i < sizeof id; i++)
+            id [i] = (uint8_t) s_rand (self);
+    id [0] |= 1;
+    zmq_setsockopt (zsock_resolve (self->sock), ZMQ_ROUTING_ID, id, sizeof id);
+    if (self->cert) {
+        zcert_apply (self->cert, self->sock);
+        zsock_set_curve_serverkey (self->sock, self->server_key);
+    }
     zsock_set_sndhwm (self->sock, ZCC_SOCK_HWM);
     zsock_set_rcvhwm (self->sock, ZCC_SOCK_HWM);
     if (zsock_connect (self->sock, "tcp://%s", addr) != 0)
@@ -246,6 +263,9 @@ static void s_req_users_free (zcc_req_t *req)
 static void s_req_free (zcc_t *self, zcc_req_t *req)
 {
     s_req_users_free (req);
+    explicit_bzero (req->secret, sizeof req->secret);
+    explicit_bzero (req->new_secret, sizeof req->new_secret);
+    explicit_bzero (req->buf, sizeof req->buf);
     if (!req->internal)
         self->n_inflight--;
     req->used = false;
@@ -259,6 +279,40 @@ static void s_req_send (zcc_t *self, zcc_req_t *req)
     req->resend_ms = 0;
     if (now + self->request_timeout_ms < self->scan_ms)
         self->scan_ms = now + self->request_timeout_ms;
+}
+
+static bool s_env_true (const char *name)
+{
+    const char *v = getenv (name);
+    return v && (!strcmp (v, "1") || !strcmp (v, "true") || !strcmp (v, "yes"));
+}
+
+/* The cluster's key from the options or $ZCHAT_SERVER_KEY: Z85 text, or a certificate
+   file. -1 (with a message) when there is none. */
+static int s_server_key (zcc_t *self, const zcc_options_t *options)
+{
+    const char *key = options->server_key && *options->server_key ? options->server_key
+                    : getenv ("ZCHAT_SERVER_KEY");
+    if (!key || !*key) {
+        fprintf (stderr, "zcc: no server key: set ZCHAT_SERVER_KEY (or --server-key) to the "
+                 "cluster's server.cert or its 40-character key; --insecure only for a "
+                 "cluster run with --insecure\n");
+        return -1;
+    }
+    uint8_t bin [32];
+    if (strlen (key) == 40 && zmq_z85_decode (bin, key)) {
+        memcpy (self->server_key, key, 41);
+        return 0;
+    }
+    zcert_t *cert = zcert_load (key);
+    if (!cert) {
+        fprintf (stderr, "zcc: server key '%s' is neither a 40-character Z85 key nor a "
+                 "readable certificate file\n", key);
+        return -1;
+    }
+    snprintf (self->server_key, sizeof self->server_key, "%s", zcert_public_txt (cert));
+    zcert_destroy (&cert);
+    return 0;
 }
 
 void zcc_options_defaults (zcc_options_t *options)
@@ -297,6 +351,13 @@ zcc_t *zcc_new (const zcc_options_t *options)
     }
     self->cid = options->client_id ? options->client_id : s_random_id ();
     self->rng = s_random_id ();
+    if (!options->insecure && !s_env_true ("ZCHAT_INSECURE")) {
+        if (s_server_key (self, options) != 0 || !(self->cert = zcert_new ())) {
+            free (self->reqs);
+            free (self);
+            return NULL;
+        }
+    }
     self->next_seq = 1;
     self->backoff_ms = ZCC_BACKOFF_MIN_MS;
     self->scan_ms = INT64_MAX;
@@ -338,6 +399,8 @@ void zcc_destroy (zcc_t **self_p)
         s_users_free (q->ev.users, q->ev.n_users);
     }
     s_release_event (self);
+    zcert_destroy (&self->cert);
+    explicit_bzero (self->secret, sizeof self->secret);
     free (self->fifo);
     free (self->reqs);
     free (self);
@@ -347,7 +410,15 @@ void zcc_destroy (zcc_t **self_p)
 static bool s_is_request (zc_cmd_t cmd)
 {
     return cmd == ZC_CMD_CREATE || cmd == ZC_CMD_DELETE || cmd == ZC_CMD_CONNECT
-        || cmd == ZC_CMD_LIST || cmd == ZC_CMD_SEND || cmd == ZC_CMD_STATUS;
+        || cmd == ZC_CMD_LIST || cmd == ZC_CMD_SEND || cmd == ZC_CMD_STATUS
+        || cmd == ZC_CMD_PASSWD;
+}
+
+/* While the library CONNECTs the bound user again (a new server, a lost session),
+   SENDs wait: sent before the session is back, they would go out as from nobody. */
+static bool s_held (const zcc_t *self, const zcc_req_t *req)
+{
+    return self->bound && req->cmd == ZC_CMD_SEND && self->reqs [self->max_inflight].used;
 }
 
 static zcc_req_t *s_req_alloc (zcc_t *self, bool internal)
@@ -380,9 +451,13 @@ static void s_req_encode (zcc_t *self, zcc_req_t *req, const char *name, const c
         f.fields |= ZC_F_TEXT;
         f.text = (zc_bytes_t) { text, (uint32_t) strnlen (text, ZC_FRAME_MAX) };
     }
-    if (req->cmd == ZC_CMD_SEND && self->bound) {
-        f.fields |= ZC_F_FROM;
-        f.from = (zc_bytes_t) { self->user, (uint32_t) strlen (self->user) };
+    if (req->secret [0]) {
+        f.fields |= ZC_F_SECRET;
+        f.secret = (zc_bytes_t) { req->secret, (uint32_t) strlen (req->secret) };
+    }
+    if (req->new_secret [0]) {
+        f.fields |= ZC_F_NEW_SECRET;
+        f.new_secret = (zc_bytes_t) { req->new_secret, (uint32_t) strlen (req->new_secret) };
     }
     if (req->cmd == ZC_CMD_CONNECT && self->bound && name && strcmp (name, self->user) == 0
         && self->shown > 0) {
@@ -397,7 +472,7 @@ static void s_req_encode (zcc_t *self, zcc_req_t *req, const char *name, const c
 }
 
 static uint64_t s_submit (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text,
-                          bool internal)
+                          const char *secret, const char *new_secret, bool internal)
 {
     zcc_req_t *req = s_req_alloc (self, internal);
     if (!req)
@@ -414,22 +489,35 @@ static uint64_t s_submit (zcc_t *self, zc_cmd_t cmd, const char *name, const cha
         snprintf (req->name, sizeof req->name, "%s", name);
     if (!internal)
         self->n_inflight++;
+    bool too_long = (secret && strlen (secret) > ZC_SECRET_MAX)
+                 || (new_secret && strlen (new_secret) > ZC_SECRET_MAX);
+    snprintf (req->secret, sizeof req->secret, "%s", secret && !too_long ? secret : "");
+    snprintf (req->new_secret, sizeof req->new_secret, "%s",
+              new_secret && !too_long ? new_secret : "");
     s_req_encode (self, req, name, text);
+    if (too_long)
+        req->failed = ZC_ERR_BAD_SECRET;
     if (req->failed != ZC_OK)
         self->scan_ms = 0;      /* report it at the next poll */
-    else if (!self->switch_ms)
+    else if (!self->switch_ms && !s_held (self, req))
         s_req_send (self, req);
     if (req->deadline_ms && req->deadline_ms < self->scan_ms)
         self->scan_ms = req->deadline_ms;
     return req->seq;
 }
 
-uint64_t zcc_submit (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text)
+uint64_t zcc_submit_with (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text,
+                          const char *secret, const char *new_secret)
 {
     assert (self);
     if (!s_is_request (cmd))
         return 0;               /* ACK and PING are the library's own business */
-    return s_submit (self, cmd, name, text, false);
+    return s_submit (self, cmd, name, text, secret, new_secret, false);
+}
+
+uint64_t zcc_submit (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text)
+{
+    return zcc_submit_with (self, cmd, name, text, NULL, NULL);
 }
 
 /* Move to addr (NULL = the next server of the list) after a delay: at once for a
@@ -464,13 +552,19 @@ static int s_cmp_seq (const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static void s_resend_all (zcc_t *self)
+static void s_resend (zcc_t *self, bool unsent_only)
 {
     zcc_req_t **order = malloc ((self->max_inflight + 1) * sizeof *order);
     uint32_t n = 0;
     for (uint32_t i = 0; i <= self->max_inflight; i++) {
         zcc_req_t *req = &self->reqs [i];
-        if (req->used && req->failed == ZC_OK) {
+        if (!req->used || req->failed != ZC_OK || (unsent_only && req->sent_ms))
+            continue;
+        if (s_held (self, req)) {
+            req->sent_ms = 0;           /* sent when the session is back */
+            continue;
+        }
+        {
             s_req_users_free (req);     /* a LIST restarts from its first frame */
             req->sent_ms = 0;
             if (order)
@@ -507,8 +601,8 @@ static void s_do_switch (zcc_t *self)
     if (internal->used)
         s_req_free (self, internal);
     if (self->bound)
-        s_submit (self, ZC_CMD_CONNECT, self->user, NULL, true);
-    s_resend_all (self);
+        s_submit (self, ZC_CMD_CONNECT, self->user, NULL, self->secret, NULL, true);
+    s_resend (self, false);
 }
 
 static void s_fill_error (zcc_t *self, zcc_event_t *event)
@@ -646,6 +740,7 @@ static bool s_list_append (zcc_req_t *req, const zc_frame_t *f)
 static void s_unbind (zcc_t *self)
 {
     self->bound = false;
+    explicit_bzero (self->secret, sizeof self->secret);
     self->shown = self->acked = 0;
     zcc_req_t *internal = &self->reqs [self->max_inflight];
     if (internal->used)
@@ -659,6 +754,8 @@ static void s_bind (zcc_t *self, zcc_req_t *req, const zc_frame_t *f)
         self->shown = 0;
     self->bound = true;
     snprintf (self->user, sizeof self->user, "%s", req->name);
+    if (req->secret != self->secret)
+        snprintf (self->secret, sizeof self->secret, "%s", req->secret);
     self->epoch = f->epoch;
     self->acked = 0;            /* re-ack what was shown to the new session */
     self->unacked_ms = 0;
@@ -667,7 +764,7 @@ static void s_bind (zcc_t *self, zcc_req_t *req, const zc_frame_t *f)
         zcc_req_t *internal = &self->reqs [self->max_inflight];
         if (internal->used)
             s_req_free (self, internal);
-        s_submit (self, ZC_CMD_CONNECT, self->user, NULL, true);
+        s_submit (self, ZC_CMD_CONNECT, self->user, NULL, self->secret, NULL, true);
     }
 }
 
@@ -679,6 +776,7 @@ static zcc_event_type_t s_on_reconnect (zcc_t *self, zcc_req_t *req, const zc_fr
     bool deleted = f->cmd == ZC_CMD_ERROR ? f->code == ZC_ERR_NO_SUCH_USER
                                           : f->epoch != self->epoch;
     s_req_free (self, req);
+    s_resend (self, true);      /* the SENDs held while it was on its way */
     if (!ours || (f->cmd == ZC_CMD_REPLY && !deleted)) {
         self->acked = 0;        /* resumed: re-ack what was shown */
         self->unacked_ms = 0;
@@ -735,7 +833,7 @@ static void s_on_session_error (zcc_t *self, const zc_frame_t *f)
         return;
     zcc_req_t *internal = &self->reqs [self->max_inflight];
     if (f->code == ZC_ERR_NOT_CONNECTED && !internal->used)
-        s_submit (self, ZC_CMD_CONNECT, self->user, NULL, true);
+        s_submit (self, ZC_CMD_CONNECT, self->user, NULL, self->secret, NULL, true);
 }
 
 static zcc_event_type_t s_on_reply (zcc_t *self, const zc_frame_t *f, zcc_event_t *event)
@@ -982,6 +1080,12 @@ static void s_fifo_push (zcc_t *self, const zcc_event_t *event)
 zc_code_t zcc_call (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text,
                     zcc_event_t *event)
 {
+    return zcc_call_with (self, cmd, name, text, NULL, NULL, event);
+}
+
+zc_code_t zcc_call_with (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text,
+                         const char *secret, const char *new_secret, zcc_event_t *event)
+{
     assert (self);
     assert (event);
     s_release_event (self);
@@ -992,7 +1096,7 @@ zc_code_t zcc_call (zcc_t *self, zc_cmd_t cmd, const char *name, const char *tex
     self->in_call = true;
     uint64_t seq;
     zcc_event_t other;
-    while ((seq = s_submit (self, cmd, name, text, false)) == 0)
+    while ((seq = s_submit (self, cmd, name, text, secret, new_secret, false)) == 0)
         if (s_wait (self, -1, -1, &other) != ZCC_EV_NONE)
             s_fifo_push (self, &other);
     while (true) {

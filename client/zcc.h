@@ -24,6 +24,10 @@ typedef struct {
     uint32_t deadline_ms;         /* total per request before ZC_ERR_TIMEOUT; default 15000 */
     uint32_t max_inflight;        /* default 256 */
     uint64_t client_id;           /* 0 = random */
+    /* The cluster's CURVE public key: 40 characters of Z85, or the path of a
+       certificate file (zchat-keys' server.cert). NULL = $ZCHAT_SERVER_KEY. */
+    const char *server_key;
+    bool insecure;                /* plain ZeroMQ (servers run --insecure); also $ZCHAT_INSECURE=1 */
 } zcc_options_t;
 
 typedef enum {
@@ -50,13 +54,19 @@ typedef struct {
 void zcc_options_defaults (zcc_options_t *options);
 
 /* Connect (lazily) to the cluster. Returns NULL with a message on stderr when the
-   server list cannot be parsed. */
+   server list cannot be parsed or no server key is known (and not insecure). */
 zcc_t *zcc_new (const zcc_options_t *options);
 void zcc_destroy (zcc_t **self_p);
 
 /* Queue a request. Returns its seq (> 0), or 0 when max_inflight requests are
    outstanding (call zcc_poll first). name/text are copied. */
 uint64_t zcc_submit (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text);
+
+/* zcc_submit with the user's secret (CREATE, CONNECT, DELETE, PASSWD) and, for PASSWD,
+   the new one; both copied. After a CONNECT succeeds the library keeps its secret
+   (wiped on unbind and destroy) to CONNECT again after a failover. */
+uint64_t zcc_submit_with (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text,
+                          const char *secret, const char *new_secret);
 
 /* Wait up to timeout_ms (-1 = forever) for one event. If fd >= 0 and it becomes
    readable first, returns ZCC_EV_FD. */
@@ -66,6 +76,9 @@ zcc_event_type_t zcc_poll (zcc_t *self, int timeout_ms, int fd, zcc_event_t *eve
    for later polls. Returns the reply code. */
 zc_code_t zcc_call (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text,
                     zcc_event_t *event);
+
+zc_code_t zcc_call_with (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text,
+                         const char *secret, const char *new_secret, zcc_event_t *event);
 
 uint32_t zcc_inflight (const zcc_t *self);
 uint64_t zcc_client_id (const zcc_t *self);

@@ -1,6 +1,8 @@
 /*  command.c - log-entry command codec. The encoding is on disk, so it never changes:
-        msgpack array of exactly 9 elements
-        [op uint, ts uint, cid uint, seq uint, name str, from str, text str, epoch uint, mseq uint]
+        msgpack array of exactly 10 elements
+        [op uint, ts uint, cid uint, seq uint, name str, from str, text str, epoch uint,
+         mseq uint, cred str]
+    Entries of the first format (9 elements: no cred) are still accepted on decode.
     Every element is always present (empty str / 0 when the op does not use it), so the
     layout does not depend on op. Decoding accepts exactly this shape and nothing else:
     a replica must never apply an entry it only half understood. */
@@ -11,7 +13,8 @@
 #include "mpread.h"
 #include "mpwrite.h"
 
-#define COMMAND_ARITY 9
+#define COMMAND_ARITY 10
+#define COMMAND_ARITY_V1 9    /* before credentials */
 
 #define pack_str mpw_pack_str
 
@@ -31,7 +34,8 @@ zc_code_t zc_command_encode (const zc_command_t *cmd, uint8_t *buf, size_t cap, 
           || pack_str (&pk, cmd->from)
           || pack_str (&pk, cmd->text)
           || msgpack_pack_uint64 (&pk, cmd->epoch)
-          || msgpack_pack_uint64 (&pk, cmd->mseq);
+          || msgpack_pack_uint64 (&pk, cmd->mseq)
+          || pack_str (&pk, cmd->cred);
     if (rc != 0)
         return ZC_ERR_TOO_LARGE;
     *len_out = w.len;
@@ -60,7 +64,7 @@ zc_code_t zc_command_decode (const uint8_t *buf, size_t len, zc_command_t *cmd)
     mpr_init (&r, buf, len);
     uint32_t n;
     zc_code_t rc = mpr_array (&r, &n);
-    if (rc == ZC_OK && n != COMMAND_ARITY)
+    if (rc == ZC_OK && n != COMMAND_ARITY && n != COMMAND_ARITY_V1)
         return ZC_ERR_BAD_TYPE;
     if (rc == ZC_OK) rc = read_op (&r, cmd);
     if (rc == ZC_OK) rc = mpr_uint (&r, &cmd->ts);
@@ -71,6 +75,10 @@ zc_code_t zc_command_decode (const uint8_t *buf, size_t len, zc_command_t *cmd)
     if (rc == ZC_OK) rc = mpr_str (&r, &cmd->text.ptr, &cmd->text.len);
     if (rc == ZC_OK) rc = mpr_uint (&r, &cmd->epoch);
     if (rc == ZC_OK) rc = mpr_uint (&r, &cmd->mseq);
+    if (rc == ZC_OK && n == COMMAND_ARITY)
+        rc = mpr_str (&r, &cmd->cred.ptr, &cmd->cred.len);
+    if (rc == ZC_OK && cmd->cred.len > ZC_CRED_MAX)
+        rc = ZC_ERR_TOO_LARGE;
     if (rc == ZC_OK && !mpr_done (&r))
         rc = ZC_ERR_TRAILING;
     return rc;

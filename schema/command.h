@@ -2,7 +2,8 @@
 
     A log entry's data is one msgpack array encoded by zc_command_encode. The leader
     stamps ts (its clock) into the entry so that applying it never reads a local clock.
-    The encoding is stable: it is on disk in every replica's log and snapshot. */
+    The encoding is stable: it is on disk in every replica's log and snapshot. Entries
+    written before credentials existed have 9 elements and still decode (cred empty). */
 #ifndef ZC_COMMAND_H
 #define ZC_COMMAND_H
 
@@ -17,6 +18,7 @@ typedef enum {
     ZC_OP_SEND = 3,     /* name = recipient, from (may be empty), text */
     ZC_OP_CONNECT = 4,  /* name: linearizable existence check that binds a session */
     ZC_OP_ACK = 5,      /* name, epoch, mseq: drop name's messages with seq <= mseq */
+    ZC_OP_PASSWD = 6,   /* name, cred: replace the user's credential */
     ZC_OP__COUNT
 } zc_op_t;
 
@@ -30,7 +32,11 @@ typedef struct {
     zc_bytes_t text;
     uint64_t epoch;
     uint64_t mseq;
+    zc_bytes_t cred;    /* CREATE, PASSWD: the Argon2id hash string, never the secret */
 } zc_command_t;
+
+/* Longest credential: crypto_pwhash_STRBYTES - 1 (libsodium's Argon2id string). */
+#define ZC_CRED_MAX 127
 
 /* Largest encoded command (a SEND with maximum name, from and text). */
 #define ZC_COMMAND_MAX 1024

@@ -14,27 +14,28 @@
 
 static const char *const s_cmd_names [ZC_CMD__COUNT] = {
     "CREATE", "DELETE", "CONNECT", "LIST", "SEND", "ACK", "STATUS", "PING",
-    "REPLY", "ERROR", "MESSAGE", "PONG", "CLOSED",
+    "PASSWD", "REPLY", "ERROR", "MESSAGE", "PONG", "CLOSED",
 };
 
 /* Keys by ZC_F_* bit number; also the order the encoder writes them in. */
 static const char *const s_keys [] = {
     "ts", "cid", "seq", "name", "from", "text", "mseq", "epoch", "code", "re",
-    "users", "more", "leader", "replicas", "stats",
+    "users", "more", "leader", "replicas", "stats", "secret", "new_secret",
 };
 #define N_KEYS (sizeof s_keys / sizeof s_keys [0])
 #define ALL_FIELDS ((1u << N_KEYS) - 1)
 
 /* Fields a frame must carry, by command (PROTOCOL.md "Commands"). */
 static const uint32_t s_required [ZC_CMD__COUNT] = {
-    [ZC_CMD_CREATE] = ZC_F_CID | ZC_F_SEQ | ZC_F_NAME,
-    [ZC_CMD_DELETE] = ZC_F_CID | ZC_F_SEQ | ZC_F_NAME,
-    [ZC_CMD_CONNECT] = ZC_F_CID | ZC_F_SEQ | ZC_F_NAME,
+    [ZC_CMD_CREATE] = ZC_F_CID | ZC_F_SEQ | ZC_F_NAME | ZC_F_SECRET,
+    [ZC_CMD_DELETE] = ZC_F_CID | ZC_F_SEQ | ZC_F_NAME | ZC_F_SECRET,
+    [ZC_CMD_CONNECT] = ZC_F_CID | ZC_F_SEQ | ZC_F_NAME | ZC_F_SECRET,
     [ZC_CMD_LIST] = ZC_F_CID | ZC_F_SEQ,
     [ZC_CMD_SEND] = ZC_F_CID | ZC_F_SEQ | ZC_F_NAME | ZC_F_TEXT,
     [ZC_CMD_ACK] = ZC_F_CID | ZC_F_NAME | ZC_F_EPOCH | ZC_F_MSEQ,
     [ZC_CMD_STATUS] = ZC_F_CID | ZC_F_SEQ,
     [ZC_CMD_PING] = ZC_F_CID,
+    [ZC_CMD_PASSWD] = ZC_F_CID | ZC_F_SEQ | ZC_F_NAME | ZC_F_SECRET | ZC_F_NEW_SECRET,
     [ZC_CMD_REPLY] = ZC_F_RE | ZC_F_SEQ | ZC_F_CODE,
     [ZC_CMD_ERROR] = ZC_F_SEQ | ZC_F_CODE | ZC_F_TEXT,
     [ZC_CMD_MESSAGE] = ZC_F_NAME | ZC_F_EPOCH | ZC_F_MSEQ | ZC_F_TS | ZC_F_TEXT,
@@ -128,6 +129,8 @@ static int pack_value (msgpack_packer *pk, const zc_frame_t *f, uint32_t bit)
         case ZC_F_RE: return pack_cstr (pk, zc_cmd_name (f->re));
         case ZC_F_MORE: return f->more ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
         case ZC_F_LEADER: return pack_bytes (pk, f->leader);
+        case ZC_F_SECRET: return pack_bytes (pk, f->secret);
+        case ZC_F_NEW_SECRET: return pack_bytes (pk, f->new_secret);
         default: return pack_lists (pk, f, bit);
     }
 }
@@ -293,6 +296,8 @@ static zc_code_t read_value (mpr_t *r, zc_frame_t *f, uint32_t bit, bool *presen
         case ZC_F_MORE: return mpr_bool (r, &f->more);
         case ZC_F_LEADER: return read_bytes (r, &f->leader);
         case ZC_F_REPLICAS: return read_replicas (r, f);
+        case ZC_F_SECRET: return read_bytes (r, &f->secret);
+        case ZC_F_NEW_SECRET: return read_bytes (r, &f->new_secret);
         default: return read_stats (r, f);
     }
 }

@@ -20,17 +20,20 @@
 #define ZC_NAME_MAX 32          /* user names: 1..32 bytes of [A-Za-z0-9_.-] */
 #define ZC_LIST_MAX_NAMES 24    /* names per LIST reply frame; more frames follow */
 #define ZC_STATUS_MAX_REPLICAS 7
+#define ZC_ROLE_MAX 15          /* longest role name in STATUS: "precandidate", "unreachable" */
+#define ZC_SECRET_MAX 128       /* a user's secret: 1..128 bytes */
 
 typedef enum {
     /* client -> replica */
-    ZC_CMD_CREATE = 0,   /* name */
-    ZC_CMD_DELETE,       /* name */
-    ZC_CMD_CONNECT,      /* name; optional mseq = highest seq the client already showed */
+    ZC_CMD_CREATE = 0,   /* name, secret */
+    ZC_CMD_DELETE,       /* name, secret */
+    ZC_CMD_CONNECT,      /* name, secret; optional mseq = highest seq the client already showed */
     ZC_CMD_LIST,         /* optional text = pattern */
     ZC_CMD_SEND,         /* name = recipient, text; optional from */
     ZC_CMD_ACK,          /* name, epoch, mseq = cumulative: all <= mseq displayed */
     ZC_CMD_STATUS,
     ZC_CMD_PING,         /* liveness; no reply needed beyond PONG */
+    ZC_CMD_PASSWD,       /* name, secret (current), new_secret */
     /* replica -> client */
     ZC_CMD_REPLY,        /* re, seq, code = ZC_OK, plus command-specific fields */
     ZC_CMD_ERROR,        /* re, seq, code, text = readable message, optional leader */
@@ -48,7 +51,7 @@ typedef struct {
 
 typedef struct {
     uint32_t id;
-    char role[12];          /* "leader", "follower", "candidate", "down" */
+    char role[ZC_ROLE_MAX + 1];  /* "leader", "follower", "candidate", "precandidate", "unreachable", "down" */
     uint64_t term;
     uint64_t commit;
     uint64_t applied;
@@ -60,7 +63,8 @@ enum {
     ZC_F_TS = 1u << 0, ZC_F_CID = 1u << 1, ZC_F_SEQ = 1u << 2, ZC_F_NAME = 1u << 3,
     ZC_F_FROM = 1u << 4, ZC_F_TEXT = 1u << 5, ZC_F_MSEQ = 1u << 6, ZC_F_EPOCH = 1u << 7,
     ZC_F_CODE = 1u << 8, ZC_F_RE = 1u << 9, ZC_F_USERS = 1u << 10, ZC_F_MORE = 1u << 11,
-    ZC_F_LEADER = 1u << 12, ZC_F_REPLICAS = 1u << 13, ZC_F_STATS = 1u << 14
+    ZC_F_LEADER = 1u << 12, ZC_F_REPLICAS = 1u << 13, ZC_F_STATS = 1u << 14,
+    ZC_F_SECRET = 1u << 15, ZC_F_NEW_SECRET = 1u << 16
 };
 
 typedef struct {
@@ -85,6 +89,8 @@ typedef struct {
     uint64_t n_users_total; /* "stats": [users, queued messages, sessions] in STATUS reply */
     uint64_t n_queued;
     uint64_t n_sessions;
+    zc_bytes_t secret;      /* "secret": the user's secret (CREATE, CONNECT, DELETE, PASSWD) */
+    zc_bytes_t new_secret;  /* "new_secret": PASSWD's replacement secret */
 } zc_frame_t;
 
 /* Command name ("CREATE") for an enum value, NULL if out of range. */

@@ -8,6 +8,7 @@ static const char *const s_names [] = {
     "USER_EXISTS", "NO_SUCH_USER", "NOT_CONNECTED", "QUEUE_FULL", "TOO_MANY_USERS",
     "TOO_MANY_CLIENTS", "TEXT_TOO_LONG", "NOT_LEADER", "UNAVAILABLE", "BUSY",
     "STALE_REQUEST", "REPLACED", "USER_DELETED", "WRONG_STATE", "TIMEOUT", "INTERNAL",
+    "AUTH_FAILED", "FORBIDDEN", "THROTTLED", "BAD_SECRET", "BAD_CLIENT_ID",
 };
 
 static const char *const s_texts [] = {
@@ -38,6 +39,11 @@ static const char *const s_texts [] = {
     "command not allowed now",
     "no reply from the server",
     "internal error",
+    "wrong user or secret",
+    "not allowed on this connection",
+    "too many failed logins, retry later",
+    "secret must be 1-128 bytes",
+    "client id must be nonzero",
 };
 
 _Static_assert (sizeof s_names / sizeof s_names [0] == ZC_CODE__COUNT, "code names");

@@ -34,6 +34,12 @@ typedef enum {
     ZC_ERR_WRONG_STATE = 24,     /* command not allowed in this session state */
     ZC_ERR_TIMEOUT = 25,         /* client side: no reply within the deadline */
     ZC_ERR_INTERNAL = 26,
+    /* credentials and permissions */
+    ZC_ERR_AUTH_FAILED = 27,     /* wrong secret for the user (or the user has none) */
+    ZC_ERR_FORBIDDEN = 28,       /* this connection may not do that (e.g. send as another) */
+    ZC_ERR_THROTTLED = 29,       /* too many failed logins: wait, then try again */
+    ZC_ERR_BAD_SECRET = 30,      /* secret not 1-128 bytes */
+    ZC_ERR_BAD_CLIENT_ID = 31,   /* cid 0: a request must carry a nonzero client id */
     ZC_CODE__COUNT
 } zc_code_t;
 

@@ -156,6 +156,8 @@ static void s_record_done (wl_client_t *self, zc_cmd_t cmd, const zcc_event_t *e
 }
 
 /* One operation: log the invoke, submit, poll (logging pushes) until its reply. */
+#define WL_SECRET "workload secret"
+
 static void s_run_op (wl_client_t *self, zc_cmd_t cmd, const char *name, const char *text)
 {
     self->op_id++;
@@ -167,7 +169,9 @@ static void s_run_op (wl_client_t *self, zc_cmd_t cmd, const char *name, const c
     if (text)
         json_out_cstr (self->line, cmd == ZC_CMD_LIST ? "pattern" : "text", text);
     s_line_end (self);
-    uint64_t seq = zcc_submit (self->zcc, cmd, name, text);
+    /* every user of the workload shares one secret: credentials are on, as in
+       production, and what is checked here is replication, not who knows what */
+    uint64_t seq = zcc_submit_with (self->zcc, cmd, name, text, WL_SECRET, NULL);
     assert (seq);               /* one request at a time never fills max_inflight */
     while (true) {
         zcc_event_t ev;

@@ -52,6 +52,31 @@ s_random_cid (void)
     return cid;
 }
 
+/* CURVE as the real clients use it, when $ZCHAT_SERVER_KEY names the cluster's key
+   (a certificate file or Z85): the hostile clients are users, not outsiders. */
+static zcert_t *s_cert;
+static char s_server_key [41];
+
+static void
+s_secure (zsock_t *sock)
+{
+    const char *key = getenv ("ZCHAT_SERVER_KEY");
+    if (!key || !*key)
+        return;
+    if (!s_cert) {
+        s_cert = zcert_new ();
+        zcert_t *server = strlen (key) == 40 ? NULL : zcert_load (key);
+        snprintf (s_server_key, sizeof s_server_key, "%s", server ? zcert_public_txt (server) : key);
+        zcert_destroy (&server);
+    }
+    zcert_apply (s_cert, sock);
+    zsock_set_curve_serverkey (sock, s_server_key);
+    uint8_t id [16];
+    for (size_t i = 0; i < sizeof id; i++)
+        id [i] = (uint8_t) (1 + randof (255));
+    zmq_setsockopt (zsock_resolve (sock), ZMQ_ROUTING_ID, id, sizeof id);
+}
+
 /* A DEALER to the broker; rcvhwm/rcvbuf 0 = libzmq defaults. */
 static zsock_t *
 s_dealer (int rcvhwm, int rcvbuf)
@@ -59,6 +84,7 @@ s_dealer (int rcvhwm, int rcvbuf)
     zsock_t *sock = zsock_new (ZMQ_DEALER);
     if (!sock)
         return NULL;
+    s_secure (sock);
     zsock_set_linger (sock, 0);
     zsock_set_sndtimeo (sock, 10000);
     zsock_set_maxmsgsize (sock, 65536);
@@ -114,6 +140,12 @@ s_request_init (zc_frame_t *frame, zc_cmd_t cmd, uint64_t cid, uint64_t seq, con
     if (name) {
         frame->fields |= ZC_F_NAME;
         frame->name = (zc_bytes_t) { name, (uint32_t) strlen (name) };
+    }
+    if (cmd == ZC_CMD_CREATE || cmd == ZC_CMD_CONNECT || cmd == ZC_CMD_DELETE) {
+        const char *secret = getenv ("ZCHAT_PASSWORD");
+        secret = secret && *secret ? secret : "hostile";
+        frame->fields |= ZC_F_SECRET;
+        frame->secret = (zc_bytes_t) { secret, (uint32_t) strlen (secret) };
     }
     if (text) {
         frame->fields |= ZC_F_TEXT;

@@ -10,6 +10,7 @@ for bin in "$BROKER" "$CLI"; do
   [ -x "$bin" ] || { echo "FAIL: $bin not built" >&2; exit 1; }
 done
 WORK=$(mktemp -d /tmp/zchat-it.XXXXXX)
+source "$(dirname "${BASH_SOURCE[0]}")/keys.sh"
 declare -A BROKER_PID=()
 STARTED_PIDS=()
 

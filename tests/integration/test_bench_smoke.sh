@@ -23,6 +23,7 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+source "$(dirname "$0")/keys.sh"
 
 # A free port with its two neighbours (the replica also binds PORT+1 and PORT+2).
 PORT=$(python3 -c '

@@ -24,6 +24,7 @@ cleanup () {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+source "$(dirname "$0")/keys.sh"
 
 # A port whose two successors are free too (the broker uses PORT..PORT+2).
 port_free () { ! (exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -28,6 +28,7 @@ cleanup () {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+source "$(dirname "$0")/keys.sh"
 
 port_free () { ! (exec 9<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 PORT=$((27000 + ($$ % 1500) * 3))

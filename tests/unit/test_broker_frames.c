@@ -28,6 +28,25 @@ s_serve (void *arg)
     return NULL;
 }
 
+static char s_port [16];
+static const char *s_secret = "pw";       /* what s_call puts in CREATE/CONNECT/DELETE */
+
+/* A client connection; long_id: a random 16-byte routing id, as the library uses. */
+static zsock_t *
+s_dealer (bool long_id)
+{
+    zsock_t *sock = zsock_new (ZMQ_DEALER);
+    zsock_set_rcvtimeo (sock, 5000);
+    if (long_id) {
+        uint8_t id [16];
+        for (size_t i = 0; i < sizeof id; i++)
+            id [i] = (uint8_t) (1 + random () % 255);
+        zmq_setsockopt (zsock_resolve (sock), ZMQ_ROUTING_ID, id, sizeof id);
+    }
+    zsock_connect (sock, "tcp://127.0.0.1:%s", s_port);
+    return sock;
+}
+
 static int
 s_setup (void **state)
 {
@@ -37,15 +56,17 @@ s_setup (void **state)
     assert_non_null (mkdtemp (s_dir));
     char port [16];
     snprintf (port, sizeof port, "%d", 21000 + (getpid () % 3000) * 3);
-    char *argv [] = { "zchat-broker", "--data", s_dir, "--session-timeout", "60000", port, NULL };
-    assert_int_equal (config_parse (&s_config, 6, argv), 0);
+    /* request semantics are checked here over plain ZeroMQ; test_security.sh runs the
+       same attacks through CURVE. Cheap hashing keeps the many logins fast. */
+    char *argv [] = { "zchat-broker", "--data", s_dir, "--session-timeout", "60000",
+                      "--insecure", "--pwhash-ops", "1", "--pwhash-mem-kib", "64", port, NULL };
+    assert_int_equal (config_parse (&s_config, 11, argv), 0);
     server_t *server = server_new (&s_config);
     assert_non_null (server);
     s_stop = 0;
     pthread_create (&s_thread, NULL, s_serve, server);
-    s_client = zsock_new_dealer (NULL);
-    zsock_set_rcvtimeo (s_client, 5000);
-    zsock_connect (s_client, "tcp://127.0.0.1:%s", port);
+    snprintf (s_port, sizeof s_port, "%s", port);
+    s_client = s_dealer (true);
     return 0;
 }
 
@@ -62,18 +83,20 @@ s_teardown (void **state)
     return 0;
 }
 
+static zsock_t *s_on;        /* the socket s_call uses: s_client unless a test says */
+
 static void
 s_send_raw (const void *bytes, size_t len)
 {
     zframe_t *frame = zframe_new (bytes, len);
-    assert_int_equal (zframe_send (&frame, s_client, 0), 0);
+    assert_int_equal (zframe_send (&frame, s_on ? s_on : s_client, 0), 0);
 }
 
 /* Receive one frame into buf and decode it; the frame must decode. */
 static void
 s_recv (uint8_t *buf, zc_frame_t *frame)
 {
-    zframe_t *raw = zframe_recv (s_client);
+    zframe_t *raw = zframe_recv (s_on ? s_on : s_client);
     assert_non_null (raw);
     assert_true (zframe_size (raw) <= ZC_FRAME_MAX);
     memcpy (buf, zframe_data (raw), zframe_size (raw));
@@ -98,6 +121,15 @@ s_call (zc_cmd_t cmd, const char *name, const char *text, uint64_t seq, zc_frame
     if (text) {
         frame.fields |= ZC_F_TEXT;
         frame.text = (zc_bytes_t) { text, (uint32_t) strlen (text) };
+    }
+    if (s_secret && (cmd == ZC_CMD_CREATE || cmd == ZC_CMD_CONNECT || cmd == ZC_CMD_DELETE
+                     || cmd == ZC_CMD_PASSWD)) {
+        frame.fields |= ZC_F_SECRET;
+        frame.secret = (zc_bytes_t) { s_secret, (uint32_t) strlen (s_secret) };
+    }
+    if (cmd == ZC_CMD_PASSWD) {     /* text is the new secret */
+        frame.fields = (frame.fields & ~(uint32_t) ZC_F_TEXT) | ZC_F_NEW_SECRET;
+        frame.new_secret = frame.text;
     }
     uint8_t out [ZC_FRAME_MAX];
     size_t len;
@@ -380,6 +412,127 @@ ping_gets_pong (void **state)
     assert_int_equal (reply.cmd, ZC_CMD_PONG);
 }
 
+
+/* ---- credentials and permissions (G11) */
+
+static void
+connect_needs_the_users_secret (void **state)
+{
+    (void) state;
+    zsock_t *owner = s_dealer (true);
+    s_on = owner;
+    assert_int_equal (s_do (ZC_CMD_CREATE, "fay", NULL), ZC_OK);
+    zsock_t *thief = s_dealer (true);
+    s_on = thief;
+    s_secret = "guess";
+    assert_int_equal (s_do (ZC_CMD_CONNECT, "fay", NULL), ZC_ERR_AUTH_FAILED);
+    assert_int_equal (s_do (ZC_CMD_DELETE, "fay", NULL), ZC_ERR_AUTH_FAILED);
+    assert_int_equal (s_do (ZC_CMD_PASSWD, "fay", "mine now"), ZC_ERR_AUTH_FAILED);
+    /* three failures from this connection: it waits now, without a check being run */
+    assert_int_equal (s_do (ZC_CMD_CONNECT, "fay", NULL), ZC_ERR_THROTTLED);
+    /* no secret at all: the decoder refuses the frame (seq 0: not trusted) */
+    zc_frame_t bare;
+    zc_frame_init (&bare, ZC_CMD_CONNECT);
+    bare.fields = ZC_F_CID | ZC_F_SEQ | ZC_F_NAME;
+    bare.cid = CID;
+    bare.seq = ++s_seq;
+    bare.name = (zc_bytes_t) { "fay", 3 };
+    uint8_t out [ZC_FRAME_MAX];
+    size_t len;
+    assert_int_equal (zc_frame_encode (&bare, out, sizeof out, &len), ZC_OK);
+    s_expect_error (out, len, ZC_ERR_MISSING_FIELD);
+    zsock_destroy (&thief);
+    s_on = owner;
+    s_secret = "pw";
+    /* nothing changed: the owner gets in with the old secret */
+    assert_int_equal (s_do (ZC_CMD_CONNECT, "fay", NULL), ZC_OK);
+    s_on = NULL;
+    zsock_destroy (&owner);
+}
+
+static void
+connect_needs_an_unguessable_routing_id (void **state)
+{
+    (void) state;
+    zsock_t *mine = s_dealer (true);
+    s_on = mine;
+    assert_int_equal (s_do (ZC_CMD_CREATE, "gil", NULL), ZC_OK);
+    zsock_t *plain = s_dealer (false);      /* libzmq's own 5-byte counting id */
+    s_on = plain;
+    assert_int_equal (s_do (ZC_CMD_CONNECT, "gil", NULL), ZC_ERR_FORBIDDEN);
+    zsock_destroy (&plain);
+    s_on = NULL;
+    zsock_destroy (&mine);
+}
+
+static void
+send_as_another_user_is_forbidden (void **state)
+{
+    (void) state;
+    zsock_t *mine = s_dealer (true);
+    s_on = mine;
+    assert_int_equal (s_do (ZC_CMD_CREATE, "hal", NULL), ZC_OK);
+    zc_frame_t frame;
+    zc_frame_init (&frame, ZC_CMD_SEND);
+    frame.fields = ZC_F_CID | ZC_F_SEQ | ZC_F_NAME | ZC_F_TEXT | ZC_F_FROM;
+    frame.cid = CID;
+    frame.seq = ++s_seq;
+    frame.name = (zc_bytes_t) { "hal", 3 };
+    frame.text = (zc_bytes_t) { "hi", 2 };
+    frame.from = (zc_bytes_t) { "fay", 3 };     /* not this connection's user */
+    uint8_t out [ZC_FRAME_MAX];
+    size_t len;
+    assert_int_equal (zc_frame_encode (&frame, out, sizeof out, &len), ZC_OK);
+    s_expect_error (out, len, ZC_ERR_FORBIDDEN);
+    /* connected as hal, a SEND is from hal, whatever it claims or leaves out */
+    assert_int_equal (s_do (ZC_CMD_CONNECT, "hal", NULL), ZC_OK);
+    assert_int_equal (s_do (ZC_CMD_SEND, "hal", "note to self"), ZC_OK);
+    zc_frame_t push;
+    uint8_t buf [ZC_FRAME_MAX];
+    s_recv (buf, &push);
+    assert_int_equal (push.cmd, ZC_CMD_MESSAGE);
+    assert_int_equal (push.from.len, 3);
+    assert_memory_equal (push.from.ptr, "hal", 3);
+    s_on = NULL;
+    zsock_destroy (&mine);
+}
+
+static void
+passwd_replaces_the_secret (void **state)
+{
+    (void) state;
+    zsock_t *mine = s_dealer (true);
+    s_on = mine;
+    assert_int_equal (s_do (ZC_CMD_CREATE, "ivy", NULL), ZC_OK);
+    assert_int_equal (s_do (ZC_CMD_PASSWD, "ivy", "second"), ZC_OK);
+    assert_int_equal (s_do (ZC_CMD_CONNECT, "ivy", NULL), ZC_ERR_AUTH_FAILED);
+    s_secret = "second";
+    assert_int_equal (s_do (ZC_CMD_CONNECT, "ivy", NULL), ZC_OK);
+    assert_int_equal (s_do (ZC_CMD_DELETE, "ivy", NULL), ZC_OK);
+    s_secret = "pw";
+    s_on = NULL;
+    zsock_destroy (&mine);
+}
+
+static void
+request_with_client_id_zero_gets_a_clear_error (void **state)
+{
+    (void) state;
+    zsock_t *mine = s_dealer (true);
+    s_on = mine;
+    zc_frame_t frame;
+    zc_frame_init (&frame, ZC_CMD_STATUS);
+    frame.fields = ZC_F_CID | ZC_F_SEQ;
+    frame.cid = 0;
+    frame.seq = 7;
+    uint8_t out [ZC_FRAME_MAX];
+    size_t len;
+    assert_int_equal (zc_frame_encode (&frame, out, sizeof out, &len), ZC_OK);
+    s_expect_error (out, len, ZC_ERR_BAD_CLIENT_ID);
+    s_on = NULL;
+    zsock_destroy (&mine);
+}
+
 int
 main (void)
 {
@@ -394,6 +547,11 @@ main (void)
         cmocka_unit_test (ack_with_no_later_write_still_frees_the_queue),
         cmocka_unit_test (connect_again_keeps_what_the_client_acked),
         cmocka_unit_test (ping_gets_pong),
+        cmocka_unit_test (connect_needs_the_users_secret),
+        cmocka_unit_test (connect_needs_an_unguessable_routing_id),
+        cmocka_unit_test (send_as_another_user_is_forbidden),
+        cmocka_unit_test (passwd_replaces_the_secret),
+        cmocka_unit_test (request_with_client_id_zero_gets_a_clear_error),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }

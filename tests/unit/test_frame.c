@@ -81,8 +81,8 @@ static zc_code_t raw_decode (raw_t *r, zc_frame_t *f)
 static void ex_create (zc_frame_t *f)
 {
     zc_frame_init (f, ZC_CMD_CREATE);
-    f->fields = ZC_F_CID | ZC_F_SEQ | ZC_F_NAME;
-    f->cid = CID; f->seq = 1; f->name = B ("alice");
+    f->fields = ZC_F_CID | ZC_F_SEQ | ZC_F_NAME | ZC_F_SECRET;
+    f->cid = CID; f->seq = 1; f->name = B ("alice"); f->secret = B ("correct horse");
 }
 
 static void ex_send (zc_frame_t *f)
@@ -161,8 +161,9 @@ typedef struct {
 
 static const example_t s_examples [] = {
     { "CREATE alice", ex_create,
-        "43524541544500000000000000000083a3636964cf1122334455667788a37365"
-        "7101a46e616d65a5616c696365" },
+        "43524541544500000000000000000084a3636964cf1122334455667788a37365"
+        "7101a46e616d65a5616c696365a6736563726574ad636f727265637420686f72"
+        "7365" },
     { "SEND to bob, text with comma, spaces, newline and UTF-8", ex_send,
         "53454e44000000000000000000000086a27473cf0000018bcfe56800a3636964"
         "cf1122334455667788a373657102a46e616d65a3626f62a466726f6da5616c69"
@@ -250,14 +251,15 @@ static void every_command_round_trips (void **state)
         zc_frame_init (&f, (zc_cmd_t) c);
         f.fields = ZC_F_TS | ZC_F_CID | ZC_F_SEQ | ZC_F_NAME | ZC_F_FROM | ZC_F_TEXT
                  | ZC_F_MSEQ | ZC_F_EPOCH | ZC_F_CODE | ZC_F_RE | ZC_F_MORE | ZC_F_LEADER
-                 | ZC_F_USERS | ZC_F_REPLICAS | ZC_F_STATS;
+                 | ZC_F_USERS | ZC_F_REPLICAS | ZC_F_STATS | ZC_F_SECRET | ZC_F_NEW_SECRET;
+        f.secret = B ("old pw"); f.new_secret = B ("new pw");
         f.ts = TS; f.cid = CID; f.seq = UINT64_MAX; f.name = B ("carol");
         f.from = B ("dave"); f.text = B ("t"); f.mseq = 1u << 20; f.epoch = 70000;
         f.code = ZC_ERR_BUSY; f.re = ZC_CMD_STATUS; f.more = true; f.leader = B ("h:1");
         f.users [0] = B ("a"); f.n_users = 1;
         f.n_replicas = 2;
         f.replicas [0] = (zc_replica_status_t) { 1, "leader", 5, 100, 99, 101 };
-        f.replicas [1] = (zc_replica_status_t) { 2, "follower", 5, 90, 90, UINT64_MAX };
+        f.replicas [1] = (zc_replica_status_t) { 2, "precandidate", 5, 90, 90, UINT64_MAX };
         f.n_users_total = 3; f.n_queued = 4; f.n_sessions = 5;
         size_t len = encode (&f, buf);
         assert_reencodes (buf, len);
@@ -265,7 +267,8 @@ static void every_command_round_trips (void **state)
         assert_int_equal (zc_frame_decode (buf, len, &g), ZC_OK);
         assert_int_equal (g.cmd, c);
         assert_int_equal (g.fields, f.fields);
-        assert_string_equal (g.replicas [1].role, "follower");
+        assert_string_equal (g.replicas [1].role, "precandidate");   /* not cut to 11 */
+        assert_bytes (g.new_secret, "new pw", 6);
         assert_true (g.replicas [1].last_index == UINT64_MAX);
         assert_true (g.seq == UINT64_MAX);
     }
@@ -635,7 +638,7 @@ static void unknown_keys_are_skipped (void **state)
     raw_t r;
     zc_frame_t f;
     raw_begin (&r, "CREATE");
-    msgpack_pack_map (&r.pk, 6);
+    msgpack_pack_map (&r.pk, 7);
     raw_key (&r, "future");
     msgpack_pack_array (&r.pk, 3);
     msgpack_pack_nil (&r.pk);
@@ -648,9 +651,10 @@ static void unknown_keys_are_skipped (void **state)
     raw_key (&r, "seq"); msgpack_pack_int8 (&r.pk, 5);     /* signed form, value >= 0 */
     raw_key (&r, "name"); raw_str (&r, "eve", 3);
     raw_key (&r, "f32"); msgpack_pack_float (&r.pk, 2.0f);
+    raw_key (&r, "secret"); raw_str (&r, "pw", 2);
     assert_int_equal (raw_decode (&r, &f), ZC_OK);
     assert_int_equal (f.cmd, ZC_CMD_CREATE);
-    assert_int_equal (f.fields, ZC_F_CID | ZC_F_SEQ | ZC_F_NAME);
+    assert_int_equal (f.fields, ZC_F_CID | ZC_F_SEQ | ZC_F_NAME | ZC_F_SECRET);
     assert_true (f.cid == 9 && f.seq == 5);
     assert_bytes (f.name, "eve", 3);
 

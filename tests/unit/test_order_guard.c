@@ -25,6 +25,26 @@ later_writes_wait_for_a_refused_one (void **state)
     assert_null (guard);
 }
 
+/* Several refused: accepting the lowest hands the hold to the next one, so the last
+   cannot overtake the middle one whatever order their retries come in. */
+static void
+the_hold_passes_from_refusal_to_refusal (void **state)
+{
+    (void) state;
+    order_guard_t *guard = order_guard_new (16);
+    order_guard_refused (guard, 7, 1);
+    order_guard_refused (guard, 7, 2);
+    order_guard_refused (guard, 7, 3);
+    order_guard_accepted (guard, 7, 1);
+    assert_false (order_guard_holds (guard, 7, 2));
+    assert_true (order_guard_holds (guard, 7, 3));      /* 2 has not gone in yet */
+    order_guard_accepted (guard, 7, 2);
+    assert_false (order_guard_holds (guard, 7, 3));
+    order_guard_accepted (guard, 7, 3);
+    assert_false (order_guard_holds (guard, 7, 99));
+    order_guard_destroy (&guard);
+}
+
 static void
 an_earlier_refusal_becomes_the_holder (void **state)
 {
@@ -57,6 +77,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (later_writes_wait_for_a_refused_one),
         cmocka_unit_test (an_earlier_refusal_becomes_the_holder),
+        cmocka_unit_test (the_hold_passes_from_refusal_to_refusal),
         cmocka_unit_test (a_full_table_stops_guarding_new_clients),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

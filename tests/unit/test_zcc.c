@@ -235,6 +235,7 @@ static zcc_t *client_new (const char *servers, uint32_t timeout_ms, uint32_t dea
     zcc_options_t options;
     zcc_options_defaults (&options);
     options.servers = servers;
+    options.insecure = true;        /* the fake servers here speak plain ZeroMQ */
     if (timeout_ms)
         options.request_timeout_ms = timeout_ms;
     if (deadline_ms)
@@ -251,7 +252,7 @@ static zcc_t *client_new (const char *servers, uint32_t timeout_ms, uint32_t dea
 static void connect_bob (fake_t *fake, zcc_t *client, fake_msg_t *session)
 {
     int before = s_n_tev;
-    uint64_t seq = zcc_submit (client, ZC_CMD_CONNECT, "bob", NULL);
+    uint64_t seq = zcc_submit_with (client, ZC_CMD_CONNECT, "bob", NULL, "pw", NULL);
     fake_expect (fake, client, ZC_CMD_CONNECT, session);
     assert_int_equal (session->f.seq, seq);
     zc_frame_t r;
@@ -272,7 +273,7 @@ static void request_reply_round_trip (void **state)
     fake_t a;
     fake_start (&a);
     zcc_t *client = client_new (a.addr, 0, 0, 0);
-    uint64_t seq = zcc_submit (client, ZC_CMD_CREATE, "alice", NULL);
+    uint64_t seq = zcc_submit_with (client, ZC_CMD_CREATE, "alice", NULL, "pw", NULL);
     assert_int_equal (seq, 1);
     fake_msg_t req;
     fake_expect (&a, client, ZC_CMD_CREATE, &req);
@@ -358,7 +359,7 @@ static void reply_timeout_fails_over_to_next_server_with_same_seq (void **state)
     snprintf (servers, sizeof servers, "%s,%s", a.addr, b.addr);
     zcc_t *client = client_new (servers, 100, 0, 0);
     assert_string_equal (zcc_current_server (client), a.addr);
-    uint64_t seq = zcc_submit (client, ZC_CMD_CREATE, "carol", NULL);
+    uint64_t seq = zcc_submit_with (client, ZC_CMD_CREATE, "carol", NULL, "pw", NULL);
     fake_msg_t lost, retry;
     fake_expect (&a, client, ZC_CMD_CREATE, &lost);     /* a never answers */
     int64_t start = zclock_mono ();
@@ -384,7 +385,7 @@ static void request_past_deadline_reports_timeout (void **state)
     fake_t a;
     fake_start (&a);
     zcc_t *client = client_new (a.addr, 100, 400, 0);
-    uint64_t seq = zcc_submit (client, ZC_CMD_DELETE, "dave", NULL);
+    uint64_t seq = zcc_submit_with (client, ZC_CMD_DELETE, "dave", NULL, "pw", NULL);
     int64_t start = zclock_mono ();
     wait_events (client, 1);
     assert_true (zclock_mono () - start >= 390);
@@ -789,7 +790,7 @@ static void call_keeps_other_events_for_poll (void **state)
     zcc_t *client = client_new (a.addr, 0, 0, 0);
     zactor_t *server = zactor_new (s_scripted_server, a.router);
     zcc_event_t ev;
-    assert_int_equal (zcc_call (client, ZC_CMD_CONNECT, "bob", NULL, &ev), ZC_OK);
+    assert_int_equal (zcc_call_with (client, ZC_CMD_CONNECT, "bob", NULL, "pw", NULL, &ev), ZC_OK);
     assert_int_equal (ev.re, ZC_CMD_CONNECT);
     assert_int_equal (zcc_call (client, ZC_CMD_STATUS, NULL, NULL, &ev), ZC_OK);
     assert_int_equal (ev.type, ZCC_EV_REPLY);
@@ -812,6 +813,7 @@ static void bad_server_list_is_refused (void **state)
     (void) state;
     zcc_options_t options;
     zcc_options_defaults (&options);
+    options.insecure = true;
     const char *bad [] = { "localhost", "host:", ":7001", "h:70000", "h:1,,h:2", "h:x1" };
     for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
         options.servers = bad [i];
@@ -822,6 +824,26 @@ static void bad_server_list_is_refused (void **state)
     assert_non_null (client);
     assert_string_equal (zcc_current_server (client), "127.0.0.1:7001");
     zcc_destroy (&client);
+}
+
+/* Secure by default: without the cluster's key (or --insecure) there is no client. */
+static void client_needs_the_server_key (void **state)
+{
+    (void) state;
+    unsetenv ("ZCHAT_SERVER_KEY");
+    unsetenv ("ZCHAT_INSECURE");
+    zcc_options_t options;
+    zcc_options_defaults (&options);
+    options.servers = "127.0.0.1:7001";
+    assert_null (zcc_new (&options));
+    options.server_key = "not a key and not a file";
+    assert_null (zcc_new (&options));
+    zcert_t *cert = zcert_new ();
+    options.server_key = zcert_public_txt (cert);
+    zcc_t *client = zcc_new (&options);
+    assert_non_null (client);
+    zcc_destroy (&client);
+    zcert_destroy (&cert);
 }
 
 int main (void)
@@ -844,6 +866,7 @@ int main (void)
         cmocka_unit_test (inflight_is_bounded),
         cmocka_unit_test (call_keeps_other_events_for_poll),
         cmocka_unit_test (bad_server_list_is_refused),
+        cmocka_unit_test (client_needs_the_server_key),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

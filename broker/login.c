@@ -1,0 +1,247 @@
+/*  login.c - requests that need a user's secret: CREATE (hash it), CONNECT, DELETE
+    and PASSWD (check it, PASSWD then hashes the new one).
+
+    The path of a checked request, all on the leader:
+        admit     sizes and throttling, answered at once when refused
+        read      a ReadIndex read, so the credential checked is the current one
+                  (a new leader may not have applied everything yet)
+        check     Argon2id on a worker thread (auth_worker.h), never on this loop
+        propose   the log entry names the incarnation (epoch) whose secret was
+                  checked, so a user deleted and re-created meanwhile is not touched
+    The entry carries the hash, never the secret. Failures are throttled per user and
+    per connection and logged without the secret. */
+#include "server_internal.h"
+#include "blog.h"
+
+/* Client-chosen routing ids of this length are unguessable (and CURVE hides them):
+   libzmq's own are 5 counting bytes, which a stranger can claim once the owner's
+   connection drops, and with it the pushes of a bound session. */
+#define LOGIN_ROUTING_ID_MIN 16
+
+bool
+login_needed (zc_cmd_t cmd)
+{
+    return cmd == ZC_CMD_CREATE || cmd == ZC_CMD_CONNECT || cmd == ZC_CMD_DELETE
+        || cmd == ZC_CMD_PASSWD;
+}
+
+static void
+s_conn_key (const uint8_t *routing, size_t len, char *out)
+{
+    for (size_t i = 0; i < len; i++)
+        sprintf (out + 2 * i, "%02x", routing [i]);
+    out [2 * len] = 0;
+}
+
+static bool
+s_secret_ok (zc_bytes_t secret)
+{
+    return secret.len >= 1 && secret.len <= ZC_SECRET_MAX;
+}
+
+bool
+login_admit (server_t *self, conn_t *conn, const zc_frame_t *frame)
+{
+    if (!s_secret_ok (frame->secret)
+        || (frame->cmd == ZC_CMD_PASSWD && !s_secret_ok (frame->new_secret))) {
+        server_error (self, conn->id, conn->len, frame->cmd, frame->seq, ZC_ERR_BAD_SECRET, NULL);
+        return false;
+    }
+    if (frame->cmd == ZC_CMD_CONNECT && conn->len < LOGIN_ROUTING_ID_MIN) {
+        server_error (self, conn->id, conn->len, frame->cmd, frame->seq, ZC_ERR_FORBIDDEN,
+                      "CONNECT needs a connection with a random routing id of 16 bytes or more "
+                      "(PROTOCOL.md, Transport)");
+        return false;
+    }
+    if (frame->cmd == ZC_CMD_CREATE)
+        return true;
+    char user [ZC_NAME_MAX + 1];
+    snprintf (user, sizeof user, "%.*s", (int) frame->name.len, frame->name.ptr);
+    uint64_t wait_user = auth_throttle_wait_ms (self->throttle, THROTTLE_USER, user, self->now_ms);
+    uint64_t wait_conn = auth_throttle_wait_ms (self->throttle, THROTTLE_CONN, conn->key, self->now_ms);
+    uint64_t wait = wait_user > wait_conn ? wait_user : wait_conn;
+    if (wait == 0)
+        return true;
+    char text [160];
+    snprintf (text, sizeof text, "too many failed logins %s '%s': retry in %llu ms",
+              wait_user >= wait_conn ? "for user" : "from this connection for", user,
+              (unsigned long long) wait);
+    server_error (self, conn->id, conn->len, frame->cmd, frame->seq, ZC_ERR_THROTTLED, text);
+    self->throttled++;
+    return false;
+}
+
+/* The request ends here with an error: its client's later writes may go on. */
+static void
+s_end (server_t *self, pending_t *pending, zc_code_t code, const char *text)
+{
+    server_error (self, pending->routing, pending->routing_len, pending->cmd, pending->seq,
+                  code, text);
+    order_guard_accepted (self->order, pending->cid, pending->seq);
+    pending_remove (self->pending, pending);
+}
+
+static void
+s_copy (char *dst, uint32_t *dst_len, zc_bytes_t src)
+{
+    memcpy (dst, src.ptr, src.len);
+    *dst_len = src.len;
+}
+
+/* Hand the check to a worker; BUSY when they are all taken. */
+static void
+s_submit (server_t *self, pending_t *pending, auth_job_kind_t kind, const char *cred)
+{
+    pending_auth_t *auth = pending->auth;
+    auth_job_t job;
+    memset (&job, 0, sizeof job);
+    job.kind = kind;
+    job.cid = pending->cid;
+    job.seq = pending->seq;
+    job.gen = auth->gen;
+    memcpy (job.secret, auth->secret, auth->secret_len);
+    job.secret_len = auth->secret_len;
+    memcpy (job.new_secret, auth->new_secret, auth->new_secret_len);
+    job.new_secret_len = auth->new_secret_len;
+    if (cred)
+        snprintf (job.cred_in, sizeof job.cred_in, "%s", cred);
+    int rc = auth_worker_submit (self->auth, &job);
+    auth_job_wipe (&job);
+    if (rc == 0)
+        return;
+    order_guard_refused (self->order, pending->cid, pending->seq);
+    server_error (self, pending->routing, pending->routing_len, pending->cmd, pending->seq,
+                  ZC_ERR_BUSY, "too many secrets being checked: retry later");
+    pending_remove (self->pending, pending);
+}
+
+void
+login_start (server_t *self, pending_t *pending, const zc_frame_t *frame)
+{
+    pending_auth_t *auth = (pending_auth_t *) calloc (1, sizeof (pending_auth_t));
+    if (!auth) {
+        server_error (self, pending->routing, pending->routing_len, pending->cmd, pending->seq,
+                      ZC_ERR_INTERNAL, "out of memory");
+        pending_remove (self->pending, pending);
+        return;
+    }
+    pending->auth = auth;
+    snprintf (auth->name, sizeof auth->name, "%.*s", (int) frame->name.len, frame->name.ptr);
+    s_copy (auth->secret, &auth->secret_len, frame->secret);
+    if (frame->fields & ZC_F_NEW_SECRET)
+        s_copy (auth->new_secret, &auth->new_secret_len, frame->new_secret);
+    auth->gen = ++self->auth_gen;
+    /* not in the log yet: the client's later writes wait (BUSY) so they cannot
+       overtake this one, as a pipelining client expects (create bob; send bob hi) */
+    order_guard_refused (self->order, pending->cid, pending->seq);
+    if (frame->cmd == ZC_CMD_CREATE) {
+        s_submit (self, pending, AUTH_JOB_HASH, NULL);
+        return;
+    }
+    pending_t *read = pending_add_read (self->pending);
+    if (!read) {
+        s_end (self, pending, ZC_ERR_BUSY, NULL);
+        return;
+    }
+    read->cmd = pending->cmd;               /* not LIST: the read belongs to a login */
+    read->cid = pending->cid;
+    read->seq = pending->seq;
+    if (replica_read (self->replica, read->read_ctx) != ZC_OK) {
+        pending_remove (self->pending, read);
+        server_redirect (self, pending->routing, pending->routing_len, pending->cmd, pending->seq);
+        order_guard_accepted (self->order, pending->cid, pending->seq);
+        pending_remove (self->pending, pending);
+    }
+}
+
+void
+login_read_ready (server_t *self, pending_t *read, bool ok)
+{
+    pending_t *pending = pending_find (self->pending, read->cid, read->seq);
+    pending_remove (self->pending, read);
+    if (!pending || !pending->auth)
+        return;
+    if (!ok) {
+        server_redirect (self, pending->routing, pending->routing_len, pending->cmd, pending->seq);
+        order_guard_accepted (self->order, pending->cid, pending->seq);
+        pending_remove (self->pending, pending);
+        return;
+    }
+    pending_auth_t *auth = pending->auth;
+    uint64_t epoch;
+    zc_bytes_t cred;
+    char text [160];
+    const chat_t *chat = replica_chat (self->replica);
+    if (!chat_user_cred (chat, auth->name, strlen (auth->name), &epoch, &cred)) {
+        snprintf (text, sizeof text, "user '%s' does not exist", auth->name);
+        s_end (self, pending, ZC_ERR_NO_SUCH_USER, text);
+        return;
+    }
+    auth->epoch = epoch;
+    char stored [ZC_CRED_MAX + 1];
+    snprintf (stored, sizeof stored, "%.*s", (int) cred.len, cred.ptr);
+    /* an empty credential (a user from before credentials) matches no secret */
+    s_submit (self, pending, pending->cmd == ZC_CMD_PASSWD ? AUTH_JOB_CHANGE : AUTH_JOB_VERIFY,
+              stored);
+}
+
+static void
+s_failed (server_t *self, pending_t *pending)
+{
+    char conn [2 * ROUTING_ID_MAX + 1];
+    s_conn_key (pending->routing, pending->routing_len, conn);
+    const char *user = pending->auth->name;
+    uint32_t user_fails = auth_throttle_failed (self->throttle, THROTTLE_USER, user, self->now_ms);
+    uint32_t conn_fails = auth_throttle_failed (self->throttle, THROTTLE_CONN, conn, self->now_ms);
+    blog ("auth_failed", "user=%s cmd=%s conn=%s user_fails=%u conn_fails=%u", user,
+          zc_cmd_name (pending->cmd), conn, user_fails, conn_fails);
+    char text [160];
+    snprintf (text, sizeof text, "wrong secret for user '%s'", user);
+    s_end (self, pending, ZC_ERR_AUTH_FAILED, text);
+}
+
+static void
+s_checked (server_t *self, pending_t *pending, const auth_job_t *job)
+{
+    if (!job->ok && pending->cmd == ZC_CMD_CREATE) {
+        s_end (self, pending, ZC_ERR_INTERNAL, "cannot hash the secret (out of memory)");
+        return;
+    }
+    if (!job->ok) {
+        s_failed (self, pending);
+        return;
+    }
+    pending_auth_t *auth = pending->auth;
+    if (pending->cmd != ZC_CMD_CREATE) {
+        char conn [2 * ROUTING_ID_MAX + 1];
+        s_conn_key (pending->routing, pending->routing_len, conn);
+        auth_throttle_succeeded (self->throttle, THROTTLE_USER, auth->name);
+        auth_throttle_succeeded (self->throttle, THROTTLE_CONN, conn);
+    }
+    static const zc_op_t ops [] = {
+        [ZC_CMD_CREATE] = ZC_OP_CREATE, [ZC_CMD_DELETE] = ZC_OP_DELETE,
+        [ZC_CMD_CONNECT] = ZC_OP_CONNECT, [ZC_CMD_PASSWD] = ZC_OP_PASSWD
+    };
+    zc_command_t cmd = {
+        .op = ops [pending->cmd], .cid = pending->cid, .seq = pending->seq,
+        .name = { auth->name, (uint32_t) strlen (auth->name) },
+        .epoch = pending->cmd == ZC_CMD_CREATE ? 0 : auth->epoch,
+        .cred = { job->cred_out, (uint32_t) strlen (job->cred_out) },
+    };
+    explicit_bzero (auth->secret, sizeof auth->secret);     /* done with */
+    explicit_bzero (auth->new_secret, sizeof auth->new_secret);
+    server_propose (self, pending, &cmd);
+}
+
+void
+login_drain (server_t *self, void *pipe)
+{
+    auth_job_t job;
+    while (auth_worker_recv (self->auth, pipe, &job)) {
+        pending_t *pending = pending_find (self->pending, job.cid, job.seq);
+        /* gone (leadership lost) or a later attempt of the same request: drop it */
+        if (pending && pending->auth && pending->auth->gen == job.gen)
+            s_checked (self, pending, &job);
+        auth_job_wipe (&job);
+    }
+}

@@ -1,0 +1,57 @@
+/*  server_internal.h - the event loop's state, shared by server.c (sockets, requests,
+    replies, pushes) and login.c (requests that need a user's secret checked). */
+#ifndef SERVER_INTERNAL_H
+#define SERVER_INTERNAL_H
+
+#include "auth_throttle.h"
+#include "auth_worker.h"
+#include "curve.h"
+#include "order_guard.h"
+#include "pending.h"
+#include "replica.h"
+#include "server.h"
+#include "session.h"
+
+struct server {
+    const config_t *config;
+    void *client_ctx;         /* the client ROUTER's own context: no ZAP (curve.h) */
+    void *clients;            /* ROUTER */
+    curve_t *curve;
+    peers_t *peers;
+    replica_t *replica;
+    sessions_t *sessions;
+    pending_table_t *pending;
+    order_guard_t *order;
+    auth_worker_t *auth;
+    auth_throttle_t *throttle;
+    uint64_t auth_gen;
+    uint64_t throttled;       /* attempts refused since the last log line */
+    bool leader;
+    bool proposed;            /* a write went into the log this turn */
+    uint32_t leader_id;
+    uint64_t now_ms;
+    uint64_t swept_ms;
+};
+
+/* server.c */
+void server_error (server_t *self, const uint8_t *routing, size_t routing_len, int re,
+                   uint64_t seq, zc_code_t code, const char *text);
+void server_redirect (server_t *self, const uint8_t *routing, size_t routing_len, int re,
+                      uint64_t seq);
+/* Propose cmd for the write pending (its requester is answered when it applies, or
+   now if the log refuses it; the entry is removed then). */
+void server_propose (server_t *self, pending_t *pending, zc_command_t *cmd);
+
+/* login.c */
+bool login_needed (zc_cmd_t cmd);
+/* Checks a request can go on (secret sizes, throttling); answers it and returns false
+   when not. */
+bool login_admit (server_t *self, conn_t *conn, const zc_frame_t *frame);
+/* pending was just added for frame: keep its secrets and start the check. */
+void login_start (server_t *self, pending_t *pending, const zc_frame_t *frame);
+/* A ReadIndex read started by login_start is confirmed (ok) or lost. */
+void login_read_ready (server_t *self, pending_t *read, bool ok);
+/* Take the workers' finished jobs. */
+void login_drain (server_t *self, void *pipe);
+
+#endif
