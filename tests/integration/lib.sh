@@ -114,15 +114,49 @@ ok=all(r["role"] in ("leader","follower") and r["applied"]==top for r in rs) and
 sys.exit(0 if ok else 1)'
 }
 
+now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+
 # bench_bg NAME ARGS...: run zchat-bench in the background, JSON summary to $WORK/NAME.json.
+# A load meant to have faults injected into it should be paced (--rate) so that it lasts
+# seconds: unpaced, the machine may send it all in less than a second.
 bench_bg() {
-  local name=$1; shift
+  local name=$1 arg prev=""; shift
+  BENCH_NAME=$name BENCH_MESSAGES=10000 BENCH_MARKS=()
+  for arg in "$@"; do [ "$prev" = --messages ] && BENCH_MESSAGES=$arg; prev=$arg; done
+  BENCH_T0_MS=$(now_ms)   # before the launch, so at or before the bench's own start
   "$ZCHAT_BIN/zchat-bench" --servers "$SERVERS" --json "$@" >"$WORK/$name.json" 2>"$WORK/$name.err" &
   BENCH_PID=$!
   STARTED_PIDS+=("$BENCH_PID")
 }
 
-# bench_check NAME: the bench exited 0 and its verification found nothing wrong.
+# bench_alive: the background bench has not exited (a zombie counts as exited).
+bench_alive() {
+  local stat
+  stat=$(cat "/proc/$BENCH_PID/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [ "${stat%% *}" != Z ]
+}
+
+# bench_flowing: the bench runs, its latest once-a-second progress line reports at least
+# 10 acks, and it has not sent every message yet. Await it with wait_until.
+bench_flowing() {
+  bench_alive || return 1
+  local line
+  line=$(grep ' acked ' "$WORK/$BENCH_NAME.err" | tail -n 1)
+  [[ $line =~ sent\ ([0-9]+)\ acked\ ([0-9]+) ]] || return 1
+  [ "${BASH_REMATCH[2]}" -ge 10 ] && [ "${BASH_REMATCH[1]}" -lt "$BENCH_MESSAGES" ]
+}
+
+# under_load WHAT: call right before injecting a fault (or when a claim about the load
+# must hold): fails unless the bench still runs, and records the time; bench_check then
+# fails unless the bench was still sending (not all answered) at that time.
+under_load() {
+  bench_alive || fail "bench $BENCH_NAME had already ended before: $*"
+  BENCH_MARKS+=("$(now_ms) $*")
+}
+
+# bench_check NAME: the bench exited 0, its verification found nothing wrong, and every
+# under_load mark fell within its sending phase.
 bench_check() {
   local name=$1 rc=0
   wait "$BENCH_PID" || rc=$?
@@ -131,8 +165,42 @@ import json,sys
 s=json.load(open(sys.argv[1]))
 v=s.get("verification",s)
 bad={k:v.get(k,0) for k in ("lost","duplicated","reordered","phantom")}
-print("bench:", {k:v.get(k) for k in ("sent","acked","failed","lost","duplicated","reordered","phantom")})
+print("bench:", {k:v.get(k) for k in ("sent","acked","failed","lost","duplicated","reordered","phantom","send_seconds")})
 sys.exit(1 if any(bad.values()) or v.get("acked",0)==0 else 0)
 PY
   [ "$rc" = 0 ] || fail "bench $name exited $rc"
+  # The bench's clock starts after its launch (BENCH_T0_MS), so a mark less than
+  # send_seconds after the launch is certainly before the last message was answered.
+  local send_ms mark at
+  send_ms=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["send_seconds"]*1000))' "$WORK/$name.json")
+  for mark in "${BENCH_MARKS[@]}"; do
+    at=$(( ${mark%% *} - BENCH_T0_MS ))
+    [ "$at" -lt "$send_ms" ] || fail "bench $name: sending ended ${send_ms} ms after launch, before ${mark#* } at ${at} ms: not under load"
+    echo "under load: ${mark#* } at ${at} ms of ${send_ms} ms sending"
+  done
+}
+
+# own_field I FIELD [ROLES]: replica I's field as replica I itself reports it (live,
+# whereas other replicas may still report what they last heard from it), printed only
+# if its role is one of ROLES (default: leader or follower).
+own_field() {
+  echo status | "$CLI" --servers "127.0.0.1:$(( BASE + 3 * ($1 - 1) ))" --timeout 1000 --json 2>/dev/null | python3 -c '
+import json,sys
+want,field,roles=int(sys.argv[1]),sys.argv[2],sys.argv[3].split()
+for r in json.loads(sys.stdin.readline()).get("replicas",[]):
+    if r["id"]==want and r["role"] in roles: print(r[field])' "$1" "$2" "${3:-leader follower}"
+}
+
+# applied_at_least I INDEX: replica I, by its own report, serves and has applied INDEX.
+applied_at_least() { local a; a=$(own_field "$1" applied); [ -n "$a" ] && [ "$a" -ge "$2" ]; }
+
+# leader_commit DEADLINE_S: prints the current leader's commit index by its own report,
+# polling until a replica reported as leader answers that it is one.
+leader_commit() {
+  local deadline=$(( $(now_ms) + $1 * 1000 )) l c
+  while true; do
+    l=$(leader_id) && [ -n "$l" ] && c=$(own_field "$l" commit leader) && [ -n "$c" ] && { echo "$c"; return 0; }
+    [ "$(now_ms)" -lt $deadline ] || fail "timed out waiting for a leader's commit index"
+    sleep 0.05
+  done
 }
