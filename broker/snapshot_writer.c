@@ -46,6 +46,13 @@ snapshot_writer_start (snapshot_writer_t *self, const chat_t *chat, const char *
 {
     if (self->pid)
         return errno = EBUSY, -1;
+#if defined(__SANITIZE_ADDRESS__)
+    /* ASan's allocator is not reset in a forked child: a child forked while another
+       thread (the secret checkers, libzmq's) held its lock hangs for good. The caller
+       snapshots inline instead; the normal build tests the fork. */
+    (void) chat; (void) dir; (void) index; (void) term;
+    return errno = ENOTSUP, -1;
+#endif
     pid_t parent = getpid ();
     int64_t before = zclock_mono ();
     pid_t pid = fork ();

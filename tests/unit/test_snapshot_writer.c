@@ -8,6 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+
+/* snapshot_writer.c never forks under ASan (its allocator deadlocks in the child) */
+#if defined(__SANITIZE_ADDRESS__)
+#define SKIP_UNDER_ASAN() skip ()
+#else
+#define SKIP_UNDER_ASAN() do { } while (0)
+#endif
 #include <czmq.h>
 #include <sys/wait.h>
 #include "chat.h"
@@ -65,6 +72,7 @@ static void
 snapshot_holds_the_state_at_fork_time (void **state)
 {
     (void) state;
+    SKIP_UNDER_ASAN ();
     chat_t *chat = chat_new (&s_limits);
     s_apply (chat, 1, ZC_OP_CREATE, "ann", "");
     for (uint64_t i = 2; i <= 500; i++)
@@ -100,6 +108,7 @@ static void
 failure_in_the_child_is_reported (void **state)
 {
     (void) state;
+    SKIP_UNDER_ASAN ();
     chat_t *chat = chat_new (&s_limits);
     s_apply (chat, 1, ZC_OP_CREATE, "ann", "");
     snapshot_writer_t w = { 0 };
@@ -115,6 +124,7 @@ static void
 abort_leaves_no_child (void **state)
 {
     (void) state;
+    SKIP_UNDER_ASAN ();
     chat_t *chat = chat_new (&s_limits);
     s_apply (chat, 1, ZC_OP_CREATE, "ann", "");
     snapshot_writer_t w = { 0 };
