@@ -299,8 +299,9 @@ static int s_server_key (zcc_t *self, const zcc_options_t *options)
                  "cluster run with --insecure\n");
         return -1;
     }
+    /* a file first: a 40-character path is valid Z85 too (/tmp/zchat-fault.XXXXXX/...) */
     uint8_t bin [32];
-    if (strlen (key) == 40 && zmq_z85_decode (bin, key)) {
+    if (access (key, F_OK) != 0 && strlen (key) == 40 && zmq_z85_decode (bin, key)) {
         memcpy (self->server_key, key, 41);
         return 0;
     }

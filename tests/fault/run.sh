@@ -61,6 +61,9 @@ HEARTBEAT_MS=${HEARTBEAT_MS:-40}
 NAMESPACES=()
 declare -A PID=() DOWN=() PAUSED=() DETACHED=()
 ROUTES=()            # "NS DST" blackhole routes in place
+# CURVE keys and user secrets on, as in production (the workload gives its secret).
+"$ZCHAT_BIN/zchat-keys" init "$WORK/keys" --replicas "$REPLICAS" >/dev/null
+export ZCHAT_KEYS=$WORK/keys ZCHAT_SERVER_KEY=$WORK/keys/server.cert
 WL_PID=""
 CRASHES=0
 

@@ -65,7 +65,7 @@ s_secure (zsock_t *sock)
         return;
     if (!s_cert) {
         s_cert = zcert_new ();
-        zcert_t *server = strlen (key) == 40 ? NULL : zcert_load (key);
+        zcert_t *server = zcert_load (key);     /* a file, else the key itself */
         snprintf (s_server_key, sizeof s_server_key, "%s", server ? zcert_public_txt (server) : key);
         zcert_destroy (&server);
     }
