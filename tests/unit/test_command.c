@@ -90,6 +90,29 @@ static void encoding_is_stable (void **state)
     assert_memory_equal (buf, want, len);
 }
 
+/* Logs written before credentials hold 9-element commands: they still decode. */
+static void first_format_still_decodes (void **state)
+{
+    (void) state;
+    static const uint8_t v1 [] = {      /* PROTOCOL.md section 10: CREATE alice */
+        0x99, 0x01, 0xcf, 0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00, 0xcf, 0x11, 0x22,
+        0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x01, 0xa5, 'a', 'l', 'i', 'c', 'e', 0xa0, 0xa0,
+        0x00, 0x00,
+    };
+    zc_command_t c;
+    assert_int_equal (zc_command_decode (v1, sizeof v1, &c), ZC_OK);
+    assert_int_equal (c.op, ZC_OP_CREATE);
+    assert_int_equal (c.name.len, 5);
+    assert_int_equal (c.cred.len, 0);
+    /* and a credential too long for any Argon2id string is refused */
+    char cred [ZC_CRED_MAX + 1];
+    memset (cred, 'h', sizeof cred);
+    zc_command_t big = { .op = ZC_OP_PASSWD, .name = { "alice", 5 }, .cred = { cred, sizeof cred } };
+    uint8_t buf [ZC_COMMAND_MAX];
+    size_t len = encode (&big, buf);
+    assert_int_equal (zc_command_decode (buf, len, &c), ZC_ERR_TOO_LARGE);
+}
+
 static void largest_send_fits (void **state)
 {
     (void) state;
@@ -197,6 +220,7 @@ int main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (every_op_round_trips),
         cmocka_unit_test (encoding_is_stable),
+        cmocka_unit_test (first_format_still_decodes),
         cmocka_unit_test (largest_send_fits),
         cmocka_unit_test (too_small_buffer_is_too_large),
         cmocka_unit_test (every_truncation_is_truncated),
