@@ -691,22 +691,6 @@ s_list_segments (wal_t *self, char *err, size_t err_len)
 }
 
 static int
-s_mkdir_p (const char *dir)
-{
-    char path [PATH_MAX];
-    snprintf (path, sizeof path, "%s", dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir (path, 0755) && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir (path, 0755) && errno != EEXIST ? -1 : 0;
-}
-
-static int
 s_recover_all (wal_t *self, uint64_t after_index, wal_replay_fn *fn, void *arg,
                char *err, size_t err_len)
 {
@@ -752,7 +736,7 @@ wal_open (const char *dir, uint64_t after_index, uint64_t segment_bytes,
     self->dir_fd = -1;
     snprintf (self->dir, sizeof self->dir, "%s", dir);
     self->segment_bytes = segment_bytes ? segment_bytes : WAL_SEGMENT_DEFAULT;
-    if (s_mkdir_p (dir)
+    if (fileio_mkdir_durable (dir, NULL)
     ||  (self->dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
         s_err (err, err_len, "%s: %s", dir, strerror (errno));
         goto fail;
