@@ -12,7 +12,11 @@
       written with pwrite at segs[].bytes: an fdatasync that need not also commit a
       new file size costs half as much on ext4. Its tail past the last record reads
       as zeros, which recovery takes for the end of the log. A segment is cut back to
-      its records before the next one starts, so only the last one has such a tail. */
+      its records before the next one starts, so only the last one has such a tail.
+    - mark_due: every byte of the last segment is covered by a completed fdatasync. The
+      first append after that begins with a sync mark saying so (same write, same
+      fdatasync: no extra sync), so recovery can tell durable bytes, where damage is
+      corruption, from the unsynced tail, where it is a torn write (STORAGE.md §2). */
 #include "wal.h"
 #include "../schema/log_record.h"
 #include "fileio.h"
@@ -59,6 +63,7 @@ struct wal {
     size_t buf_len;
     bool need_datasync;
     bool need_dirsync;
+    bool mark_due;
     bool failed;
     uint64_t truncated_bytes;
 };
@@ -259,11 +264,13 @@ s_offset_after (wal_t *self, const wal_segment_t *seg, uint64_t index, uint64_t 
         return -1;
     size_t off = 0;
     int rc = 0;
-    for (uint64_t i = seg->first; i <= index; i++) {
+    for (uint64_t i = seg->first; i <= index; ) {
         raft_entry_t entry;
         size_t record_len;
-        if (log_record_decode (map + off, seg->bytes - off, &entry, &record_len)
-                != LOG_RECORD_OK || entry.index != i) {
+        log_record_status_t st = log_record_decode (map + off, seg->bytes - off, &entry,
+                                                    &record_len);
+        if ((st != LOG_RECORD_OK && st != LOG_RECORD_MARK)
+        ||  (st == LOG_RECORD_OK && entry.index != i++)) {
             errno = EIO;        /* the file changed under us */
             rc = -1;
             break;
@@ -294,17 +301,22 @@ s_truncate_after (wal_t *self, uint64_t index)
         self->need_datasync = false;    /* older segments were synced when rolled */
         if (s_unlink_from (self, keep) || s_fsync_dir (self) || s_open_last (self))
             return -1;
+        self->mark_due = true;
     }
     wal_segment_t *seg = s_cur (self);
     if (index >= seg->last)
         return 0;
     uint64_t off;
-    if (s_offset_after (self, seg, index, &off) || ftruncate (self->fd, (off_t) off))
+    /* Synced at once (conflicts are rare): new records then never share the file with
+       a cut-off tail that a crash could bring back, with its sync marks. */
+    if (s_offset_after (self, seg, index, &off) || ftruncate (self->fd, (off_t) off)
+    ||  fdatasync (self->fd))
         return s_fail (self);
     self->file_bytes = off;
     seg->bytes = off;
     seg->last = index;
-    self->need_datasync = true;
+    self->need_datasync = false;
+    self->mark_due = true;
     return 0;
 }
 
@@ -331,6 +343,23 @@ s_prepare (wal_t *self, uint64_t index)
     return 0;
 }
 
+/* The first record after a completed sync: "every byte before me is durable". A
+   fresh segment needs none. */
+static int
+s_put_mark (wal_t *self)
+{
+    self->mark_due = false;
+    wal_segment_t *cur = s_cur (self);
+    if (cur->bytes == 0)
+        return 0;
+    if (self->buf_len + LOG_RECORD_MARK_MAX > WAL_BUF_BYTES && s_flush (self))
+        return -1;
+    size_t len = log_record_encode_mark (cur->bytes, self->buf + self->buf_len);
+    self->buf_len += len;
+    cur->bytes += len;
+    return 0;
+}
+
 static int
 s_append_one (wal_t *self, const raft_entry_t *entry)
 {
@@ -338,7 +367,7 @@ s_append_one (wal_t *self, const raft_entry_t *entry)
     size_t head_len = log_record_encode_head (entry, head);
     if (head_len == 0)
         return errno = EINVAL, -1;     /* excluded by wal_append's checks */
-    if (s_prepare (self, entry->index))
+    if (s_prepare (self, entry->index) || (self->mark_due && s_put_mark (self)))
         return -1;
     size_t total = head_len + entry->len;
     if (self->buf_len + total > WAL_BUF_BYTES && s_flush (self))
@@ -407,6 +436,7 @@ wal_sync (wal_t *self)
     }
     if (self->need_dirsync && s_fsync_dir (self))
         return -1;
+    self->mark_due = true;
     return 0;
 }
 
@@ -548,16 +578,21 @@ s_settle_damage (wal_t *self, int fd, const uint8_t *image, uint64_t size, bool 
     if (is_last && s_all_zero (image + res->valid_bytes, size - res->valid_bytes))
         return 0;       /* preallocated space: the clean end of the log */
     if (!is_last || !res->torn_tail) {
-        const char *why = !is_last ? "damage in a segment that is not the last"
-                        : res->status == LOG_RECORD_BAD_BODY ? "checksum matches, so not a torn write"
-                        : "valid records follow the damage";
+        char why [96];
+        if (!is_last)
+            snprintf (why, sizeof why, "damage in a segment that is not the last");
+        else if (res->status == LOG_RECORD_BAD_BODY)
+            snprintf (why, sizeof why, "checksum matches, so not a torn write");
+        else
+            snprintf (why, sizeof why, "a sync mark at byte offset %zu shows it was durable",
+                      res->mark_after);
         s_err (ctx->err, ctx->err_len,
                "%s: corrupt record at byte offset %zu: %s (%s); refusing to start",
                ctx->path, res->valid_bytes, log_record_status_text (res->status), why);
         return -1;
     }
-    /* Torn tail: the write of the last records never completed, so they were never
-       acknowledged as durable. Cut them off so that appends continue cleanly. */
+    /* Torn tail: past the last sync mark, so never covered by a completed fdatasync,
+       so never acknowledged. Cut it off so that appends continue cleanly. */
     if (ftruncate (fd, (off_t) res->valid_bytes) || fsync (fd)) {
         s_err (ctx->err, ctx->err_len, "%s: cannot truncate torn tail at byte offset %zu: %s",
                ctx->path, res->valid_bytes, strerror (errno));
@@ -690,6 +725,17 @@ s_list_segments (wal_t *self, char *err, size_t err_len)
     return rc;
 }
 
+/* What an earlier run wrote but never synced is durable from here on, so that the
+   first batch of this run may begin with a sync mark. */
+static int
+s_sync_recovered (wal_t *self)
+{
+    if (fdatasync (self->fd))
+        return s_fail (self);
+    self->mark_due = true;
+    return 0;
+}
+
 static int
 s_recover_all (wal_t *self, uint64_t after_index, wal_replay_fn *fn, void *arg,
                char *err, size_t err_len)
@@ -748,7 +794,7 @@ wal_open (const char *dir, uint64_t after_index, uint64_t segment_bytes,
     if (!s_is_empty (self) && wal_last_index (self) < after_index)
         rc = wal_reset (self, after_index + 1);    /* the snapshot supersedes it all */
     else if (self->n_segs)
-        rc = s_open_last (self);
+        rc = s_open_last (self) || s_sync_recovered (self);
     if (rc) {
         s_err (err, err_len, "%s: %s", dir, strerror (errno));
         goto fail;

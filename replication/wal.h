@@ -4,10 +4,12 @@
     body, body = msgpack [term, index, data(bin)] (schema/log_record.h). Segments are
     named log-<first index, 20 digits>.seg and hold consecutive indexes.
     Durability: wal_append only write()s; an entry counts as durable after wal_sync
-    (one fdatasync covering every append since the last sync: group commit).
-    Recovery (wal_open): records are checked in order; a torn tail (a short or bad-CRC
-    record at the very end of the last segment, with nothing valid after it) is
-    truncated; any other damage is corruption and wal_open fails with a message
+    (one fdatasync covering every append since the last sync: group commit). The first
+    append after a sync starts with a sync mark, a small record saying "every byte
+    before me is durable", written and synced with that batch.
+    Recovery (wal_open): records are checked in order; damage in the last segment with
+    no sync mark after it lies past the last proven fdatasync, so it is a torn tail and
+    is truncated; any other damage is corruption and wal_open fails with a message
     naming the file and offset: a replica never serves wrong data. */
 #ifndef WAL_H
 #define WAL_H
