@@ -31,6 +31,9 @@ config_print_help (const char *program)
 "  --max-queue N          queued messages per user (default 100000)    (ZCHAT_MAX_QUEUE)\n"
 "  --snapshot-entries N   snapshot and compact the log every N entries (ZCHAT_SNAPSHOT_ENTRIES,\n"
 "                         default 100000)\n"
+"  --repair               cut a damaged log at the damage instead of   (ZCHAT_REPAIR=1)\n"
+"                         refusing to start; one replica at a time, see\n"
+"                         README \"Repairing a replica\"\n"
 "  --help                 this text\n"
 "\n"
 "Logs one logfmt line per event on stderr. SIGTERM or SIGINT shuts down cleanly.\n",
@@ -50,6 +53,17 @@ s_parse_u64 (const char *what, const char *text, uint64_t min, uint64_t max, uin
     }
     *out = value;
     return 0;
+}
+
+static int
+s_parse_bool (const char *what, const char *text, bool *out)
+{
+    if (!strcmp (text, "1") || !strcmp (text, "true") || !strcmp (text, "yes"))
+        return *out = true, 0;
+    if (!strcmp (text, "0") || !strcmp (text, "false") || !strcmp (text, "no"))
+        return *out = false, 0;
+    fprintf (stderr, "zchat-broker: %s must be 1 or 0, not '%s'\n", what, text);
+    return -1;
 }
 
 static int
@@ -114,7 +128,7 @@ s_defaults (config_t *config)
 
 typedef enum {
     OPT_ID = 1, OPT_PEERS, OPT_DATA, OPT_BIND, OPT_ELECTION, OPT_HEARTBEAT, OPT_SESSION,
-    OPT_MAXCONN, OPT_MAXUSERS, OPT_MAXQUEUE, OPT_SNAPSHOT, OPT_HELP
+    OPT_MAXCONN, OPT_MAXUSERS, OPT_MAXQUEUE, OPT_SNAPSHOT, OPT_REPAIR, OPT_HELP
 } opt_t;
 
 static const struct { opt_t opt; const char *env; } s_env [] = {
@@ -123,6 +137,7 @@ static const struct { opt_t opt; const char *env; } s_env [] = {
     { OPT_HEARTBEAT, "ZCHAT_HEARTBEAT_MS" }, { OPT_SESSION, "ZCHAT_SESSION_TIMEOUT_MS" },
     { OPT_MAXCONN, "ZCHAT_MAX_CONNECTIONS" }, { OPT_MAXUSERS, "ZCHAT_MAX_USERS" },
     { OPT_MAXQUEUE, "ZCHAT_MAX_QUEUE" }, { OPT_SNAPSHOT, "ZCHAT_SNAPSHOT_ENTRIES" },
+    { OPT_REPAIR, "ZCHAT_REPAIR" },
 };
 
 static int
@@ -159,6 +174,9 @@ s_apply (config_t *config, opt_t opt, const char *value)
             return s_parse_u32 ("--max-queue", value, 1, 100000000, &config->limits.max_queue);
         case OPT_SNAPSHOT:
             return s_parse_u64 ("--snapshot-entries", value, 100, UINT64_MAX / 2, &config->snapshot_entries);
+        case OPT_REPAIR:    /* the flag has no value; the variable says 1 or 0 */
+            return value ? s_parse_bool ("ZCHAT_REPAIR", value, &config->repair)
+                         : (config->repair = true, 0);
         case OPT_HELP: return 0;
     }
     return -1;
@@ -217,6 +235,7 @@ config_parse (config_t *config, int argc, char **argv)
         { "max-users", required_argument, NULL, OPT_MAXUSERS },
         { "max-queue", required_argument, NULL, OPT_MAXQUEUE },
         { "snapshot-entries", required_argument, NULL, OPT_SNAPSHOT },
+        { "repair", no_argument, NULL, OPT_REPAIR },
         { "help", no_argument, NULL, OPT_HELP }, { NULL, 0, NULL, 0 }
     };
     optind = 1;

@@ -93,6 +93,16 @@ s_load_snapshot (replica_t *self, char *err, size_t err_len)
     return 0;
 }
 
+static void
+s_note_repair (replica_t *self)
+{
+    const char *note = wal_repair_note (self->wal);
+    if (*note)
+        blog ("log_repaired", "level=warning data=%s cut=\"%s\"", self->config->data_dir, note);
+    else
+        blog ("log_repair_found_nothing", "data=%s", self->config->data_dir);
+}
+
 replica_t *
 replica_new (const config_t *config, peers_t *peers, const replica_hooks_t *hooks,
              void *hooks_arg, uint64_t now_ms, char *err, size_t err_len)
@@ -119,10 +129,12 @@ replica_new (const config_t *config, peers_t *peers, const replica_hooks_t *hook
     };
     raft_config_defaults (&raft_config);
     self->raft = raft_new (&raft_config, &hardstate, self->snap_index, self->snap_term, now_ms);
-    self->wal = wal_open (config->data_dir, self->snap_index, config->segment_bytes,
-                          s_restore_entry, self->raft, err, err_len);
+    self->wal = (config->repair ? wal_open_repair : wal_open) (config->data_dir,
+        self->snap_index, config->segment_bytes, s_restore_entry, self->raft, err, err_len);
     if (!self->wal)
         goto fail;
+    if (config->repair)
+        s_note_repair (self);
     raft_set_applied (self->raft, self->snap_index);
     self->applied = self->snap_index;
     self->started_empty = !found_hardstate && !self->snap_index && !wal_last_index (self->wal);

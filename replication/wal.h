@@ -31,6 +31,13 @@ typedef int (wal_replay_fn) (void *arg, const raft_entry_t *entry);
 wal_t *wal_open (const char *dir, uint64_t after_index, uint64_t segment_bytes,
                  wal_replay_fn *fn, void *arg, char *err, size_t err_len);
 
+/* As wal_open, but damage that wal_open refuses as corruption is cut instead: the
+   damaged segment is truncated at the damage and every later segment removed (the
+   entries cut are not replayed), and wal_repair_note says what was cut. Still fails
+   on I/O errors, a refused replay, and a log starting after after_index + 1. */
+wal_t *wal_open_repair (const char *dir, uint64_t after_index, uint64_t segment_bytes,
+                        wal_replay_fn *fn, void *arg, char *err, size_t err_len);
+
 void wal_destroy (wal_t **self_p);
 
 /* Index of the first and last entry on disk (0, 0 when empty). */
@@ -58,5 +65,8 @@ uint64_t wal_size_bytes (const wal_t *self);
 /* Bytes of torn tail that wal_open cut off the last segment (0 when it was clean),
    for the startup log line. */
 uint64_t wal_truncated_bytes (const wal_t *self);
+
+/* What wal_open_repair cut, with the reason, for the log; "" when it cut nothing. */
+const char *wal_repair_note (const wal_t *self);
 
 #endif

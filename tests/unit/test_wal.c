@@ -964,20 +964,29 @@ conflict_rewrite_starts_with_a_mark_at_the_cut (void **state)
     free (image);
 }
 
-static void
-damage_in_non_last_segment_is_corruption (void **state)
+/* Entries 1..100 in segments of 1024 bytes (at least three); path names the second,
+   firsts[] their first indexes. Returns how many there are. */
+static int
+s_segments_of_100 (fixture_t *fx, uint64_t *firsts, char *path, size_t path_len)
 {
-    fixture_t *fx = *state;
     seen_t seen;
     wal_t *wal = s_open (fx, 0, 1024, &seen);
     s_append (wal, 1, 1, 100);
     assert_int_equal (wal_sync (wal), 0);
     wal_destroy (&wal);
-    uint64_t firsts [64];
     int n = s_count_segments (fx->dir, firsts, 64);
     assert_true (n >= 3);
+    s_seg_path (fx, firsts [1], path, path_len);
+    return n;
+}
+
+static void
+damage_in_non_last_segment_is_corruption (void **state)
+{
+    fixture_t *fx = *state;
+    uint64_t firsts [64];
     char path [128];
-    s_seg_path (fx, firsts [1], path, sizeof path);
+    s_segments_of_100 (fx, firsts, path, sizeof path);
     size_t len;
     uint8_t *image = s_read_file (path, &len);
     /* damage the LAST record of a middle segment: not a tail, since later segments exist */
@@ -998,15 +1007,9 @@ static void
 missing_middle_segment_is_a_gap (void **state)
 {
     fixture_t *fx = *state;
-    seen_t seen;
-    wal_t *wal = s_open (fx, 0, 1024, &seen);
-    s_append (wal, 1, 1, 100);
-    assert_int_equal (wal_sync (wal), 0);
-    wal_destroy (&wal);
     uint64_t firsts [64];
-    assert_true (s_count_segments (fx->dir, firsts, 64) >= 3);
     char path [128];
-    s_seg_path (fx, firsts [1], path, sizeof path);
+    s_segments_of_100 (fx, firsts, path, sizeof path);
     assert_int_equal (unlink (path), 0);
     char err [512], name [64];
     s_open_fails (fx, 0, err, sizeof err);
@@ -1033,6 +1036,126 @@ segment_name_must_match_its_first_record (void **state)
     assert_non_null (strstr (err, "expected 2"));
 }
 
+
+/* ---- repair: cut at the damage instead of refusing ----------------------------- */
+
+static wal_t *
+s_open_repair (fixture_t *fx, uint64_t after, seen_t *seen)
+{
+    char err [512] = "";
+    memset (seen, 0, sizeof *seen);
+    wal_t *wal = wal_open_repair (fx->dir, after, 1024, s_collect, seen, err, sizeof err);
+    if (!wal)
+        fail_msg ("wal_open_repair failed: %s", err);
+    return wal;
+}
+
+static void
+s_assert_note_has (const wal_t *wal, const char *want)
+{
+    if (!strstr (wal_repair_note (wal), want))
+        fail_msg ("expected '%s' in the repair note: %s", want, wal_repair_note (wal));
+}
+
+static void
+repair_cuts_at_the_damage_and_removes_later_segments (void **state)
+{
+    fixture_t *fx = *state;
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 1024, &seen);
+    for (uint64_t i = 1; i <= 100; i += 5) {
+        s_append (wal, 1, i, i + 4);
+        assert_int_equal (wal_sync (wal), 0);
+    }
+    wal_destroy (&wal);
+    uint64_t firsts [64];
+    int n = s_count_segments (fx->dir, firsts, 64);
+    assert_true (n >= 4);
+    char path [128], name [160];
+    size_t len;
+    s_seg_path (fx, firsts [1], path, sizeof path);
+    uint8_t *image = s_read_file (path, &len);
+    uint64_t bad = firsts [1] + 2;
+    size_t off = s_record_offset (image, len, firsts [1], bad);
+    image [off + 10] ^= 0x08;
+    s_write_file (path, image, len);
+    char err [512];
+    s_open_fails (fx, 0, err, sizeof err);          /* without repair: refused */
+
+    wal = s_open_repair (fx, 0, &seen);
+    s_assert_seen (&seen, 1, bad - 1);
+    assert_int_equal (wal_last_index (wal), bad - 1);
+    snprintf (name, sizeof name, "log-%020" PRIu64 ".seg: corrupt record at byte offset %zu",
+              firsts [1], off);
+    s_assert_note_has (wal, name);
+    snprintf (name, sizeof name, "it held %zu bytes, preallocated space included), %d later"
+              " segment(s) removed", len, n - 2);
+    s_assert_note_has (wal, name);
+    snprintf (name, sizeof name, "the log now ends at index %" PRIu64, bad - 1);
+    s_assert_note_has (wal, name);
+    assert_null (strstr (wal_repair_note (wal), "refusing"));
+    assert_int_equal (s_count_segments (fx->dir, NULL, 0), 2);
+    struct stat st;
+    assert_int_equal (stat (path, &st), 0);
+    assert_int_equal ((size_t) st.st_size, off);
+    s_append (wal, 2, bad, bad + 9);                /* the leader sends the rest again */
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+    wal = s_open (fx, 0, 1024, &seen);              /* a plain open is clean again */
+    s_assert_seen (&seen, 1, bad + 9);
+    wal_destroy (&wal);
+    free (image);
+}
+
+static void
+repair_keeps_the_log_before_a_gap (void **state)
+{
+    fixture_t *fx = *state;
+    uint64_t firsts [64];
+    char path [128];
+    int n = s_segments_of_100 (fx, firsts, path, sizeof path);
+    assert_int_equal (unlink (path), 0);
+    seen_t seen;
+    wal_t *wal = s_open_repair (fx, 0, &seen);
+    s_assert_seen (&seen, 1, firsts [1] - 1);
+    s_assert_note_has (wal, "log has a gap");
+    char want [64];
+    snprintf (want, sizeof want, ", %d later segment(s) removed", n - 2);
+    s_assert_note_has (wal, want);
+    assert_int_equal (s_count_segments (fx->dir, NULL, 0), 1);
+    wal_destroy (&wal);
+}
+
+static void
+repair_of_a_sound_log_cuts_nothing_and_some_damage_is_not_its_to_mend (void **state)
+{
+    fixture_t *fx = *state;
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 1024, &seen);
+    s_append (wal, 1, 1, 50);
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+    wal = s_open_repair (fx, 0, &seen);
+    s_assert_seen (&seen, 1, 50);
+    assert_string_equal (wal_repair_note (wal), "");
+    wal_destroy (&wal);
+    /* a replay the caller refuses is not damage: still refused */
+    char err [512] = "";
+    memset (&seen, 0, sizeof seen);
+    seen.stop_at = 7;
+    assert_null (wal_open_repair (fx->dir, 0, 1024, s_collect, &seen, err, sizeof err));
+    assert_non_null (strstr (err, "refused"));
+    /* nor is a snapshot that ends before the log starts: no cut of the log mends it */
+    int n = s_count_segments (fx->dir, NULL, 0);
+    assert_true (n >= 2);
+    char path [128];
+    s_seg_path (fx, 1, path, sizeof path);
+    assert_int_equal (unlink (path), 0);
+    memset (&seen, 0, sizeof seen);
+    assert_null (wal_open_repair (fx->dir, 0, 1024, s_collect, &seen, err, sizeof err));
+    assert_non_null (strstr (err, "entries missing"));
+    assert_int_equal (s_count_segments (fx->dir, NULL, 0), n - 1);     /* nothing removed */
+}
 
 /* ---- the record codec ---------------------------------------------------------- */
 
@@ -1189,6 +1312,9 @@ main (void)
         cmocka_unit_test_setup_teardown (damage_in_non_last_segment_is_corruption, setup, teardown),
         cmocka_unit_test_setup_teardown (missing_middle_segment_is_a_gap, setup, teardown),
         cmocka_unit_test_setup_teardown (segment_name_must_match_its_first_record, setup, teardown),
+        cmocka_unit_test_setup_teardown (repair_cuts_at_the_damage_and_removes_later_segments, setup, teardown),
+        cmocka_unit_test_setup_teardown (repair_keeps_the_log_before_a_gap, setup, teardown),
+        cmocka_unit_test_setup_teardown (repair_of_a_sound_log_cuts_nothing_and_some_damage_is_not_its_to_mend, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
