@@ -133,13 +133,13 @@ replica_new (const config_t *config, peers_t *peers, const replica_hooks_t *hook
         self->snap_index, config->segment_bytes, s_restore_entry, self->raft, err, err_len);
     if (!self->wal)
         goto fail;
-    if (config->repair)
-        s_note_repair (self);
     raft_set_applied (self->raft, self->snap_index);
     self->applied = self->snap_index;
     self->started_empty = !found_hardstate && !self->snap_index && !wal_last_index (self->wal);
     self->term = hardstate.term;
     blog_set_term (self->term);
+    if (config->repair)
+        s_note_repair (self);
     blog ("replica_loaded", "data=%s snapshot_index=%llu log_first=%llu log_last=%llu torn_bytes_cut=%llu",
           config->data_dir, (unsigned long long) self->snap_index,
           (unsigned long long) wal_first_index (self->wal),

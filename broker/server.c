@@ -597,9 +597,10 @@ server_new (const config_t *config)
     self->replica = replica_new (config, self->peers, &hooks, self, self->now_ms, err, sizeof err);
     if (!self->replica) {
         /* the WAL says "refusing to start" of damage that --repair can cut */
+        bool repairable = strstr (err, "refusing to start") && !config->repair;
         blog ("data_unusable", "data=%s reason=\"%s\"%s", config->data_dir, err,
-              strstr (err, "refusing to start") && !config->repair
-              ? " hint=\"zchat-broker --repair cuts the log at the damage (README: Repairing a replica)\"" : "");
+              repairable ? " hint=\"zchat-broker --repair cuts the log at the damage"
+                           " (README: Repairing a replica)\"" : "");
         server_destroy (&self);
         return NULL;
     }

@@ -678,8 +678,9 @@ s_recover_segment (wal_t *self, size_t i, wal_replay_t *ctx, wal_readbuf_t *rb)
     uint64_t size = (uint64_t) st.st_size;
     log_record_scan_t res;
     log_record_scan (rb->p, size, s_replay_visit, ctx, &res);
-    wal_seg_outcome_t out = !res.stopped ? s_settle_damage (self, fd, rb->p, size, is_last, &res, ctx)
-                          : ctx->refused ? WAL_SEG_FAILED : WAL_SEG_DAMAGED;
+    wal_seg_outcome_t out = ctx->refused ? WAL_SEG_FAILED
+                          : res.stopped ? WAL_SEG_DAMAGED
+                          : s_settle_damage (self, fd, rb->p, size, is_last, &res, ctx);
     close (fd);
     seg->bytes = res.valid_bytes;
     seg->last = seg->first + res.n_records - 1;

@@ -813,7 +813,8 @@ s_assert_mark_at (const uint8_t *image, size_t len, size_t off)
     size_t want_len = log_record_encode_mark (off, want);
     raft_entry_t entry;
     size_t rec_len;
-    assert_int_equal (log_record_decode (image + off, len - off, &entry, &rec_len), LOG_RECORD_MARK);
+    assert_int_equal (log_record_decode (image + off, len - off, &entry, &rec_len),
+                      LOG_RECORD_MARK);
     assert_int_equal (rec_len, want_len);
     assert_memory_equal (image + off, want, want_len);
 }
