@@ -28,6 +28,7 @@ typedef struct {
     uint32_t max_connections;       /* client connections tracked at once */
     uint64_t snapshot_entries;      /* take a snapshot after this many applied entries */
     uint64_t segment_bytes;
+    bool repair;                    /* cut a damaged log at the damage instead of refusing */
     chat_limits_t limits;
     char keys_dir [PATH_MAX];       /* CURVE keys (curve.h); "" = ./zchat-keys */
     bool insecure;                  /* no CURVE at all: tests and benches only */

@@ -5,6 +5,7 @@
 #include "snapshot_writer.h"
 #include <czmq.h>
 #include "blog.h"
+#include "fileio.h"
 #include "snapshot_file.h"
 #include "wal.h"
 #include "../schema/command.h"
@@ -60,6 +61,8 @@ struct replica {
     raft_role_t role;
     uint32_t leader;
     uint64_t term;
+    bool started_empty;             /* no hard state, snapshot or log on disk at start */
+    bool warned_history;
 };
 
 static int
@@ -90,6 +93,16 @@ s_load_snapshot (replica_t *self, char *err, size_t err_len)
     return 0;
 }
 
+static void
+s_note_repair (replica_t *self)
+{
+    const char *note = wal_repair_note (self->wal);
+    if (*note)
+        blog ("log_repaired", "level=warning data=%s cut=\"%s\"", self->config->data_dir, note);
+    else
+        blog ("log_repair_found_nothing", "data=%s", self->config->data_dir);
+}
+
 replica_t *
 replica_new (const config_t *config, peers_t *peers, const replica_hooks_t *hooks,
              void *hooks_arg, uint64_t now_ms, char *err, size_t err_len)
@@ -101,11 +114,13 @@ replica_new (const config_t *config, peers_t *peers, const replica_hooks_t *hook
     self->hooks_arg = hooks_arg;
     self->chat = chat_new (&config->limits);
     raft_hardstate_t hardstate = { 0, 0 };
-    if (zsys_dir_create ("%s", config->data_dir) != 0) {
-        snprintf (err, err_len, "cannot create data directory %s", config->data_dir);
+    int found_hardstate;
+    if (fileio_mkdir_durable (config->data_dir, NULL)) {
+        snprintf (err, err_len, "cannot create data directory %s: %s", config->data_dir,
+                  strerror (errno));
         goto fail;
     }
-    if (hardstate_read (config->data_dir, &hardstate, err, err_len) < 0
+    if ((found_hardstate = hardstate_read (config->data_dir, &hardstate, err, err_len)) < 0
         || s_load_snapshot (self, err, err_len) < 0)
         goto fail;
     raft_config_t raft_config = {
@@ -114,14 +129,17 @@ replica_new (const config_t *config, peers_t *peers, const replica_hooks_t *hook
     };
     raft_config_defaults (&raft_config);
     self->raft = raft_new (&raft_config, &hardstate, self->snap_index, self->snap_term, now_ms);
-    self->wal = wal_open (config->data_dir, self->snap_index, config->segment_bytes,
-                          s_restore_entry, self->raft, err, err_len);
+    self->wal = (config->repair ? wal_open_repair : wal_open) (config->data_dir,
+        self->snap_index, config->segment_bytes, s_restore_entry, self->raft, err, err_len);
     if (!self->wal)
         goto fail;
     raft_set_applied (self->raft, self->snap_index);
     self->applied = self->snap_index;
+    self->started_empty = !found_hardstate && !self->snap_index && !wal_last_index (self->wal);
     self->term = hardstate.term;
     blog_set_term (self->term);
+    if (config->repair)
+        s_note_repair (self);
     blog ("replica_loaded", "data=%s snapshot_index=%llu log_first=%llu log_last=%llu torn_bytes_cut=%llu",
           config->data_dir, (unsigned long long) self->snap_index,
           (unsigned long long) wal_first_index (self->wal),
@@ -303,6 +321,33 @@ s_install_snapshot (replica_t *self, uint64_t index, uint64_t term)
     return 0;
 }
 
+/* A replica that started with nothing on disk, and still holds nothing, hears that a
+   peer has a log. Either it joins late, or its data was lost (a wiped directory, or one
+   whose creation never became durable): it catches up from the leader, but what it had
+   acknowledged before is gone from it, so an operator must hear of it. A brand-new
+   cluster stays quiet: its first votes and appends all name an empty log. */
+static void
+s_warn_if_history (replica_t *self, const raft_msg_t *msg)
+{
+    if (!self->started_empty || self->warned_history
+        || raft_last_index (self->raft) || self->snap_index)
+        return;
+    uint64_t peer_log = 0;
+    if (msg->type == RAFT_MSG_APPEND)
+        peer_log = msg->prev_index > msg->commit ? msg->prev_index : msg->commit;
+    else if (msg->type == RAFT_MSG_VOTE)
+        peer_log = msg->last_index;
+    if (peer_log == 0)
+        return;
+    self->warned_history = true;
+    blog ("empty_data_but_cluster_has_history",
+          "level=warning data=%s peer=%u peer_term=%llu peer_log_index=%llu"
+          " note=\"this replica started with no term, vote, snapshot or log, but the cluster"
+          " already has history: if it held data before, that data was lost; catching up"
+          " from the leader\"", self->config->data_dir, msg->from,
+          (unsigned long long) msg->term, (unsigned long long) peer_log);
+}
+
 void
 replica_peer_frame (replica_t *self, const uint8_t *frame, size_t len, uint64_t now_ms)
 {
@@ -314,8 +359,10 @@ replica_peer_frame (replica_t *self, const uint8_t *frame, size_t len, uint64_t 
         raft_msg_t msg;
         code = raft_msg_decode (frame, len, &msg, entries, 4096);
         if (code == ZC_OK && (msg.to == RAFT_BROADCAST || msg.to == self->config->id)
-            && msg.from >= 1 && msg.from <= self->config->n && msg.from != self->config->id)
+            && msg.from >= 1 && msg.from <= self->config->n && msg.from != self->config->id) {
+            s_warn_if_history (self, &msg);
             raft_step (self->raft, &msg);
+        }
     }
     else if (frame [0] == ZC_PEER_KIND_SNAPSHOT_CHUNK) {
         zc_snapshot_chunk_t chunk;

@@ -652,7 +652,11 @@ server_new (const config_t *config)
     replica_hooks_t hooks = { s_on_applied, s_on_read_ready, s_on_role };
     self->replica = replica_new (config, self->peers, &hooks, self, self->now_ms, err, sizeof err);
     if (!self->replica) {
-        blog ("data_unusable", "data=%s reason=\"%s\"", config->data_dir, err);
+        /* the WAL says "refusing to start" of damage that --repair can cut */
+        bool repairable = strstr (err, "refusing to start") && !config->repair;
+        blog ("data_unusable", "data=%s reason=\"%s\"%s", config->data_dir, err,
+              repairable ? " hint=\"zchat-broker --repair cuts the log at the damage"
+                           " (README: Repairing a replica)\"" : "");
         server_destroy (&self);
         return NULL;
     }

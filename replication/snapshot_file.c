@@ -53,17 +53,6 @@ s_get_le (const uint8_t *p, int n)
     return v;
 }
 
-static int
-s_fsync_dir (const char *dir)
-{
-    int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    int rc = fsync (fd);
-    close (fd);
-    return rc;
-}
-
 /* Replace dir/name atomically with head + body (temp file, fsync, rename, dir fsync). */
 static int
 s_replace (const char *dir, const char *name, const uint8_t *head, size_t head_len,
@@ -89,7 +78,7 @@ s_replace (const char *dir, const char *name, const uint8_t *head, size_t head_l
         return -1;
     }
     close (fd);
-    if (rename (tmp, path) || s_fsync_dir (dir)) {
+    if (rename (tmp, path) || fileio_fsync_dir (dir)) {
         s_err (err, err_len, "%s: %s", path, strerror (errno));
         return -1;
     }

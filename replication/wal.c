@@ -12,7 +12,11 @@
       written with pwrite at segs[].bytes: an fdatasync that need not also commit a
       new file size costs half as much on ext4. Its tail past the last record reads
       as zeros, which recovery takes for the end of the log. A segment is cut back to
-      its records before the next one starts, so only the last one has such a tail. */
+      its records before the next one starts, so only the last one has such a tail.
+    - mark_due: every byte of the last segment is covered by a completed fdatasync. The
+      first append after that begins with a sync mark saying so (same write, same
+      fdatasync: no extra sync), so recovery can tell durable bytes, where damage is
+      corruption, from the unsynced tail, where it is a torn write (STORAGE.md §2). */
 #include "wal.h"
 #include "../schema/log_record.h"
 #include "fileio.h"
@@ -59,8 +63,11 @@ struct wal {
     size_t buf_len;
     bool need_datasync;
     bool need_dirsync;
+    bool mark_due;
     bool failed;
+    bool repair;                /* cut at damage instead of refusing to open */
     uint64_t truncated_bytes;
+    char repair_note [1024];    /* what the repair cut; "" when nothing */
 };
 
 static void
@@ -259,11 +266,13 @@ s_offset_after (wal_t *self, const wal_segment_t *seg, uint64_t index, uint64_t 
         return -1;
     size_t off = 0;
     int rc = 0;
-    for (uint64_t i = seg->first; i <= index; i++) {
+    for (uint64_t i = seg->first; i <= index; ) {
         raft_entry_t entry;
         size_t record_len;
-        if (log_record_decode (map + off, seg->bytes - off, &entry, &record_len)
-                != LOG_RECORD_OK || entry.index != i) {
+        log_record_status_t st = log_record_decode (map + off, seg->bytes - off, &entry,
+                                                    &record_len);
+        if ((st != LOG_RECORD_OK && st != LOG_RECORD_MARK)
+        ||  (st == LOG_RECORD_OK && entry.index != i++)) {
             errno = EIO;        /* the file changed under us */
             rc = -1;
             break;
@@ -294,17 +303,22 @@ s_truncate_after (wal_t *self, uint64_t index)
         self->need_datasync = false;    /* older segments were synced when rolled */
         if (s_unlink_from (self, keep) || s_fsync_dir (self) || s_open_last (self))
             return -1;
+        self->mark_due = true;
     }
     wal_segment_t *seg = s_cur (self);
     if (index >= seg->last)
         return 0;
     uint64_t off;
-    if (s_offset_after (self, seg, index, &off) || ftruncate (self->fd, (off_t) off))
+    /* Synced at once (conflicts are rare): new records then never share the file with
+       a cut-off tail that a crash could bring back, with its sync marks. */
+    if (s_offset_after (self, seg, index, &off) || ftruncate (self->fd, (off_t) off)
+    ||  fdatasync (self->fd))
         return s_fail (self);
     self->file_bytes = off;
     seg->bytes = off;
     seg->last = index;
-    self->need_datasync = true;
+    self->need_datasync = false;
+    self->mark_due = true;
     return 0;
 }
 
@@ -331,6 +345,23 @@ s_prepare (wal_t *self, uint64_t index)
     return 0;
 }
 
+/* The first record after a completed sync: "every byte before me is durable". A
+   fresh segment needs none. */
+static int
+s_put_mark (wal_t *self)
+{
+    self->mark_due = false;
+    wal_segment_t *cur = s_cur (self);
+    if (cur->bytes == 0)
+        return 0;
+    if (self->buf_len + LOG_RECORD_MARK_MAX > WAL_BUF_BYTES && s_flush (self))
+        return -1;
+    size_t len = log_record_encode_mark (cur->bytes, self->buf + self->buf_len);
+    self->buf_len += len;
+    cur->bytes += len;
+    return 0;
+}
+
 static int
 s_append_one (wal_t *self, const raft_entry_t *entry)
 {
@@ -338,7 +369,7 @@ s_append_one (wal_t *self, const raft_entry_t *entry)
     size_t head_len = log_record_encode_head (entry, head);
     if (head_len == 0)
         return errno = EINVAL, -1;     /* excluded by wal_append's checks */
-    if (s_prepare (self, entry->index))
+    if (s_prepare (self, entry->index) || (self->mark_due && s_put_mark (self)))
         return -1;
     size_t total = head_len + entry->len;
     if (self->buf_len + total > WAL_BUF_BYTES && s_flush (self))
@@ -407,6 +438,7 @@ wal_sync (wal_t *self)
     }
     if (self->need_dirsync && s_fsync_dir (self))
         return -1;
+    self->mark_due = true;
     return 0;
 }
 
@@ -479,6 +511,12 @@ wal_truncated_bytes (const wal_t *self)
     return self->truncated_bytes;
 }
 
+const char *
+wal_repair_note (const wal_t *self)
+{
+    return self->repair_note;
+}
+
 void
 wal_destroy (wal_t **self_p)
 {
@@ -498,6 +536,11 @@ wal_destroy (wal_t **self_p)
 
 /* ---- recovery --------------------------------------------------------------- */
 
+/* What the walk over the log found. DAMAGED: the log is wrong from byte cut_keep of
+   segment cut_seg on, which a repair can cut; FAILED: an I/O error, a replay the caller
+   refused, or a missing stretch that no cut of the log mends. */
+typedef enum { WAL_SEG_OK, WAL_SEG_DAMAGED, WAL_SEG_FAILED } wal_seg_outcome_t;
+
 typedef struct {
     const char *path;
     uint64_t expect;            /* index the next record must carry */
@@ -506,6 +549,10 @@ typedef struct {
     void *arg;
     char *err;
     size_t err_len;
+    bool refused;               /* the caller refused an entry */
+    size_t cut_seg;             /* where a DAMAGED log is wrong from */
+    uint64_t cut_keep;
+    uint64_t cut_size;          /* that segment's file size */
 } wal_replay_t;
 
 static int
@@ -524,6 +571,7 @@ s_replay_visit (void *arg, const raft_entry_t *entry, size_t offset)
         s_err (ctx->err, ctx->err_len,
                "%s: byte offset %zu: replay of index %" PRIu64 " was refused by the caller",
                ctx->path, offset, entry->index);
+        ctx->refused = true;
         return -1;
     }
     return 0;
@@ -539,32 +587,37 @@ s_all_zero (const uint8_t *p, uint64_t len)
     return true;
 }
 
-static int
+static wal_seg_outcome_t
 s_settle_damage (wal_t *self, int fd, const uint8_t *image, uint64_t size, bool is_last,
                  const log_record_scan_t *res, wal_replay_t *ctx)
 {
     if (res->status == LOG_RECORD_OK)
-        return 0;
+        return WAL_SEG_OK;
     if (is_last && s_all_zero (image + res->valid_bytes, size - res->valid_bytes))
-        return 0;       /* preallocated space: the clean end of the log */
+        return WAL_SEG_OK;      /* preallocated space: the clean end of the log */
     if (!is_last || !res->torn_tail) {
-        const char *why = !is_last ? "damage in a segment that is not the last"
-                        : res->status == LOG_RECORD_BAD_BODY ? "checksum matches, so not a torn write"
-                        : "valid records follow the damage";
+        char why [96];
+        if (!is_last)
+            snprintf (why, sizeof why, "damage in a segment that is not the last");
+        else if (res->status == LOG_RECORD_BAD_BODY)
+            snprintf (why, sizeof why, "checksum matches, so not a torn write");
+        else
+            snprintf (why, sizeof why, "a sync mark at byte offset %zu shows it was durable",
+                      res->mark_after);
         s_err (ctx->err, ctx->err_len,
-               "%s: corrupt record at byte offset %zu: %s (%s); refusing to start",
+               "%s: corrupt record at byte offset %zu: %s (%s)",
                ctx->path, res->valid_bytes, log_record_status_text (res->status), why);
-        return -1;
+        return WAL_SEG_DAMAGED;
     }
-    /* Torn tail: the write of the last records never completed, so they were never
-       acknowledged as durable. Cut them off so that appends continue cleanly. */
+    /* Torn tail: past the last sync mark, so never covered by a completed fdatasync,
+       so never acknowledged. Cut it off so that appends continue cleanly. */
     if (ftruncate (fd, (off_t) res->valid_bytes) || fsync (fd)) {
         s_err (ctx->err, ctx->err_len, "%s: cannot truncate torn tail at byte offset %zu: %s",
                ctx->path, res->valid_bytes, strerror (errno));
-        return -1;
+        return WAL_SEG_FAILED;
     }
     self->truncated_bytes += size - res->valid_bytes;
-    return 0;
+    return WAL_SEG_OK;
 }
 
 /* Whole segment files are read into one reused buffer: on this kind of (virtual)
@@ -605,7 +658,7 @@ s_read_segment (int fd, uint64_t size, wal_readbuf_t *rb)
 }
 
 /* Verify segment i, replay its entries, and cut a torn tail if it is the last. */
-static int
+static wal_seg_outcome_t
 s_recover_segment (wal_t *self, size_t i, wal_replay_t *ctx, wal_readbuf_t *rb)
 {
     wal_segment_t *seg = &self->segs [i];
@@ -620,21 +673,26 @@ s_recover_segment (wal_t *self, size_t i, wal_replay_t *ctx, wal_readbuf_t *rb)
         s_err (ctx->err, ctx->err_len, "%s: %s", path, strerror (errno));
         if (fd >= 0)
             close (fd);
-        return -1;
+        return WAL_SEG_FAILED;
     }
     uint64_t size = (uint64_t) st.st_size;
     log_record_scan_t res;
     log_record_scan (rb->p, size, s_replay_visit, ctx, &res);
-    int rc = res.stopped ? -1 : s_settle_damage (self, fd, rb->p, size, is_last, &res, ctx);
+    wal_seg_outcome_t out = ctx->refused ? WAL_SEG_FAILED
+                          : res.stopped ? WAL_SEG_DAMAGED
+                          : s_settle_damage (self, fd, rb->p, size, is_last, &res, ctx);
     close (fd);
     seg->bytes = res.valid_bytes;
     seg->last = seg->first + res.n_records - 1;
-    if (rc == 0 && res.n_records == 0 && !is_last) {
+    if (out == WAL_SEG_OK && res.n_records == 0 && !is_last) {
         s_err (ctx->err, ctx->err_len, "%s: segment holds no record but later segments exist",
                path);
-        rc = -1;
+        out = WAL_SEG_DAMAGED;
     }
-    return rc;
+    ctx->cut_seg = i;
+    ctx->cut_keep = res.valid_bytes;
+    ctx->cut_size = size;
+    return out;
 }
 
 static int
@@ -690,53 +748,86 @@ s_list_segments (wal_t *self, char *err, size_t err_len)
     return rc;
 }
 
+/* What an earlier run wrote but never synced is durable from here on, so that the
+   first batch of this run may begin with a sync mark. */
 static int
-s_mkdir_p (const char *dir)
+s_sync_recovered (wal_t *self)
 {
-    char path [PATH_MAX];
-    snprintf (path, sizeof path, "%s", dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = 0;
-        if (mkdir (path, 0755) && errno != EEXIST)
-            return -1;
-        *p = '/';
+    if (fdatasync (self->fd))
+        return s_fail (self);
+    self->mark_due = true;
+    return 0;
+}
+
+/* Repair: keep segment cut_seg up to cut_keep bytes and remove every later segment
+   (those first, then a directory fsync, as for a conflict), instead of refusing. The
+   reason and what was cut go to the note; the entries cut were never replayed. */
+static int
+s_repair (wal_t *self, const wal_replay_t *ctx, char *err, size_t err_len)
+{
+    char reason [512] = "";
+    if (err && err_len)
+        snprintf (reason, sizeof reason, "%s", err);
+    size_t removed = self->n_segs - ctx->cut_seg - 1;
+    char path [WAL_PATH_BYTES];
+    s_seg_path (self, self->segs [ctx->cut_seg].first, path, sizeof path);
+    int fd = -1;
+    if (s_unlink_from (self, ctx->cut_seg + 1) || (removed && s_fsync_dir (self))
+    ||  (fd = open (path, O_WRONLY | O_CLOEXEC)) < 0
+    ||  ftruncate (fd, (off_t) ctx->cut_keep) || fsync (fd)) {
+        s_err (err, err_len, "%s: repair failed: %s", path, strerror (errno));
+        if (fd >= 0)
+            close (fd);
+        return -1;
     }
-    return mkdir (path, 0755) && errno != EEXIST ? -1 : 0;
+    close (fd);
+    snprintf (self->repair_note, sizeof self->repair_note,
+              "%s; that file cut there (it held %" PRIu64 " bytes, preallocated space"
+              " included), %zu later segment(s) removed; the log now ends at index %" PRIu64,
+              reason, ctx->cut_size, removed, wal_last_index (self));
+    return 0;
 }
 
 static int
 s_recover_all (wal_t *self, uint64_t after_index, wal_replay_fn *fn, void *arg,
                char *err, size_t err_len)
 {
-    wal_replay_t ctx = { NULL, 0, after_index, fn, arg, err, err_len };
+    wal_replay_t ctx = { .after_index = after_index, .fn = fn, .arg = arg, .err = err,
+                         .err_len = err_len };
     wal_readbuf_t rb = { NULL, 0 };
-    int rc = 0;
-    for (size_t i = 0; i < self->n_segs && rc == 0; i++) {
+    wal_seg_outcome_t out = WAL_SEG_OK;
+    for (size_t i = 0; i < self->n_segs && out == WAL_SEG_OK; i++) {
         wal_segment_t *seg = &self->segs [i];
         if (i > 0 && seg->first != seg [-1].last + 1) {
             s_err (err, err_len, "%s/log-%020" PRIu64 ".seg: segment starts at index %"
                    PRIu64 " but the previous one ends at %" PRIu64 " (log has a gap)",
                    self->dir, seg->first, seg->first, seg [-1].last);
-            rc = -1;
+            ctx.cut_seg = i - 1;
+            ctx.cut_keep = ctx.cut_size = seg [-1].bytes;
+            out = WAL_SEG_DAMAGED;
         }
-        else if (s_recover_segment (self, i, &ctx, &rb))
-            rc = -1;
-        else if (i == 0 && !s_is_empty (self) && seg->first > after_index + 1) {
+        else if ((out = s_recover_segment (self, i, &ctx, &rb)) == WAL_SEG_OK
+             &&  i == 0 && !s_is_empty (self) && seg->first > after_index + 1) {
+            /* the snapshot is what is missing here, and entries were replayed: no cut */
             s_err (err, err_len, "%s/log-%020" PRIu64 ".seg: log starts at index %" PRIu64
                    " but the snapshot covers only up to %" PRIu64 " (entries missing)",
                    self->dir, seg->first, seg->first, after_index);
-            rc = -1;
+            out = WAL_SEG_FAILED;
         }
     }
     free (rb.p);
-    return rc;
+    if (out == WAL_SEG_DAMAGED && self->repair)
+        return s_repair (self, &ctx, err, err_len);
+    if (out == WAL_SEG_DAMAGED && err && err_len) {
+        size_t used = strlen (err);     /* the words by which the broker offers --repair */
+        snprintf (err + used, err_len - used, "; refusing to start");
+    }
+    return out == WAL_SEG_OK ? 0 : -1;
 }
 
-wal_t *
-wal_open (const char *dir, uint64_t after_index, uint64_t segment_bytes,
-          wal_replay_fn *fn, void *arg, char *err, size_t err_len)
+static wal_t *
+s_open (const char *dir, uint64_t after_index, uint64_t segment_bytes, bool repair,
+        wal_replay_fn *fn, void *arg, char *err, size_t err_len)
 {
     if (!dir || !*dir || strlen (dir) + WAL_NAME_LEN + 2 >= PATH_MAX) {
         s_err (err, err_len, "bad data directory name");
@@ -750,9 +841,10 @@ wal_open (const char *dir, uint64_t after_index, uint64_t segment_bytes,
     }
     self->fd = -1;
     self->dir_fd = -1;
+    self->repair = repair;
     snprintf (self->dir, sizeof self->dir, "%s", dir);
     self->segment_bytes = segment_bytes ? segment_bytes : WAL_SEGMENT_DEFAULT;
-    if (s_mkdir_p (dir)
+    if (fileio_mkdir_durable (dir, NULL)
     ||  (self->dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
         s_err (err, err_len, "%s: %s", dir, strerror (errno));
         goto fail;
@@ -764,7 +856,7 @@ wal_open (const char *dir, uint64_t after_index, uint64_t segment_bytes,
     if (!s_is_empty (self) && wal_last_index (self) < after_index)
         rc = wal_reset (self, after_index + 1);    /* the snapshot supersedes it all */
     else if (self->n_segs)
-        rc = s_open_last (self);
+        rc = s_open_last (self) || s_sync_recovered (self);
     if (rc) {
         s_err (err, err_len, "%s: %s", dir, strerror (errno));
         goto fail;
@@ -773,4 +865,18 @@ wal_open (const char *dir, uint64_t after_index, uint64_t segment_bytes,
 fail:
     wal_destroy (&self);
     return NULL;
+}
+
+wal_t *
+wal_open (const char *dir, uint64_t after_index, uint64_t segment_bytes,
+          wal_replay_fn *fn, void *arg, char *err, size_t err_len)
+{
+    return s_open (dir, after_index, segment_bytes, false, fn, arg, err, err_len);
+}
+
+wal_t *
+wal_open_repair (const char *dir, uint64_t after_index, uint64_t segment_bytes,
+                 wal_replay_fn *fn, void *arg, char *err, size_t err_len)
+{
+    return s_open (dir, after_index, segment_bytes, true, fn, arg, err, err_len);
 }

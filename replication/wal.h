@@ -4,10 +4,12 @@
     body, body = msgpack [term, index, data(bin)] (schema/log_record.h). Segments are
     named log-<first index, 20 digits>.seg and hold consecutive indexes.
     Durability: wal_append only write()s; an entry counts as durable after wal_sync
-    (one fdatasync covering every append since the last sync: group commit).
-    Recovery (wal_open): records are checked in order; a torn tail (a short or bad-CRC
-    record at the very end of the last segment, with nothing valid after it) is
-    truncated; any other damage is corruption and wal_open fails with a message
+    (one fdatasync covering every append since the last sync: group commit). The first
+    append after a sync starts with a sync mark, a small record saying "every byte
+    before me is durable", written and synced with that batch.
+    Recovery (wal_open): records are checked in order; damage in the last segment with
+    no sync mark after it lies past the last proven fdatasync, so it is a torn tail and
+    is truncated; any other damage is corruption and wal_open fails with a message
     naming the file and offset: a replica never serves wrong data. */
 #ifndef WAL_H
 #define WAL_H
@@ -28,6 +30,13 @@ typedef int (wal_replay_fn) (void *arg, const raft_entry_t *entry);
    I/O error, with a readable reason in err. */
 wal_t *wal_open (const char *dir, uint64_t after_index, uint64_t segment_bytes,
                  wal_replay_fn *fn, void *arg, char *err, size_t err_len);
+
+/* As wal_open, but damage that wal_open refuses as corruption is cut instead: the
+   damaged segment is truncated at the damage and every later segment removed (the
+   entries cut are not replayed), and wal_repair_note says what was cut. Still fails
+   on I/O errors, a refused replay, and a log starting after after_index + 1. */
+wal_t *wal_open_repair (const char *dir, uint64_t after_index, uint64_t segment_bytes,
+                        wal_replay_fn *fn, void *arg, char *err, size_t err_len);
 
 void wal_destroy (wal_t **self_p);
 
@@ -56,5 +65,8 @@ uint64_t wal_size_bytes (const wal_t *self);
 /* Bytes of torn tail that wal_open cut off the last segment (0 when it was clean),
    for the startup log line. */
 uint64_t wal_truncated_bytes (const wal_t *self);
+
+/* What wal_open_repair cut, with the reason, for the log; "" when it cut nothing. */
+const char *wal_repair_note (const wal_t *self);
 
 #endif

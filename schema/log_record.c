@@ -2,17 +2,17 @@
 
     Invariant: the decoder reads only inside [buf, buf + len) and returns OK only for
     a record whose length is sane, whose CRC32C matches and whose body is exactly
-    msgpack [uint term, uint index >= 1, bin data] with nothing after it. The msgpack
-    subset is written by hand: it is tiny, and replay speed depends on it. */
+    msgpack [uint term, uint index >= 1, bin data] with nothing after it, and MARK only
+    for such a record whose body is exactly [uint offset]. The msgpack subset is written
+    by hand: it is tiny, and replay speed depends on it. */
 #include "log_record.h"
 #include "crc32c.h"
 
 #include <string.h>
 
-/* Bytes of CRC work the after-damage search may spend before giving up (fail safe). */
-#define SCAN_SEARCH_BUDGET (256u * 1024 * 1024)
-/* Smallest possible body: fixarray, two fixints, bin8 of length 0. */
-#define BODY_MIN 5u
+/* Sync mark bodies: fixarray of one, then a fixint (2 bytes) up to a uint64 (10). */
+#define MARK_BODY_MIN 2u
+#define MARK_BODY_MAX 10u
 
 static void
 s_put_le32 (uint8_t *p, uint32_t v)
@@ -62,6 +62,7 @@ log_record_status_text (log_record_status_t status)
         case LOG_RECORD_BAD_LENGTH: return "bad record length";
         case LOG_RECORD_BAD_CRC:    return "CRC mismatch";
         case LOG_RECORD_BAD_BODY:   return "malformed record body";
+        case LOG_RECORD_MARK:       return "sync mark";
     }
     return "unknown status";
 }
@@ -103,6 +104,17 @@ log_record_encode_head (const raft_entry_t *entry, uint8_t *head)
     s_put_le32 (head, (uint32_t) (prefix + n));
     s_put_le32 (head + 4, crc);
     return (size_t) (p - head);
+}
+
+size_t
+log_record_encode_mark (uint64_t offset, uint8_t *buf)
+{
+    uint8_t *body = buf + LOG_RECORD_HEADER_BYTES;
+    body [0] = 0x91;
+    size_t body_len = 1 + s_put_uint (body + 1, offset);
+    s_put_le32 (buf, (uint32_t) body_len);
+    s_put_le32 (buf + 4, zc_crc32c (0, body, body_len));
+    return LOG_RECORD_HEADER_BYTES + body_len;
 }
 
 size_t
@@ -182,9 +194,20 @@ s_decode_body (const uint8_t *p, const uint8_t *end, raft_entry_t *entry)
     return true;
 }
 
-log_record_status_t
-log_record_decode (const uint8_t *buf, size_t len, raft_entry_t *entry,
-                   size_t *record_len)
+/* A mark body is exactly [uint offset]. */
+static bool
+s_decode_mark (const uint8_t *p, const uint8_t *end, uint64_t *offset)
+{
+    if (p >= end || *p != 0x91)
+        return false;
+    p++;
+    return s_get_uint (&p, end, offset) && p == end;
+}
+
+/* Decode one record; for a mark, *mark gets the offset it names. */
+static log_record_status_t
+s_decode (const uint8_t *buf, size_t len, raft_entry_t *entry, size_t *record_len,
+          uint64_t *mark)
 {
     if (len < LOG_RECORD_HEADER_BYTES)
         return LOG_RECORD_INCOMPLETE;
@@ -196,36 +219,53 @@ log_record_decode (const uint8_t *buf, size_t len, raft_entry_t *entry,
     const uint8_t *body = buf + LOG_RECORD_HEADER_BYTES;
     if (zc_crc32c (0, body, body_len) != s_get_le32 (buf + 4))
         return LOG_RECORD_BAD_CRC;
-    if (!s_decode_body (body, body + body_len, entry))
-        return LOG_RECORD_BAD_BODY;
-    *record_len = LOG_RECORD_HEADER_BYTES + body_len;
-    return LOG_RECORD_OK;
+    log_record_status_t st = s_decode_mark (body, body + body_len, mark) ? LOG_RECORD_MARK
+                           : s_decode_body (body, body + body_len, entry) ? LOG_RECORD_OK
+                           : LOG_RECORD_BAD_BODY;
+    if (st != LOG_RECORD_BAD_BODY)
+        *record_len = LOG_RECORD_HEADER_BYTES + body_len;
+    return st;
 }
 
-/* Is there a valid record starting anywhere in buf[from..len)? Cheap header checks
-   come before the CRC; past the work budget, answer yes (callers then refuse to
-   truncate, which is the safe side). */
-static bool
-s_valid_record_after (const uint8_t *buf, size_t len, size_t from)
+log_record_status_t
+log_record_decode (const uint8_t *buf, size_t len, raft_entry_t *entry,
+                   size_t *record_len)
 {
-    uint64_t budget = SCAN_SEARCH_BUDGET;
-    for (size_t p = from; p + LOG_RECORD_HEADER_BYTES + BODY_MIN <= len; p++) {
+    uint64_t mark;
+    return s_decode (buf, len, entry, record_len, &mark);
+}
+
+/* Offset of the first valid sync mark at or after from that names its own offset, or
+   0 when there is none. Cheap header checks come before the CRC; marks are tiny. */
+static size_t
+s_mark_after (const uint8_t *buf, size_t len, size_t from)
+{
+    for (size_t p = from; p + LOG_RECORD_HEADER_BYTES + MARK_BODY_MIN <= len; p++) {
         uint32_t body_len = s_get_le32 (buf + p);
-        if (body_len < BODY_MIN || body_len > LOG_RECORD_BODY_MAX
-        ||  body_len > len - p - LOG_RECORD_HEADER_BYTES)
+        if (body_len < MARK_BODY_MIN || body_len > MARK_BODY_MAX
+        ||  buf [p + LOG_RECORD_HEADER_BYTES] != 0x91)
             continue;
-        uint8_t first = buf [p + LOG_RECORD_HEADER_BYTES];
-        if (first != 0x93 && first != 0xdc && first != 0xdd)
-            continue;
-        if (budget < body_len)
-            return true;
-        budget -= body_len;
         raft_entry_t entry;
         size_t record_len;
-        if (log_record_decode (buf + p, len - p, &entry, &record_len) == LOG_RECORD_OK)
-            return true;
+        uint64_t mark;
+        if (s_decode (buf + p, len - p, &entry, &record_len, &mark) == LOG_RECORD_MARK
+        &&  mark == p)
+            return p;
     }
-    return false;
+    return 0;
+}
+
+/* Classify the damage at off: a torn write unless a sync mark after it shows that the
+   bytes were durable, or the checksum matched (a malformed body is never torn). */
+static void
+s_classify (const uint8_t *buf, size_t len, size_t off, log_record_status_t st,
+            log_record_scan_t *result)
+{
+    result->status = st;
+    if (st == LOG_RECORD_BAD_BODY)
+        return;
+    result->mark_after = s_mark_after (buf, len, off + 1);
+    result->torn_tail = result->mark_after == 0;
 }
 
 void
@@ -237,20 +277,22 @@ log_record_scan (const uint8_t *buf, size_t len, log_record_visit_fn *visit,
     while (off < len) {
         raft_entry_t entry;
         size_t record_len = 0;
-        log_record_status_t st = log_record_decode (buf + off, len - off, &entry,
-                                                    &record_len);
-        if (st != LOG_RECORD_OK) {
-            result->status = st;
-            result->torn_tail = st != LOG_RECORD_BAD_BODY
-                             && !s_valid_record_after (buf, len, off + 1);
+        uint64_t mark = 0;
+        log_record_status_t st = s_decode (buf + off, len - off, &entry, &record_len, &mark);
+        if (st == LOG_RECORD_MARK && mark != off)
+            st = LOG_RECORD_BAD_BODY;       /* a mark must name where it lies */
+        if (st != LOG_RECORD_OK && st != LOG_RECORD_MARK) {
+            s_classify (buf, len, off, st, result);
             break;
         }
-        if (visit && visit (arg, &entry, off) != 0) {
-            result->stopped = true;
-            break;
+        if (st == LOG_RECORD_OK) {
+            if (visit && visit (arg, &entry, off) != 0) {
+                result->stopped = true;
+                break;
+            }
+            result->n_records++;
         }
         off += record_len;
-        result->n_records++;
     }
     result->valid_bytes = off;
 }

@@ -1,5 +1,6 @@
 /*  test_wal.c - the segmented WAL: round trips, restarts, rolling, conflict
-    truncation, compaction, reset, and recovery from torn tails versus corruption. */
+    truncation, compaction, reset, sync marks, and recovery from torn tails versus
+    corruption. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -201,19 +202,42 @@ s_write_file (const char *path, const uint8_t *buf, size_t len)
     fclose (f);
 }
 
-/* Byte offset of the record holding index in a segment image starting at first. */
+/* Skip the sync marks at off; returns the offset of the next other record. */
+static size_t
+s_skip_marks (const uint8_t *buf, size_t len, size_t off)
+{
+    raft_entry_t entry;
+    size_t rec_len;
+    while (log_record_decode (buf + off, len - off, &entry, &rec_len) == LOG_RECORD_MARK)
+        off += rec_len;
+    return off;
+}
+
+/* Byte offset of the entry holding index in a segment image starting at first (past
+   any sync mark before it), or the end of the records for the index after the last. */
 static size_t
 s_record_offset (const uint8_t *buf, size_t len, uint64_t first, uint64_t index)
 {
-    size_t off = 0;
+    size_t off = s_skip_marks (buf, len, 0);
     for (uint64_t i = first; i < index; i++) {
         raft_entry_t entry;
         size_t rec_len;
         assert_int_equal (log_record_decode (buf + off, len - off, &entry, &rec_len),
                           LOG_RECORD_OK);
-        off += rec_len;
+        off = s_skip_marks (buf, len, off + rec_len);
     }
     return off;
+}
+
+/* Byte offset just past the entry holding index (before any sync mark after it). */
+static size_t
+s_record_end (const uint8_t *buf, size_t len, uint64_t first, uint64_t index)
+{
+    size_t off = s_record_offset (buf, len, first, index);
+    raft_entry_t entry;
+    size_t rec_len;
+    assert_int_equal (log_record_decode (buf + off, len - off, &entry, &rec_len), LOG_RECORD_OK);
+    return off + rec_len;
 }
 
 /* ---- behaviour ---------------------------------------------------------------- */
@@ -573,15 +597,18 @@ large_entry_beyond_write_buffer_round_trips (void **state)
 
 /* ---- damage: torn tails versus corruption ------------------------------------- */
 
-/* Five entries in one segment; returns the file image and the offsets of records. */
+/* Five entries in one segment, each in its own synced batch (so entries 2..5 follow
+   a sync mark); returns the file image and the offsets of entries. */
 static uint8_t *
 s_five_records (fixture_t *fx, char *path, size_t path_len, size_t *len, size_t *off3,
                 size_t *off5)
 {
     seen_t seen;
     wal_t *wal = s_open (fx, 0, 0, &seen);
-    s_append (wal, 1, 1, 5);
-    assert_int_equal (wal_sync (wal), 0);
+    for (uint64_t i = 1; i <= 5; i++) {
+        s_append (wal, 1, i, i);
+        assert_int_equal (wal_sync (wal), 0);
+    }
     wal_destroy (&wal);
     s_seg_path (fx, 1, path, path_len);
     size_t file_len;
@@ -629,9 +656,10 @@ flipped_bit_in_middle_record_is_corruption (void **state)
     char path [128];
     size_t len, off3, off5;
     uint8_t *image = s_five_records (fx, path, sizeof path, &len, &off3, &off5);
-    size_t off4 = s_record_offset (image, len, 1, 4);
-    /* every byte of record 3: length field, CRC field and body */
-    for (size_t pos = off3; pos < off4; pos++) {
+    size_t end3 = s_record_end (image, len, 1, 3);
+    /* every byte of record 3 (length field, CRC field and body): later sync marks show
+       that it had been durable, so no crash can have damaged it */
+    for (size_t pos = off3; pos < end3; pos++) {
         image [pos] ^= (uint8_t) (1u << (pos % 8));
         s_write_file (path, image, len);
         image [pos] ^= (uint8_t) (1u << (pos % 8));
@@ -641,8 +669,8 @@ flipped_bit_in_middle_record_is_corruption (void **state)
             fail_msg ("flip at byte %zu: reason lacks file or offset: %s", pos, err);
         char where [64];
         snprintf (where, sizeof where, "byte offset %zu", off3);
-        if (!strstr (err, where))
-            fail_msg ("flip at byte %zu: expected '%s' in: %s", pos, where, err);
+        if (!strstr (err, where) || !strstr (err, "sync mark"))
+            fail_msg ("flip at byte %zu: expected '%s' and a sync mark in: %s", pos, where, err);
     }
     /* the damaged file was left untouched for an operator to inspect */
     image [off3 + 9] ^= 0x10;
@@ -738,47 +766,228 @@ preallocated_tail_is_cut_when_the_segment_rolls (void **state)
     wal_destroy (&wal);
 }
 
+/* Garbage, then a sync mark naming its own offset, then entry 6: the mark says every
+   byte before it had been durable, so the garbage is corruption, not a torn write. */
 static void
-valid_record_after_garbage_is_corruption (void **state)
+garbage_before_a_sync_mark_is_corruption (void **state)
 {
     fixture_t *fx = *state;
     char path [128];
     size_t len, off3, off5;
     uint8_t *image = s_five_records (fx, path, sizeof path, &len, &off3, &off5);
-    /* garbage, then a valid record 6: the garbage is not a torn tail */
-    uint8_t rec [512];
-    uint8_t data [256];
+    uint8_t rec [512], data [256];
     s_fill (data, 1, 6);
     raft_entry_t e6 = { 1, 6, s_data_len (6), data };
-    size_t rec_len = log_record_encode (&e6, rec, sizeof rec);
+    size_t mark_at = len + 13;
+    size_t mark_len = log_record_encode_mark (mark_at, rec);
+    size_t rec_len = log_record_encode (&e6, rec + mark_len, sizeof rec - mark_len);
     assert_true (rec_len > 0);
-    uint8_t *bad = malloc (len + 13 + rec_len);
+    uint8_t *bad = malloc (mark_at + mark_len + rec_len);
     assert_non_null (bad);
     memcpy (bad, image, len);
     memset (bad + len, 0xA5, 13);
-    memcpy (bad + len + 13, rec, rec_len);
-    s_write_file (path, bad, len + 13 + rec_len);
-    char err [512];
+    memcpy (bad + mark_at, rec, mark_len + rec_len);
+    s_write_file (path, bad, mark_at + mark_len + rec_len);
+    char err [512], want [64];
     s_open_fails (fx, 0, err, sizeof err);
-    assert_non_null (strstr (err, "valid records follow"));
+    snprintf (want, sizeof want, "a sync mark at byte offset %zu", mark_at);
+    if (!strstr (err, want))
+        fail_msg ("expected '%s' in: %s", want, err);
+    /* the same garbage with the valid entry but no mark after it: a torn tail */
+    memcpy (bad + mark_at, rec + mark_len, rec_len);
+    s_write_file (path, bad, mark_at + rec_len);
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 0, &seen);
+    s_assert_seen (&seen, 1, 5);
+    assert_int_equal (wal_truncated_bytes (wal), 13 + rec_len);
+    wal_destroy (&wal);
     free (bad);
     free (image);
+}
+
+/* The mark at off of a segment image, or fail. */
+static void
+s_assert_mark_at (const uint8_t *image, size_t len, size_t off)
+{
+    uint8_t want [LOG_RECORD_MARK_MAX];
+    size_t want_len = log_record_encode_mark (off, want);
+    raft_entry_t entry;
+    size_t rec_len;
+    assert_int_equal (log_record_decode (image + off, len - off, &entry, &rec_len),
+                      LOG_RECORD_MARK);
+    assert_int_equal (rec_len, want_len);
+    assert_memory_equal (image + off, want, want_len);
+}
+
+static void
+each_batch_after_a_sync_starts_with_a_sync_mark (void **state)
+{
+    fixture_t *fx = *state;
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 0, &seen);
+    s_append (wal, 1, 1, 3);
+    assert_int_equal (wal_sync (wal), 0);
+    s_append (wal, 1, 4, 5);                    /* one batch: one mark, before 4 */
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+    wal = s_open (fx, 0, 0, &seen);             /* open syncs what it found: a mark may follow */
+    s_append (wal, 1, 6, 6);
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+    char path [128];
+    size_t len;
+    s_seg_path (fx, 1, path, sizeof path);
+    uint8_t *image = s_read_file (path, &len);
+    raft_entry_t entry;
+    size_t rec_len;
+    assert_int_equal (log_record_decode (image, len, &entry, &rec_len), LOG_RECORD_OK);
+    assert_int_equal (entry.index, 1);          /* a fresh segment starts with no mark */
+    s_assert_mark_at (image, len, s_record_end (image, len, 1, 3));
+    assert_int_equal (s_record_offset (image, len, 1, 5), s_record_end (image, len, 1, 4));
+    s_assert_mark_at (image, len, s_record_end (image, len, 1, 5));
+    free (image);
+}
+
+/* Entries 1..20 synced, then a last batch 21..220 (synced too, but only a later mark
+   could say so), then, when extra, one more batch 221 whose mark follows it all. The
+   4 KiB page after the first mark is zeroed, as a disk that wrote later pages of the
+   batch first leaves it. Returns the damaged image. */
+typedef struct {
+    uint8_t *image;
+    size_t len;                 /* file size, preallocated zeros included */
+    uint64_t kept;              /* last entry wholly before the hole */
+    size_t kept_end;
+    size_t hole;                /* 4096-aligned start of the zeroed page */
+    size_t mark3;               /* the extra batch's mark */
+    char path [128];
+} hole_case_t;
+
+static void
+s_hole_case (fixture_t *fx, bool extra, hole_case_t *hc)
+{
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 0, &seen);
+    s_append (wal, 1, 1, 20);
+    assert_int_equal (wal_sync (wal), 0);
+    s_append (wal, 1, 21, 220);
+    assert_int_equal (wal_sync (wal), 0);
+    if (extra) {
+        s_append (wal, 1, 221, 221);
+        assert_int_equal (wal_sync (wal), 0);
+    }
+    wal_destroy (&wal);
+    s_seg_path (fx, 1, hc->path, sizeof hc->path);
+    hc->image = s_read_file (hc->path, &hc->len);
+    size_t mark2 = s_record_end (hc->image, hc->len, 1, 20);
+    s_assert_mark_at (hc->image, hc->len, mark2);
+    hc->hole = (mark2 / 4096 + 1) * 4096;
+    hc->kept = 20;
+    while (s_record_end (hc->image, hc->len, 1, hc->kept + 1) <= hc->hole)
+        hc->kept++;
+    hc->kept_end = s_record_end (hc->image, hc->len, 1, hc->kept);
+    /* valid entries of the same batch lie after the hole */
+    assert_true (s_record_offset (hc->image, hc->len, 1, 200) > hc->hole + 4096);
+    hc->mark3 = extra ? s_record_end (hc->image, hc->len, 1, 220) : 0;
+    memset (hc->image + hc->hole, 0, 4096);
+    s_write_file (hc->path, hc->image, hc->len);
+}
+
+static void
+zeroed_page_in_the_unsynced_tail_is_a_torn_tail (void **state)
+{
+    fixture_t *fx = *state;
+    hole_case_t hc;
+    s_hole_case (fx, false, &hc);
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 0, &seen);
+    s_assert_seen (&seen, 1, hc.kept);
+    assert_int_equal (wal_last_index (wal), hc.kept);
+    assert_int_equal (wal_truncated_bytes (wal), hc.len - hc.kept_end);
+    s_append (wal, 2, hc.kept + 1, hc.kept + 3);   /* the leader sends them again */
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+    wal = s_open (fx, 0, 0, &seen);
+    s_assert_seen (&seen, 1, hc.kept + 3);
+    assert_int_equal (seen.term [hc.kept], 2);
+    assert_int_equal (wal_truncated_bytes (wal), 0);
+    wal_destroy (&wal);
+    free (hc.image);
+}
+
+static void
+zeroed_page_before_a_later_sync_mark_is_corruption (void **state)
+{
+    fixture_t *fx = *state;
+    hole_case_t hc;
+    s_hole_case (fx, true, &hc);
+    char err [512], want [160];
+    s_open_fails (fx, 0, err, sizeof err);
+    snprintf (want, sizeof want, "log-00000000000000000001.seg: corrupt record at byte offset %zu",
+              hc.kept_end);
+    if (!strstr (err, want))
+        fail_msg ("expected '%s' in: %s", want, err);
+    snprintf (want, sizeof want, "a sync mark at byte offset %zu shows it was durable", hc.mark3);
+    if (!strstr (err, want))
+        fail_msg ("expected '%s' in: %s", want, err);
+    size_t after_len;
+    uint8_t *after = s_read_file (hc.path, &after_len);
+    assert_int_equal (after_len, hc.len);          /* left untouched for an operator */
+    assert_memory_equal (after, hc.image, hc.len);
+    free (after);
+    free (hc.image);
+}
+
+/* A conflict cuts the log and syncs at once: every byte before the cut is durable, so
+   the rewrite starts with a mark, and a hole after that mark is a torn tail. */
+static void
+conflict_rewrite_starts_with_a_mark_at_the_cut (void **state)
+{
+    fixture_t *fx = *state;
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 0, &seen);
+    s_append (wal, 1, 1, 30);
+    s_append (wal, 2, 25, 120);                 /* no sync between: the cut syncs */
+    wal_destroy (&wal);
+    char path [128];
+    size_t len;
+    s_seg_path (fx, 1, path, sizeof path);
+    uint8_t *image = s_read_file (path, &len);
+    size_t cut = s_record_end (image, len, 1, 24);
+    s_assert_mark_at (image, len, cut);
+    size_t hole = s_record_offset (image, len, 1, 60);
+    image [hole + 9] ^= 0x40;                   /* entry 60 damaged, entries after it valid */
+    s_write_file (path, image, len);
+    wal = s_open (fx, 0, 0, &seen);
+    s_assert_seen (&seen, 1, 59);
+    assert_int_equal (seen.term [23], 1);
+    assert_int_equal (seen.term [24], 2);
+    wal_destroy (&wal);
+    free (image);
+}
+
+/* Entries 1..100 in segments of 1024 bytes (at least three); path names the second,
+   firsts[] their first indexes. Returns how many there are. */
+static int
+s_segments_of_100 (fixture_t *fx, uint64_t *firsts, char *path, size_t path_len)
+{
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 1024, &seen);
+    s_append (wal, 1, 1, 100);
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+    int n = s_count_segments (fx->dir, firsts, 64);
+    assert_true (n >= 3);
+    s_seg_path (fx, firsts [1], path, path_len);
+    return n;
 }
 
 static void
 damage_in_non_last_segment_is_corruption (void **state)
 {
     fixture_t *fx = *state;
-    seen_t seen;
-    wal_t *wal = s_open (fx, 0, 1024, &seen);
-    s_append (wal, 1, 1, 100);
-    assert_int_equal (wal_sync (wal), 0);
-    wal_destroy (&wal);
     uint64_t firsts [64];
-    int n = s_count_segments (fx->dir, firsts, 64);
-    assert_true (n >= 3);
     char path [128];
-    s_seg_path (fx, firsts [1], path, sizeof path);
+    s_segments_of_100 (fx, firsts, path, sizeof path);
     size_t len;
     uint8_t *image = s_read_file (path, &len);
     /* damage the LAST record of a middle segment: not a tail, since later segments exist */
@@ -799,15 +1008,9 @@ static void
 missing_middle_segment_is_a_gap (void **state)
 {
     fixture_t *fx = *state;
-    seen_t seen;
-    wal_t *wal = s_open (fx, 0, 1024, &seen);
-    s_append (wal, 1, 1, 100);
-    assert_int_equal (wal_sync (wal), 0);
-    wal_destroy (&wal);
     uint64_t firsts [64];
-    assert_true (s_count_segments (fx->dir, firsts, 64) >= 3);
     char path [128];
-    s_seg_path (fx, firsts [1], path, sizeof path);
+    s_segments_of_100 (fx, firsts, path, sizeof path);
     assert_int_equal (unlink (path), 0);
     char err [512], name [64];
     s_open_fails (fx, 0, err, sizeof err);
@@ -834,6 +1037,126 @@ segment_name_must_match_its_first_record (void **state)
     assert_non_null (strstr (err, "expected 2"));
 }
 
+
+/* ---- repair: cut at the damage instead of refusing ----------------------------- */
+
+static wal_t *
+s_open_repair (fixture_t *fx, uint64_t after, seen_t *seen)
+{
+    char err [512] = "";
+    memset (seen, 0, sizeof *seen);
+    wal_t *wal = wal_open_repair (fx->dir, after, 1024, s_collect, seen, err, sizeof err);
+    if (!wal)
+        fail_msg ("wal_open_repair failed: %s", err);
+    return wal;
+}
+
+static void
+s_assert_note_has (const wal_t *wal, const char *want)
+{
+    if (!strstr (wal_repair_note (wal), want))
+        fail_msg ("expected '%s' in the repair note: %s", want, wal_repair_note (wal));
+}
+
+static void
+repair_cuts_at_the_damage_and_removes_later_segments (void **state)
+{
+    fixture_t *fx = *state;
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 1024, &seen);
+    for (uint64_t i = 1; i <= 100; i += 5) {
+        s_append (wal, 1, i, i + 4);
+        assert_int_equal (wal_sync (wal), 0);
+    }
+    wal_destroy (&wal);
+    uint64_t firsts [64];
+    int n = s_count_segments (fx->dir, firsts, 64);
+    assert_true (n >= 4);
+    char path [128], name [160];
+    size_t len;
+    s_seg_path (fx, firsts [1], path, sizeof path);
+    uint8_t *image = s_read_file (path, &len);
+    uint64_t bad = firsts [1] + 2;
+    size_t off = s_record_offset (image, len, firsts [1], bad);
+    image [off + 10] ^= 0x08;
+    s_write_file (path, image, len);
+    char err [512];
+    s_open_fails (fx, 0, err, sizeof err);          /* without repair: refused */
+
+    wal = s_open_repair (fx, 0, &seen);
+    s_assert_seen (&seen, 1, bad - 1);
+    assert_int_equal (wal_last_index (wal), bad - 1);
+    snprintf (name, sizeof name, "log-%020" PRIu64 ".seg: corrupt record at byte offset %zu",
+              firsts [1], off);
+    s_assert_note_has (wal, name);
+    snprintf (name, sizeof name, "it held %zu bytes, preallocated space included), %d later"
+              " segment(s) removed", len, n - 2);
+    s_assert_note_has (wal, name);
+    snprintf (name, sizeof name, "the log now ends at index %" PRIu64, bad - 1);
+    s_assert_note_has (wal, name);
+    assert_null (strstr (wal_repair_note (wal), "refusing"));
+    assert_int_equal (s_count_segments (fx->dir, NULL, 0), 2);
+    struct stat st;
+    assert_int_equal (stat (path, &st), 0);
+    assert_int_equal ((size_t) st.st_size, off);
+    s_append (wal, 2, bad, bad + 9);                /* the leader sends the rest again */
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+    wal = s_open (fx, 0, 1024, &seen);              /* a plain open is clean again */
+    s_assert_seen (&seen, 1, bad + 9);
+    wal_destroy (&wal);
+    free (image);
+}
+
+static void
+repair_keeps_the_log_before_a_gap (void **state)
+{
+    fixture_t *fx = *state;
+    uint64_t firsts [64];
+    char path [128];
+    int n = s_segments_of_100 (fx, firsts, path, sizeof path);
+    assert_int_equal (unlink (path), 0);
+    seen_t seen;
+    wal_t *wal = s_open_repair (fx, 0, &seen);
+    s_assert_seen (&seen, 1, firsts [1] - 1);
+    s_assert_note_has (wal, "log has a gap");
+    char want [64];
+    snprintf (want, sizeof want, ", %d later segment(s) removed", n - 2);
+    s_assert_note_has (wal, want);
+    assert_int_equal (s_count_segments (fx->dir, NULL, 0), 1);
+    wal_destroy (&wal);
+}
+
+static void
+repair_of_a_sound_log_cuts_nothing_and_some_damage_is_not_its_to_mend (void **state)
+{
+    fixture_t *fx = *state;
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, 1024, &seen);
+    s_append (wal, 1, 1, 50);
+    assert_int_equal (wal_sync (wal), 0);
+    wal_destroy (&wal);
+    wal = s_open_repair (fx, 0, &seen);
+    s_assert_seen (&seen, 1, 50);
+    assert_string_equal (wal_repair_note (wal), "");
+    wal_destroy (&wal);
+    /* a replay the caller refuses is not damage: still refused */
+    char err [512] = "";
+    memset (&seen, 0, sizeof seen);
+    seen.stop_at = 7;
+    assert_null (wal_open_repair (fx->dir, 0, 1024, s_collect, &seen, err, sizeof err));
+    assert_non_null (strstr (err, "refused"));
+    /* nor is a snapshot that ends before the log starts: no cut of the log mends it */
+    int n = s_count_segments (fx->dir, NULL, 0);
+    assert_true (n >= 2);
+    char path [128];
+    s_seg_path (fx, 1, path, sizeof path);
+    assert_int_equal (unlink (path), 0);
+    memset (&seen, 0, sizeof seen);
+    assert_null (wal_open_repair (fx->dir, 0, 1024, s_collect, &seen, err, sizeof err));
+    assert_non_null (strstr (err, "entries missing"));
+    assert_int_equal (s_count_segments (fx->dir, NULL, 0), n - 1);     /* nothing removed */
+}
 
 /* ---- the record codec ---------------------------------------------------------- */
 
@@ -903,6 +1226,38 @@ record_decoder_checks_body_shape (void **state)
 }
 
 static void
+sync_mark_bytes_are_pinned_and_a_mark_must_name_its_own_offset (void **state)
+{
+    (void) state;
+    uint8_t mark [LOG_RECORD_MARK_MAX];
+    size_t len = log_record_encode_mark (212, mark);
+    const uint8_t body [] = { 0x91, 0xcc, 0xd4 };
+    assert_int_equal (len, 8 + sizeof body);
+    assert_int_equal (mark [0], sizeof body);
+    assert_memory_equal (mark + 8, body, sizeof body);
+    uint32_t crc = zc_crc32c (0, body, sizeof body);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal (mark [4 + i], (uint8_t) (crc >> (8 * i)));
+    raft_entry_t out;
+    size_t used;
+    assert_int_equal (log_record_decode (mark, len, &out, &used), LOG_RECORD_MARK);
+    assert_int_equal (used, len);
+    /* an entry, then a mark: valid only where the mark names its own offset */
+    uint8_t image [128];
+    raft_entry_t e = { 1, 1, 1, (const uint8_t *) "x" };
+    size_t e_len = log_record_encode (&e, image, sizeof image);
+    log_record_scan_t res;
+    for (int right = 0; right < 2; right++) {
+        size_t m_len = log_record_encode_mark (right ? e_len : e_len + 1, image + e_len);
+        log_record_scan (image, e_len + m_len, NULL, NULL, &res);
+        assert_int_equal (res.n_records, 1);
+        assert_int_equal (res.status, right ? LOG_RECORD_OK : LOG_RECORD_BAD_BODY);
+        assert_int_equal (res.valid_bytes, right ? e_len + m_len : e_len);
+        assert_false (res.torn_tail);
+    }
+}
+
+static void
 record_encoding_is_smallest_msgpack (void **state)
 {
     (void) state;
@@ -929,6 +1284,7 @@ main (void)
         cmocka_unit_test (record_decoder_tells_torn_from_corrupt),
         cmocka_unit_test (record_decoder_checks_body_shape),
         cmocka_unit_test (record_encoding_is_smallest_msgpack),
+        cmocka_unit_test (sync_mark_bytes_are_pinned_and_a_mark_must_name_its_own_offset),
         cmocka_unit_test_setup_teardown (append_sync_reopen_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown (replay_skips_entries_covered_by_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown (twenty_restarts_in_a_row_keep_everything, setup, teardown),
@@ -949,10 +1305,17 @@ main (void)
         cmocka_unit_test_setup_teardown (flipped_bit_in_last_record_is_a_torn_tail, setup, teardown),
         cmocka_unit_test_setup_teardown (zero_filled_tail_is_the_clean_end, setup, teardown),
         cmocka_unit_test_setup_teardown (preallocated_tail_is_cut_when_the_segment_rolls, setup, teardown),
-        cmocka_unit_test_setup_teardown (valid_record_after_garbage_is_corruption, setup, teardown),
+        cmocka_unit_test_setup_teardown (garbage_before_a_sync_mark_is_corruption, setup, teardown),
+        cmocka_unit_test_setup_teardown (each_batch_after_a_sync_starts_with_a_sync_mark, setup, teardown),
+        cmocka_unit_test_setup_teardown (zeroed_page_in_the_unsynced_tail_is_a_torn_tail, setup, teardown),
+        cmocka_unit_test_setup_teardown (zeroed_page_before_a_later_sync_mark_is_corruption, setup, teardown),
+        cmocka_unit_test_setup_teardown (conflict_rewrite_starts_with_a_mark_at_the_cut, setup, teardown),
         cmocka_unit_test_setup_teardown (damage_in_non_last_segment_is_corruption, setup, teardown),
         cmocka_unit_test_setup_teardown (missing_middle_segment_is_a_gap, setup, teardown),
         cmocka_unit_test_setup_teardown (segment_name_must_match_its_first_record, setup, teardown),
+        cmocka_unit_test_setup_teardown (repair_cuts_at_the_damage_and_removes_later_segments, setup, teardown),
+        cmocka_unit_test_setup_teardown (repair_keeps_the_log_before_a_gap, setup, teardown),
+        cmocka_unit_test_setup_teardown (repair_of_a_sound_log_cuts_nothing_and_some_damage_is_not_its_to_mend, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
