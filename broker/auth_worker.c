@@ -28,7 +28,7 @@ typedef struct {
 void
 auth_params_defaults (auth_params_t *params)
 {
-    params->threads = 1;
+    params->threads = 2;
     params->ops_limit = 2;
     params->mem_limit_kib = 19456;
 }

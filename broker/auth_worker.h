@@ -37,7 +37,7 @@ typedef struct {
 } auth_job_t;
 
 typedef struct {
-    uint32_t threads;           /* default 1 */
+    uint32_t threads;           /* default 2 */
     uint64_t ops_limit;         /* Argon2id passes; default 2 */
     uint64_t mem_limit_kib;     /* Argon2id memory; default 19456 (19 MiB, OWASP) */
 } auth_params_t;

@@ -43,7 +43,7 @@ config_print_help (const char *program)
 "                         (default: such a SEND shows as from nobody)  (ZCHAT_REQUIRE_LOGIN=1)\n"
 "  --pwhash-ops N         Argon2id passes per secret check (default 2) (ZCHAT_PWHASH_OPS)\n"
 "  --pwhash-mem-kib N     Argon2id memory per check (default 19456)     (ZCHAT_PWHASH_MEM_KIB)\n"
-"  --auth-threads N       threads that check secrets (default 1)       (ZCHAT_AUTH_THREADS)\n"
+"  --auth-threads N       threads that check secrets (default 2)       (ZCHAT_AUTH_THREADS)\n"
 "  --help                 this text\n"
 "\n"
 "Logs one logfmt line per event on stderr. SIGTERM or SIGINT shuts down cleanly.\n",

@@ -43,6 +43,7 @@ s_usage (FILE *out)
         "usage: zchat-bench [--servers HOST:PORT,...] [--senders S] [--receivers R]\n"
         "                   [--messages N] [--size BYTES] [--inflight F] [--rate MSGS_PER_S]\n"
         "                   [--duration SECONDS] [--drain SECONDS] [--connect-late] [--json]\n"
+        "                   [--logins PER_S]\n"
         "                   [--prefix NAME]\n"
         "Sends N messages (default 10000) from S senders (default 2) round-robin to R\n"
         "receivers (default 2), at most F in flight per sender (default 32; 1 = one at a\n"
@@ -51,6 +52,8 @@ s_usage (FILE *out)
         "sending after that many seconds. Reports throughput, send->ack and send->delivery\n"
         "latency percentiles, errors by code, and verifies that every acked message was\n"
         "delivered exactly once in per-sender order (lost/duplicated/reordered/phantom).\n"
+        "--logins PER_S: meanwhile, CONNECT with the right secret that often (each costs the\n"
+        "leader an Argon2id check off its event loop), to see what it does to the sends.\n"
         "--connect-late: receivers connect only once every send is answered, so sending is\n"
         "measured alone (like a publisher with no consumer) and then the backlog is\n"
         "delivered and verified; send->delivery then includes the time spent queued.\n"
@@ -120,6 +123,7 @@ s_option (bench_config_t *cfg, int opt, const char *arg, bool *messages_set)
         case 'D': return s_parse_double (arg, &cfg->drain_s);
         case 'j': cfg->json = true; return true;
         case 'L': cfg->connect_late = true; return true;
+        case 'l': return s_parse_double (arg, &cfg->login_rate);
         case 'p': if (!s_prefix_valid (arg)) return false;
                   snprintf (cfg->prefix, sizeof cfg->prefix, "%s", arg); return true;
         default: return false;
@@ -138,6 +142,7 @@ s_parse (bench_config_t *cfg, int argc, char **argv)
         { "drain", required_argument, NULL, 'D' }, { "json", no_argument, NULL, 'j' },
         { "prefix", required_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' },
         { "connect-late", no_argument, NULL, 'L' },
+        { "logins", required_argument, NULL, 'l' },
         { NULL, 0, NULL, 0 }
     };
     bool messages_set = false;
@@ -210,6 +215,7 @@ s_free (bench_t *bench)
     free (bench->deliveries);
     histogram_destroy (&bench->ack_hist);
     histogram_destroy (&bench->deliver_hist);
+    histogram_destroy (&bench->login_hist);
 }
 
 int

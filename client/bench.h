@@ -11,6 +11,7 @@
 #define BENCH_H
 
 #include <signal.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -36,11 +37,14 @@ typedef struct {
     double drain_s;             /* wait this long after the last ack for deliveries */
     bool json;
     bool connect_late;          /* receivers connect only after the last ack */
+    double login_rate;          /* --logins: CONNECTs per second meanwhile; 0 = none */
     char prefix [BENCH_PREFIX_MAX + 1];
 } bench_config_t;
 
 typedef struct {
     atomic_uint_fast64_t sent;
+    atomic_uint_fast64_t logins_ok;     /* --logins */
+    atomic_uint_fast64_t logins_failed;
     atomic_uint_fast64_t acked;
     atomic_uint_fast64_t delivered;     /* every push received, duplicates included */
     atomic_uint_fast64_t errors;        /* failed replies + session troubles */
@@ -67,6 +71,10 @@ typedef struct {
     uint64_t last_delivery_ns;          /* newest push received by any receiver */
     uint32_t setup_errors;
     char secret [33];                   /* of every receiver: $ZCHAT_PASSWORD or random */
+    histogram_t *login_hist;            /* --logins: CONNECT -> REPLY */
+    pthread_t login_thread;
+    bool login_running;
+    atomic_bool stop_logins;
 } bench_t;
 
 /* Set by the first SIGINT/SIGTERM: stop sending, skip the drain, still report. */
@@ -80,6 +88,10 @@ uint64_t bench_sender_count (const bench_t *bench, uint32_t sender);
 
 /* Create users, start receivers and senders, print progress, drain, join. Returns 0,
    or -1 when the run could not be set up (message on stderr). */
+/* bench_login.c: --logins, around the senders */
+int bench_logins_start (bench_t *bench);
+void bench_logins_stop (bench_t *bench);
+
 int bench_run (bench_t *bench);
 
 /* Tally and print the summary (text or JSON on stdout). Returns the exit status:

@@ -86,6 +86,12 @@ s_text (const bench_t *bench, const tally_t *t)
             s_per_s (t->delivered_unique, t->deliver_s) * mb);
     s_text_latency ("send->ack", bench->ack_hist);
     s_text_latency ("send->delivery", bench->deliver_hist);
+    if (bench->login_hist) {
+        printf ("logins             %" PRIu64 " ok, %" PRIu64 " failed\n",
+                (uint64_t) atomic_load (&bench->counters.logins_ok),
+                (uint64_t) atomic_load (&bench->counters.logins_failed));
+        s_text_latency ("connect->reply", bench->login_hist);
+    }
     printf ("errors             %" PRIu64, t->errors);
     for (int code = 1; code < ZC_CODE__COUNT; code++) {
         uint64_t k = atomic_load (&bench->counters.error_codes [code]);
@@ -153,6 +159,11 @@ s_json (const bench_t *bench, const tally_t *t)
                      s_per_s (t->delivered_unique, t->deliver_s) * c->size / 1e6);
     s_json_latency (out, "ack_latency_us", bench->ack_hist);
     s_json_latency (out, "delivery_latency_us", bench->deliver_hist);
+    if (bench->login_hist) {
+        json_out_uint (out, "logins_ok", atomic_load (&bench->counters.logins_ok));
+        json_out_uint (out, "logins_failed", atomic_load (&bench->counters.logins_failed));
+        s_json_latency (out, "login_latency_us", bench->login_hist);
+    }
     json_out_uint (out, "errors", t->errors);
     json_out_object_begin (out, "error_codes");
     for (int code = 1; code < ZC_CODE__COUNT; code++) {

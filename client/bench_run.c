@@ -534,11 +534,13 @@ bench_run (bench_t *bench)
     bench->start_ns = bench->deliver_start_ns = bench_now_ns ();
     bool late = cfg->connect_late;
     if ((late || s_start (bench, workers, cfg->senders, total, s_receiver_main) == 0)
+        && bench_logins_start (bench) == 0
         && s_start (bench, workers, 0, cfg->senders, s_sender_main) == 0) {
         s_wait_senders (bench, workers);
         rc = 0;
     }
     s_join (workers, 0, cfg->senders);
+    bench_logins_stop (bench);
     bench->sending_done_ns = bench_now_ns ();
     if (rc == 0 && late && !bench_interrupted) {
         bench->deliver_start_ns = bench_now_ns ();

@@ -34,6 +34,9 @@ for p in $(seq "$base" $(( base + 8 ))); do
 done
 dir=${FIG_DIR:-$(mktemp -d /tmp/zchat-failover.XXXXXX)}
 mkdir -p "$dir"
+# CURVE and secrets on, as deployed: keys for the cluster, the bench's users' secret
+"$bin/zchat-keys" init "$dir/keys" --replicas 3 >/dev/null
+export ZCHAT_KEYS=$dir/keys ZCHAT_SERVER_KEY=$dir/keys/server.cert ZCHAT_PASSWORD=${ZCHAT_PASSWORD:-figures}
 peers="127.0.0.1:$base,127.0.0.1:$(( base + 3 )),127.0.0.1:$(( base + 6 ))"
 declare -A pid=()
 extra=()

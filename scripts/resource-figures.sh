@@ -37,6 +37,9 @@ for p in $(seq "$base" $(( base + 8 ))); do
 done
 dir=${FIG_DIR:-$(mktemp -d /tmp/zchat-resource.XXXXXX)}
 mkdir -p "$dir"
+# CURVE and secrets on, as deployed: keys for the cluster, the bench's users' secret
+"$bin/zchat-keys" init "$dir/keys" --replicas 3 >/dev/null
+export ZCHAT_KEYS=$dir/keys ZCHAT_SERVER_KEY=$dir/keys/server.cert ZCHAT_PASSWORD=${ZCHAT_PASSWORD:-figures}
 pids=()
 trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done' EXIT
 

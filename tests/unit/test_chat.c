@@ -647,9 +647,46 @@ static void same_commands_give_same_digest (void **state)
     chat_destroy (&y);
 }
 
+/* A CONNECT, DELETE or PASSWD names the incarnation whose secret the leader checked:
+   applied after that user was deleted and re-created, it touches nothing. */
+static void checked_incarnation_that_is_gone_is_not_touched (void **state)
+{
+    (void) state;
+    chat_t *chat = chat_new (NULL);
+    zc_command_t create = s_cmd (ZC_OP_CREATE, 1, 1, "ann");
+    create.cred = s_bytes ("$argon2id$first");
+    assert_int_equal (s_apply (chat, 10, &create).code, ZC_OK);
+    assert_int_equal (s_delete (chat, 11, "ann").code, ZC_OK);
+    create = s_cmd (ZC_OP_CREATE, 1, 3, "ann");
+    create.cred = s_bytes ("$argon2id$second");
+    assert_int_equal (s_apply (chat, 12, &create).code, ZC_OK);
+    static const zc_op_t ops [] = { ZC_OP_PASSWD, ZC_OP_CONNECT, ZC_OP_DELETE };
+    for (int i = 0; i < 3; i++) {
+        zc_command_t stale = s_cmd (ops [i], 2, (uint64_t) (i + 1), "ann");
+        stale.epoch = 10;                       /* checked against the first ann */
+        stale.cred = s_bytes ("$argon2id$thief");
+        assert_int_equal (s_apply (chat, 13 + (uint64_t) i, &stale).code, ZC_ERR_NO_SUCH_USER);
+    }
+    uint64_t epoch;
+    zc_bytes_t cred;
+    assert_true (chat_user_cred (chat, "ann", 3, &epoch, &cred));
+    assert_int_equal (epoch, 12);
+    assert_int_equal (cred.len, strlen ("$argon2id$second"));
+    assert_memory_equal (cred.ptr, "$argon2id$second", cred.len);
+    /* with the right incarnation, PASSWD replaces the credential */
+    zc_command_t passwd = s_cmd (ZC_OP_PASSWD, 2, 9, "ann");
+    passwd.epoch = 12;
+    passwd.cred = s_bytes ("$argon2id$third");
+    assert_int_equal (s_apply (chat, 20, &passwd).code, ZC_OK);
+    assert_true (chat_user_cred (chat, "ann", 3, &epoch, &cred));
+    assert_memory_equal (cred.ptr, "$argon2id$third", cred.len);
+    chat_destroy (&chat);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests [] = {
+        cmocka_unit_test (checked_incarnation_that_is_gone_is_not_touched),
         cmocka_unit_test (create_user_gets_epoch_of_its_index),
         cmocka_unit_test (create_existing_user_fails),
         cmocka_unit_test (create_with_bad_name_fails),

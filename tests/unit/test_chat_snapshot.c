@@ -28,6 +28,8 @@ static void s_random_step (chat_t *chat, uint64_t index, uint64_t *rng)
 {
     static const char *names [] = { "ann", "bo", "cy", "dee", "ed", "flo", "gus", "hal" };
     static const char *texts [] = { "", "hi", "a, b\nc", "\xc3\xa9t\xc3\xa9" };
+    static const char *creds [] = { "", "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA",
+                                    "$argon2id$v=19$m=19456,t=2,p=1$wy3TB0GiifR73fqVBDzyxA$gWHS9Rp0EPTrbb4PmzecwPyiY0yx0CgQs18nWp7Ffdw" };
     zc_command_t cmd = {
         .op = (zc_op_t) (s_rand (rng) % ZC_OP__COUNT), .ts = index * 7,
         .cid = s_rand (rng) % 6, .seq = 1 + s_rand (rng) % 300,
@@ -35,6 +37,7 @@ static void s_random_step (chat_t *chat, uint64_t index, uint64_t *rng)
         .from = s_bytes (names [s_rand (rng) % 8]),
         .text = s_bytes (texts [s_rand (rng) % 4]),
         .mseq = s_rand (rng) % 12,
+        .cred = s_bytes (creds [s_rand (rng) % 3]),
     };
     if (cmd.op == ZC_OP_DELETE && s_rand (rng) % 3)
         cmd.op = ZC_OP_SEND;            /* keep queues long enough to matter */
@@ -65,6 +68,31 @@ static void s_assert_empty (chat_t *chat)
 }
 
 /* ---- round trips ---- */
+
+static void credential_survives_a_snapshot (void **state)
+{
+    (void) state;
+    const char *cred = "$argon2id$v=19$m=19456,t=2,p=1$wy3TB0GiifR73fqVBDzyxA$gWHS9Rp0EPTrbb4PmzecwPyiY0yx0CgQs18nWp7Ffdw";
+    chat_t *a = chat_new (&s_limits), *b = chat_new (&s_limits);
+    zc_command_t create = { .op = ZC_OP_CREATE, .cid = 1, .seq = 1, .name = s_bytes ("ann"),
+                            .cred = s_bytes (cred) };
+    chat_result_t r;
+    chat_apply (a, 1, &create, &r);
+    assert_int_equal (r.code, ZC_OK);
+    uint8_t *buf;
+    size_t len;
+    assert_int_equal (chat_snapshot_save (a, &buf, &len), 0);
+    assert_int_equal (chat_snapshot_load (b, buf, len), ZC_OK);
+    uint64_t epoch;
+    zc_bytes_t got;
+    assert_true (chat_user_cred (b, "ann", 3, &epoch, &got));
+    assert_int_equal (epoch, 1);
+    assert_int_equal (got.len, strlen (cred));
+    assert_memory_equal (got.ptr, cred, got.len);
+    free (buf);
+    chat_destroy (&a);
+    chat_destroy (&b);
+}
 
 static void empty_state_round_trips (void **state)
 {
@@ -382,6 +410,7 @@ int main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (empty_state_round_trips),
+        cmocka_unit_test (credential_survives_a_snapshot),
         cmocka_unit_test (round_trip_keeps_state_and_its_future),
         cmocka_unit_test (load_replaces_existing_state),
         cmocka_unit_test (every_truncation_fails_and_leaves_state_empty),
