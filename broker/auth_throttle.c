@@ -9,8 +9,12 @@ static const uint64_t s_cap_ms [] = { 10000, 60000 };
 /* An entry idle this long is forgotten: its failures no longer count. */
 #define THROTTLE_FORGET_MS (15 * 60 * 1000)
 
+/* While checks run that could reach the limit, a new attempt waits this long. */
+#define THROTTLE_INFLIGHT_WAIT_MS 200
+
 typedef struct {
     uint32_t fails;
+    uint32_t inflight;          /* checks running */
     uint64_t last_ms;           /* last failure */
     uint64_t until_ms;          /* no attempt before this */
 } s_entry_t;
@@ -63,7 +67,63 @@ auth_throttle_wait_ms (auth_throttle_t *self, throttle_kind_t kind, const char *
     s_entry_t *entry = (s_entry_t *) zhashx_lookup (self->entries, k);
     if (!entry)
         return zhashx_size (self->entries) >= THROTTLE_MAX_KEYS ? s_cap_ms [kind] : 0;
-    return entry->until_ms > now_ms ? entry->until_ms - now_ms : 0;
+    if (entry->until_ms > now_ms)
+        return entry->until_ms - now_ms;
+    if (entry->inflight && entry->fails + entry->inflight >= s_free_tries [kind])
+        return THROTTLE_INFLIGHT_WAIT_MS;
+    return 0;
+}
+
+static s_entry_t *
+s_entry (auth_throttle_t *self, throttle_kind_t kind, const char *key, bool create)
+{
+    char k [600];
+    s_key (kind, key, k, sizeof k);
+    s_entry_t *entry = (s_entry_t *) zhashx_lookup (self->entries, k);
+    if (!entry && create && zhashx_size (self->entries) < THROTTLE_MAX_KEYS) {
+        entry = (s_entry_t *) zmalloc (sizeof (s_entry_t));
+        zhashx_insert (self->entries, k, entry);
+    }
+    return entry;
+}
+
+void
+auth_throttle_begin (auth_throttle_t *self, throttle_kind_t kind, const char *key)
+{
+    s_entry_t *entry = s_entry (self, kind, key, true);
+    if (entry)
+        entry->inflight++;
+}
+
+static void
+s_end (auth_throttle_t *self, throttle_kind_t kind, const char *key, bool clear)
+{
+    s_entry_t *entry = s_entry (self, kind, key, false);
+    if (!entry)
+        return;
+    if (entry->inflight)
+        entry->inflight--;
+    if (clear) {
+        entry->fails = 0;
+        entry->until_ms = 0;
+    }
+    if (entry->inflight == 0 && entry->fails == 0) {
+        char k [600];
+        s_key (kind, key, k, sizeof k);
+        zhashx_delete (self->entries, k);
+    }
+}
+
+void
+auth_throttle_abandoned (auth_throttle_t *self, throttle_kind_t kind, const char *key)
+{
+    s_end (self, kind, key, false);
+}
+
+void
+auth_throttle_clear (auth_throttle_t *self)
+{
+    zhashx_purge (self->entries);
 }
 
 uint32_t
@@ -81,6 +141,8 @@ auth_throttle_failed (auth_throttle_t *self, throttle_kind_t kind, const char *k
         entry = (s_entry_t *) zmalloc (sizeof (s_entry_t));
         zhashx_insert (self->entries, k, entry);
     }
+    if (entry->inflight)
+        entry->inflight--;
     entry->fails++;
     entry->last_ms = now_ms;
     entry->until_ms = now_ms + auth_throttle_delay_ms (kind, entry->fails);
@@ -90,9 +152,7 @@ auth_throttle_failed (auth_throttle_t *self, throttle_kind_t kind, const char *k
 void
 auth_throttle_succeeded (auth_throttle_t *self, throttle_kind_t kind, const char *key)
 {
-    char k [600];
-    s_key (kind, key, k, sizeof k);
-    zhashx_delete (self->entries, k);
+    s_end (self, kind, key, true);
 }
 
 void
@@ -101,7 +161,8 @@ auth_throttle_sweep (auth_throttle_t *self, uint64_t now_ms)
     zlistx_t *old = zlistx_new ();
     for (s_entry_t *entry = (s_entry_t *) zhashx_first (self->entries); entry;
          entry = (s_entry_t *) zhashx_next (self->entries))
-        if (now_ms - entry->last_ms >= THROTTLE_FORGET_MS && now_ms >= entry->until_ms)
+        if (!entry->inflight && now_ms - entry->last_ms >= THROTTLE_FORGET_MS
+            && now_ms >= entry->until_ms)
             zlistx_add_end (old, (void *) zhashx_cursor (self->entries));
     for (const char *k = (const char *) zlistx_first (old); k; k = (const char *) zlistx_next (old))
         zhashx_delete (self->entries, k);

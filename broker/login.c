@@ -71,10 +71,43 @@ login_admit (server_t *self, conn_t *conn, const zc_frame_t *frame)
     return false;
 }
 
+typedef enum { S_ABANDONED, S_FAILED, S_SUCCEEDED } s_outcome_t;
+
+/* End the attempt's place in the throttle (once). Returns the failures now counted
+   for the user and the connection when it failed. */
+static void
+s_throttle_end (server_t *self, pending_t *pending, s_outcome_t outcome, uint32_t *fails)
+{
+    pending_auth_t *auth = pending->auth;
+    if (!auth || !auth->throttled)
+        return;
+    auth->throttled = false;
+    const char *keys [2] = { auth->name, auth->conn_key };
+    for (int kind = THROTTLE_USER; kind <= THROTTLE_CONN; kind++) {
+        if (outcome == S_FAILED)
+            fails [kind] = auth_throttle_failed (self->throttle, kind, keys [kind], self->now_ms);
+        else if (outcome == S_SUCCEEDED)
+            auth_throttle_succeeded (self->throttle, kind, keys [kind]);
+        else
+            auth_throttle_abandoned (self->throttle, kind, keys [kind]);
+    }
+}
+
+/* Answered with NOT_LEADER/UNAVAILABLE: the client tries elsewhere. */
+static void
+s_redirect (server_t *self, pending_t *pending)
+{
+    s_throttle_end (self, pending, S_ABANDONED, NULL);
+    server_redirect (self, pending->routing, pending->routing_len, pending->cmd, pending->seq);
+    order_guard_accepted (self->order, pending->cid, pending->seq);
+    pending_remove (self->pending, pending);
+}
+
 /* The request ends here with an error: its client's later writes may go on. */
 static void
 s_end (server_t *self, pending_t *pending, zc_code_t code, const char *text)
 {
+    s_throttle_end (self, pending, S_ABANDONED, NULL);
     server_error (self, pending->routing, pending->routing_len, pending->cmd, pending->seq,
                   code, text);
     order_guard_accepted (self->order, pending->cid, pending->seq);
@@ -109,6 +142,7 @@ s_submit (server_t *self, pending_t *pending, auth_job_kind_t kind, const char *
     auth_job_wipe (&job);
     if (rc == 0)
         return;
+    s_throttle_end (self, pending, S_ABANDONED, NULL);
     order_guard_refused (self->order, pending->cid, pending->seq);
     server_error (self, pending->routing, pending->routing_len, pending->cmd, pending->seq,
                   ZC_ERR_BUSY, "too many secrets being checked: retry later");
@@ -131,6 +165,13 @@ login_start (server_t *self, pending_t *pending, const zc_frame_t *frame)
     if (frame->fields & ZC_F_NEW_SECRET)
         s_copy (auth->new_secret, &auth->new_secret_len, frame->new_secret);
     auth->gen = ++self->auth_gen;
+    s_conn_key (pending->routing, pending->routing_len, auth->conn_key);
+    if (frame->cmd != ZC_CMD_CREATE) {
+        /* counted from now: guesses sent together must not all pass the throttle */
+        auth_throttle_begin (self->throttle, THROTTLE_USER, auth->name);
+        auth_throttle_begin (self->throttle, THROTTLE_CONN, auth->conn_key);
+        auth->throttled = true;
+    }
     /* not in the log yet: the client's later writes wait (BUSY) so they cannot
        overtake this one, as a pipelining client expects (create bob; send bob hi) */
     order_guard_refused (self->order, pending->cid, pending->seq);
@@ -148,9 +189,7 @@ login_start (server_t *self, pending_t *pending, const zc_frame_t *frame)
     read->seq = pending->seq;
     if (replica_read (self->replica, read->read_ctx) != ZC_OK) {
         pending_remove (self->pending, read);
-        server_redirect (self, pending->routing, pending->routing_len, pending->cmd, pending->seq);
-        order_guard_accepted (self->order, pending->cid, pending->seq);
-        pending_remove (self->pending, pending);
+        s_redirect (self, pending);
     }
 }
 
@@ -162,9 +201,7 @@ login_read_ready (server_t *self, pending_t *read, bool ok)
     if (!pending || !pending->auth)
         return;
     if (!ok) {
-        server_redirect (self, pending->routing, pending->routing_len, pending->cmd, pending->seq);
-        order_guard_accepted (self->order, pending->cid, pending->seq);
-        pending_remove (self->pending, pending);
+        s_redirect (self, pending);
         return;
     }
     pending_auth_t *auth = pending->auth;
@@ -188,13 +225,12 @@ login_read_ready (server_t *self, pending_t *read, bool ok)
 static void
 s_failed (server_t *self, pending_t *pending)
 {
-    char conn [2 * ROUTING_ID_MAX + 1];
-    s_conn_key (pending->routing, pending->routing_len, conn);
     const char *user = pending->auth->name;
-    uint32_t user_fails = auth_throttle_failed (self->throttle, THROTTLE_USER, user, self->now_ms);
-    uint32_t conn_fails = auth_throttle_failed (self->throttle, THROTTLE_CONN, conn, self->now_ms);
+    uint32_t fails [2] = { 0, 0 };
+    s_throttle_end (self, pending, S_FAILED, fails);
     blog ("auth_failed", "user=%s cmd=%s conn=%s user_fails=%u conn_fails=%u", user,
-          zc_cmd_name (pending->cmd), conn, user_fails, conn_fails);
+          zc_cmd_name (pending->cmd), pending->auth->conn_key, fails [THROTTLE_USER],
+          fails [THROTTLE_CONN]);
     char text [160];
     snprintf (text, sizeof text, "wrong secret for user '%s'", user);
     s_end (self, pending, ZC_ERR_AUTH_FAILED, text);
@@ -212,12 +248,7 @@ s_checked (server_t *self, pending_t *pending, const auth_job_t *job)
         return;
     }
     pending_auth_t *auth = pending->auth;
-    if (pending->cmd != ZC_CMD_CREATE) {
-        char conn [2 * ROUTING_ID_MAX + 1];
-        s_conn_key (pending->routing, pending->routing_len, conn);
-        auth_throttle_succeeded (self->throttle, THROTTLE_USER, auth->name);
-        auth_throttle_succeeded (self->throttle, THROTTLE_CONN, conn);
-    }
+    s_throttle_end (self, pending, S_SUCCEEDED, NULL);
     static const zc_op_t ops [] = {
         [ZC_CMD_CREATE] = ZC_OP_CREATE, [ZC_CMD_DELETE] = ZC_OP_DELETE,
         [ZC_CMD_CONNECT] = ZC_OP_CONNECT, [ZC_CMD_PASSWD] = ZC_OP_PASSWD

@@ -26,6 +26,8 @@ typedef struct {
     uint32_t new_secret_len;
     uint64_t epoch;             /* the incarnation whose credential was checked */
     uint64_t gen;               /* tells this attempt's worker result from a stale one */
+    char conn_key [2 * ROUTING_ID_MAX + 1];     /* the asker's, for throttling */
+    bool throttled;             /* counted in flight by the throttle: end it once */
 } pending_auth_t;
 
 typedef struct {

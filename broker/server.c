@@ -385,8 +385,10 @@ s_on_role (void *arg, raft_role_t role, uint32_t leader, uint64_t term)
     order_guard_clear (self->order);
     if (!was_leader || self->leader)
         return;
-    /* lost leadership: every waiting requester retries at the new leader */
+    /* lost leadership: every waiting requester retries at the new leader; the secret
+       checks still running will never report, so the throttle forgets them */
     pending_clear (self->pending, s_redirect_pending, self);
+    auth_throttle_clear (self->throttle);
     sessions_end_all (self->sessions, s_tell_session_moved, self);
 }
 
