@@ -79,6 +79,7 @@ struct zcc {
     char user [ZC_NAME_MAX + 1];
     char secret [ZC_SECRET_MAX + 1];    /* the bound user's, for re-CONNECTs */
     zcert_t *cert;              /* our CURVE key (ephemeral); NULL when insecure */
+    bool heard;                 /* any frame ever received (else: a wrong key?) */
     char server_key [41];       /* the cluster's public key, Z85 */
     uint64_t epoch;
     uint64_t shown;
@@ -636,6 +637,10 @@ static zcc_event_type_t s_local_reply (zcc_t *self, zcc_req_t *req, zc_code_t co
     event->frame.re = req->cmd;
     event->latency_ms = (double) (zclock_usecs () - req->submit_us) / 1000.0;
     s_fill_error (self, event);
+    if (code == ZC_ERR_TIMEOUT && self->cert && !self->heard)
+        /* nothing heard since: a wrong key fails the handshake without a word */
+        event->error = "no reply from the server (nothing heard at all: is ZCHAT_SERVER_KEY "
+                       "the cluster's server.cert? is the cluster up?)";
     s_req_free (self, req);
     return ZCC_EV_REPLY;
 }
@@ -947,6 +952,7 @@ static zcc_event_type_t s_recv (zcc_t *self, zcc_event_t *event, bool *got)
     zmq_msg_close (&msg);
     self->last_recv_ms = s_now_ms ();
     self->ping_ms = 0;
+    self->heard = true;
     zc_frame_t f;
     if (multipart || len > ZC_FRAME_MAX || zc_frame_decode (self->rx, len, &f) != ZC_OK)
         return ZCC_EV_NONE;
