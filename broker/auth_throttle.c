@@ -58,22 +58,6 @@ s_key (throttle_kind_t kind, const char *key, char *out, size_t size)
     snprintf (out, size, "%c:%s", kind == THROTTLE_USER ? 'u' : 'c', key);
 }
 
-uint64_t
-auth_throttle_wait_ms (auth_throttle_t *self, throttle_kind_t kind, const char *key,
-                       uint64_t now_ms)
-{
-    char k [600];
-    s_key (kind, key, k, sizeof k);
-    s_entry_t *entry = (s_entry_t *) zhashx_lookup (self->entries, k);
-    if (!entry)
-        return zhashx_size (self->entries) >= THROTTLE_MAX_KEYS ? s_cap_ms [kind] : 0;
-    if (entry->until_ms > now_ms)
-        return entry->until_ms - now_ms;
-    if (entry->inflight && entry->fails + entry->inflight >= s_free_tries [kind])
-        return THROTTLE_INFLIGHT_WAIT_MS;
-    return 0;
-}
-
 static s_entry_t *
 s_entry (auth_throttle_t *self, throttle_kind_t kind, const char *key, bool create)
 {
@@ -85,6 +69,20 @@ s_entry (auth_throttle_t *self, throttle_kind_t kind, const char *key, bool crea
         zhashx_insert (self->entries, k, entry);
     }
     return entry;
+}
+
+uint64_t
+auth_throttle_wait_ms (auth_throttle_t *self, throttle_kind_t kind, const char *key,
+                       uint64_t now_ms)
+{
+    s_entry_t *entry = s_entry (self, kind, key, false);
+    if (!entry)
+        return zhashx_size (self->entries) >= THROTTLE_MAX_KEYS ? s_cap_ms [kind] : 0;
+    if (entry->until_ms > now_ms)
+        return entry->until_ms - now_ms;
+    if (entry->inflight && entry->fails + entry->inflight >= s_free_tries [kind])
+        return THROTTLE_INFLIGHT_WAIT_MS;
+    return 0;
 }
 
 void
@@ -130,17 +128,11 @@ uint32_t
 auth_throttle_failed (auth_throttle_t *self, throttle_kind_t kind, const char *key,
                       uint64_t now_ms)
 {
-    char k [600];
-    s_key (kind, key, k, sizeof k);
-    s_entry_t *entry = (s_entry_t *) zhashx_lookup (self->entries, k);
-    if (!entry) {
-        if (zhashx_size (self->entries) >= THROTTLE_MAX_KEYS)
-            auth_throttle_sweep (self, now_ms);
-        if (zhashx_size (self->entries) >= THROTTLE_MAX_KEYS)
-            return s_free_tries [kind];     /* full: wait_ms refuses new keys anyway */
-        entry = (s_entry_t *) zmalloc (sizeof (s_entry_t));
-        zhashx_insert (self->entries, k, entry);
-    }
+    if (zhashx_size (self->entries) >= THROTTLE_MAX_KEYS)
+        auth_throttle_sweep (self, now_ms);
+    s_entry_t *entry = s_entry (self, kind, key, true);
+    if (!entry)
+        return s_free_tries [kind];     /* full: wait_ms refuses new keys anyway */
     if (entry->inflight)
         entry->inflight--;
     entry->fails++;
