@@ -51,7 +51,7 @@ wait_until 10 broker_up || { echo "FAIL: broker not serving"; cat "$WORK/broker.
 
 mkdir "$WORK/home"
 T -f /dev/null new-session -d -s zt -x 100 -y 30 \
-    "env HOME=$WORK/home ZCHAT_SERVERS=$ZCHAT_SERVERS TERM=screen $BIN/zchat; sleep 30"
+    "env -u ZCHAT_PASSWORD HOME=$WORK/home ZCHAT_SERVERS=$ZCHAT_SERVERS TERM=screen $BIN/zchat; sleep 30"
 
 screen () { T capture-pane -p -t zt; }
 # The last non-empty line of the pane: where the prompt and typed input are.
@@ -72,10 +72,19 @@ keys "help" Enter
 expect_screen "send NAME TEXT..." "help"
 expect_last "zchat>" "prompt after help"
 
+# With no secret given, it is asked for, twice for a new user, and never echoed.
 keys "create alice" Enter
+expect_last "secret for alice:" "create asks for the secret"
+keys "hunter2" Enter
+expect_last "again:" "create asks for it again"
+keys "hunter2" Enter
 expect_screen "ok: created alice" "create"
 keys "connect alice" Enter
+expect_last "secret for alice:" "connect asks for the secret"
+keys "hunter2" Enter
 expect_screen "ok: connected as alice" "connect"
+screen_has "hunter2" && fail "the secret was echoed:
+$(screen)"
 expect_last "zchat(alice)>" "prompt names the connected user"
 
 keys Up
@@ -88,7 +97,7 @@ expect_last "zchat(alice)>" "line cleared"
 # A message arrives while a partial line is typed.
 keys "send nobody partial"
 expect_last "zchat(alice)> send nobody partial" "partial line typed"
-out=$(echo "send alice pushed while typing" | "$BIN/zchat")
+out=$(echo "send alice pushed while typing" | ZCHAT_PASSWORD=hunter2 "$BIN/zchat")
 [ "$out" = "ok: sent to alice" ] || fail "scripted sender: $out"
 expect_screen "[alice] pushed while typing" "pushed message shown"
 expect_last "zchat(alice)> send nobody partial" "partial line kept after the push"
@@ -107,6 +116,7 @@ keys "quit" Enter
 # libedit stores lines vis(3)-encoded: a space is \040
 wait_until 10 grep -Eqx 'connect(\\040| )alice' "$WORK/home/.zchat_history" \
     || fail "history file lacks 'connect alice': $(cat "$WORK/home/.zchat_history" 2>&1)"
+grep -q hunter2 "$WORK/home/.zchat_history" && fail "the secret went into the history file"
 
 if [ "$FAILS" -ne 0 ]; then
     echo "--- screen:"; screen
