@@ -5,8 +5,17 @@
 # "healthy" means the broker is up and its request path works end to end. The port is
 # ZCHAT_PORT if set, else the ZCHAT_ID-th entry of ZCHAT_PEERS (the broker's own
 # rule), else 7001. Bounded by `timeout`, so a wedged replica reads as unhealthy
-# rather than hanging the check.
+# rather than hanging the check. The CLI speaks CURVE like any client, so it needs the
+# cluster's public key: server.cert in the replica's own keys directory (ZCHAT_KEYS,
+# default ./zchat-keys, as the broker reads it), else $ZCHAT_SERVER_KEY. A replica run
+# with ZCHAT_INSECURE=1 is asked in plain ZeroMQ (the CLI reads that variable too).
 set -u
+
+keys="${ZCHAT_KEYS:-zchat-keys}"
+if [ -r "$keys/server.cert" ]; then
+    ZCHAT_SERVER_KEY="$keys/server.cert"
+    export ZCHAT_SERVER_KEY
+fi
 
 port="${ZCHAT_PORT:-}"
 if [ -z "$port" ] && [ -n "${ZCHAT_PEERS:-}" ]; then

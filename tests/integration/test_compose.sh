@@ -2,7 +2,10 @@
 # test_compose.sh - the Docker packaging works end to end: docker-compose.yml builds the
 # image and runs a three-replica cluster that serves chat, survives `docker kill` of its
 # leader, lets the killed replica rejoin and catch up, and keeps users and queued
-# messages across `down` + `up` (named volumes).
+# messages across `down` + `up` (named volumes). Security as shipped: the one-shot keys
+# service makes the CURVE keys on the first `up` and a later `up` keeps them; clients
+# with the volume's server.cert (or a host CLI given a copy) get in, a client with no
+# key, a wrong key or plain ZeroMQ does not.
 #
 # Skips (exit 0, loud line) when no Docker engine answers. Everything it creates lives
 # in the compose project zchat-test-PID with its own published ports and image tag,
@@ -32,6 +35,7 @@ else
 fi
 
 PROJECT=zchat-test-$$
+PASSWORD=compose-secret-$$
 export ZCHAT_IMAGE=zchat:test-$$
 export ZCHAT_UNIT_TESTS=${ZCHAT_UNIT_TESTS:-0}   # ctest runs them outside the image
 LOG=$(mktemp -d /tmp/zchat-compose.XXXXXX)
@@ -48,7 +52,7 @@ cleanup() {
     trap - EXIT
     if [ $rc -ne 0 ]; then
         echo "---- replica logs (last 40 lines each) ----" >&2
-        for s in zchat1 zchat2 zchat3; do dc logs --no-color --tail 40 "$s" >&2 2>&1 || true; done
+        for s in keys zchat1 zchat2 zchat3; do dc logs --no-color --tail 40 "$s" >&2 2>&1 || true; done
         for f in "$LOG"/*.out; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 20 "$f" >&2; }; done
     fi
     dc --profile tools --profile bench down -v --remove-orphans --timeout 5 >/dev/null 2>&1 || true
@@ -92,12 +96,16 @@ cid() { docker ps -aq --filter "label=com.docker.compose.project=$PROJECT" \
 
 # client ARGS...: the zchat CLI in a throw-away container on the cluster network,
 # commands on stdin. --no-deps: never (re)start a replica the test stopped on purpose.
-client() { dc run --rm -T --no-deps client "$@"; }
+# Users' secrets come from ZCHAT_PASSWORD (no terminal to ask on).
+client() { dc run --rm -T --no-deps -e ZCHAT_PASSWORD="$PASSWORD" client "$@"; }
+# in_keys CMD ARGS...: CMD in a client container, with the keys volume at /keys.
+in_keys() { dc run --rm -T --no-deps --entrypoint "$1" client "${@:2}"; }
 
 # status_of N: replica N's own status entry as "role term commit applied", asked with
 # the CLI inside N's container (as the healthcheck does; much faster than a run).
 status_of() {
-    docker exec -i "$(cid "zchat$1")" sh -c "echo status | timeout 5 zchat --json \
+    docker exec -i -e ZCHAT_SERVER_KEY=/keys/server.cert "$(cid "zchat$1")" \
+        sh -c "echo status | timeout 5 zchat --json \
         --servers 127.0.0.1:${SERVICE_PORT[$1]}" 2>/dev/null | python3 -c '
 import json, sys
 me = int(sys.argv[1])
@@ -145,6 +153,38 @@ pass "image builds"
 dc up -d >"$LOG/up.out" 2>&1 || { cat "$LOG/up.out" >&2; fail "compose up failed"; }
 wait_until "$STEP_S" "all three replicas healthy" all_healthy
 pass "three replicas up and healthy"
+
+# ---------------------------------------------------------------- keys made on first up
+state=$(docker inspect -f '{{.State.Status}} {{.State.ExitCode}} {{.Config.User}}' "$(cid keys)") \
+    || fail "no container of the keys service"
+[ "$state" = "exited 0 zchat" ] || fail "keys service: '$state', not 'exited 0 zchat'"
+dc logs --no-color keys >"$LOG/keys1.out" 2>&1 || true
+grep -q 'made /keys/server.cert_secret' "$LOG/keys1.out" \
+    || fail "the first up did not make the server key: $(cat "$LOG/keys1.out")"
+# (stderr apart: compose's own lines there name each run's container)
+in_keys zchat-keys show /keys >"$LOG/show1.out" 2>"$LOG/show.err" \
+    || fail "zchat-keys show /keys failed: $(cat "$LOG/show.err")"
+for k in server replica-1 replica-2 replica-3; do
+    grep -Eq "^$k .{40}\$" "$LOG/show1.out" || fail "no $k key in the volume: $(cat "$LOG/show1.out")"
+done
+# secrets mode 600 and the directory 700, all owned by zchat; the public half 644
+perms=$(in_keys stat -c '%n %U %a' /keys /keys/members /keys/server.cert /keys/server.cert_secret \
+            /keys/replica-1.cert_secret /keys/members/replica-1.cert 2>"$LOG/stat.err") \
+    || fail "stat in the keys volume failed: $(cat "$LOG/stat.err")"
+expect="/keys zchat 700
+/keys/members zchat 700
+/keys/server.cert zchat 644
+/keys/server.cert_secret zchat 600
+/keys/replica-1.cert_secret zchat 600
+/keys/members/replica-1.cert zchat 644"
+[ "$perms" = "$expect" ] || fail "keys volume owners/modes: $(echo $perms); expected: $(echo $expect)"
+pass "the keys service made the cluster's keys in the volume (owner zchat, secrets 600)"
+
+# The host CLI gets the public key as docker-compose.yml's header says.
+in_keys cat /keys/server.cert >"$LOG/server.cert" 2>"$LOG/cat.err" \
+    || fail "copying server.cert out of the volume failed: $(cat "$LOG/cat.err")"
+grep -q '^    public-key = "' "$LOG/server.cert" || fail "server.cert copied out is not a certificate"
+! grep -q $'\r' "$LOG/server.cert" || fail "server.cert copied out has CR bytes"
 for n in 1 2 3; do
     user=$(docker inspect -f '{{.Config.User}}' "$(cid zchat$n)")
     [ "$user" = zchat ] || fail "replica $n runs as '$user', not zchat"
@@ -153,12 +193,41 @@ pass "replicas run as the unprivileged user zchat"
 # The published ports reach the replicas from the host (when a host CLI is built).
 if [ -x "${ZCHAT_BIN:-}/zchat" ]; then
     for p in "$ZCHAT_PORT1" "$ZCHAT_PORT2" "$ZCHAT_PORT3"; do
-        out=$(echo status | timeout 20 "$ZCHAT_BIN/zchat" --json --servers "127.0.0.1:$p" 2>&1) \
+        out=$(echo status | ZCHAT_SERVER_KEY="$LOG/server.cert" ZCHAT_INSECURE= \
+                  timeout 20 "$ZCHAT_BIN/zchat" --json --servers "127.0.0.1:$p" 2>&1) \
             && grep -q '"command":"status"' <<<"$out" \
             || fail "status through published port 127.0.0.1:$p failed: $out"
     done
-    pass "published client ports answer from the host"
+    pass "published client ports answer a host CLI given the copied server.cert"
 fi
+
+# ---------------------------------------------------------------- no key, no entry
+# A wrong key: a real key pair, just not this cluster's.
+wrong=$(docker run --rm --network none --entrypoint sh "$ZCHAT_IMAGE" -c \
+            'zchat-keys init /tmp/k >/dev/null && zchat-keys show /tmp/k' | awk '$1 == "server" { print $2 }')
+[ ${#wrong} = 40 ] || fail "could not make a second key pair: '$wrong'"
+grep -qF -- "$wrong" "$LOG/show1.out" && fail "the 'wrong' key is the cluster's key"
+# shut_out WHAT ENV...: status from a client container with ENV changed must fail on
+# its own (the CLI's --timeout, not the outer timeout's 124) and print no status.
+shut_out() {
+    local what=$1 rc=0 out e envs=(); shift
+    for e in "$@"; do envs+=(-e "$e"); done
+    out=$(echo status | timeout 60 "${COMPOSE[@]}" -f "$ZCHAT_SRC/docker-compose.yml" \
+              --project-directory "$ZCHAT_SRC" -p "$PROJECT" run --rm -T --no-deps "${envs[@]}" \
+              client --json --timeout 3000 2>&1) || rc=$?
+    echo "== $what: rc=$rc" >>"$LOG/shut_out.out"; echo "$out" >>"$LOG/shut_out.out"
+    [ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "client with $what: exit $rc (want a failure of its own): $out"
+    ! grep -q '"replicas"' <<<"$out" || fail "client with $what got a status reply: $out"
+}
+shut_out "no server key" ZCHAT_SERVER_KEY=
+shut_out "another cluster's key" ZCHAT_SERVER_KEY="$wrong"
+shut_out "plain ZeroMQ (--insecure)" ZCHAT_INSECURE=1
+if [ -x "${ZCHAT_BIN:-}/zchat" ]; then
+    rc=0; echo status | ZCHAT_SERVER_KEY="$wrong" ZCHAT_INSECURE= timeout 30 "$ZCHAT_BIN/zchat" \
+        --timeout 3000 --servers "127.0.0.1:$ZCHAT_PORT1" >>"$LOG/shut_out.out" 2>&1 || rc=$?
+    [ $rc -ne 0 ] && [ $rc -ne 124 ] || fail "host CLI with a wrong key: exit $rc"
+fi
+pass "no key, a wrong key or plain ZeroMQ: the cluster does not answer"
 
 # ---------------------------------------------------------------- chat round trip
 out=$(printf 'create alice\ncreate bob\nsend bob hi, there\n' | client 2>&1) \
@@ -203,6 +272,19 @@ dc down --timeout 10 >/dev/null 2>&1 || fail "compose down failed"
     || fail "containers left after down"
 dc up -d >"$LOG/up2.out" 2>&1 || { cat "$LOG/up2.out" >&2; fail "second compose up failed"; }
 wait_until "$STEP_S" "all three replicas healthy after down/up" all_healthy
+in_keys zchat-keys show /keys >"$LOG/show2.out" 2>"$LOG/show.err" \
+    || fail "zchat-keys show /keys failed after down/up: $(cat "$LOG/show.err")"
+cmp -s "$LOG/show1.out" "$LOG/show2.out" \
+    || fail "keys changed across down + up: $(diff "$LOG/show1.out" "$LOG/show2.out")"
+dc logs --no-color keys >"$LOG/keys2.out" 2>&1 || true
+grep -q 'kept /keys/server.cert_secret' "$LOG/keys2.out" && ! grep -q 'made ' "$LOG/keys2.out" \
+    || fail "the second up's keys service did not just keep the keys: $(cat "$LOG/keys2.out")"
+if [ -x "${ZCHAT_BIN:-}/zchat" ]; then
+    echo status | ZCHAT_SERVER_KEY="$LOG/server.cert" ZCHAT_INSECURE= timeout 20 "$ZCHAT_BIN/zchat" \
+        --servers "127.0.0.1:$ZCHAT_PORT1" >/dev/null 2>&1 \
+        || fail "the host's copy of server.cert no longer works after down + up"
+fi
+pass "down + up keeps every key: the server key clients hold still works"
 lists_both() { local o; o=$(echo list | client 2>&1) && grep -qw alice <<<"$o" && grep -qw bob <<<"$o"; }
 wait_until "$STEP_S" "alice and bob listed after down/up" lists_both
 wait_until "$STEP_S" "alice receives the queued message" see_message alice "kept across restarts"
