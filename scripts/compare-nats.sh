@@ -155,11 +155,14 @@ start_zchat() {
         log "starting a 3-replica zchat cluster with scripts/dev-cluster.sh"
         DEV_CLUSTER_STARTED=1
         ZCHAT_BIN=$BIN ZCHAT_DEV_DIR=$WORK/dev ZCHAT_DEV_PORT=7201 "$SRC/scripts/dev-cluster.sh" start >&2
+        export ZCHAT_SERVER_KEY=$WORK/dev/keys/server.cert     # CURVE on, as deployed
     else
         log "starting 3 zchat-broker replicas"
+        "$BIN/zchat-keys" init "$WORK/keys" >/dev/null
+        export ZCHAT_SERVER_KEY=$WORK/keys/server.cert
         for i in 1 2 3; do
             "$BIN/zchat-broker" --id "$i" --peers "$ZSERVERS" --data "$WORK/zchat$i" \
-                > "$WORK/zchat$i.log" 2>&1 &
+                --keys "$WORK/keys" > "$WORK/zchat$i.log" 2>&1 &
             PIDS+=($!)
         done
     fi
