@@ -172,7 +172,7 @@ wait_until 10 grep -q "^closed: session of dave ended: USER_DELETED" "$WORK/rx2.
 exec 4>&-
 wait "$RX"
 
-check "no server: timeout error" 1 "error: TIMEOUT: no reply from the server" \
+check "no server: timeout error" 1 "error: TIMEOUT: no reply from the server (nothing heard at all: is ZCHAT_SERVER_KEY the cluster's server.cert? is the cluster up?)" \
     --servers 127.0.0.1:1 --timeout 300 <<<"create zed"
 
 check "bad flags" 2 "" --wait never </dev/null
