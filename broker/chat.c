@@ -432,6 +432,13 @@ void chat_apply (chat_t *self, uint64_t index, const zc_command_t *cmd, chat_res
 
 /* ---- queries ---- */
 
+bool chat_client_answered (const chat_t *self, uint64_t cid, uint64_t seq, zc_op_t op,
+                           chat_result_t *result)
+{
+    memset (result, 0, sizeof (*result));
+    return cid && s_client_answer (chat_client_find (self, cid), op, seq, result);
+}
+
 bool chat_user_exists (const chat_t *self, const char *name, size_t len, uint64_t *epoch_out)
 {
     chat_user_t *user = chat_user_find (self, name, len);

@@ -66,6 +66,11 @@ zc_code_t chat_list (const chat_t *self, const char *pattern, size_t pattern_len
 /* True and *epoch_out when user exists. */
 bool chat_user_exists (const chat_t *self, const char *name, size_t len, uint64_t *epoch_out);
 
+/* True when the client table already answers (cid, seq): applied before (result is
+   the original answer, duplicate set) or too old (STALE_REQUEST). */
+bool chat_client_answered (const chat_t *self, uint64_t cid, uint64_t seq, zc_op_t op,
+                           chat_result_t *result);
+
 /* True, the epoch and a view of the stored credential (Argon2id string; empty for a
    user created before credentials) when user exists. Valid until the next apply. */
 bool chat_user_cred (const chat_t *self, const char *name, size_t len, uint64_t *epoch_out,

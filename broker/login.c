@@ -10,6 +10,7 @@
                   checked, so a user deleted and re-created meanwhile is not touched
     The entry carries the hash, never the secret. Failures are throttled per user and
     per connection and logged without the secret. */
+#include <assert.h>
 #include "server_internal.h"
 #include "blog.h"
 
@@ -193,6 +194,37 @@ login_start (server_t *self, pending_t *pending, const zc_frame_t *frame)
     }
 }
 
+static zc_op_t
+s_op (zc_cmd_t cmd)
+{
+    switch (cmd) {
+        case ZC_CMD_CREATE: return ZC_OP_CREATE;
+        case ZC_CMD_DELETE: return ZC_OP_DELETE;
+        case ZC_CMD_CONNECT: return ZC_OP_CONNECT;
+        default: assert (cmd == ZC_CMD_PASSWD); return ZC_OP_PASSWD;
+    }
+}
+
+/* No incarnation has this epoch: an entry carrying it that is not answered from the
+   client table fails with NO_SUCH_USER and changes nothing. */
+#define S_EPOCH_NONE UINT64_MAX
+
+/* The log entry for a checked request (epoch: the incarnation checked; cred: the new
+   hash for CREATE and PASSWD, else NULL). The secrets are wiped first. */
+static void
+s_propose (server_t *self, pending_t *pending, uint64_t epoch, const char *cred)
+{
+    pending_auth_t *auth = pending->auth;
+    explicit_bzero (auth->secret, sizeof auth->secret);
+    explicit_bzero (auth->new_secret, sizeof auth->new_secret);
+    zc_command_t cmd = {
+        .op = s_op (pending->cmd), .cid = pending->cid, .seq = pending->seq,
+        .name = { auth->name, (uint32_t) strlen (auth->name) }, .epoch = epoch,
+        .cred = { cred ? cred : "", cred ? (uint32_t) strlen (cred) : 0 },
+    };
+    server_propose (self, pending, &cmd);
+}
+
 void
 login_read_ready (server_t *self, pending_t *read, bool ok)
 {
@@ -209,7 +241,19 @@ login_read_ready (server_t *self, pending_t *read, bool ok)
     zc_bytes_t cred;
     char text [160];
     const chat_t *chat = replica_chat (self->replica);
-    if (!chat_user_cred (chat, auth->name, strlen (auth->name), &epoch, &cred)) {
+    bool exists = chat_user_cred (chat, auth->name, strlen (auth->name), &epoch, &cred);
+    chat_result_t earlier;
+    if (chat_client_answered (chat, pending->cid, pending->seq, s_op (pending->cmd), &earlier)
+        && (!exists || pending->cmd != ZC_CMD_CONNECT)) {
+        /* a retry of a request already applied (its reply was lost): the log entry gets
+           its first answer from the client table and cannot touch anything (no checked
+           incarnation); only a CONNECT to a user still there is checked again, as it
+           binds a session */
+        s_throttle_end (self, pending, S_ABANDONED, NULL);
+        s_propose (self, pending, S_EPOCH_NONE, NULL);
+        return;
+    }
+    if (!exists) {
         snprintf (text, sizeof text, "user '%s' does not exist", auth->name);
         s_end (self, pending, ZC_ERR_NO_SUCH_USER, text);
         return;
@@ -249,19 +293,7 @@ s_checked (server_t *self, pending_t *pending, const auth_job_t *job)
     }
     pending_auth_t *auth = pending->auth;
     s_throttle_end (self, pending, S_SUCCEEDED, NULL);
-    static const zc_op_t ops [] = {
-        [ZC_CMD_CREATE] = ZC_OP_CREATE, [ZC_CMD_DELETE] = ZC_OP_DELETE,
-        [ZC_CMD_CONNECT] = ZC_OP_CONNECT, [ZC_CMD_PASSWD] = ZC_OP_PASSWD
-    };
-    zc_command_t cmd = {
-        .op = ops [pending->cmd], .cid = pending->cid, .seq = pending->seq,
-        .name = { auth->name, (uint32_t) strlen (auth->name) },
-        .epoch = pending->cmd == ZC_CMD_CREATE ? 0 : auth->epoch,
-        .cred = { job->cred_out, (uint32_t) strlen (job->cred_out) },
-    };
-    explicit_bzero (auth->secret, sizeof auth->secret);     /* done with */
-    explicit_bzero (auth->new_secret, sizeof auth->new_secret);
-    server_propose (self, pending, &cmd);
+    s_propose (self, pending, pending->cmd == ZC_CMD_CREATE ? 0 : auth->epoch, job->cred_out);
 }
 
 void

@@ -533,6 +533,34 @@ request_with_client_id_zero_gets_a_clear_error (void **state)
     zsock_destroy (&mine);
 }
 
+/* A DELETE whose reply was lost and that is sent again with the same seq gets its
+   first answer, though the user is gone now (G3); so does a CONNECT. */
+static void
+retried_delete_and_connect_get_their_first_answer (void **state)
+{
+    (void) state;
+    zsock_t *mine = s_dealer (true);
+    s_on = mine;
+    zc_frame_t reply;
+    uint8_t buf [ZC_FRAME_MAX];
+    assert_int_equal (s_do (ZC_CMD_CREATE, "kim", NULL), ZC_OK);
+    uint64_t connect_seq = ++s_seq;
+    assert_int_equal (s_call (ZC_CMD_CONNECT, "kim", NULL, connect_seq, &reply, buf), 0);
+    uint64_t delete_seq = ++s_seq;
+    assert_int_equal (s_call (ZC_CMD_DELETE, "kim", NULL, delete_seq, &reply, buf), 0);
+    s_recv (buf, &reply);                       /* the session is told */
+    assert_int_equal (reply.cmd, ZC_CMD_CLOSED);
+    assert_int_equal (s_call (ZC_CMD_DELETE, "kim", NULL, delete_seq, &reply, buf), 0);
+    assert_int_equal (s_call (ZC_CMD_CONNECT, "kim", NULL, connect_seq, &reply, buf), 0);
+    s_recv (buf, &reply);                       /* and no session: the user is gone */
+    assert_int_equal (reply.cmd, ZC_CMD_CLOSED);
+    assert_int_equal (reply.code, ZC_ERR_USER_DELETED);
+    /* a new DELETE is checked against today's state */
+    assert_int_equal (s_do (ZC_CMD_DELETE, "kim", NULL), ZC_ERR_NO_SUCH_USER);
+    s_on = NULL;
+    zsock_destroy (&mine);
+}
+
 int
 main (void)
 {
@@ -552,6 +580,7 @@ main (void)
         cmocka_unit_test (send_as_another_user_is_forbidden),
         cmocka_unit_test (passwd_replaces_the_secret),
         cmocka_unit_test (request_with_client_id_zero_gets_a_clear_error),
+        cmocka_unit_test (retried_delete_and_connect_get_their_first_answer),
     };
     return cmocka_run_group_tests (tests, s_setup, s_teardown);
 }
