@@ -104,6 +104,19 @@ create x y
 list
 EOF
 
+# Secrets in scripts: from a file or the environment; passwd takes the new one too.
+printf 'first secret\n' >"$WORK/pw1"
+printf 'second secret\n' >"$WORK/pw2"
+check "create with --password-file" 0 "ok: created pia" --password-file "$WORK/pw1" <<<"create pia"
+check "passwd with both files" 0 "ok: secret of pia changed" \
+    --password-file "$WORK/pw1" --new-password-file "$WORK/pw2" <<<"passwd pia"
+check "the old secret no longer works" 1 "error: AUTH_FAILED: wrong secret for user 'pia'" \
+    --password-file "$WORK/pw1" <<<"delete pia"
+check "passwd without a new secret is refused locally" 1 \
+    "error: BAD_SECRET: passwd pia needs a new secret: give --new-password-file FILE or set ZCHAT_NEW_PASSWORD" \
+    --password-file "$WORK/pw2" <<<"passwd pia"
+check "the new secret works" 0 "ok: deleted pia" --password-file "$WORK/pw2" <<<"delete pia"
+
 check "quit stops reading" 0 "ok: created dave" <<'EOF'
 create dave
 quit
