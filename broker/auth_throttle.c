@@ -150,6 +150,8 @@ auth_throttle_succeeded (auth_throttle_t *self, throttle_kind_t kind, const char
 void
 auth_throttle_sweep (auth_throttle_t *self, uint64_t now_ms)
 {
+    if (zhashx_size (self->entries) == 0)
+        return;                 /* the loop sweeps every 500 ms: the usual case is free */
     zlistx_t *old = zlistx_new ();
     for (s_entry_t *entry = (s_entry_t *) zhashx_first (self->entries); entry;
          entry = (s_entry_t *) zhashx_next (self->entries))

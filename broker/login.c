@@ -26,14 +26,6 @@ login_needed (zc_cmd_t cmd)
         || cmd == ZC_CMD_PASSWD;
 }
 
-static void
-s_conn_key (const uint8_t *routing, size_t len, char *out)
-{
-    for (size_t i = 0; i < len; i++)
-        sprintf (out + 2 * i, "%02x", routing [i]);
-    out [2 * len] = 0;
-}
-
 static bool
 s_secret_ok (zc_bytes_t secret)
 {
@@ -122,9 +114,10 @@ s_copy (char *dst, uint32_t *dst_len, zc_bytes_t src)
     *dst_len = src.len;
 }
 
-/* Hand the check to a worker; BUSY when they are all taken. */
+/* Hand the check to a worker (cred: the stored hash, for a check); BUSY when they are
+   all taken. */
 static void
-s_submit (server_t *self, pending_t *pending, auth_job_kind_t kind, const char *cred)
+s_submit (server_t *self, pending_t *pending, auth_job_kind_t kind, zc_bytes_t cred)
 {
     pending_auth_t *auth = pending->auth;
     auth_job_t job;
@@ -137,8 +130,7 @@ s_submit (server_t *self, pending_t *pending, auth_job_kind_t kind, const char *
     job.secret_len = auth->secret_len;
     memcpy (job.new_secret, auth->new_secret, auth->new_secret_len);
     job.new_secret_len = auth->new_secret_len;
-    if (cred)
-        snprintf (job.cred_in, sizeof job.cred_in, "%s", cred);
+    snprintf (job.cred_in, sizeof job.cred_in, "%.*s", (int) cred.len, cred.ptr);
     int rc = auth_worker_submit (self->auth, &job);
     auth_job_wipe (&job);
     if (rc == 0)
@@ -151,7 +143,7 @@ s_submit (server_t *self, pending_t *pending, auth_job_kind_t kind, const char *
 }
 
 void
-login_start (server_t *self, pending_t *pending, const zc_frame_t *frame)
+login_start (server_t *self, const conn_t *conn, pending_t *pending, const zc_frame_t *frame)
 {
     pending_auth_t *auth = (pending_auth_t *) calloc (1, sizeof (pending_auth_t));
     if (!auth) {
@@ -166,7 +158,7 @@ login_start (server_t *self, pending_t *pending, const zc_frame_t *frame)
     if (frame->fields & ZC_F_NEW_SECRET)
         s_copy (auth->new_secret, &auth->new_secret_len, frame->new_secret);
     auth->gen = ++self->auth_gen;
-    s_conn_key (pending->routing, pending->routing_len, auth->conn_key);
+    memcpy (auth->conn_key, conn->key, sizeof auth->conn_key);
     if (frame->cmd != ZC_CMD_CREATE) {
         /* counted from now: guesses sent together must not all pass the throttle */
         auth_throttle_begin (self->throttle, THROTTLE_USER, auth->name);
@@ -177,7 +169,7 @@ login_start (server_t *self, pending_t *pending, const zc_frame_t *frame)
        overtake this one, as a pipelining client expects (create bob; send bob hi) */
     order_guard_refused (self->order, pending->cid, pending->seq);
     if (frame->cmd == ZC_CMD_CREATE) {
-        s_submit (self, pending, AUTH_JOB_HASH, NULL);
+        s_submit (self, pending, AUTH_JOB_HASH, (zc_bytes_t) { "", 0 });
         return;
     }
     pending_t *read = pending_add_read (self->pending);
@@ -239,31 +231,24 @@ login_read_ready (server_t *self, pending_t *read, bool ok)
     pending_auth_t *auth = pending->auth;
     uint64_t epoch;
     zc_bytes_t cred;
-    char text [160];
     const chat_t *chat = replica_chat (self->replica);
     bool exists = chat_user_cred (chat, auth->name, strlen (auth->name), &epoch, &cred);
     chat_result_t earlier;
-    if (chat_client_answered (chat, pending->cid, pending->seq, s_op (pending->cmd), &earlier)
-        && (!exists || pending->cmd != ZC_CMD_CONNECT)) {
-        /* a retry of a request already applied (its reply was lost): the log entry gets
-           its first answer from the client table and cannot touch anything (no checked
-           incarnation); only a CONNECT to a user still there is checked again, as it
-           binds a session */
+    if (!exists || (pending->cmd != ZC_CMD_CONNECT
+                    && chat_client_answered (chat, pending->cid, pending->seq,
+                                             s_op (pending->cmd), &earlier))) {
+        /* Nothing to check: the log answers, as for every write. A retry already
+           applied (its reply was lost) gets its first answer from the client table; any
+           other gets NO_SUCH_USER; the entry names no incarnation, so it touches
+           nothing. A CONNECT to a user still there is checked again: it binds. */
         s_throttle_end (self, pending, S_ABANDONED, NULL);
         s_propose (self, pending, S_EPOCH_NONE, NULL);
         return;
     }
-    if (!exists) {
-        snprintf (text, sizeof text, "user '%s' does not exist", auth->name);
-        s_end (self, pending, ZC_ERR_NO_SUCH_USER, text);
-        return;
-    }
     auth->epoch = epoch;
-    char stored [ZC_CRED_MAX + 1];
-    snprintf (stored, sizeof stored, "%.*s", (int) cred.len, cred.ptr);
     /* an empty credential (a user from before credentials) matches no secret */
     s_submit (self, pending, pending->cmd == ZC_CMD_PASSWD ? AUTH_JOB_CHANGE : AUTH_JOB_VERIFY,
-              stored);
+              cred);
 }
 
 static void

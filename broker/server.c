@@ -479,7 +479,7 @@ s_propose_request (server_t *self, conn_t *conn, const zc_frame_t *frame)
     pending->shown_mseq = frame->mseq;
     pending->shown_epoch = (frame->fields & ZC_F_EPOCH) ? frame->epoch : 0;
     if (login_needed (frame->cmd)) {
-        login_start (self, pending, frame);
+        login_start (self, conn, pending, frame);
         return;
     }
     zc_command_t cmd = {

@@ -48,7 +48,7 @@ bool login_needed (zc_cmd_t cmd);
    when not. */
 bool login_admit (server_t *self, conn_t *conn, const zc_frame_t *frame);
 /* pending was just added for frame: keep its secrets and start the check. */
-void login_start (server_t *self, pending_t *pending, const zc_frame_t *frame);
+void login_start (server_t *self, const conn_t *conn, pending_t *pending, const zc_frame_t *frame);
 /* A ReadIndex read started by login_start is confirmed (ok) or lost. */
 void login_read_ready (server_t *self, pending_t *read, bool ok);
 /* Take the workers' finished jobs. */
