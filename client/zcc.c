@@ -562,16 +562,12 @@ static void s_resend (zcc_t *self, bool unsent_only)
         zcc_req_t *req = &self->reqs [i];
         if (!req->used || req->failed != ZC_OK || (unsent_only && req->sent_ms))
             continue;
-        if (s_held (self, req)) {
-            req->sent_ms = 0;           /* sent when the session is back */
-            continue;
-        }
-        {
-            s_req_users_free (req);     /* a LIST restarts from its first frame */
-            req->sent_ms = 0;
-            if (order)
-                order [n++] = req;
-        }
+        req->sent_ms = 0;
+        if (s_held (self, req))
+            continue;                   /* sent when the session is back */
+        s_req_users_free (req);         /* a LIST restarts from its first frame */
+        if (order)
+            order [n++] = req;
     }
     if (!order)
         return;                 /* no memory: the request timers resend later */
@@ -579,6 +575,21 @@ static void s_resend (zcc_t *self, bool unsent_only)
     for (uint32_t i = 0; i < n; i++)
         s_req_send (self, order [i]);
     free (order);
+}
+
+/* Forget the library's own re-CONNECT, if one is outstanding. */
+static void s_drop_reconnect (zcc_t *self)
+{
+    zcc_req_t *internal = &self->reqs [self->max_inflight];
+    if (internal->used)
+        s_req_free (self, internal);
+}
+
+/* CONNECT the bound user again, with a fresh seq and its secret. */
+static void s_reconnect (zcc_t *self)
+{
+    s_drop_reconnect (self);
+    s_submit (self, ZC_CMD_CONNECT, self->user, NULL, self->secret, NULL, true);
 }
 
 static void s_do_switch (zcc_t *self)
@@ -599,11 +610,10 @@ static void s_do_switch (zcc_t *self)
     s_connect (self, addr);
     /* The old re-CONNECT may have been applied where it cannot bind this connection;
        a fresh seq makes the new server bind us instead of answering from its cache. */
-    zcc_req_t *internal = &self->reqs [self->max_inflight];
-    if (internal->used)
-        s_req_free (self, internal);
     if (self->bound)
-        s_submit (self, ZC_CMD_CONNECT, self->user, NULL, self->secret, NULL, true);
+        s_reconnect (self);
+    else
+        s_drop_reconnect (self);
     s_resend (self, false);
 }
 
@@ -748,9 +758,7 @@ static void s_unbind (zcc_t *self)
     self->bound = false;
     explicit_bzero (self->secret, sizeof self->secret);
     self->shown = self->acked = 0;
-    zcc_req_t *internal = &self->reqs [self->max_inflight];
-    if (internal->used)
-        s_req_free (self, internal);
+    s_drop_reconnect (self);
 }
 
 static void s_bind (zcc_t *self, zcc_req_t *req, const zc_frame_t *f)
@@ -760,17 +768,13 @@ static void s_bind (zcc_t *self, zcc_req_t *req, const zc_frame_t *f)
         self->shown = 0;
     self->bound = true;
     snprintf (self->user, sizeof self->user, "%s", req->name);
-    if (req->secret != self->secret)
-        snprintf (self->secret, sizeof self->secret, "%s", req->secret);
+    snprintf (self->secret, sizeof self->secret, "%s", req->secret);
     self->epoch = f->epoch;
     self->acked = 0;            /* re-ack what was shown to the new session */
     self->unacked_ms = 0;
     if (req->first_gen != self->conn_gen && !req->internal) {
         /* Sent on an earlier connection too: the server may have bound that one. */
-        zcc_req_t *internal = &self->reqs [self->max_inflight];
-        if (internal->used)
-            s_req_free (self, internal);
-        s_submit (self, ZC_CMD_CONNECT, self->user, NULL, self->secret, NULL, true);
+        s_reconnect (self);
     }
 }
 

@@ -552,6 +552,39 @@ static void failover_reconnects_with_highest_shown (void **state)
     fake_stop (&b);
 }
 
+/* After a failover, a bound client CONNECTs again with the user's secret, and its SENDs
+   wait for that answer: sent before, the new server would take them as from nobody. */
+static void sends_wait_for_the_session_after_a_failover (void **state)
+{
+    (void) state;
+    fake_t a, b;
+    fake_start (&a);
+    fake_start (&b);
+    char servers [160];
+    snprintf (servers, sizeof servers, "%s,%s", a.addr, b.addr);
+    /* a timeout well above the window below, so the client stays with b meanwhile */
+    zcc_t *client = client_new (servers, 600, 0, 0);
+    fake_msg_t session, reconnect, send;
+    connect_bob (&a, client, &session);
+    uint64_t seq = zcc_submit (client, ZC_CMD_SEND, "ann", "hi");    /* a stays silent */
+    fake_expect (&b, client, ZC_CMD_CONNECT, &reconnect);
+    assert_true (reconnect.f.fields & ZC_F_SECRET);
+    assert_true (reconnect.f.secret.len == 2 && memcmp (reconnect.f.secret.ptr, "pw", 2) == 0);
+    assert_false (fake_receives_within (&b, client, ZC_CMD_SEND, 200));
+    zc_frame_t r;
+    zc_frame_init (&r, ZC_CMD_REPLY);
+    r.fields = ZC_F_NAME | ZC_F_EPOCH | ZC_F_MSEQ;
+    r.name = B ("bob");
+    r.epoch = 5;
+    fake_reply (&b, &reconnect, &r);
+    fake_expect (&b, client, ZC_CMD_SEND, &send);
+    assert_int_equal (send.f.seq, seq);
+    msg_clear (&session); msg_clear (&reconnect); msg_clear (&send);
+    zcc_destroy (&client);
+    fake_stop (&a);
+    fake_stop (&b);
+}
+
 static void silent_server_of_a_session_is_left (void **state)
 {
     (void) state;
@@ -867,6 +900,7 @@ int main (void)
         cmocka_unit_test (call_keeps_other_events_for_poll),
         cmocka_unit_test (bad_server_list_is_refused),
         cmocka_unit_test (client_needs_the_server_key),
+        cmocka_unit_test (sends_wait_for_the_session_after_a_failover),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
