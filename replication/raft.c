@@ -92,6 +92,8 @@ raft_tick (raft_t *self, uint64_t now_ms)
         raft_tick_leader_quorum (self);   /* heartbeats go out from raft_ready */
         if (self->role == RAFT_LEADER)
             raft_tick_replication (self);
+        if (self->role == RAFT_LEADER)
+            raft_tick_transfer (self);
     }
     else
     if (self->now_ms >= self->election_deadline_ms)
@@ -149,8 +151,10 @@ static bool
 s_check_term (raft_t *self, const raft_msg_t *msg)
 {
     if (msg->term > self->term) {
-        if (msg->type == RAFT_MSG_VOTE && (msg->prevote || raft_in_lease (self)))
-            return msg->prevote;   /* pre-votes never change terms; lease: ignore */
+        if (msg->type == RAFT_MSG_VOTE
+        && (msg->prevote || (raft_in_lease (self) && !msg->transfer)))
+            return msg->prevote;   /* pre-votes never change terms; lease: ignore,
+                                      unless the leader itself asked for this campaign */
         if (msg->type == RAFT_MSG_VOTE_RESP && msg->prevote && msg->granted)
             return true;
         bool from_leader = msg->type == RAFT_MSG_APPEND || msg->type == RAFT_MSG_SNAPSHOT
@@ -177,11 +181,7 @@ raft_step (raft_t *self, const raft_msg_t *msg)
         case RAFT_MSG_VOTE:        raft_step_vote (self, msg); break;
         case RAFT_MSG_VOTE_RESP:   raft_step_vote_resp (self, msg); break;
         case RAFT_MSG_SNAPSHOT:    raft_step_snapshot (self, msg); break;
-        case RAFT_MSG_TIMEOUT_NOW:
-            if (self->role == RAFT_FOLLOWER && msg->term == self->term
-            &&  self->leader == msg->from)
-                raft_campaign (self, false);
-            break;
+        case RAFT_MSG_TIMEOUT_NOW: raft_step_timeout_now (self, msg); break;
         default: break;
     }
 }
@@ -192,6 +192,8 @@ raft_propose (raft_t *self, const uint8_t *data, uint32_t len, uint64_t *index_o
     assert (self && !self->in_ready && (data || len == 0));
     if (self->role != RAFT_LEADER)
         return ZC_ERR_NOT_LEADER;
+    if (self->transfer_target)
+        return ZC_ERR_BUSY;   /* handing over: the target must catch up, then lead */
     if (len > RAFT_ENTRY_MAX)
         return ZC_ERR_TOO_LARGE;
     uint64_t last = raft_log_last (&self->log);

@@ -106,6 +106,18 @@ void raft_step (raft_t *self, const raft_msg_t *msg);
    ZC_ERR_NOT_LEADER, ZC_ERR_BUSY (too many uncommitted entries). */
 zc_code_t raft_propose (raft_t *self, const uint8_t *data, uint32_t len, uint64_t *index_out);
 
+/* Hand leadership to replica target (Raft thesis 3.10); target 0 = the follower with
+   the longest durable log. From now on proposals get ZC_ERR_BUSY; once the target's
+   log matches ours it gets TIMEOUT_NOW and campaigns at once (no pre-vote, and voters
+   grant despite a live leader). The transfer ends when we step down, or is abandoned
+   after one election timeout (proposals are accepted again). A second call replaces
+   the target. Errors: ZC_ERR_NOT_LEADER, ZC_ERR_NO_SUCH_REPLICA (no such id, or no
+   other replica). target == own id: ZC_OK, nothing to do. */
+zc_code_t raft_transfer_leadership (raft_t *self, uint32_t target);
+
+/* Leader: the replica a transfer is under way to, 0 = none. */
+uint32_t raft_transfer_target (const raft_t *self);
+
 /* Ask for a linearizable read point (ReadIndex). The ready later reports ctx in
    reads (with the index to wait for) or in failed_reads. ZC_ERR_NOT_LEADER if not leader. */
 zc_code_t raft_read_index (raft_t *self, uint64_t ctx);

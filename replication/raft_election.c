@@ -60,6 +60,7 @@ raft_become_follower (raft_t *self, uint64_t term, uint32_t leader)
     s_set_term (self, term);
     self->role = RAFT_FOLLOWER;
     self->leader = leader;
+    self->transfer_target = 0;
     if (leader)
         self->leader_contact_ms = self->now_ms;
     if (was_leader) {
@@ -104,6 +105,8 @@ s_count_votes (raft_t *self)
 void
 raft_campaign (raft_t *self, bool prevote)
 {
+    bool transfer = self->campaign_transfer && !prevote;
+    self->campaign_transfer = false;
     if (self->role == RAFT_LEADER || self->install_index)
         return;   /* a snapshot install pending replaces the log first */
     self->leader = 0;
@@ -129,6 +132,7 @@ raft_campaign (raft_t *self, bool prevote)
             continue;
         m->term = prevote ? self->term + 1 : self->term;
         m->prevote = prevote;
+        m->transfer = transfer;
         m->last_index = raft_log_last (&self->log);
         m->last_term = raft_log_last_term (&self->log);
     }

@@ -96,6 +96,12 @@ struct raft {
     uint32_t ack_to;
     uint64_t ack_match, ack_ctx;
 
+    /* leadership transfer (raft_transfer.c) */
+    uint32_t transfer_target;        /* leader: 0 = none; proposals refused while set */
+    uint64_t transfer_deadline_ms;   /* the transfer is abandoned then */
+    uint64_t transfer_sent_ms;       /* last TIMEOUT_NOW sent; 0 = none yet */
+    bool campaign_transfer;          /* the next campaign was asked for by the leader */
+
     /* follower: snapshot to install in the next ready */
     uint64_t install_index, install_term;
 
@@ -143,6 +149,11 @@ void raft_finish_install (raft_t *self);
 /* raft_read.c */
 void raft_reads_on_ack (raft_t *self);
 void raft_reads_fail_all (raft_t *self);
+
+/* raft_transfer.c */
+void raft_tick_transfer (raft_t *self);
+void raft_transfer_on_ack (raft_t *self, uint32_t from);
+void raft_step_timeout_now (raft_t *self, const raft_msg_t *msg);
 
 /* raft_ready.c */
 raft_msg_t *raft_outbox_push (raft_t *self, raft_msg_type_t type, uint32_t to);

@@ -236,6 +236,7 @@ raft_step_append_resp (raft_t *self, const raft_msg_t *msg)
     else
         s_on_ack (self, p, msg->match);
     raft_reads_on_ack (self);
+    raft_transfer_on_ack (self, msg->from);
 }
 
 static int

@@ -16,7 +16,9 @@
 
 #define RAFT_WIRE_VERSION 1
 
-/* Array length for each type, including the 4 common fields. */
+/* Array length for each type, including the 4 common fields. A VOTE of a transfer
+   campaign has one more element (transfer = true); every other VOTE keeps the 7 of
+   earlier releases, so replicas of both kinds still elect each other. */
 static const uint32_t s_arity [RAFT_MSG__COUNT] = {
     [RAFT_MSG_APPEND] = 9, [RAFT_MSG_APPEND_RESP] = 8, [RAFT_MSG_VOTE] = 7,
     [RAFT_MSG_VOTE_RESP] = 6, [RAFT_MSG_SNAPSHOT] = 6, [RAFT_MSG_TIMEOUT_NOW] = 4,
@@ -41,7 +43,8 @@ static int pack_entries (msgpack_packer *pk, const raft_msg_t *m)
 
 static int pack_body (msgpack_packer *pk, const raft_msg_t *m)
 {
-    int rc = msgpack_pack_array (pk, s_arity [m->type])
+    bool transfer = m->type == RAFT_MSG_VOTE && m->transfer;
+    int rc = msgpack_pack_array (pk, s_arity [m->type] + (transfer ? 1 : 0))
           || msgpack_pack_uint32 (pk, (uint32_t) m->type)
           || msgpack_pack_uint32 (pk, m->from) || msgpack_pack_uint32 (pk, m->to)
           || msgpack_pack_uint64 (pk, m->term);
@@ -57,7 +60,7 @@ static int pack_body (msgpack_packer *pk, const raft_msg_t *m)
                 || msgpack_pack_uint64 (pk, m->hint) || msgpack_pack_uint64 (pk, m->read_ctx);
         case RAFT_MSG_VOTE:
             return pack_bool (pk, m->prevote) || msgpack_pack_uint64 (pk, m->last_index)
-                || msgpack_pack_uint64 (pk, m->last_term);
+                || msgpack_pack_uint64 (pk, m->last_term) || (transfer && pack_bool (pk, true));
         case RAFT_MSG_VOTE_RESP:
             return pack_bool (pk, m->prevote) || pack_bool (pk, m->granted);
         case RAFT_MSG_SNAPSHOT:
@@ -150,7 +153,8 @@ static zc_code_t read_common (mpr_t *r, raft_msg_t *m, uint32_t *arity)
     if (type < RAFT_MSG_APPEND || type >= RAFT_MSG__COUNT)
         return ZC_ERR_UNKNOWN_COMMAND;
     m->type = (raft_msg_type_t) type;
-    if (*arity != s_arity [m->type])
+    if (*arity != s_arity [m->type]
+    && !(m->type == RAFT_MSG_VOTE && *arity == s_arity [m->type] + 1))
         return ZC_ERR_BAD_TYPE;
     rc = mpr_uint (r, &from);
     if (rc == ZC_OK) rc = mpr_uint (r, &to);
@@ -166,7 +170,8 @@ static zc_code_t read_common (mpr_t *r, raft_msg_t *m, uint32_t *arity)
     return ZC_OK;
 }
 
-static zc_code_t read_fields (mpr_t *r, raft_msg_t *m, raft_entry_t *entries, uint32_t max)
+static zc_code_t read_fields (mpr_t *r, raft_msg_t *m, uint32_t arity, raft_entry_t *entries,
+                              uint32_t max)
 {
     zc_code_t rc = ZC_OK;
     switch (m->type) {
@@ -187,6 +192,7 @@ static zc_code_t read_fields (mpr_t *r, raft_msg_t *m, raft_entry_t *entries, ui
             if (rc == ZC_OK) rc = mpr_bool (r, &m->prevote);
             if (rc == ZC_OK) rc = mpr_uint (r, &m->last_index);
             if (rc == ZC_OK) rc = mpr_uint (r, &m->last_term);
+            if (rc == ZC_OK && arity > s_arity [RAFT_MSG_VOTE]) rc = mpr_bool (r, &m->transfer);
             return rc;
         case RAFT_MSG_VOTE_RESP:
             if (rc == ZC_OK) rc = mpr_bool (r, &m->prevote);
@@ -218,7 +224,7 @@ zc_code_t raft_msg_decode (const uint8_t *buf, size_t len, raft_msg_t *msg,
     uint32_t arity;
     zc_code_t rc = read_common (&r, msg, &arity);
     if (rc == ZC_OK)
-        rc = read_fields (&r, msg, entries, max_entries);
+        rc = read_fields (&r, msg, arity, entries, max_entries);
     if (rc == ZC_OK && !mpr_done (&r))
         rc = ZC_ERR_TRAILING;
     return rc;

@@ -55,6 +55,9 @@ typedef struct {
     uint64_t last_index;
     uint64_t last_term;
     bool granted;
+    /* VOTE: a campaign the leader asked for (TIMEOUT_NOW, leadership transfer): voters
+       grant it even while they still hear from that leader (etcd's "transfer" campaign) */
+    bool transfer;
     /* APPEND heartbeats carry a read context; responses echo it (ReadIndex) */
     uint64_t read_ctx;
     /* SNAPSHOT */

@@ -9,6 +9,7 @@ static const char *const s_names [] = {
     "TOO_MANY_CLIENTS", "TEXT_TOO_LONG", "NOT_LEADER", "UNAVAILABLE", "BUSY",
     "STALE_REQUEST", "REPLACED", "USER_DELETED", "WRONG_STATE", "TIMEOUT", "INTERNAL",
     "AUTH_FAILED", "FORBIDDEN", "THROTTLED", "BAD_SECRET", "BAD_CLIENT_ID",
+    "NO_SUCH_REPLICA",
 };
 
 static const char *const s_texts [] = {
@@ -44,6 +45,7 @@ static const char *const s_texts [] = {
     "too many failed logins, retry later",
     "secret must be 1-128 bytes",
     "client id must be nonzero",
+    "no such replica to hand leadership to",
 };
 
 _Static_assert (sizeof s_names / sizeof s_names [0] == ZC_CODE__COUNT, "code names");

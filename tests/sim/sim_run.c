@@ -86,6 +86,12 @@ s_chaos (sim_t *sim)
         sim_node_t *node = &sim->nodes [id];
         if (node->up && sim_chance (rng, pr->compact_ppm))
             sim_node_compact (sim, node);
+        if (node->up && raft_role (node->raft) == RAFT_LEADER && sim_chance (rng, 2000)) {
+            uint32_t target = (uint32_t) sim_below (rng, sim->n + 1);   /* 0 = any */
+            zc_code_t code = raft_transfer_leadership (node->raft, target);
+            sim_trace (sim, "node %u transfers leadership to %u: %s", id, target,
+                       zc_code_name (code));
+        }
     }
 }
 

@@ -152,11 +152,11 @@ s_deliver (fixture_t *f)
             raft_msg_t copy = m.msg;
             copy.to = to;
             if (getenv ("RAFT_TRACE"))
-                fprintf (stderr, "t=%lu %u->%u type %d term %lu prev %lu/%lu n %u commit %lu rej %d match %lu hint %lu gr %d pv %d\n",
+                fprintf (stderr, "t=%lu %u->%u type %d term %lu prev %lu/%lu n %u commit %lu rej %d match %lu hint %lu gr %d pv %d tr %d\n",
                          (unsigned long) f->now, m.msg.from, to, m.msg.type, (unsigned long) m.msg.term,
                          (unsigned long) m.msg.prev_index, (unsigned long) m.msg.prev_term, m.msg.n_entries,
                          (unsigned long) m.msg.commit, m.msg.reject, (unsigned long) m.msg.match,
-                         (unsigned long) m.msg.hint, m.msg.granted, m.msg.prevote);
+                         (unsigned long) m.msg.hint, m.msg.granted, m.msg.prevote, m.msg.transfer);
             raft_step (f->node [to], &copy);
         }
         s_qmsg_free (&m);
@@ -655,6 +655,173 @@ hostile_messages_are_ignored (void **state)
     raft_destroy (&r);
 }
 
+/* ---- leadership transfer (Raft thesis 3.10) ---- */
+
+/* Messages of type from -> to waiting in the network. */
+static int
+s_queued (const fixture_t *f, raft_msg_type_t type, uint32_t from, uint32_t to)
+{
+    int n = 0;
+    for (size_t i = 0; i < f->qn; i++)
+        n += f->q [i].msg.type == type && f->q [i].msg.from == from && f->q [i].msg.to == to;
+    return n;
+}
+
+static zc_code_t
+s_propose (fixture_t *f, uint32_t id, const char *text)
+{
+    uint64_t index;
+    return raft_propose (f->node [id], (const uint8_t *) text, (uint32_t) strlen (text), &index);
+}
+
+/* A settled cluster: node 1 leads term 1, "a" and "b" committed everywhere. */
+static fixture_t *
+s_settled (void)
+{
+    fixture_t *f = s_fixture (3);
+    s_elect (f);
+    assert_int_equal (s_propose (f, 1, "a"), ZC_OK);
+    assert_int_equal (s_propose (f, 1, "b"), ZC_OK);
+    s_run (f, 3 * HB);
+    for (uint32_t id = 1; id <= 3; id++)
+        assert_int_equal (raft_commit_index (f->node [id]), 3);
+    return f;
+}
+
+static void
+transfer_to_up_to_date_follower_is_immediate (void **state)
+{
+    (void) state;
+    fixture_t *f = s_settled ();
+    uint64_t t0 = f->now;
+    assert_int_equal (raft_transfer_leadership (f->node [1], 2), ZC_OK);
+    assert_int_equal (raft_transfer_target (f->node [1]), 2);
+    s_pump (f, 1);                                    /* node 2 holds all: hand over now */
+    assert_int_equal (s_queued (f, RAFT_MSG_TIMEOUT_NOW, 1, 2), 1);
+    s_deliver (f);                                    /* no pre-vote; 1 and 3 grant */
+    assert_int_equal (f->now, t0);                    /* no election timeout waited */
+    assert_int_equal (raft_role (f->node [2]), RAFT_LEADER);
+    assert_int_equal (raft_term (f->node [2]), 2);
+    assert_int_equal (raft_role (f->node [1]), RAFT_FOLLOWER);
+    assert_int_equal (f->hs [1].vote, 2);             /* the old leader voted for it */
+    assert_int_equal (f->hs [3].vote, 2);
+    s_run (f, 2 * HB);
+    for (uint32_t id = 1; id <= 3; id++) {
+        assert_int_equal (raft_leader (f->node [id]), 2);
+        assert_int_equal (raft_commit_index (f->node [id]), 4);   /* a, b, both NOOPs */
+    }
+    s_fixture_destroy (&f);
+}
+
+static void
+transfer_to_lagging_follower_waits_for_catch_up (void **state)
+{
+    (void) state;
+    fixture_t *f = s_settled ();
+    s_set_cut (f, 3, true);
+    assert_int_equal (s_propose (f, 1, "c"), ZC_OK);
+    assert_int_equal (s_propose (f, 1, "d"), ZC_OK);
+    s_run (f, 2 * HB);
+    assert_int_equal (raft_commit_index (f->node [1]), 5);    /* with node 2 */
+    assert_int_equal (raft_last_index (f->node [3]), 3);      /* node 3 missed c, d */
+    s_set_cut (f, 3, false);
+    assert_int_equal (raft_transfer_leadership (f->node [1], 3), ZC_OK);
+    s_pump (f, 1);
+    assert_int_equal (s_queued (f, RAFT_MSG_TIMEOUT_NOW, 1, 3), 0);   /* not yet */
+    s_run (f, 3 * HB);                                /* repaired, then handed over */
+    assert_int_equal (raft_role (f->node [3]), RAFT_LEADER);
+    assert_int_equal (raft_term (f->node [3]), 2);
+    s_run (f, 2 * HB);
+    for (uint32_t id = 1; id <= 3; id++) {
+        assert_int_equal (raft_leader (f->node [id]), 3);
+        assert_int_equal (raft_commit_index (f->node [id]), 6);   /* c, d kept */
+        assert_memory_equal (raft_entry_at (f->node [id], 5)->data, "d", 1);
+    }
+    s_fixture_destroy (&f);
+}
+
+static void
+transfer_to_dead_target_is_abandoned_and_leader_resumes (void **state)
+{
+    (void) state;
+    fixture_t *f = s_settled ();
+    s_set_cut (f, 3, true);                           /* node 3 is dead */
+    assert_int_equal (raft_transfer_leadership (f->node [1], 3), ZC_OK);
+    s_run (f, ET - HB);
+    assert_int_equal (raft_role (f->node [1]), RAFT_LEADER);
+    assert_int_equal (raft_transfer_target (f->node [1]), 3);
+    assert_int_equal (s_propose (f, 1, "c"), ZC_ERR_BUSY);
+    s_run (f, 2 * HB);                                /* one election timeout: give up */
+    assert_int_equal (raft_transfer_target (f->node [1]), 0);
+    assert_int_equal (raft_role (f->node [1]), RAFT_LEADER);
+    assert_int_equal (raft_term (f->node [1]), 1);
+    assert_int_equal (s_propose (f, 1, "c"), ZC_OK);  /* serving again */
+    s_run (f, 2 * HB);
+    assert_int_equal (raft_commit_index (f->node [1]), 4);
+    assert_int_equal (raft_commit_index (f->node [2]), 4);
+    s_fixture_destroy (&f);
+}
+
+static void
+proposals_are_refused_during_transfer (void **state)
+{
+    (void) state;
+    fixture_t *f = s_settled ();
+    assert_int_equal (raft_transfer_leadership (f->node [1], 2), ZC_OK);
+    assert_int_equal (s_propose (f, 1, "c"), ZC_ERR_BUSY);   /* the log stays put */
+    assert_int_equal (raft_last_index (f->node [1]), 3);
+    s_deliver (f);
+    assert_int_equal (s_propose (f, 1, "c"), ZC_ERR_NOT_LEADER);
+    assert_int_equal (s_propose (f, 2, "c"), ZC_OK);
+    s_fixture_destroy (&f);
+}
+
+static void
+transfer_vote_passes_leader_stickiness (void **state)
+{
+    (void) state;
+    raft_config_t cfg = s_config (2, 3);
+    raft_hardstate_t hs = { 1, 1 };
+    raft_t *r = raft_new (&cfg, &hs, 0, 0, 0);
+    raft_msg_t hb = s_msg (RAFT_MSG_APPEND, 1, RAFT_BROADCAST, 1);
+    raft_step (r, &hb);                               /* node 1 is a live leader */
+    raft_ready_t rd;
+    assert_true (raft_ready (r, &rd));
+    raft_advance (r, &rd);
+    raft_msg_t vote = s_msg (RAFT_MSG_VOTE, 3, 2, 2);
+    raft_step (r, &vote);                             /* an ordinary campaign: ignored */
+    assert_int_equal (raft_term (r), 1);
+    assert_false (raft_ready (r, &rd));
+    vote.transfer = true;                             /* the leader asked for this one */
+    raft_step (r, &vote);
+    assert_true (raft_ready (r, &rd));
+    assert_true (s_find (&rd, RAFT_MSG_VOTE_RESP)->granted);
+    assert_int_equal (rd.hardstate.term, 2);
+    assert_int_equal (rd.hardstate.vote, 3);
+    raft_advance (r, &rd);
+    raft_destroy (&r);
+}
+
+static void
+transfer_target_zero_picks_most_up_to_date_and_bad_targets_fail (void **state)
+{
+    (void) state;
+    fixture_t *f = s_settled ();
+    assert_int_equal (raft_transfer_leadership (f->node [2], 1), ZC_ERR_NOT_LEADER);
+    assert_int_equal (raft_transfer_leadership (f->node [1], 9), ZC_ERR_NO_SUCH_REPLICA);
+    assert_int_equal (raft_transfer_leadership (f->node [1], 1), ZC_OK);  /* already */
+    assert_int_equal (raft_transfer_target (f->node [1]), 0);
+    s_set_cut (f, 2, true);
+    assert_int_equal (s_propose (f, 1, "c"), ZC_OK);
+    s_run (f, 2 * HB);                                /* node 3 has c, node 2 not */
+    s_set_cut (f, 2, false);
+    assert_int_equal (raft_transfer_leadership (f->node [1], 0), ZC_OK);
+    assert_int_equal (raft_transfer_target (f->node [1]), 3);
+    s_deliver (f);
+    assert_int_equal (raft_role (f->node [3]), RAFT_LEADER);
+    s_fixture_destroy (&f);
+}
+
 int
 main (void)
 {
@@ -673,6 +840,12 @@ main (void)
         cmocka_unit_test (snapshot_catches_up_follower_behind_compaction),
         cmocka_unit_test (propose_busy_at_max_uncommitted),
         cmocka_unit_test (hostile_messages_are_ignored),
+        cmocka_unit_test (transfer_to_up_to_date_follower_is_immediate),
+        cmocka_unit_test (transfer_to_lagging_follower_waits_for_catch_up),
+        cmocka_unit_test (transfer_to_dead_target_is_abandoned_and_leader_resumes),
+        cmocka_unit_test (proposals_are_refused_during_transfer),
+        cmocka_unit_test (transfer_vote_passes_leader_stickiness),
+        cmocka_unit_test (transfer_target_zero_picks_most_up_to_date_and_bad_targets_fail),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

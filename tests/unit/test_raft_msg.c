@@ -47,6 +47,7 @@ static void assert_same (const raft_msg_t *a, const raft_msg_t *b)
     assert_true (a->prev_term == b->prev_term && a->commit == b->commit);
     assert_true (a->reject == b->reject && a->match == b->match && a->hint == b->hint);
     assert_true (a->prevote == b->prevote && a->granted == b->granted);
+    assert_true (a->transfer == b->transfer);
     assert_true (a->last_index == b->last_index && a->last_term == b->last_term);
     assert_true (a->read_ctx == b->read_ctx);
     assert_true (a->snap_index == b->snap_index && a->snap_term == b->snap_term);
@@ -245,6 +246,34 @@ static void oversize_append_is_refused (void **state)
     free (buf);
 }
 
+/* A transfer campaign's VOTE has one more element; every other VOTE keeps the 7 of
+   earlier releases, byte for byte, so mixed versions still elect each other. */
+static void transfer_vote_adds_one_element_only_when_set (void **state)
+{
+    (void) state;
+    raft_msg_t m = { .type = RAFT_MSG_VOTE, .from = 2, .to = 1, .term = 9,
+                     .last_index = 101, .last_term = 8 };
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    assert_int_equal (raft_msg_encode (&m, &buf, &len), ZC_OK);
+    static const uint8_t plain [] = { 0x01, 0x97, 0x03, 0x02, 0x01, 0x09, 0xc2, 0x65, 0x08 };
+    assert_int_equal (len, sizeof plain);
+    assert_memory_equal (buf, plain, sizeof plain);
+    free (buf);
+    m.transfer = true;
+    assert_int_equal (raft_msg_encode (&m, &buf, &len), ZC_OK);
+    static const uint8_t transfer [] = { 0x01, 0x98, 0x03, 0x02, 0x01, 0x09, 0xc2, 0x65, 0x08, 0xc3 };
+    assert_int_equal (len, sizeof transfer);
+    assert_memory_equal (buf, transfer, sizeof transfer);
+    free (buf);
+    round_trip (&m);
+    uint8_t bad [sizeof transfer];
+    memcpy (bad, transfer, sizeof bad);
+    bad [1] = 0x99;                                 /* 9 elements: never valid */
+    raft_msg_t d;
+    assert_int_not_equal (raft_msg_decode (bad, sizeof bad, &d, s_out, MAX_ENTRIES), ZC_OK);
+}
+
 int main (void)
 {
     const struct CMUnitTest tests [] = {
@@ -254,6 +283,7 @@ int main (void)
         cmocka_unit_test (hostile_headers_are_rejected),
         cmocka_unit_test (every_truncation_and_corruption_is_handled),
         cmocka_unit_test (oversize_append_is_refused),
+        cmocka_unit_test (transfer_vote_adds_one_element_only_when_set),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
