@@ -44,9 +44,17 @@ config_print_help (const char *program)
 "  --pwhash-ops N         Argon2id passes per secret check (default 2) (ZCHAT_PWHASH_OPS)\n"
 "  --pwhash-mem-kib N     Argon2id memory per check (default 19456)     (ZCHAT_PWHASH_MEM_KIB)\n"
 "  --auth-threads N       threads that check secrets (default 2)       (ZCHAT_AUTH_THREADS)\n"
+"\n"
+"Operating (README: Operating zchat):\n"
+"  --advertise HOST:PORT  the client address other replicas tell clients for this one\n"
+"                         in NOT_LEADER hints (default: its --peers entry) (ZCHAT_ADVERTISE)\n"
+"  --admin-secret-file F  admin commands (zchat admin transfer) need the secret on the\n"
+"                         first line of F; without it they are refused  (ZCHAT_ADMIN_SECRET_FILE)\n"
 "  --help                 this text\n"
 "\n"
-"Logs one logfmt line per event on stderr. SIGTERM or SIGINT shuts down cleanly.\n",
+"Logs one logfmt line per event on stderr. SIGTERM or SIGINT shuts down cleanly; a\n"
+"leader first hands its leadership to the most up-to-date follower (at most one\n"
+"election timeout).\n",
         program, program);
 }
 
@@ -129,7 +137,8 @@ s_defaults (config_t *config)
 typedef enum {
     OPT_ID = 1, OPT_PEERS, OPT_DATA, OPT_BIND, OPT_ELECTION, OPT_HEARTBEAT, OPT_SESSION,
     OPT_MAXCONN, OPT_MAXUSERS, OPT_MAXQUEUE, OPT_SNAPSHOT, OPT_KEYS, OPT_INSECURE,
-    OPT_REQUIRE_LOGIN, OPT_PWHASH_OPS, OPT_PWHASH_MEM, OPT_AUTH_THREADS, OPT_REPAIR, OPT_HELP
+    OPT_REQUIRE_LOGIN, OPT_PWHASH_OPS, OPT_PWHASH_MEM, OPT_AUTH_THREADS, OPT_REPAIR,
+    OPT_ADVERTISE, OPT_ADMIN_SECRET, OPT_HELP
 } opt_t;
 
 static const struct { opt_t opt; const char *env; } s_env [] = {
@@ -141,7 +150,8 @@ static const struct { opt_t opt; const char *env; } s_env [] = {
     { OPT_KEYS, "ZCHAT_KEYS" }, { OPT_INSECURE, "ZCHAT_INSECURE" },
     { OPT_REQUIRE_LOGIN, "ZCHAT_REQUIRE_LOGIN" }, { OPT_PWHASH_OPS, "ZCHAT_PWHASH_OPS" },
     { OPT_PWHASH_MEM, "ZCHAT_PWHASH_MEM_KIB" }, { OPT_AUTH_THREADS, "ZCHAT_AUTH_THREADS" },
-    { OPT_REPAIR, "ZCHAT_REPAIR" },
+    { OPT_REPAIR, "ZCHAT_REPAIR" }, { OPT_ADVERTISE, "ZCHAT_ADVERTISE" },
+    { OPT_ADMIN_SECRET, "ZCHAT_ADMIN_SECRET_FILE" },
 };
 
 /* A switch: the flag alone (value NULL) or its variable set to 1/true/yes (0/false/no). */
@@ -158,6 +168,23 @@ s_parse_switch (const char *what, const char *value, bool *out)
     }
     fprintf (stderr, "zchat-broker: %s must be 1 or 0, not '%s'\n", what, value);
     return -1;
+}
+
+/* HOST:PORT as a client would dial it. */
+static int
+s_parse_advertise (config_t *config, const char *value)
+{
+    const char *colon = strrchr (value, ':');
+    uint32_t port;
+    if (strlen (value) >= sizeof config->advertise || !colon || colon == value
+        || strchr (value, ',') || strchr (value, ' ')) {
+        fprintf (stderr, "zchat-broker: --advertise must be HOST:PORT, not '%s'\n", value);
+        return -1;
+    }
+    if (s_parse_u32 ("the --advertise port", colon + 1, 1, 65535, &port))
+        return -1;
+    strcpy (config->advertise, value);
+    return 0;
 }
 
 static int
@@ -211,6 +238,14 @@ s_apply (config_t *config, opt_t opt, const char *value)
         case OPT_AUTH_THREADS:
             return s_parse_u32 ("--auth-threads", value, 1, AUTH_THREADS_MAX, &config->auth.threads);
         case OPT_REPAIR: return s_parse_switch ("ZCHAT_REPAIR", value, &config->repair);
+        case OPT_ADVERTISE: return s_parse_advertise (config, value);
+        case OPT_ADMIN_SECRET:
+            if (strlen (value) >= sizeof config->admin_secret_file) {
+                fprintf (stderr, "zchat-broker: --admin-secret-file path too long\n");
+                return -1;
+            }
+            strcpy (config->admin_secret_file, value);
+            return 0;
         case OPT_HELP: return 0;
     }
     return -1;
@@ -278,6 +313,8 @@ config_parse (config_t *config, int argc, char **argv)
         { "pwhash-mem-kib", required_argument, NULL, OPT_PWHASH_MEM },
         { "auth-threads", required_argument, NULL, OPT_AUTH_THREADS },
         { "repair", no_argument, NULL, OPT_REPAIR },
+        { "advertise", required_argument, NULL, OPT_ADVERTISE },
+        { "admin-secret-file", required_argument, NULL, OPT_ADMIN_SECRET },
         { "help", no_argument, NULL, OPT_HELP }, { NULL, 0, NULL, 0 }
     };
     optind = 1;

@@ -34,6 +34,9 @@ typedef struct {
     bool insecure;                  /* no CURVE at all: tests and benches only */
     bool require_login;             /* refuse SEND from a connection with no session */
     auth_params_t auth;             /* Argon2id cost and worker threads */
+    char advertise [262];           /* "host:port" clients are told for this replica
+                                       (NOT_LEADER hints); "" = its --peers entry */
+    char admin_secret_file [PATH_MAX];  /* admin commands (TRANSFER); "" = refused */
 } config_t;
 
 /* Parse argv and the environment. Returns 0 when the broker should run, 1 when it

@@ -205,7 +205,8 @@ replica_tick (replica_t *self, uint64_t now_ms)
         .commit = raft_commit_index (self->raft), .applied = self->applied,
         .last_index = raft_last_index (self->raft)
     };
-    uint8_t frame [128];
+    snprintf (gossip.advertise, sizeof gossip.advertise, "%s", self->config->advertise);
+    uint8_t frame [ZC_STATUS_GOSSIP_MAX];
     size_t len;
     if (zc_status_gossip_encode (&gossip, frame, sizeof frame, &len) == ZC_OK)
         peers_send_frame (self->peers, RAFT_BROADCAST, frame, len);
@@ -596,4 +597,24 @@ replica_status (replica_t *self, uint64_t now_ms, zc_frame_t *reply)
     }
     reply->n_users_total = chat_user_count (self->chat);
     reply->n_queued = chat_queued_count (self->chat);
+}
+
+zc_code_t
+replica_transfer (replica_t *self, uint32_t target)
+{
+    return raft_transfer_leadership (self->raft, target);
+}
+
+uint32_t
+replica_transfer_target (const replica_t *self)
+{
+    return raft_transfer_target (self->raft);
+}
+
+const char *
+replica_peer_advertise (const replica_t *self, uint32_t id)
+{
+    if (id < 1 || id > self->config->n || !self->views [id].heard_ms)
+        return "";
+    return self->views [id].gossip.advertise;
 }

@@ -51,6 +51,14 @@ int replica_process (replica_t *self, uint64_t now_ms);
 
 const chat_t *replica_chat (const replica_t *self);
 
+/* Leadership transfer (raft.h raft_transfer_leadership; target 0 = the most up to
+   date follower) and the replica it is under way to (0 = none). */
+zc_code_t replica_transfer (replica_t *self, uint32_t target);
+uint32_t replica_transfer_target (const replica_t *self);
+
+/* The client address peer id advertises in its status gossip ("" = none heard). */
+const char *replica_peer_advertise (const replica_t *self, uint32_t id);
+
 /* Fill replicas/stats of a STATUS reply: self from the core, peers from gossip. */
 void replica_status (replica_t *self, uint64_t now_ms, zc_frame_t *reply);
 

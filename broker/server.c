@@ -3,6 +3,7 @@
     group commit), then push to sessions. Replies are sent only after the entry they
     answer is committed and applied; a read only after its ReadIndex is confirmed. */
 #include "server_internal.h"
+#include "advertise.h"
 #include "blog.h"
 
 #define DRAIN_CLIENT_MAX 4096
@@ -40,6 +41,12 @@ s_send (server_t *self, const uint8_t *routing, size_t routing_len, const zc_fra
     return zmq_send (sock, buf, len, ZMQ_DONTWAIT) == (int) len;
 }
 
+bool
+server_send (server_t *self, const uint8_t *routing, size_t routing_len, const zc_frame_t *frame)
+{
+    return s_send (self, routing, routing_len, frame);
+}
+
 static void
 s_error_text (zc_code_t code, const char *name, size_t name_len, char *text, size_t size)
 {
@@ -72,9 +79,8 @@ server_error (server_t *self, const uint8_t *routing, size_t routing_len, int re
         frame.re = (zc_cmd_t) re;
     }
     char leader [300];
-    if (code == ZC_ERR_NOT_LEADER && self->leader_id) {
-        const config_peer_t *peer = &self->config->peers [self->leader_id - 1];
-        snprintf (leader, sizeof leader, "%s:%u", peer->host, peer->port);
+    if (code == ZC_ERR_NOT_LEADER && self->leader_id
+        && advertise_address (self->config, self->replica, self->leader_id, leader, sizeof leader)) {
         frame.fields |= ZC_F_LEADER;
         frame.leader = (zc_bytes_t) { leader, (uint32_t) strlen (leader) };
     }
@@ -568,6 +574,8 @@ s_dispatch (server_t *self, conn_t *conn, const zc_frame_t *frame)
         s_handle_ack (self, conn, frame);
     else if (frame->cmd == ZC_CMD_LIST)
         s_start_list (self, conn, frame);
+    else if (frame->cmd == ZC_CMD_TRANSFER)
+        admin_transfer (self, conn, frame);
     else
         s_propose_request (self, conn, frame);
 }
@@ -617,6 +625,12 @@ server_new (const config_t *config)
     self->curve = curve_new (config, err, sizeof err);
     if (!self->curve) {
         blog ("keys_unusable", "keys=%s reason=\"%s\"", config->keys_dir, err);
+        server_destroy (&self);
+        return NULL;
+    }
+    self->admin = admin_new (config, err, sizeof err);
+    if (!self->admin) {
+        blog ("admin_unusable", "reason=\"%s\"", err);
         server_destroy (&self);
         return NULL;
     }
@@ -682,6 +696,7 @@ server_destroy (server_t **self_p)
     auth_worker_destroy (&self->auth);
     curve_destroy (&self->curve);
     auth_throttle_destroy (&self->throttle);
+    admin_destroy (&self->admin);
     pending_destroy (&self->pending);
     order_guard_destroy (&self->order);
     sessions_destroy (&self->sessions);
@@ -746,7 +761,7 @@ server_run (server_t *self, volatile int *stop)
     auth_worker_pipes (self->auth, pipes, &n_pipes);
     for (uint32_t i = 0; i < n_pipes; i++)
         items [3 + i] = (zmq_pollitem_t) { pipes [i], 0, ZMQ_POLLIN, 0 };
-    while (!*stop) {
+    while (!*stop || !admin_may_stop (self)) {
         if (zmq_poll (items, 3 + (int) n_pipes, POLL_MS) < 0 && zmq_errno () != EINTR)
             break;
         self->now_ms = (uint64_t) zclock_mono ();
@@ -769,6 +784,7 @@ server_run (server_t *self, volatile int *stop)
             return -1;
         }
         s_pump_sessions (self);
+        admin_tick (self);
         if (self->now_ms - self->swept_ms >= SWEEP_MS) {
             self->swept_ms = self->now_ms;
             size_t expired = sessions_sweep (self->sessions, self->now_ms,

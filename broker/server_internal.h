@@ -3,6 +3,7 @@
 #ifndef SERVER_INTERNAL_H
 #define SERVER_INTERNAL_H
 
+#include "admin.h"
 #include "auth_throttle.h"
 #include "auth_worker.h"
 #include "curve.h"
@@ -24,6 +25,7 @@ struct server {
     order_guard_t *order;
     auth_worker_t *auth;
     auth_throttle_t *throttle;
+    admin_t *admin;
     uint64_t auth_gen;
     uint64_t throttled;       /* attempts refused since the last log line */
     bool leader;
@@ -34,6 +36,9 @@ struct server {
 };
 
 /* server.c */
+/* Returns false when the frame was not queued (client gone or its pipe full). */
+bool server_send (server_t *self, const uint8_t *routing, size_t routing_len,
+                  const zc_frame_t *frame);
 void server_error (server_t *self, const uint8_t *routing, size_t routing_len, int re,
                    uint64_t seq, zc_code_t code, const char *text);
 void server_redirect (server_t *self, const uint8_t *routing, size_t routing_len, int re,

@@ -413,7 +413,7 @@ static bool s_is_request (zc_cmd_t cmd)
 {
     return cmd == ZC_CMD_CREATE || cmd == ZC_CMD_DELETE || cmd == ZC_CMD_CONNECT
         || cmd == ZC_CMD_LIST || cmd == ZC_CMD_SEND || cmd == ZC_CMD_STATUS
-        || cmd == ZC_CMD_PASSWD;
+        || cmd == ZC_CMD_PASSWD || cmd == ZC_CMD_TRANSFER;
 }
 
 /* While the library CONNECTs the bound user again (a new server, a lost session),

@@ -14,7 +14,7 @@
 
 static const char *const s_cmd_names [ZC_CMD__COUNT] = {
     "CREATE", "DELETE", "CONNECT", "LIST", "SEND", "ACK", "STATUS", "PING",
-    "PASSWD", "REPLY", "ERROR", "MESSAGE", "PONG", "CLOSED",
+    "PASSWD", "REPLY", "ERROR", "MESSAGE", "PONG", "CLOSED", "TRANSFER",
 };
 
 /* Keys by ZC_F_* bit number; also the order the encoder writes them in. */
@@ -41,6 +41,7 @@ static const uint32_t s_required [ZC_CMD__COUNT] = {
     [ZC_CMD_MESSAGE] = ZC_F_NAME | ZC_F_EPOCH | ZC_F_MSEQ | ZC_F_TS | ZC_F_TEXT,
     [ZC_CMD_PONG] = ZC_F_TS,
     [ZC_CMD_CLOSED] = ZC_F_NAME | ZC_F_CODE | ZC_F_TEXT,
+    [ZC_CMD_TRANSFER] = ZC_F_CID | ZC_F_SEQ | ZC_F_SECRET,
 };
 
 /* Extra fields a REPLY must carry, by the command it answers. */

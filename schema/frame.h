@@ -40,6 +40,8 @@ typedef enum {
     ZC_CMD_MESSAGE,      /* name = recipient, from, epoch, mseq, ts, text */
     ZC_CMD_PONG,
     ZC_CMD_CLOSED,       /* name, code (REPLACED / USER_DELETED), text */
+    /* client -> replica, administration (appended: the values above stay put) */
+    ZC_CMD_TRANSFER,     /* secret = the admin secret; optional text = target replica id */
     ZC_CMD__COUNT
 } zc_cmd_t;
 
@@ -83,7 +85,8 @@ typedef struct {
     zc_bytes_t users[ZC_LIST_MAX_NAMES];  /* "users": LIST reply names, sorted */
     uint32_t n_users;
     bool more;              /* "more": LIST reply continues in the next frame */
-    zc_bytes_t leader;      /* "leader": "host:port" of the leader, in NOT_LEADER errors */
+    zc_bytes_t leader;      /* "leader": "host:port" of the leader, in NOT_LEADER errors
+                               and in the REPLY to TRANSFER (the new leader) */
     zc_replica_status_t replicas[ZC_STATUS_MAX_REPLICAS];  /* "replicas": STATUS reply */
     uint32_t n_replicas;
     uint64_t n_users_total; /* "stats": [users, queued messages, sessions] in STATUS reply */

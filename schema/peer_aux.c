@@ -91,7 +91,15 @@ zc_status_gossip_encode (const zc_status_gossip_t *gossip, uint8_t *buf, size_t 
     rc |= msgpack_pack_uint64 (&packer, gossip->commit);
     rc |= msgpack_pack_uint64 (&packer, gossip->applied);
     rc |= msgpack_pack_uint64 (&packer, gossip->last_index);
-    rc |= msgpack_pack_nil (&packer);   /* reserved */
+    size_t advertise = strnlen (gossip->advertise, sizeof gossip->advertise);
+    if (advertise > ZC_ADVERTISE_MAX)
+        return ZC_ERR_TOO_LARGE;
+    if (advertise) {
+        rc |= msgpack_pack_str (&packer, advertise);
+        rc |= msgpack_pack_str_body (&packer, gossip->advertise, advertise);
+    }
+    else
+        rc |= msgpack_pack_nil (&packer);
     if (rc)
         return ZC_ERR_TOO_LARGE;
     *len_out = writer.len;
@@ -101,7 +109,7 @@ zc_status_gossip_encode (const zc_status_gossip_t *gossip, uint8_t *buf, size_t 
 zc_code_t
 zc_status_gossip_decode (const uint8_t *buf, size_t len, zc_status_gossip_t *gossip)
 {
-    if (len > 256)
+    if (len > ZC_STATUS_GOSSIP_MAX)
         return ZC_ERR_TOO_LARGE;
     mpr_t r;
     uint64_t id, role;
@@ -112,7 +120,18 @@ zc_status_gossip_decode (const uint8_t *buf, size_t len, zc_status_gossip_t *gos
     TRY (mpr_uint (&r, &gossip->commit));
     TRY (mpr_uint (&r, &gossip->applied));
     TRY (mpr_uint (&r, &gossip->last_index));
-    TRY (mpr_skip (&r));          /* reserved */
+    gossip->advertise [0] = 0;
+    if (r.pos < r.end && *r.pos == 0xc0)
+        r.pos++;                  /* nil: no --advertise (or a replica from before it) */
+    else {
+        const char *text;
+        uint32_t text_len;
+        TRY (mpr_str (&r, &text, &text_len));
+        if (text_len > ZC_ADVERTISE_MAX || memchr (text, 0, text_len))
+            return ZC_ERR_TOO_LARGE;
+        memcpy (gossip->advertise, text, text_len);
+        gossip->advertise [text_len] = 0;
+    }
     if (!mpr_done (&r))
         return ZC_ERR_TRAILING;
     gossip->id = (uint32_t) id;

@@ -14,6 +14,7 @@
 #define ZC_PEER_KIND_STATUS 3
 #define ZC_SNAPSHOT_CHUNK_MAX (1024u * 1024)
 #define ZC_SNAPSHOT_MAX (4ull * 1024 * 1024 * 1024)
+#define ZC_ADVERTISE_MAX 261    /* "host:port": a 255-byte host name, ':', 5 digits */
 
 /* One piece of the leader's snapshot on its way to a follower. */
 typedef struct {
@@ -35,9 +36,14 @@ typedef struct {
     uint64_t commit;
     uint64_t applied;
     uint64_t last_index;
+    /* "host:port" clients should use for this replica (its --advertise), "" = not set;
+       on the wire in the element that was reserved (nil), so older replicas skip it */
+    char advertise [ZC_ADVERTISE_MAX + 1];
 } zc_status_gossip_t;
 
-/* Encode into buf (cap >= len + 64 for chunks). Returns ZC_OK or ZC_ERR_TOO_LARGE. */
+#define ZC_STATUS_GOSSIP_MAX 512  /* encoded size bound of a status gossip frame */
+
+/* Encode into buf (cap >= len + 64 for chunks; ZC_STATUS_GOSSIP_MAX for gossip). Returns ZC_OK or ZC_ERR_TOO_LARGE. */
 zc_code_t zc_snapshot_chunk_encode (const zc_snapshot_chunk_t *chunk, uint8_t *buf, size_t cap,
                                     size_t *len_out);
 zc_code_t zc_snapshot_chunk_decode (const uint8_t *buf, size_t len, zc_snapshot_chunk_t *chunk);

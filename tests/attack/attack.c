@@ -595,7 +595,7 @@ s_forge (const char *name, uint32_t to, uint32_t from)
     }
     else if (streq (name, "gossip")) {
         zc_status_gossip_t gossip = { to, 2 /* leader */, ATTACK_HUGE_TERM, ATTACK_HUGE_TERM,
-                                      ATTACK_HUGE_TERM, ATTACK_HUGE_TERM };
+                                      ATTACK_HUGE_TERM, ATTACK_HUGE_TERM, "" };
         return zc_status_gossip_encode (&gossip, buf, sizeof buf, &len) == ZC_OK
              ? zframe_new (buf, len) : NULL;
     }

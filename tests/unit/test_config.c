@@ -1,5 +1,6 @@
 /*  test_config.c - zchat-broker's --repair setting: off unless asked, by the flag or
-    by ZCHAT_REPAIR, and a value of the variable that means neither is refused. */
+    by ZCHAT_REPAIR, and a value of the variable that means neither is refused;
+    --advertise (ZCHAT_ADVERTISE) must be one HOST:PORT. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,12 +52,34 @@ repair_can_come_from_the_environment (void **state)
     unsetenv ("ZCHAT_REPAIR");
 }
 
+static void
+advertise_is_one_host_and_port (void **state)
+{
+    (void) state;
+    char *ok [] = { "zchat-broker", "--advertise", "127.0.0.1:7004", "7000", NULL };
+    assert_int_equal (config_parse (&s_config, 4, ok), 0);
+    assert_string_equal (s_config.advertise, "127.0.0.1:7004");
+    char *none [] = { "zchat-broker", "7000", NULL };
+    assert_int_equal (config_parse (&s_config, 2, none), 0);
+    assert_string_equal (s_config.advertise, "");           /* the --peers entry then */
+    setenv ("ZCHAT_ADVERTISE", "chat.example.org:443", 1);
+    assert_int_equal (config_parse (&s_config, 2, none), 0);
+    assert_string_equal (s_config.advertise, "chat.example.org:443");
+    const char *bad [] = { "7004", ":7004", "host:", "host:0", "host:70000", "a:1,b:2" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
+        setenv ("ZCHAT_ADVERTISE", bad [i], 1);
+        assert_int_equal (config_parse (&s_config, 2, none), -1);
+    }
+    unsetenv ("ZCHAT_ADVERTISE");
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (repair_is_off_unless_the_flag_is_given),
         cmocka_unit_test (repair_can_come_from_the_environment),
+        cmocka_unit_test (advertise_is_one_host_and_port),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
