@@ -51,6 +51,10 @@ typedef struct {
     atomic_uint_fast64_t reordered;
     atomic_uint_fast64_t phantom;
     atomic_uint_fast64_t error_codes [ZC_CODE__COUNT];
+    /* the longest wait between two consecutive acks, any senders (a failover's cost) */
+    atomic_uint_fast64_t last_ack_ns;
+    atomic_uint_fast64_t max_ack_gap_ns;
+    atomic_uint_fast64_t max_ack_gap_end_ns;
 } bench_counters_t;
 
 typedef struct {

@@ -57,6 +57,20 @@ s_ms (const histogram_t *h, double pct)
     return (double) histogram_percentile (h, pct) / 1e6;
 }
 
+/* The longest time between two consecutive acks, and when it ended. */
+static double
+s_max_gap_ms (const bench_t *bench)
+{
+    return (double) atomic_load (&bench->counters.max_ack_gap_ns) / 1e6;
+}
+
+static double
+s_max_gap_at_s (const bench_t *bench)
+{
+    uint64_t end = atomic_load (&bench->counters.max_ack_gap_end_ns);
+    return end > bench->start_ns ? (double) (end - bench->start_ns) / 1e9 : 0;
+}
+
 static void
 s_text_latency (const char *what, const histogram_t *h)
 {
@@ -92,6 +106,8 @@ s_text (const bench_t *bench, const tally_t *t)
                 (uint64_t) atomic_load (&bench->counters.logins_failed));
         s_text_latency ("connect->reply", bench->login_hist);
     }
+    printf ("longest ack gap    %.1f ms (ended %.2f s into the run)\n", s_max_gap_ms (bench),
+            s_max_gap_at_s (bench));
     printf ("errors             %" PRIu64, t->errors);
     for (int code = 1; code < ZC_CODE__COUNT; code++) {
         uint64_t k = atomic_load (&bench->counters.error_codes [code]);
@@ -164,6 +180,8 @@ s_json (const bench_t *bench, const tally_t *t)
         json_out_uint (out, "logins_failed", atomic_load (&bench->counters.logins_failed));
         s_json_latency (out, "login_latency_us", bench->login_hist);
     }
+    json_out_double (out, "max_ack_gap_ms", s_max_gap_ms (bench));
+    json_out_double (out, "max_ack_gap_at_s", s_max_gap_at_s (bench));
     json_out_uint (out, "errors", t->errors);
     json_out_object_begin (out, "error_codes");
     for (int code = 1; code < ZC_CODE__COUNT; code++) {

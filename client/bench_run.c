@@ -130,6 +130,22 @@ s_submit (worker_t *w, sender_state_t *st, uint64_t send_ns)
     return !st->broken;
 }
 
+/* Acks of all senders form one stream; keep its longest silence. Two senders racing
+   here can misplace an ack by the microseconds between their clock reads. */
+static void
+s_note_ack_gap (bench_counters_t *c, uint64_t now)
+{
+    uint64_t prev = atomic_exchange (&c->last_ack_ns, now);
+    if (!prev || now <= prev)
+        return;
+    uint64_t gap = now - prev, best = atomic_load (&c->max_ack_gap_ns);
+    while (gap > best)
+        if (atomic_compare_exchange_weak (&c->max_ack_gap_ns, &best, gap)) {
+            atomic_store (&c->max_ack_gap_end_ns, now);
+            return;
+        }
+}
+
 static void
 s_sender_reply (worker_t *w, sender_state_t *st, const zcc_event_t *ev)
 {
@@ -150,6 +166,7 @@ s_sender_reply (worker_t *w, sender_state_t *st, const zcc_event_t *ev)
         histogram_record (w->hist, now > sent ? now - sent : 0);
         atomic_store_explicit (&bench->state [slot], prior | MSG_ACKED, memory_order_release);
         atomic_fetch_add (&bench->counters.acked, 1);
+        s_note_ack_gap (&bench->counters, now);
     }
     else {
         atomic_store_explicit (&bench->state [slot], prior | MSG_FAILED, memory_order_release);
