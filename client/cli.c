@@ -110,9 +110,11 @@ void cli_run_line (cli_t *self, const char *line)
             s_flush (self);
             return;
         }
+        bool admin = cmd.kind == CLI_ADMIN_TRANSFER;   /* its target id goes as text */
         p->seq = zcc_submit_with (self->zcc, (zc_cmd_t) cli_wire_cmd (cmd.kind),
-                                  cmd.kind == CLI_LIST || cmd.kind == CLI_STATUS ? NULL : cmd.name,
-                                  cmd.text, *secret ? secret : NULL, *fresh ? fresh : NULL);
+                                  cmd.kind == CLI_LIST || cmd.kind == CLI_STATUS || admin
+                                  ? NULL : cmd.name, admin ? cmd.name : cmd.text,
+                                  *secret ? secret : NULL, *fresh ? fresh : NULL);
         explicit_bzero (secret, sizeof secret);
         explicit_bzero (fresh, sizeof fresh);
         if (p->seq == 0) {      /* cannot happen: pending is no larger than inflight */
@@ -275,11 +277,13 @@ static void s_usage (FILE *out)
 {
     fputs ("usage: zchat [--servers HOST:PORT,...] [--server-key KEY|FILE] [--json]\n"
            "             [--wait SECONDS] [--timeout MS] [--password-file FILE]\n"
+           "             [--admin-secret-file FILE] [COMMAND...]\n"
            "\n"
            "Chat client for a zchat cluster. On a terminal: a prompt with line editing and\n"
            "history (~/.zchat_history); incoming messages appear as they arrive. Otherwise\n"
            "commands are read from stdin, one per line, and one result is printed per\n"
            "command, in order; the exit status is 0 only if every command succeeded.\n"
+           "A COMMAND given as arguments (e.g. zchat admin transfer 2) runs alone.\n"
            "\n"
            "  --servers LIST   replicas to use (default: $ZCHAT_SERVERS, else\n"
            "                   127.0.0.1:7001,127.0.0.1:7004,127.0.0.1:7007)\n"
@@ -292,6 +296,8 @@ static void s_usage (FILE *out)
            "  --password-file FILE      secrets for create/connect/delete/passwd: the file's\n"
            "                   first line (default: $ZCHAT_PASSWORD, else asked on a terminal)\n"
            "  --new-password-file FILE  passwd's new secret (default: $ZCHAT_NEW_PASSWORD)\n"
+           "  --admin-secret-file FILE  the cluster's admin secret, for admin commands\n"
+           "                   (default: $ZCHAT_ADMIN_SECRET, else asked on a terminal)\n"
            "  --help, --version\n"
            "\n"
            "commands:\n", out);
@@ -323,6 +329,7 @@ static int s_parse_args (int argc, char **argv, zcc_options_t *options, cli_t *c
         { "server-key", required_argument, NULL, 'k' }, { "insecure", no_argument, NULL, 'I' },
         { "password-file", required_argument, NULL, 'p' },
         { "new-password-file", required_argument, NULL, 'P' },
+        { "admin-secret-file", required_argument, NULL, 'A' },
         { NULL, 0, NULL, 0 }
     };
     int opt;
@@ -334,6 +341,7 @@ static int s_parse_args (int argc, char **argv, zcc_options_t *options, cli_t *c
             case 'I': options->insecure = true; break;
             case 'p': cli->secrets.file = optarg; break;
             case 'P': cli->secrets.new_file = optarg; break;
+            case 'A': cli->secrets.admin_file = optarg; break;
             case 'j': cli->json = true; break;
             case 'w':
                 if (!s_parse_number (optarg, 86400, wait_s)) {
@@ -354,12 +362,27 @@ static int s_parse_args (int argc, char **argv, zcc_options_t *options, cli_t *c
             default:  s_usage (stderr); return 2;
         }
     }
-    if (optind < argc) {
-        fprintf (stderr, "zchat: unexpected argument '%s': commands are read from stdin\n",
-                 argv [optind]);
-        return 2;
-    }
     return -1;
+}
+
+/* A command given as arguments: run it alone, wait for its result. */
+static void s_args_run (cli_t *self, int argc, char **argv)
+{
+    char line [CLI_LINE_MAX] = "";
+    size_t used = 0;
+    for (int i = 0; i < argc; i++)
+        used += (size_t) snprintf (line + used, used < sizeof line ? sizeof line - used : 0,
+                                   "%s%s", i ? " " : "", argv [i]);
+    if (used >= sizeof line) {
+        s_line_too_long (self);
+        return;
+    }
+    cli_run_line (self, line);
+    while (self->n_pending && !cli_interrupted && !cli_terminated) {
+        zcc_event_t ev;
+        if (zcc_poll (self->zcc, -1, -1, &ev) != ZCC_EV_NONE)
+            cli_on_event (self, &ev);
+    }
 }
 
 int main (int argc, char **argv)
@@ -383,7 +406,9 @@ int main (int argc, char **argv)
     cli.zcc = zcc_new (&options);
     if (!cli.zcc)
         return 2;
-    if (cli.tty)
+    if (optind < argc)
+        s_args_run (&cli, argc - optind, argv + optind);
+    else if (cli.tty)
         cli_tty_run (&cli);
     else {
         s_script_run (&cli);
@@ -393,6 +418,6 @@ int main (int argc, char **argv)
     for (uint32_t i = 0; i < CLI_PENDING_MAX; i++)
         free (cli.pending [i].result);
     zcc_destroy (&cli.zcc);
-    bool unfinished = !cli.tty && (interrupted || cli.n_pending);
+    bool unfinished = (!cli.tty || optind < argc) && (interrupted || cli.n_pending);
     return cli.failures || unfinished ? 1 : 0;
 }

@@ -18,7 +18,8 @@
 typedef enum {
     CLI_NONE = 0,   /* blank line or comment: no result */
     CLI_CREATE, CLI_DELETE, CLI_CONNECT, CLI_LIST, CLI_SEND, CLI_STATUS,
-    CLI_HELP, CLI_QUIT, CLI_PASSWD
+    CLI_HELP, CLI_QUIT, CLI_PASSWD,
+    CLI_ADMIN_TRANSFER  /* admin transfer [ID]: name holds the id's digits, "" = any */
 } cli_kind_t;
 
 typedef struct {
@@ -55,6 +56,7 @@ typedef struct {
 typedef struct {
     const char *file;           /* --password-file */
     const char *new_file;       /* --new-password-file (passwd) */
+    const char *admin_file;     /* --admin-secret-file (admin commands) */
 } cli_secrets_t;
 
 typedef struct {
@@ -85,8 +87,8 @@ void cli_emit (cli_t *self, const char *text);
 /* Does this command carry a secret (and passwd a new one)? */
 bool cli_needs_secret (cli_kind_t kind);
 /* The secret for cmd into out (NUL-terminated, at most ZC_SECRET_MAX bytes): from
-   the file, the environment (ZCHAT_PASSWORD / ZCHAT_NEW_PASSWORD), or a prompt when
-   tty. Returns ZC_OK, or an error code with a message in why. */
+   the file, the environment (ZCHAT_PASSWORD / ZCHAT_NEW_PASSWORD; for admin commands
+   --admin-secret-file / ZCHAT_ADMIN_SECRET), or a prompt when tty. Returns ZC_OK, or an error code with a message in why. */
 zc_code_t cli_secret_get (const cli_t *self, const cli_cmd_t *cmd, bool new_one, char *out,
                           size_t size, char *why, size_t why_size);
 

@@ -18,6 +18,8 @@ static const char *const s_help [] = {
     "list [PATTERN]     users whose name matches the regex PATTERN (all by default)",
     "send NAME TEXT...  send the rest of the line to NAME",
     "status             replicas (role, term, commit, applied, last index) and totals",
+    "admin transfer [ID] move leadership to replica ID (default: the most up to date)",
+    "                   (needs the admin secret: --admin-secret-file or $ZCHAT_ADMIN_SECRET)",
     "help               this text",
     "quit               leave (Ctrl-D works too)",
 };
@@ -150,6 +152,10 @@ static char *s_json_reply (const cli_cmd_t *cmd, const zcc_event_t *ev)
     }
     else if (cmd->kind == CLI_STATUS)
         s_json_status (j, f);
+    else if (cmd->kind == CLI_ADMIN_TRANSFER) {
+        json_out_str (j, "leader", f->leader.ptr, f->leader.len);
+        json_out_str (j, "text", f->text.ptr, f->text.len);
+    }
     else
         json_out_cstr (j, "name", cmd->name);
     if (cmd->kind == CLI_CREATE || cmd->kind == CLI_CONNECT)
@@ -205,6 +211,11 @@ static char *s_text_reply (const cli_cmd_t *cmd, const zcc_event_t *ev)
             fputs (ev->n_users ? "\n" : " (none)\n", out);
             break;
         case CLI_STATUS:  s_text_status (out, &ev->frame); break;
+        case CLI_ADMIN_TRANSFER:
+            fputs ("ok: ", out);
+            s_put_safe (out, ev->frame.text.ptr, ev->frame.text.len);
+            fputc ('\n', out);
+            break;
         default:          fputs ("ok\n", out);
     }
     fclose (out);

@@ -14,7 +14,7 @@ static const struct {
     { "create", CLI_CREATE }, { "delete", CLI_DELETE }, { "connect", CLI_CONNECT },
     { "list", CLI_LIST }, { "send", CLI_SEND }, { "status", CLI_STATUS },
     { "help", CLI_HELP }, { "quit", CLI_QUIT }, { "exit", CLI_QUIT },
-    { "passwd", CLI_PASSWD },
+    { "passwd", CLI_PASSWD }, { "admin", CLI_ADMIN_TRANSFER },
 };
 
 static const char *s_skip_space (const char *p)
@@ -87,6 +87,33 @@ static void s_parse_text (cli_cmd_t *cmd, const char *p, bool required)
     cmd->text_len = len;
 }
 
+/* admin transfer [ID]: the only admin command so far. */
+static void s_parse_admin (cli_cmd_t *cmd, const char *p)
+{
+    p = s_skip_space (p);
+    size_t len = s_word_len (p);
+    if (len != 8 || strncasecmp (p, "transfer", 8) != 0) {
+        s_fail (cmd, ZC_ERR_UNKNOWN_COMMAND, "unknown admin command: usage: %s transfer [ID]",
+                cmd->word);
+        return;
+    }
+    snprintf (cmd->word, sizeof cmd->word, "admin transfer");
+    p = s_skip_space (p + len);
+    len = s_word_len (p);
+    bool digits = len > 0 && len <= 2;
+    for (size_t i = 0; i < len && digits; i++)
+        digits = p [i] >= '0' && p [i] <= '9';
+    if (len && !digits) {
+        cmd->error = ZC_ERR_NO_SUCH_REPLICA;
+        snprintf (cmd->message, sizeof cmd->message, "admin transfer: '%.*s' is not a replica id",
+                  len > 40 ? 40 : (int) len, p);
+        return;
+    }
+    memcpy (cmd->name, p, len);
+    cmd->name [len] = 0;
+    s_no_more (cmd, p + len);
+}
+
 void cli_parse (const char *line, cli_cmd_t *cmd)
 {
     memset (cmd, 0, sizeof *cmd);
@@ -120,6 +147,9 @@ void cli_parse (const char *line, cli_cmd_t *cmd)
         case CLI_LIST:
             s_parse_text (cmd, p, false);
             break;
+        case CLI_ADMIN_TRANSFER:
+            s_parse_admin (cmd, p);
+            break;
         default:
             s_no_more (cmd, p);
     }
@@ -135,6 +165,7 @@ int cli_wire_cmd (cli_kind_t kind)
         case CLI_SEND:    return ZC_CMD_SEND;
         case CLI_STATUS:  return ZC_CMD_STATUS;
         case CLI_PASSWD:  return ZC_CMD_PASSWD;
+        case CLI_ADMIN_TRANSFER: return ZC_CMD_TRANSFER;
         default:          return -1;
     }
 }

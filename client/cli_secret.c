@@ -11,7 +11,8 @@
 
 bool cli_needs_secret (cli_kind_t kind)
 {
-    return kind == CLI_CREATE || kind == CLI_CONNECT || kind == CLI_DELETE || kind == CLI_PASSWD;
+    return kind == CLI_CREATE || kind == CLI_CONNECT || kind == CLI_DELETE || kind == CLI_PASSWD
+        || kind == CLI_ADMIN_TRANSFER;
 }
 
 static void s_chomp (char *s)
@@ -70,9 +71,29 @@ static bool s_prompt (const char *prompt, char *out, size_t size)
     return true;
 }
 
+/* The admin secret: --admin-secret-file, ZCHAT_ADMIN_SECRET, or asked on a terminal. */
+static zc_code_t s_admin_secret (const cli_t *self, char *out, size_t size, char *why,
+                                 size_t why_size)
+{
+    if (self->secrets.admin_file)
+        return s_from_file (self->secrets.admin_file, out, size, why, why_size);
+    const char *env = getenv ("ZCHAT_ADMIN_SECRET");
+    if (env && *env && strlen (env) <= ZC_SECRET_MAX) {
+        snprintf (out, size, "%s", env);
+        return ZC_OK;
+    }
+    if (self->tty && s_prompt ("admin secret: ", out, size) && *out)
+        return ZC_OK;
+    snprintf (why, why_size, "admin commands need the cluster's admin secret: give "
+              "--admin-secret-file FILE or set ZCHAT_ADMIN_SECRET");
+    return ZC_ERR_BAD_SECRET;
+}
+
 zc_code_t cli_secret_get (const cli_t *self, const cli_cmd_t *cmd, bool new_one, char *out,
                           size_t size, char *why, size_t why_size)
 {
+    if (cmd->kind == CLI_ADMIN_TRANSFER)
+        return s_admin_secret (self, out, size, why, why_size);
     const char *file = new_one ? self->secrets.new_file : self->secrets.file;
     if (file)
         return s_from_file (file, out, size, why, why_size);
