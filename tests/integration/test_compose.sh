@@ -199,6 +199,19 @@ if [ -x "${ZCHAT_BIN:-}/zchat" ]; then
             || fail "status through published port 127.0.0.1:$p failed: $out"
     done
     pass "published client ports answer a host CLI given the copied server.cert"
+    # A follower's NOT_LEADER names the leader by its advertised, published address: a
+    # host CLI that knows only the follower reaches the leader at once (with the
+    # compose-network name zchat2:7004 it would wait out a 1 s timeout per try).
+    wait_until "$STEP_S" "a leader" leader_id
+    lead=$(leader_id); follower=$(( lead % 3 + 1 ))
+    fport=$(eval echo "\$ZCHAT_PORT$follower")
+    t0=$(now_ms)
+    out=$(echo list | ZCHAT_SERVER_KEY="$LOG/server.cert" ZCHAT_INSECURE= timeout 20 \
+              "$ZCHAT_BIN/zchat" --json --timeout 3000 --servers "127.0.0.1:$fport" 2>&1) \
+        || fail "list asked at follower zchat$follower (127.0.0.1:$fport) from the host failed: $out"
+    took=$(( $(now_ms) - t0 ))
+    [ "$took" -lt 900 ] || fail "list via follower zchat$follower took $took ms: the leader hint was not usable"
+    pass "host CLI at follower zchat$follower follows NOT_LEADER to the advertised leader in $took ms"
 fi
 
 # ---------------------------------------------------------------- no key, no entry
