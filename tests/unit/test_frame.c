@@ -153,6 +153,21 @@ static void ex_pong (zc_frame_t *f)
     f->ts = TS;
 }
 
+static void ex_transfer (zc_frame_t *f)
+{
+    zc_frame_init (f, ZC_CMD_TRANSFER);
+    f->fields = ZC_F_CID | ZC_F_SEQ | ZC_F_TEXT | ZC_F_SECRET;
+    f->cid = CID; f->seq = 5; f->text = B ("2"); f->secret = B ("adm1n");
+}
+
+static void ex_transfer_reply (zc_frame_t *f)
+{
+    zc_frame_init (f, ZC_CMD_REPLY);
+    f->fields = ZC_F_SEQ | ZC_F_TEXT | ZC_F_CODE | ZC_F_RE | ZC_F_LEADER;
+    f->seq = 5; f->text = B ("replica 2 is the leader at 10.0.0.2:7004"); f->code = ZC_OK;
+    f->re = ZC_CMD_TRANSFER; f->leader = B ("10.0.0.2:7004");
+}
+
 typedef struct {
     const char *title;
     void (*make) (zc_frame_t *);
@@ -195,6 +210,14 @@ static const example_t s_examples [] = {
         "50494e47000000000000000000000081a3636964cf1122334455667788" },
     { "PONG", ex_pong,
         "504f4e47000000000000000000000081a27473cf0000018bcfe56800" },
+    { "TRANSFER to replica 2", ex_transfer,
+        "5452414e534645520000000000000084a3636964cf1122334455667788a37365"
+        "7105a474657874a132a6736563726574a561646d316e" },
+    { "REPLY to TRANSFER", ex_transfer_reply,
+        "5245504c590000000000000000000085a373657105a474657874d9287265706c"
+        "696361203220697320746865206c65616465722061742031302e302e302e323a"
+        "37303034a4636f646500a27265a85452414e53464552a66c6561646572ad3130"
+        "2e302e302e323a37303034" },
 };
 #define N_EXAMPLES (sizeof s_examples / sizeof s_examples [0])
 
@@ -614,6 +637,7 @@ static void missing_required_fields_are_reported (void **state)
             bool optional = bit == ZC_F_TS ? cmd == ZC_CMD_SEND
                           : bit == ZC_F_FROM ? true
                           : bit == ZC_F_RE ? cmd == ZC_CMD_ERROR
+                          : bit == ZC_F_TEXT ? cmd == ZC_CMD_TRANSFER || cmd == ZC_CMD_REPLY
                           : bit == ZC_F_LEADER;
             assert_int_equal (rc, optional ? ZC_OK : ZC_ERR_MISSING_FIELD);
         }
