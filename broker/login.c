@@ -180,7 +180,7 @@ login_start (server_t *self, const conn_t *conn, pending_t *pending, const zc_fr
     read->cmd = pending->cmd;               /* not LIST: the read belongs to a login */
     read->cid = pending->cid;
     read->seq = pending->seq;
-    if (replica_read (self->replica, read->read_ctx) != ZC_OK) {
+    if (replica_read (self->replica, read->read_ctx) != RAFT_OK) {
         pending_remove (self->pending, read);
         s_redirect (self, pending);
     }
@@ -231,7 +231,7 @@ login_read_ready (server_t *self, pending_t *read, bool ok)
     pending_auth_t *auth = pending->auth;
     uint64_t epoch;
     zc_bytes_t cred;
-    const chat_t *chat = replica_chat (self->replica);
+    const chat_t *chat = self->chat;
     bool exists = chat_user_cred (chat, auth->name, strlen (auth->name), &epoch, &cred);
     chat_result_t earlier;
     if (!exists || (pending->cmd != ZC_CMD_CONNECT

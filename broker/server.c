@@ -119,7 +119,7 @@ s_tell_closed (server_t *self, conn_t *conn, const char *user, zc_code_t why)
 static void
 s_push (server_t *self, session_t *session)
 {
-    const chat_t *chat = replica_chat (self->replica);
+    const chat_t *chat = self->chat;
     size_t user_len = strlen (session->user);
     while (session->pushed - session->acked < SESSION_WINDOW) {
         chat_message_t batch [PUSH_BATCH];
@@ -157,7 +157,7 @@ s_propose_ack (server_t *self, session_t *session)
         .op = ZC_OP_ACK, .name = { session->user, (uint32_t) strlen (session->user) },
         .epoch = session->epoch, .mseq = session->acked
     };
-    if (replica_propose (self->replica, &cmd, (uint64_t) zclock_time ()) != ZC_OK)
+    if (server_log_command (self, &cmd) != ZC_OK)
         return false;
     session->ack_proposed = session->acked;
     return true;
@@ -257,7 +257,7 @@ s_reply_applied (server_t *self, pending_t *pending, const zc_command_t *cmd,
     if (bind && result->duplicate) {
         /* a retried CONNECT binds only if the user it connected to still exists */
         uint64_t current = 0;
-        bind = chat_user_exists (replica_chat (self->replica), cmd->name.ptr, cmd->name.len,
+        bind = chat_user_exists (self->chat, cmd->name.ptr, cmd->name.len,
                                  &current) && current == epoch;
     }
     if (pending->cmd == ZC_CMD_CREATE || pending->cmd == ZC_CMD_CONNECT) {
@@ -282,10 +282,8 @@ s_reply_applied (server_t *self, pending_t *pending, const zc_command_t *cmd,
 }
 
 static void
-s_on_applied (void *arg, uint64_t index, const zc_command_t *cmd, const chat_result_t *result)
+s_on_applied (server_t *self, const zc_command_t *cmd, const chat_result_t *result)
 {
-    (void) index;
-    server_t *self = (server_t *) arg;
     if (!self->leader)
         return;
     if (cmd->cid) {
@@ -309,10 +307,44 @@ s_on_applied (void *arg, uint64_t index, const zc_command_t *cmd, const chat_res
     }
 }
 
+/* ---- the state machine the replica drives */
+
+static void
+s_fsm_apply (void *arg, uint64_t index, const uint8_t *data, size_t len)
+{
+    server_t *self = (server_t *) arg;
+    zc_command_t cmd;
+    zc_code_t code = zc_command_decode (data, len, &cmd);
+    if (code != ZC_OK) {
+        /* every replica holds the same bytes, so skipping keeps them identical */
+        blog ("apply_undecodable", "index=%llu code=%s", (unsigned long long) index,
+              zc_code_name (code));
+        return;
+    }
+    chat_result_t result;
+    chat_apply (self->chat, index, &cmd, &result);
+    s_on_applied (self, &cmd, &result);
+}
+
+static int
+s_fsm_save (void *arg, uint8_t **body, size_t *len)
+{
+    return chat_snapshot_save (((server_t *) arg)->chat, body, len);
+}
+
+static int
+s_fsm_load (void *arg, const uint8_t *body, size_t len)
+{
+    zc_code_t code = chat_snapshot_load (((server_t *) arg)->chat, body, len);
+    if (code != ZC_OK)
+        blog ("snapshot_unloadable", "bytes=%zu code=%s", len, zc_code_name (code));
+    return code == ZC_OK ? 0 : -1;
+}
+
 static void
 s_send_list (server_t *self, pending_t *pending)
 {
-    const chat_t *chat = replica_chat (self->replica);
+    const chat_t *chat = self->chat;
     size_t max = (size_t) chat_user_count (chat) + 1, n = 0;
     zc_bytes_t *names = (zc_bytes_t *) malloc (max * sizeof (zc_bytes_t));
     char err [256] = "";
@@ -394,10 +426,28 @@ s_on_role (void *arg, raft_role_t role, uint32_t leader, uint64_t term)
 
 /* ---- requests */
 
+zc_code_t
+server_log_command (server_t *self, zc_command_t *cmd)
+{
+    cmd->ts = (uint64_t) zclock_time ();
+    uint8_t buf [ZC_COMMAND_MAX];
+    size_t len;
+    zc_code_t code = zc_command_encode (cmd, buf, sizeof buf, &len);
+    if (code != ZC_OK)
+        return code;
+    switch (replica_propose (self->replica, buf, len)) {
+        case RAFT_OK: return ZC_OK;
+        case RAFT_ERR_NOT_LEADER: return ZC_ERR_NOT_LEADER;
+        case RAFT_ERR_TOO_LARGE: return ZC_ERR_TOO_LARGE;
+        case RAFT_ERR_BUSY: break;
+    }
+    return ZC_ERR_BUSY;
+}
+
 void
 server_propose (server_t *self, pending_t *pending, zc_command_t *cmd)
 {
-    zc_code_t code = replica_propose (self->replica, cmd, (uint64_t) zclock_time ());
+    zc_code_t code = server_log_command (self, cmd);
     if (code == ZC_OK) {
         self->proposed = true;
         order_guard_accepted (self->order, pending->cid, pending->seq);
@@ -508,8 +558,7 @@ s_start_list (server_t *self, conn_t *conn, const zc_frame_t *frame)
     if (frame->text.len)
         memcpy (pending->pattern, frame->text.ptr, frame->text.len);
     pending->pattern_len = frame->text.len;
-    zc_code_t code = replica_read (self->replica, pending->read_ctx);
-    if (code != ZC_OK) {
+    if (replica_read (self->replica, pending->read_ctx) != RAFT_OK) {
         pending_remove (self->pending, pending);
         server_redirect (self, conn->id, conn->len, ZC_CMD_LIST, frame->seq);
     }
@@ -523,7 +572,22 @@ s_status (server_t *self, conn_t *conn, const zc_frame_t *request)
     frame.fields = ZC_F_RE | ZC_F_SEQ | ZC_F_CODE;
     frame.re = ZC_CMD_STATUS;
     frame.seq = request->seq;
-    replica_status (self->replica, self->now_ms, &frame);
+    replica_member_t members [RAFT_MAX_NODES];
+    uint32_t n = replica_members (self->replica, self->now_ms, members, RAFT_MAX_NODES);
+    frame.fields |= ZC_F_REPLICAS | ZC_F_STATS;
+    frame.n_replicas = n;
+    for (uint32_t i = 0; i < n; i++) {
+        zc_replica_status_t *out = &frame.replicas [i];
+        out->id = members [i].id;
+        snprintf (out->role, sizeof out->role, "%s",
+                  members [i].reachable ? raft_role_name (members [i].role) : "unreachable");
+        out->term = members [i].term;
+        out->commit = members [i].commit;
+        out->applied = members [i].applied;
+        out->last_index = members [i].last_index;
+    }
+    frame.n_users_total = chat_user_count (self->chat);
+    frame.n_queued = chat_queued_count (self->chat);
     frame.n_sessions = sessions_count (self->sessions);
     s_send (self, conn->id, conn->len, &frame);
 }
@@ -613,6 +677,7 @@ server_new (const config_t *config)
     self->pending = pending_new ();
     self->order = order_guard_new (config->max_connections);
     self->throttle = auth_throttle_new ();
+    self->chat = chat_new (&config->limits);
     char err [512] = "";
     self->curve = curve_new (config, err, sizeof err);
     if (!self->curve) {
@@ -651,8 +716,19 @@ server_new (const config_t *config)
         server_destroy (&self);
         return NULL;
     }
-    replica_hooks_t hooks = { s_on_applied, s_on_read_ready, s_on_role };
-    self->replica = replica_new (config, self->peers, &hooks, self, self->now_ms, err, sizeof err);
+    self->io = replica_io_host_new (config, self->peers, err, sizeof err);
+    replica_io_t io = self->io ? replica_io_host_io (self->io) : (replica_io_t) { 0 };
+    replica_fsm_t fsm = { self, s_fsm_apply, s_fsm_save, s_fsm_load };
+    replica_hooks_t hooks = { s_on_read_ready, s_on_role };
+    replica_config_t replica_config = {
+        .raft = { .id = config->id, .n = config->n, .election_timeout_ms = config->election_timeout_ms,
+                  .heartbeat_ms = config->heartbeat_ms,
+                  .seed = self->now_ms ^ ((uint64_t) getpid () << 32) },
+        .snapshot_entries = config->snapshot_entries, .name = config->data_dir
+    };
+    if (self->io)
+        self->replica = replica_new (&replica_config, &io, &fsm, &hooks, self, self->now_ms, err,
+                                     sizeof err);
     if (!self->replica) {
         /* the WAL says "refusing to start" of damage that --repair can cut */
         bool repairable = strstr (err, "refusing to start") && !config->repair;
@@ -674,7 +750,9 @@ server_destroy (server_t **self_p)
         return;
     server_t *self = *self_p;
     replica_destroy (&self->replica);
+    replica_io_host_destroy (&self->io);
     peers_destroy (&self->peers);
+    chat_destroy (&self->chat);
     if (self->clients)
         zmq_close (self->clients);
     if (self->client_ctx)

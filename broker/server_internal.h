@@ -8,7 +8,9 @@
 #include "curve.h"
 #include "order_guard.h"
 #include "pending.h"
+#include "chat.h"
 #include "replica.h"
+#include "replica_io_host.h"
 #include "server.h"
 #include "session.h"
 
@@ -18,7 +20,9 @@ struct server {
     void *clients;            /* ROUTER */
     curve_t *curve;
     peers_t *peers;
+    replica_io_host_t *io;
     replica_t *replica;
+    chat_t *chat;             /* the state machine the replica drives (replica_fsm_t) */
     sessions_t *sessions;
     pending_table_t *pending;
     order_guard_t *order;
@@ -41,6 +45,9 @@ void server_redirect (server_t *self, const uint8_t *routing, size_t routing_len
 /* Propose cmd for the write pending (its requester is answered when it applies, or
    now if the log refuses it; the entry is removed then). */
 void server_propose (server_t *self, pending_t *pending, zc_command_t *cmd);
+/* Stamp cmd with the time and put it into the log: ZC_OK, ZC_ERR_NOT_LEADER,
+   ZC_ERR_BUSY or ZC_ERR_TOO_LARGE. */
+zc_code_t server_log_command (server_t *self, zc_command_t *cmd);
 
 /* login.c */
 bool login_needed (zc_cmd_t cmd);

@@ -2,14 +2,16 @@
     until the cluster converges (the liveness check), then the final checks.
 
     A step advances the virtual clock by 1-4 ms, maybe injects a fault (partition,
-    one-way cut, heal, crash, restart, compaction), ticks every replica, delivers the
-    packets that are due (in random order), and lets the clients act. Everything is
+    one-way cut, heal, crash, restart), ticks every replica, delivers the packets that
+    are due (in random order), and lets the clients act. Replicas take snapshots
+    themselves, as configured by the run's profile. Everything is
     drawn from the run's PRNG, so a seed is a complete description of a run. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "sim.h"
+#include "../../broker/blog.h"
 
 #define SIM_QUIET_MAX_MS 6000
 
@@ -82,11 +84,6 @@ s_chaos (sim_t *sim)
         if (node->up)
             sim_node_crash (sim, node);
     }
-    for (uint32_t id = 1; id <= sim->n; id++) {
-        sim_node_t *node = &sim->nodes [id];
-        if (node->up && sim_chance (rng, pr->compact_ppm))
-            sim_node_compact (sim, node);
-    }
 }
 
 static uint32_t
@@ -103,10 +100,11 @@ s_draw_profile (sim_t *sim)
     pr->partition_ppm = s_pick (sim, 1000, 3000, 8000);
     pr->heal_ppm = s_pick (sim, 2000, 5000, 10000);
     pr->crash_ppm = s_pick (sim, 500, 2000, 5000);
-    pr->crash_in_ready_ppm = s_pick (sim, 200, 1000, 3000);
-    pr->compact_ppm = s_pick (sim, 2000, 6000, 20000);
+    pr->crash_io_ppm = s_pick (sim, 100, 500, 1500);
+    pr->snapshot_entries = s_pick (sim, 8, 40, 200);
+    pr->snapshot_fail_ppm = s_pick (sim, 0, 50000, 200000);
+    pr->snapshot_inline_ppm = s_pick (sim, 0, 100000, 500000);
     pr->batch_entries = 1 + (uint32_t) sim_below (&sim->rng, 16);
-    pr->early_append = sim_below (&sim->rng, 2);
     sim->net.drop_ppm = s_pick (sim, 0, 30000, 100000);
     sim->net.dup_ppm = s_pick (sim, 0, 20000, 50000);
 }
@@ -123,9 +121,7 @@ s_step (sim_t *sim)
             sim_node_start (sim, node);
         if (!node->up)
             continue;
-        raft_tick (node->raft, sim->now_ms);
-        sim_check_node (sim, node);
-        sim_node_process (sim, node);
+        sim_node_tick (sim, node);
     }
     for (int guard = 0; guard < 100000 && !sim->failed; guard++)
         if (!sim_net_deliver_one (sim))
@@ -176,6 +172,7 @@ sim_run (uint64_t seed, uint64_t steps, uint32_t n, bool verbose, sim_stats_t *s
     sim->steps = steps;
     sim->n = n;
     sim->verbose = verbose;
+    blog_set_stream (verbose ? stdout : NULL);
     sim->rng.state = seed * 0xD1B54A32D192ED03ull + 1;
     sim->now_ms = 1000;
     sim_net_init (&sim->net, n);

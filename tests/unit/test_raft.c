@@ -237,7 +237,7 @@ single_node_elects_itself_and_commits (void **state)
     raft_advance (r, &rd);
     assert_int_equal (raft_commit_index (r), 1);
     uint64_t index = 0;
-    assert_int_equal (raft_propose (r, (const uint8_t *) "hi", 2, &index), ZC_OK);
+    assert_int_equal (raft_propose (r, (const uint8_t *) "hi", 2, &index), RAFT_OK);
     assert_int_equal (index, 2);
     assert_true (raft_ready (r, &rd));
     assert_int_equal (rd.n_committed, 1);             /* the NOOP, durable last ready */
@@ -490,7 +490,7 @@ append_acked_and_committed_only_when_durable (void **state)
     raft_step (r, &ack);
     assert_int_equal (raft_commit_index (r), 1);
     uint64_t index;
-    assert_int_equal (raft_propose (r, (const uint8_t *) "m", 1, &index), ZC_OK);
+    assert_int_equal (raft_propose (r, (const uint8_t *) "m", 1, &index), RAFT_OK);
     ack = s_ack (2, 1, 2, 0);
     raft_step (r, &ack);
     /* a follower holds it durably, but the leader's own copy is not yet: 1 of 3 */
@@ -526,13 +526,13 @@ read_index_waits_for_majority_heartbeat (void **state)
     raft_hardstate_t hs = { 0, 0 };
     raft_t *r = raft_new (&cfg, &hs, 0, 0, 0);
     raft_ready_t rd;
-    assert_int_equal (raft_read_index (r, 9), ZC_ERR_NOT_LEADER);
+    assert_int_equal (raft_read_index (r, 9), RAFT_ERR_NOT_LEADER);
     s_win_with_node2 (r, 2 * ET);
     raft_msg_t ack = s_ack (2, 1, 1, 0);
     raft_step (r, &ack);                              /* NOOP committed */
     assert_true (raft_ready (r, &rd));
     raft_advance (r, &rd);
-    assert_int_equal (raft_read_index (r, 42), ZC_OK);
+    assert_int_equal (raft_read_index (r, 42), RAFT_OK);
     assert_true (raft_ready (r, &rd));
     const raft_msg_t *hb = s_find (&rd, RAFT_MSG_APPEND);
     assert_non_null (hb);                             /* a round goes out at once */
@@ -554,7 +554,7 @@ read_index_waits_for_majority_heartbeat (void **state)
     assert_int_equal (rd.reads [0].index, 1);
     raft_advance (r, &rd);
     /* a read pending when leadership is lost fails */
-    assert_int_equal (raft_read_index (r, 43), ZC_OK);
+    assert_int_equal (raft_read_index (r, 43), RAFT_OK);
     raft_msg_t higher = s_msg (RAFT_MSG_APPEND_RESP, 2, 1, 5);
     higher.reject = true;
     raft_step (r, &higher);
@@ -574,7 +574,7 @@ snapshot_catches_up_follower_behind_compaction (void **state)
     s_elect (f);
     s_set_cut (f, 3, true);
     for (int i = 0; i < 10; i++)
-        assert_int_equal (raft_propose (f->node [1], (const uint8_t *) "e", 1, NULL), ZC_OK);
+        assert_int_equal (raft_propose (f->node [1], (const uint8_t *) "e", 1, NULL), RAFT_OK);
     s_run (f, 3 * HB);
     assert_int_equal (raft_applied_index (f->node [1]), 11);
     raft_compact (f->node [1], 11);
@@ -602,7 +602,7 @@ snapshot_catches_up_follower_behind_compaction (void **state)
     assert_non_null (ack);
     assert_int_equal (ack->match, 11);
     raft_advance (f->node [3], &rd);
-    assert_int_equal (raft_propose (f->node [1], (const uint8_t *) "z", 1, NULL), ZC_OK);
+    assert_int_equal (raft_propose (f->node [1], (const uint8_t *) "z", 1, NULL), RAFT_OK);
     s_run (f, 5 * HB);
     assert_int_equal (raft_commit_index (f->node [3]), 12);
     assert_int_equal (raft_peer_match (f->node [1], 3), 12);
@@ -619,14 +619,14 @@ propose_busy_at_max_uncommitted (void **state)
     raft_t *r = raft_new (&cfg, &hs, 0, 0, 0);
     s_win_with_node2 (r, 2 * ET);                     /* NOOP at 1, uncommitted */
     for (int i = 0; i < 3; i++)
-        assert_int_equal (raft_propose (r, (const uint8_t *) "p", 1, NULL), ZC_OK);
-    assert_int_equal (raft_propose (r, (const uint8_t *) "p", 1, NULL), ZC_ERR_BUSY);
+        assert_int_equal (raft_propose (r, (const uint8_t *) "p", 1, NULL), RAFT_OK);
+    assert_int_equal (raft_propose (r, (const uint8_t *) "p", 1, NULL), RAFT_ERR_BUSY);
     raft_ready_t rd;
     assert_true (raft_ready (r, &rd));
     raft_advance (r, &rd);
     raft_msg_t ack = s_ack (2, 1, 4, 0);
     raft_step (r, &ack);
-    assert_int_equal (raft_propose (r, (const uint8_t *) "p", 1, NULL), ZC_OK);
+    assert_int_equal (raft_propose (r, (const uint8_t *) "p", 1, NULL), RAFT_OK);
     raft_destroy (&r);
 }
 
