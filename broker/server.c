@@ -287,10 +287,10 @@ s_on_applied (server_t *self, const zc_command_t *cmd, const chat_result_t *resu
     if (!self->leader)
         return;
     if (cmd->cid) {
-        pending_t *pending = pending_find (self->pending, cmd->cid, cmd->seq);
+        pending_t *pending = admission_find (self->admission, cmd->cid, cmd->seq);
         if (pending) {
             s_reply_applied (self, pending, cmd, result);
-            pending_remove (self->pending, pending);
+            admission_answered (self->admission, pending);
         }
     }
     if (result->code != ZC_OK || result->duplicate)
@@ -377,7 +377,7 @@ static void
 s_on_read_ready (void *arg, uint64_t ctx, bool ok)
 {
     server_t *self = (server_t *) arg;
-    pending_t *pending = pending_find_read (self->pending, ctx);
+    pending_t *pending = admission_find_read (self->admission, ctx);
     if (!pending)
         return;
     if (pending->cmd != ZC_CMD_LIST) {
@@ -388,7 +388,7 @@ s_on_read_ready (void *arg, uint64_t ctx, bool ok)
         s_send_list (self, pending);
     else
         server_redirect (self, pending->routing, pending->routing_len, ZC_CMD_LIST, pending->seq);
-    pending_remove (self->pending, pending);
+    admission_answered (self->admission, pending);
 }
 
 static void
@@ -414,12 +414,11 @@ s_on_role (void *arg, raft_role_t role, uint32_t leader, uint64_t term)
     bool was_leader = self->leader;
     self->leader = role == RAFT_LEADER;
     self->leader_id = leader;
-    order_guard_clear (self->order);
     if (!was_leader || self->leader)
         return;
     /* lost leadership: every waiting requester retries at the new leader; the secret
        checks still running will never report, so the throttle forgets them */
-    pending_clear (self->pending, s_redirect_pending, self);
+    admission_clear (self->admission, s_redirect_pending, self);
     auth_throttle_clear (self->throttle);
     sessions_end_all (self->sessions, s_tell_session_moved, self);
 }
@@ -450,19 +449,18 @@ server_propose (server_t *self, pending_t *pending, zc_command_t *cmd)
     zc_code_t code = server_log_command (self, cmd);
     if (code == ZC_OK) {
         self->proposed = true;
-        order_guard_accepted (self->order, pending->cid, pending->seq);
+        admission_accepted (self->admission, pending);
         return;
     }
-    if (code == ZC_ERR_BUSY)
-        order_guard_refused (self->order, pending->cid, pending->seq);
-    else        /* final: a login that held the client's later writes lets them go */
-        order_guard_accepted (self->order, pending->cid, pending->seq);
     if (code == ZC_ERR_NOT_LEADER)
         server_redirect (self, pending->routing, pending->routing_len, pending->cmd, pending->seq);
     else
         s_error (self, pending->routing, pending->routing_len, pending->cmd, pending->seq, code,
                  NULL, 0);
-    pending_remove (self->pending, pending);
+    if (code == ZC_ERR_BUSY)
+        admission_refused (self->admission, pending);
+    else        /* final: a login that held the client's later writes lets them go */
+        admission_ended (self->admission, pending);
 }
 
 static bool
@@ -512,18 +510,14 @@ s_propose_request (server_t *self, conn_t *conn, const zc_frame_t *frame)
         return;
     if (login_needed (frame->cmd) && !login_admit (self, conn, frame))
         return;
-    bool existed;
     pending_t *pending = NULL;
-    if (!order_guard_holds (self->order, frame->cid, frame->seq))
-        pending = pending_add (self->pending, frame->cid, frame->seq, &existed);
-    if (!pending) {
-        order_guard_refused (self->order, frame->cid, frame->seq);
+    admit_t admit = admission_admit (self->admission, frame->cid, frame->seq, conn->id, conn->len,
+                                     &pending);
+    if (admit == ADMIT_REFUSED) {
         s_error (self, conn->id, conn->len, frame->cmd, frame->seq, ZC_ERR_BUSY, NULL, 0);
         return;
     }
-    memcpy (pending->routing, conn->id, conn->len);   /* answer the newest asker */
-    pending->routing_len = conn->len;
-    if (existed)
+    if (admit == ADMIT_IN_FLIGHT)
         return;     /* already in our log (or being checked): that answers */
     pending->cmd = frame->cmd;
     pending->shown_mseq = frame->mseq;
@@ -546,7 +540,7 @@ s_start_list (server_t *self, conn_t *conn, const zc_frame_t *frame)
         s_error (self, conn->id, conn->len, ZC_CMD_LIST, frame->seq, ZC_ERR_TOO_LARGE, NULL, 0);
         return;
     }
-    pending_t *pending = pending_add_read (self->pending);
+    pending_t *pending = admission_add_read (self->admission);
     if (!pending) {
         s_error (self, conn->id, conn->len, ZC_CMD_LIST, frame->seq, ZC_ERR_BUSY, NULL, 0);
         return;
@@ -559,7 +553,7 @@ s_start_list (server_t *self, conn_t *conn, const zc_frame_t *frame)
         memcpy (pending->pattern, frame->text.ptr, frame->text.len);
     pending->pattern_len = frame->text.len;
     if (replica_read (self->replica, pending->read_ctx) != RAFT_OK) {
-        pending_remove (self->pending, pending);
+        admission_answered (self->admission, pending);
         server_redirect (self, conn->id, conn->len, ZC_CMD_LIST, frame->seq);
     }
 }
@@ -674,8 +668,7 @@ server_new (const config_t *config)
     self->config = config;
     self->now_ms = (uint64_t) zclock_mono ();
     self->sessions = sessions_new (config->max_connections);
-    self->pending = pending_new ();
-    self->order = order_guard_new (config->max_connections);
+    self->admission = admission_new (config->max_connections);
     self->throttle = auth_throttle_new ();
     self->chat = chat_new (&config->limits);
     char err [512] = "";
@@ -760,8 +753,7 @@ server_destroy (server_t **self_p)
     auth_worker_destroy (&self->auth);
     curve_destroy (&self->curve);
     auth_throttle_destroy (&self->throttle);
-    pending_destroy (&self->pending);
-    order_guard_destroy (&self->order);
+    admission_destroy (&self->admission);
     sessions_destroy (&self->sessions);
     free (self);
     *self_p = NULL;

@@ -6,8 +6,7 @@
 #include "auth_throttle.h"
 #include "auth_worker.h"
 #include "curve.h"
-#include "order_guard.h"
-#include "pending.h"
+#include "admission.h"
 #include "chat.h"
 #include "replica.h"
 #include "replica_io_host.h"
@@ -24,8 +23,7 @@ struct server {
     replica_t *replica;
     chat_t *chat;             /* the state machine the replica drives (replica_fsm_t) */
     sessions_t *sessions;
-    pending_table_t *pending;
-    order_guard_t *order;
+    admission_t *admission;
     auth_worker_t *auth;
     auth_throttle_t *throttle;
     uint64_t auth_gen;

@@ -140,7 +140,8 @@ s_log_compact (void *arg, uint64_t index)
     size_t drop = 0;
     while (drop < node->log_n && node->log [drop].index <= index)
         free ((void *) node->log [drop++].data);
-    memmove (node->log, node->log + drop, (node->log_n - drop) * sizeof *node->log);
+    if (drop)
+        memmove (node->log, node->log + drop, (node->log_n - drop) * sizeof *node->log);
     node->log_n -= drop;
     node->synced_n = node->synced_n > drop ? node->synced_n - drop : 0;
 }
