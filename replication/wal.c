@@ -18,6 +18,7 @@
       fdatasync: no extra sync), so recovery can tell durable bytes, where damage is
       corruption, from the unsynced tail, where it is a torn write (STORAGE.md §2). */
 #include "wal.h"
+#include "../schema/grow.h"
 #include "../schema/log_record.h"
 #include "fileio.h"
 
@@ -91,12 +92,10 @@ static int
 s_push_segment (wal_t *self, uint64_t first, uint64_t bytes)
 {
     if (self->n_segs == self->cap_segs) {
-        size_t cap = self->cap_segs ? self->cap_segs * 2 : 16;
-        wal_segment_t *segs = realloc (self->segs, cap * sizeof *segs);
+        wal_segment_t *segs = zc_grow (self->segs, &self->cap_segs, sizeof *segs, 16);
         if (!segs)
             return -1;
         self->segs = segs;
-        self->cap_segs = cap;
     }
     self->segs [self->n_segs++] = (wal_segment_t) { first, first - 1, bytes };
     return 0;
