@@ -8,6 +8,7 @@
     a leader that has not heard from a majority within an election timeout steps down. */
 #include <string.h>
 #include "raft_internal.h"
+#include "splitmix64.h"
 
 uint32_t
 raft_quorum (const raft_t *self)
@@ -15,21 +16,11 @@ raft_quorum (const raft_t *self)
     return self->cfg.n / 2 + 1;
 }
 
-/* splitmix64: small, seedable, and the same on every platform. */
-static uint64_t
-s_random (raft_t *self)
-{
-    uint64_t z = (self->rng += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 void
 raft_reset_election_timer (raft_t *self)
 {
     uint64_t t = self->cfg.election_timeout_ms;
-    self->election_deadline_ms = self->now_ms + t + s_random (self) % t;
+    self->election_deadline_ms = self->now_ms + t + splitmix64_next (&self->rng) % t;
 }
 
 bool
