@@ -6,6 +6,7 @@
     a leader within the election timeout refuses pre-votes (and ignores higher-term
     vote requests), so a partitioned replica rejoining cannot depose a healthy leader;
     a leader that has not heard from a majority within an election timeout steps down. */
+#include <assert.h>
 #include <string.h>
 #include "raft_internal.h"
 #include "splitmix64.h"
@@ -167,6 +168,8 @@ raft_step_vote_resp (raft_t *self, const raft_msg_t *msg)
                 : self->role == RAFT_CANDIDATE && msg->term == self->term;
     if (!counts)
         return;
+    /* raft_step let through only senders 1..n: a vote from anyone else is a bug here */
+    assert (msg->from >= 1 && msg->from <= self->cfg.n);
     if (msg->granted)
         self->votes_granted [msg->from] = true;
     else
