@@ -93,7 +93,7 @@ s_parse_peers (config_t *config, const char *list)
             return -1;
         }
         char *colon = strrchr (item, ':');
-        if (!colon || colon == item || colon - item >= 256) {
+        if (!colon || colon == item || colon - item >= CONFIG_HOST_BYTES) {
             fprintf (stderr, "zchat-broker: peer '%s' is not HOST:PORT\n", item);
             return -1;
         }

@@ -1,5 +1,6 @@
 /*  peers.c - PUB/SUB fan-out and DEALER/ROUTER point-to-point between replicas. */
 #include "peers.h"
+#include <assert.h>
 #include "blog.h"
 
 struct peers {
@@ -42,6 +43,9 @@ s_bind (curve_t *curve, int type, const char *host, uint16_t port)
 peers_t *
 peers_new (const config_t *config, curve_t *curve)
 {
+    /* config_parse checked both: dealers[] and config->peers[] are indexed by them */
+    assert (config->n >= 1 && config->n <= RAFT_MAX_NODES);
+    assert (config->id >= 1 && config->id <= config->n);
     peers_t *self = (peers_t *) zmalloc (sizeof (peers_t));
     self->id = config->id;
     self->n = config->n;
@@ -108,7 +112,7 @@ s_sock_for (peers_t *self, uint32_t to)
 {
     if (to == RAFT_BROADCAST)
         return self->pub;
-    if (to <= self->n && to != self->id)
+    if (to >= 1 && to <= self->n && to != self->id)
         return self->dealers [to];
     return NULL;
 }

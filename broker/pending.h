@@ -39,7 +39,7 @@ typedef struct {
     size_t routing_len;
     uint64_t shown_mseq;        /* CONNECT: what the client already showed */
     uint64_t shown_epoch;       /* CONNECT: of which incarnation (0 = any) */
-    char pattern [257];         /* LIST */
+    char pattern [ZC_PATTERN_MAX + 1];  /* LIST */
     uint32_t pattern_len;
     uint64_t read_ctx;          /* LIST, and the read before a secret check */
     pending_auth_t *auth;       /* owned; NULL unless a secret is to be checked */

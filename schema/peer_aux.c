@@ -101,7 +101,7 @@ zc_status_gossip_encode (const zc_status_gossip_t *gossip, uint8_t *buf, size_t 
 zc_code_t
 zc_status_gossip_decode (const uint8_t *buf, size_t len, zc_status_gossip_t *gossip)
 {
-    if (len > 256)
+    if (len > ZC_STATUS_GOSSIP_MAX)
         return ZC_ERR_TOO_LARGE;
     mpr_t r;
     uint64_t id, role;

@@ -14,6 +14,7 @@
 #define ZC_PEER_KIND_STATUS 3
 #define ZC_SNAPSHOT_CHUNK_MAX (1024u * 1024)
 #define ZC_SNAPSHOT_MAX (4ull * 1024 * 1024 * 1024)
+#define ZC_STATUS_GOSSIP_MAX 256  /* bytes: seven integers need at most 1 + 1 + 6 * 9 + 1 */
 
 /* One piece of the leader's snapshot on its way to a follower. */
 typedef struct {

@@ -19,6 +19,7 @@
 #include <sys/wait.h>
 #include "chat.h"
 #include "snapshot_writer.h"
+#include "fixture.h"
 #include "../../replication/snapshot_file.h"
 
 static chat_limits_t s_limits = { 100, 1000, 800 };
@@ -34,8 +35,7 @@ static int
 s_setup (void **state)
 {
     (void) state;
-    strcpy (s_dir, "/tmp/zchat-snapwriter-XXXXXX");
-    assert_non_null (mkdtemp (s_dir));
+    assert_int_equal (fixture_dir_new (s_dir, sizeof s_dir, "snapwriter"), 0);
     return 0;
 }
 
@@ -43,9 +43,7 @@ static int
 s_teardown (void **state)
 {
     (void) state;
-    char cmd [128];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);
-    assert_int_equal (system (cmd), 0);
+    assert_int_equal (fixture_dir_remove (s_dir), 0);
     return 0;
 }
 
