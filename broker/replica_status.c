@@ -9,7 +9,6 @@
 
 #define GOSSIP_PERIOD_MS 200
 #define GOSSIP_STALE_MS 2000
-#define GOSSIP_FRAME_MAX 128
 
 void
 replica_status_gossip (replica_t *self, uint64_t now_ms)
@@ -22,9 +21,9 @@ replica_status_gossip (replica_t *self, uint64_t now_ms)
         .commit = raft_commit_index (self->raft), .applied = self->applied,
         .last_index = raft_last_index (self->raft)
     };
-    uint8_t *frame = (uint8_t *) malloc (GOSSIP_FRAME_MAX);
+    uint8_t *frame = (uint8_t *) malloc (ZC_STATUS_GOSSIP_MAX);
     size_t len;
-    if (frame && zc_status_gossip_encode (&gossip, frame, GOSSIP_FRAME_MAX, &len) == ZC_OK)
+    if (frame && zc_status_gossip_encode (&gossip, frame, ZC_STATUS_GOSSIP_MAX, &len) == ZC_OK)
         self->io.send (self->io.arg, RAFT_BROADCAST, frame, len);
     else
         free (frame);

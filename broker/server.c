@@ -223,7 +223,7 @@ s_bind (server_t *self, pending_t *pending, const zc_command_t *cmd, uint64_t ep
     conn_t *conn = sessions_touch (self->sessions, pending->routing, pending->routing_len, self->now_ms);
     if (!conn)
         return;
-    char user [33];
+    char user [ZC_NAME_MAX + 1];
     snprintf (user, sizeof user, "%.*s", (int) cmd->name.len, cmd->name.ptr);
     /* what the client showed counts only for the incarnation it showed it from */
     uint64_t shown = pending->shown_epoch == epoch ? pending->shown_mseq : 0;
@@ -274,7 +274,7 @@ s_reply_applied (server_t *self, pending_t *pending, const zc_command_t *cmd,
     if (pending->cmd == ZC_CMD_CONNECT && !bind) {
         conn_t *conn = sessions_touch (self->sessions, pending->routing, pending->routing_len,
                                        self->now_ms);
-        char user [33];
+        char user [ZC_NAME_MAX + 1];
         snprintf (user, sizeof user, "%.*s", (int) cmd->name.len, cmd->name.ptr);
         if (conn)
             s_tell_closed (self, conn, user, ZC_ERR_USER_DELETED);
@@ -536,7 +536,7 @@ s_propose_request (server_t *self, conn_t *conn, const zc_frame_t *frame)
 static void
 s_start_list (server_t *self, conn_t *conn, const zc_frame_t *frame)
 {
-    if (frame->text.len > 256) {
+    if (frame->text.len > ZC_PATTERN_MAX) {
         s_error (self, conn->id, conn->len, ZC_CMD_LIST, frame->seq, ZC_ERR_TOO_LARGE, NULL, 0);
         return;
     }

@@ -12,16 +12,14 @@
 #include <string.h>
 #include "sim.h"
 #include "../../broker/blog.h"
+#include "../../replication/splitmix64.h"
 
 #define SIM_QUIET_MAX_MS 6000
 
 uint64_t
 sim_rand (sim_rng_t *rng)
 {
-    uint64_t z = (rng->state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return splitmix64_next (&rng->state);
 }
 
 uint64_t
