@@ -61,6 +61,7 @@ login_admit (server_t *self, conn_t *conn, const zc_frame_t *frame)
               (unsigned long long) wait);
     server_error (self, conn->id, conn->len, frame->cmd, frame->seq, ZC_ERR_THROTTLED, text);
     self->throttled++;
+    self->stats.auth_throttled++;
     return false;
 }
 
@@ -254,6 +255,7 @@ s_failed (server_t *self, pending_t *pending)
     const char *user = pending->auth->name;
     uint32_t fails [2] = { 0, 0 };
     s_throttle_end (self, pending, S_FAILED, fails);
+    self->stats.auth_failures++;
     blog ("auth_failed", "user=%s cmd=%s conn=%s user_fails=%u conn_fails=%u", user,
           zc_cmd_name (pending->cmd), pending->auth->conn_key, fails [THROTTLE_USER],
           fails [THROTTLE_CONN]);

@@ -42,6 +42,7 @@ typedef struct {
     char pattern [ZC_PATTERN_MAX + 1];  /* LIST */
     uint32_t pattern_len;
     uint64_t read_ctx;          /* LIST, and the read before a secret check */
+    int64_t proposed_us;        /* when its entry went into the log (commit latency) */
     pending_auth_t *auth;       /* owned; NULL unless a secret is to be checked */
 } pending_t;
 

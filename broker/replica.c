@@ -183,7 +183,7 @@ replica_peer_frame (replica_t *self, const uint8_t *frame, size_t len, uint64_t 
 /* ---- the ready cycle */
 
 static int
-s_persist (replica_t *self, const raft_ready_t *rd)
+s_persist (replica_t *self, const raft_ready_t *rd, uint64_t now_ms)
 {
     if (rd->hardstate_changed && self->io.hardstate_put (self->io.arg, &rd->hardstate)) {
         blog ("storage_failed", "op=hardstate term=%llu", (unsigned long long) rd->hardstate.term);
@@ -195,7 +195,7 @@ s_persist (replica_t *self, const raft_ready_t *rd)
         blog ("storage_failed", "op=log_append entries=%u", rd->n_entries);
         return -1;
     }
-    if (rd->install_index && replica_snapshot_install (self, rd->install_index, rd->install_term))
+    if (rd->install_index && replica_snapshot_install (self, rd->install_index, rd->install_term, now_ms))
         return -1;
     return 0;
 }
@@ -293,7 +293,7 @@ replica_process (replica_t *self, uint64_t now_ms)
         bool early = rd.role == RAFT_LEADER && !rd.hardstate_changed;
         if (early)
             s_send_msgs (self, &rd, now_ms, SEND_APPENDS);
-        if (s_persist (self, &rd))
+        if (s_persist (self, &rd, now_ms))
             return -1;
         s_send_msgs (self, &rd, now_ms, early ? SEND_OTHERS : SEND_ALL);
         for (uint32_t i = 0; i < rd.n_committed; i++)

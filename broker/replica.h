@@ -37,7 +37,15 @@ typedef struct {
     bool reachable;                 /* heard from lately (always true for itself) */
     raft_role_t role;
     uint64_t term, commit, applied, last_index;
+    uint64_t match;                 /* when self is leader: the member's durable index */
 } replica_member_t;
+
+/* The newest snapshot this replica made durable (taken or installed) since it started. */
+typedef struct {
+    uint64_t index;                 /* 0: none since start */
+    uint64_t at_ms;                 /* on the now_ms clock */
+    uint64_t duration_ms;           /* of a background write; 0 inline or installed */
+} replica_snapshot_info_t;
 
 /* Load hard state, snapshot (into fsm) and log through io and start as a follower.
    io and fsm are copied. Returns NULL with a reason in err when the data is corrupt
@@ -65,6 +73,8 @@ int replica_process (replica_t *self, uint64_t now_ms);
 /* Fill out[0..n-1] with every member, by id. Returns n. */
 uint32_t replica_members (const replica_t *self, uint64_t now_ms, replica_member_t *out,
                           uint32_t max);
+
+void replica_snapshot_info (const replica_t *self, replica_snapshot_info_t *info);
 
 /* The core, read-only: for the simulator's invariant checks. */
 const raft_t *replica_raft (const replica_t *self);

@@ -57,6 +57,7 @@ struct replica {
     replica_incoming_t incoming;
     replica_writing_t writing;
     uint64_t snapshot_retry_ms;         /* after a failed writer, not before this */
+    replica_snapshot_info_t snapshot_info;
     raft_role_t role;
     uint32_t leader;
     uint64_t term;
@@ -68,7 +69,7 @@ struct replica {
 void replica_snapshot_send (replica_t *self, const raft_msg_t *msg, uint64_t now_ms);
 void replica_snapshot_chunk (replica_t *self, const zc_snapshot_chunk_t *chunk);
 /* The core accepted the snapshot held for (index, term): make it the state, durably. */
-int replica_snapshot_install (replica_t *self, uint64_t index, uint64_t term);
+int replica_snapshot_install (replica_t *self, uint64_t index, uint64_t term, uint64_t now_ms);
 /* Snapshot once enough has been applied; finish one written in the background. */
 int replica_snapshot_maybe (replica_t *self, uint64_t now_ms);
 void replica_snapshot_free (replica_t *self);

@@ -2,6 +2,7 @@
     Each call maps onto one module: hardstate and snapshot files (snapshot_file.h),
     the segmented log (wal.h), the forked writer (snapshot_writer.h), peers.h. */
 #include "replica_io_host.h"
+#include <czmq.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@ struct replica_io_host {
     peers_t *peers;
     wal_t *wal;
     snapshot_writer_t writer;
+    metrics_histogram_t fsync;
 };
 
 replica_io_host_t *
@@ -126,7 +128,17 @@ s_log_append (void *arg, const raft_entry_t *entries, uint32_t n)
 static int
 s_log_sync (void *arg)
 {
-    return wal_sync (((replica_io_host_t *) arg)->wal);
+    replica_io_host_t *self = (replica_io_host_t *) arg;
+    int64_t started_us = zclock_usecs ();
+    int rc = wal_sync (self->wal);
+    metrics_observe (&self->fsync, (double) (zclock_usecs () - started_us) / 1e6);
+    return rc;
+}
+
+const metrics_histogram_t *
+replica_io_host_fsync (const replica_io_host_t *self)
+{
+    return &self->fsync;
 }
 
 static void

@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "peers.h"
+#include "metrics.h"
 #include "replica_io.h"
 
 typedef struct replica_io_host replica_io_host_t;
@@ -18,5 +19,8 @@ void replica_io_host_destroy (replica_io_host_t **self_p);
 
 /* The table to hand to replica_new; valid while self lives. */
 replica_io_t replica_io_host_io (replica_io_host_t *self);
+
+/* How long each log fdatasync took. */
+const metrics_histogram_t *replica_io_host_fsync (const replica_io_host_t *self);
 
 #endif

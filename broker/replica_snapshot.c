@@ -14,6 +14,12 @@
 #define CHUNK_FRAME_MAX (ZC_SNAPSHOT_CHUNK_MAX + 128)
 
 void
+replica_snapshot_info (const replica_t *self, replica_snapshot_info_t *info)
+{
+    *info = self->snapshot_info;
+}
+
+void
 replica_snapshot_free (replica_t *self)
 {
     if (self->writing.running)
@@ -112,7 +118,7 @@ replica_snapshot_chunk (replica_t *self, const zc_snapshot_chunk_t *chunk)
 }
 
 int
-replica_snapshot_install (replica_t *self, uint64_t index, uint64_t term)
+replica_snapshot_install (replica_t *self, uint64_t index, uint64_t term, uint64_t now_ms)
 {
     replica_incoming_t *in = &self->incoming;
     if (!in->complete || in->snap_index != index || in->snap_term != term) {
@@ -136,6 +142,7 @@ replica_snapshot_install (replica_t *self, uint64_t index, uint64_t term)
     self->snap_index = index;
     self->snap_term = term;
     self->applied = index;
+    self->snapshot_info = (replica_snapshot_info_t) { index, now_ms, 0 };
     s_incoming_reset (in);
     blog ("snapshot_installed", "index=%llu term=%llu", (unsigned long long) index,
           (unsigned long long) term);
@@ -158,7 +165,7 @@ s_compact (replica_t *self, uint64_t index, uint64_t term)
 
 /* When no background writer can start: the loop stalls while this runs. */
 static int
-s_snapshot_inline (replica_t *self, uint64_t term)
+s_snapshot_inline (replica_t *self, uint64_t term, uint64_t now_ms)
 {
     uint8_t *body;
     size_t len;
@@ -171,6 +178,7 @@ s_snapshot_inline (replica_t *self, uint64_t term)
         return -1;
     }
     s_compact (self, self->applied, term);
+    self->snapshot_info = (replica_snapshot_info_t) { self->applied, now_ms, 0 };
     blog ("snapshot_taken", "index=%llu bytes=%zu inline=1", (unsigned long long) self->snap_index, len);
     return 0;
 }
@@ -185,6 +193,7 @@ s_finish_writing (replica_t *self, uint64_t now_ms)
     w->running = false;
     if (done == 1) {
         s_compact (self, w->index, w->term);
+        self->snapshot_info = (replica_snapshot_info_t) { w->index, now_ms, now_ms - w->started_ms };
         blog ("snapshot_taken", "index=%llu ms=%llu", (unsigned long long) w->index,
               (unsigned long long) (now_ms - w->started_ms));
         return;
@@ -210,5 +219,5 @@ replica_snapshot_maybe (replica_t *self, uint64_t now_ms)
         self->writing = (replica_writing_t) { true, self->applied, last->term, now_ms };
         return 0;
     }
-    return s_snapshot_inline (self, last->term);
+    return s_snapshot_inline (self, last->term, now_ms);
 }

@@ -51,8 +51,10 @@ replica_members (const replica_t *self, uint64_t now_ms, replica_member_t *out, 
             member->commit = raft_commit_index (self->raft);
             member->applied = self->applied;
             member->last_index = raft_last_index (self->raft);
+            member->match = member->last_index;
             continue;
         }
+        member->match = raft_role (self->raft) == RAFT_LEADER ? raft_peer_match (self->raft, id) : 0;
         const replica_peer_view_t *view = &self->views [id];
         member->reachable = view->heard_ms && now_ms - view->heard_ms < GOSSIP_STALE_MS;
         member->role = (raft_role_t) view->gossip.role;

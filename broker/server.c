@@ -61,6 +61,8 @@ server_error (server_t *self, const uint8_t *routing, size_t routing_len, int re
 {
     zc_frame_t frame;
     zc_frame_init (&frame, ZC_CMD_ERROR);
+    if (code > 0 && code < ZC_CODE__COUNT)
+        self->stats.refused [code]++;
     if (!text)
         text = zc_code_text (code);
     frame.fields = ZC_F_SEQ | ZC_F_CODE | ZC_F_TEXT;
@@ -289,6 +291,9 @@ s_on_applied (server_t *self, const zc_command_t *cmd, const chat_result_t *resu
     if (cmd->cid) {
         pending_t *pending = admission_find (self->admission, cmd->cid, cmd->seq);
         if (pending) {
+            if (pending->proposed_us)
+                metrics_observe (&self->stats.commit_latency,
+                                 (double) (zclock_usecs () - pending->proposed_us) / 1e6);
             s_reply_applied (self, pending, cmd, result);
             admission_answered (self->admission, pending);
         }
@@ -323,6 +328,7 @@ s_fsm_apply (void *arg, uint64_t index, const uint8_t *data, size_t len)
     }
     chat_result_t result;
     chat_apply (self->chat, index, &cmd, &result);
+    self->stats.commits++;
     s_on_applied (self, &cmd, &result);
 }
 
@@ -435,7 +441,7 @@ server_log_command (server_t *self, zc_command_t *cmd)
     if (code != ZC_OK)
         return code;
     switch (replica_propose (self->replica, buf, len)) {
-        case RAFT_OK: return ZC_OK;
+        case RAFT_OK: self->stats.proposals++; return ZC_OK;
         case RAFT_ERR_NOT_LEADER: return ZC_ERR_NOT_LEADER;
         case RAFT_ERR_TOO_LARGE: return ZC_ERR_TOO_LARGE;
         case RAFT_ERR_BUSY: break;
@@ -449,6 +455,7 @@ server_propose (server_t *self, pending_t *pending, zc_command_t *cmd)
     zc_code_t code = server_log_command (self, cmd);
     if (code == ZC_OK) {
         self->proposed = true;
+        pending->proposed_us = zclock_usecs ();
         admission_accepted (self->admission, pending);
         return;
     }
@@ -731,6 +738,15 @@ server_new (const config_t *config)
         server_destroy (&self);
         return NULL;
     }
+    if (config->metrics_addr [0]) {
+        self->metrics = metrics_new (config->metrics_addr, err, sizeof err);
+        if (!self->metrics) {
+            blog ("metrics_unusable", "reason=\"%s\"", err);
+            server_destroy (&self);
+            return NULL;
+        }
+        blog ("metrics", "url=http://%s/metrics", config->metrics_addr);
+    }
     blog ("listening", "client_port=%u peer_ports=%u,%u replicas=%u curve=%s", me->port,
           me->port + 1, me->port + 2, config->n, curve_enabled (self->curve) ? "on" : "OFF");
     return self;
@@ -742,6 +758,7 @@ server_destroy (server_t **self_p)
     if (!*self_p)
         return;
     server_t *self = *self_p;
+    metrics_destroy (&self->metrics);
     replica_destroy (&self->replica);
     replica_io_host_destroy (&self->io);
     peers_destroy (&self->peers);
@@ -839,6 +856,7 @@ server_run (server_t *self, volatile int *stop)
             return -1;
         }
         s_pump_sessions (self);
+        server_metrics_publish (self);
         if (self->now_ms - self->swept_ms >= SWEEP_MS) {
             self->swept_ms = self->now_ms;
             size_t expired = sessions_sweep (self->sessions, self->now_ms,

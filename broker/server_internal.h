@@ -8,6 +8,7 @@
 #include "curve.h"
 #include "admission.h"
 #include "chat.h"
+#include "metrics.h"
 #include "replica.h"
 #include "replica_io_host.h"
 #include "server.h"
@@ -33,6 +34,9 @@ struct server {
     uint32_t leader_id;
     uint64_t now_ms;
     uint64_t swept_ms;
+    metrics_t *metrics;       /* NULL unless --metrics */
+    uint64_t metrics_ms;      /* last published */
+    metrics_sample_t stats;   /* counters and histograms; the gauges are filled to publish */
 };
 
 /* server.c */
@@ -46,6 +50,9 @@ void server_propose (server_t *self, pending_t *pending, zc_command_t *cmd);
 /* Stamp cmd with the time and put it into the log: ZC_OK, ZC_ERR_NOT_LEADER,
    ZC_ERR_BUSY or ZC_ERR_TOO_LARGE. */
 zc_code_t server_log_command (server_t *self, zc_command_t *cmd);
+
+/* server_metrics.c: fill the gauges of self->stats and publish, every few hundred ms */
+void server_metrics_publish (server_t *self);
 
 /* login.c */
 bool login_needed (zc_cmd_t cmd);
