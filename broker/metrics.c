@@ -84,6 +84,23 @@ s_histogram (s_out_t *out, const char *name, const char *help, const metrics_his
            (unsigned long long) h->count, name, h->sum_s, name, (unsigned long long) h->count);
 }
 
+typedef enum { PEER_REACHABLE, PEER_MATCH, PEER_LAG } s_peer_field_t;
+
+/* One gauge series per peer (not this replica). */
+static void
+s_peers (s_out_t *out, const metrics_sample_t *s, const char *name, const char *help,
+         s_peer_field_t field)
+{
+    s_put (out, "# HELP %s %s\n# TYPE %s gauge\n", name, help, name);
+    for (uint32_t i = 0; i < s->n; i++) {
+        const metrics_peer_t *peer = &s->peers [i];
+        uint64_t value = field == PEER_REACHABLE ? peer->reachable
+                       : field == PEER_MATCH ? peer->match : peer->lag;
+        if (peer->id != s->id)
+            s_put (out, "%s{peer=\"%u\"} %llu\n", name, peer->id, (unsigned long long) value);
+    }
+}
+
 static void
 s_render_raft (s_out_t *out, const metrics_sample_t *s)
 {
@@ -97,25 +114,11 @@ s_render_raft (s_out_t *out, const metrics_sample_t *s)
     s_gauge (out, "zchat_commit_index", "highest log index known committed", (double) s->commit);
     s_gauge (out, "zchat_applied_index", "highest log index applied to the chat state", (double) s->applied);
     s_gauge (out, "zchat_last_index", "last index in this replica's log", (double) s->last_index);
-    s_put (out, "# HELP zchat_peer_reachable 1 when the peer's status was heard lately\n"
-                "# TYPE zchat_peer_reachable gauge\n");
-    for (uint32_t i = 0; i < s->n; i++)
-        if (s->peers [i].id != s->id)
-            s_put (out, "zchat_peer_reachable{peer=\"%u\"} %d\n", s->peers [i].id, s->peers [i].reachable);
+    s_peers (out, s, "zchat_peer_reachable", "1 when the peer's status was heard lately", PEER_REACHABLE);
     if (s->role != RAFT_LEADER)
         return;
-    s_put (out, "# HELP zchat_peer_match_index leader: the peer's durable log index\n"
-                "# TYPE zchat_peer_match_index gauge\n");
-    for (uint32_t i = 0; i < s->n; i++)
-        if (s->peers [i].id != s->id)
-            s_put (out, "zchat_peer_match_index{peer=\"%u\"} %llu\n", s->peers [i].id,
-                   (unsigned long long) s->peers [i].match);
-    s_put (out, "# HELP zchat_peer_lag_entries leader: entries the peer lacks\n"
-                "# TYPE zchat_peer_lag_entries gauge\n");
-    for (uint32_t i = 0; i < s->n; i++)
-        if (s->peers [i].id != s->id)
-            s_put (out, "zchat_peer_lag_entries{peer=\"%u\"} %llu\n", s->peers [i].id,
-                   (unsigned long long) s->peers [i].lag);
+    s_peers (out, s, "zchat_peer_match_index", "leader: the peer's durable log index", PEER_MATCH);
+    s_peers (out, s, "zchat_peer_lag_entries", "leader: entries the peer lacks", PEER_LAG);
 }
 
 static void
