@@ -139,6 +139,25 @@ s_target (const server_t *server, const zc_frame_t *frame, uint32_t *target)
     return id >= 1 && id <= server->config->n;
 }
 
+static uint32_t
+s_transfer_target (const server_t *server)
+{
+    return raft_transfer_target (replica_raft (server->replica));
+}
+
+static zc_code_t
+s_code (raft_err_t err)
+{
+    switch (err) {
+        case RAFT_OK: return ZC_OK;
+        case RAFT_ERR_NOT_LEADER: return ZC_ERR_NOT_LEADER;
+        case RAFT_ERR_NO_SUCH_NODE: return ZC_ERR_NO_SUCH_REPLICA;
+        case RAFT_ERR_BUSY: return ZC_ERR_BUSY;
+        case RAFT_ERR_TOO_LARGE: break;
+    }
+    return ZC_ERR_INTERNAL;
+}
+
 static void
 s_reply (server_t *server, const admin_reply_t *pending, uint32_t leader)
 {
@@ -187,12 +206,12 @@ admin_transfer (server_t *server, conn_t *conn, const zc_frame_t *frame)
         s_reply (server, &pending, target);
         return;
     }
-    zc_code_t code = replica_transfer (server->replica, target);
+    zc_code_t code = s_code (replica_transfer (server->replica, target));
     if (code != ZC_OK) {
         server_error (server, conn->id, conn->len, ZC_CMD_TRANSFER, frame->seq, code, NULL);
         return;
     }
-    pending.target = replica_transfer_target (server->replica);
+    pending.target = s_transfer_target (server);
     pending.deadline_ms = server->now_ms + server->config->election_timeout_ms + 100;
     self->transfer = pending;
     blog ("transfer_started", "target=%u asked=%u reason=admin", pending.target, target);
@@ -210,7 +229,7 @@ admin_tick (server_t *server)
         pending->waiting = false;
         return;
     }
-    bool abandoned = server->leader && !replica_transfer_target (server->replica);
+    bool abandoned = server->leader && !s_transfer_target (server);
     if (!abandoned && server->now_ms < pending->deadline_ms)
         return;
     char text [160];
@@ -231,12 +250,12 @@ s_start_handover (server_t *server)
     self->stop_deadline_ms = server->now_ms + server->config->election_timeout_ms;
     if (!server->leader || server->config->n == 1)
         return true;
-    zc_code_t code = replica_transfer (server->replica, 0);
+    zc_code_t code = s_code (replica_transfer (server->replica, 0));
     if (code != ZC_OK) {
         blog ("handover_failed", "reason=%s", zc_code_name (code));
         return true;
     }
-    blog ("handover_started", "target=%u", replica_transfer_target (server->replica));
+    blog ("handover_started", "target=%u", s_transfer_target (server));
     return false;
 }
 
@@ -251,7 +270,7 @@ admin_may_stop (server_t *server)
         return true;
     }
     if (server->leader) {
-        if (replica_transfer_target (server->replica))
+        if (s_transfer_target (server))
             return false;
         blog ("handover_abandoned", "reason=\"no follower took over\"");
         return true;

@@ -8,8 +8,9 @@ advertise_address (const config_t *config, const replica_t *replica, uint32_t id
 {
     if (id < 1 || id > config->n)
         return false;
-    const char *told = id == config->id ? config->advertise
-                                        : replica_peer_advertise (replica, id);
+    replica_member_t members [RAFT_MAX_NODES];
+    uint32_t n = replica_members (replica, 0, members, RAFT_MAX_NODES);
+    const char *told = id <= n ? members [id - 1].advertise : "";
     if (*told) {
         snprintf (out, size, "%s", told);
         return true;

@@ -2,11 +2,14 @@
     concurrent writers never interleave within it. */
 #include "blog.h"
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <time.h>
 
 static uint32_t s_replica_id;
 static uint64_t s_term;
+static FILE *s_stream;
+static bool s_stream_set;
 
 void
 blog_set_identity (uint32_t replica_id)
@@ -21,8 +24,18 @@ blog_set_term (uint64_t term)
 }
 
 void
+blog_set_stream (FILE *stream)
+{
+    s_stream = stream;
+    s_stream_set = true;
+}
+
+void
 blog (const char *event, const char *fields_fmt, ...)
 {
+    FILE *out = s_stream_set ? s_stream : stderr;
+    if (!out)
+        return;
     char fields [768] = "";
     if (fields_fmt) {
         va_list args;
@@ -36,7 +49,7 @@ blog (const char *event, const char *fields_fmt, ...)
     gmtime_r (&now.tv_sec, &tm);
     char stamp [32];
     strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    fprintf (stderr, "ts=%s.%03ldZ replica=%u term=%llu event=%s%s%s\n", stamp,
+    fprintf (out, "ts=%s.%03ldZ replica=%u term=%llu event=%s%s%s\n", stamp,
              now.tv_nsec / 1000000, s_replica_id, (unsigned long long) s_term, event,
              fields [0] ? " " : "", fields);
 }

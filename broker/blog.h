@@ -5,10 +5,13 @@
 #define BLOG_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 /* Set the fields every line starts with. */
 void blog_set_identity (uint32_t replica_id);
 void blog_set_term (uint64_t term);
+/* Where lines go: stderr by default, NULL for nowhere (the simulator's many runs). */
+void blog_set_stream (FILE *stream);
 
 /* Log an event: blog ("role_change", "role=%s leader=%u", ...). fields may be NULL. */
 void blog (const char *event, const char *fields_fmt, ...)

@@ -34,6 +34,8 @@ config_print_help (const char *program)
 "  --repair               cut a damaged log at the damage instead of   (ZCHAT_REPAIR=1)\n"
 "                         refusing to start; one replica at a time, see\n"
 "                         README \"Repairing a replica\"\n"
+"  --metrics HOST:PORT    serve Prometheus metrics at http://HOST:PORT/metrics (ZCHAT_METRICS,\n"
+"                         default off; HOST an IPv4 address, * or localhost)\n"
 "\n"
 "Security (README: Security):\n"
 "  --keys DIR             CURVE keys made by `zchat-keys init DIR`      (ZCHAT_KEYS,\n"
@@ -101,7 +103,7 @@ s_parse_peers (config_t *config, const char *list)
             return -1;
         }
         char *colon = strrchr (item, ':');
-        if (!colon || colon == item || colon - item >= 256) {
+        if (!colon || colon == item || colon - item >= CONFIG_HOST_BYTES) {
             fprintf (stderr, "zchat-broker: peer '%s' is not HOST:PORT\n", item);
             return -1;
         }
@@ -138,7 +140,7 @@ typedef enum {
     OPT_ID = 1, OPT_PEERS, OPT_DATA, OPT_BIND, OPT_ELECTION, OPT_HEARTBEAT, OPT_SESSION,
     OPT_MAXCONN, OPT_MAXUSERS, OPT_MAXQUEUE, OPT_SNAPSHOT, OPT_KEYS, OPT_INSECURE,
     OPT_REQUIRE_LOGIN, OPT_PWHASH_OPS, OPT_PWHASH_MEM, OPT_AUTH_THREADS, OPT_REPAIR,
-    OPT_ADVERTISE, OPT_ADMIN_SECRET, OPT_HELP
+    OPT_ADVERTISE, OPT_ADMIN_SECRET, OPT_METRICS, OPT_HELP
 } opt_t;
 
 static const struct { opt_t opt; const char *env; } s_env [] = {
@@ -152,6 +154,7 @@ static const struct { opt_t opt; const char *env; } s_env [] = {
     { OPT_PWHASH_MEM, "ZCHAT_PWHASH_MEM_KIB" }, { OPT_AUTH_THREADS, "ZCHAT_AUTH_THREADS" },
     { OPT_REPAIR, "ZCHAT_REPAIR" }, { OPT_ADVERTISE, "ZCHAT_ADVERTISE" },
     { OPT_ADMIN_SECRET, "ZCHAT_ADMIN_SECRET_FILE" },
+    { OPT_METRICS, "ZCHAT_METRICS" },
 };
 
 /* A switch: the flag alone (value NULL) or its variable set to 1/true/yes (0/false/no). */
@@ -246,6 +249,13 @@ s_apply (config_t *config, opt_t opt, const char *value)
             }
             strcpy (config->admin_secret_file, value);
             return 0;
+        case OPT_METRICS:
+            if (strlen (value) >= sizeof config->metrics_addr) {
+                fprintf (stderr, "zchat-broker: --metrics address too long\n");
+                return -1;
+            }
+            strcpy (config->metrics_addr, value);
+            return 0;
         case OPT_HELP: return 0;
     }
     return -1;
@@ -315,6 +325,7 @@ config_parse (config_t *config, int argc, char **argv)
         { "repair", no_argument, NULL, OPT_REPAIR },
         { "advertise", required_argument, NULL, OPT_ADVERTISE },
         { "admin-secret-file", required_argument, NULL, OPT_ADMIN_SECRET },
+        { "metrics", required_argument, NULL, OPT_METRICS },
         { "help", no_argument, NULL, OPT_HELP }, { NULL, 0, NULL, 0 }
     };
     optind = 1;

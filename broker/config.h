@@ -11,8 +11,10 @@
 #include "chat.h"
 #include "../schema/raft_msg.h"
 
+#define CONFIG_HOST_BYTES 256   /* a host name or address of up to 255 bytes, and its NUL */
+
 typedef struct {
-    char host [256];
+    char host [CONFIG_HOST_BYTES];
     uint16_t port;                  /* client port; peers use port+1 (PUB), port+2 (ROUTER) */
 } config_peer_t;
 
@@ -21,7 +23,7 @@ typedef struct {
     uint32_t n;
     config_peer_t peers [RAFT_MAX_NODES];
     char data_dir [PATH_MAX];
-    char bind_host [256];           /* interface to bind; "*" = all */
+    char bind_host [CONFIG_HOST_BYTES]; /* interface to bind; "*" = all */
     uint32_t election_timeout_ms;
     uint32_t heartbeat_ms;
     uint32_t session_timeout_ms;    /* a client silent this long is dropped */
@@ -29,6 +31,7 @@ typedef struct {
     uint64_t snapshot_entries;      /* take a snapshot after this many applied entries */
     uint64_t segment_bytes;
     bool repair;                    /* cut a damaged log at the damage instead of refusing */
+    char metrics_addr [CONFIG_HOST_BYTES + 8];  /* HOST:PORT of /metrics; "" = off */
     chat_limits_t limits;
     char keys_dir [PATH_MAX];       /* CURVE keys (curve.h); "" = ./zchat-keys */
     bool insecure;                  /* no CURVE at all: tests and benches only */

@@ -61,6 +61,7 @@ login_admit (server_t *self, conn_t *conn, const zc_frame_t *frame)
               (unsigned long long) wait);
     server_error (self, conn->id, conn->len, frame->cmd, frame->seq, ZC_ERR_THROTTLED, text);
     self->throttled++;
+    self->stats.auth_throttled++;
     return false;
 }
 
@@ -92,8 +93,7 @@ s_redirect (server_t *self, pending_t *pending)
 {
     s_throttle_end (self, pending, S_ABANDONED, NULL);
     server_redirect (self, pending->routing, pending->routing_len, pending->cmd, pending->seq);
-    order_guard_accepted (self->order, pending->cid, pending->seq);
-    pending_remove (self->pending, pending);
+    admission_ended (self->admission, pending);
 }
 
 /* The request ends here with an error: its client's later writes may go on. */
@@ -103,8 +103,7 @@ s_end (server_t *self, pending_t *pending, zc_code_t code, const char *text)
     s_throttle_end (self, pending, S_ABANDONED, NULL);
     server_error (self, pending->routing, pending->routing_len, pending->cmd, pending->seq,
                   code, text);
-    order_guard_accepted (self->order, pending->cid, pending->seq);
-    pending_remove (self->pending, pending);
+    admission_ended (self->admission, pending);
 }
 
 static void
@@ -136,10 +135,9 @@ s_submit (server_t *self, pending_t *pending, auth_job_kind_t kind, zc_bytes_t c
     if (rc == 0)
         return;
     s_throttle_end (self, pending, S_ABANDONED, NULL);
-    order_guard_refused (self->order, pending->cid, pending->seq);
     server_error (self, pending->routing, pending->routing_len, pending->cmd, pending->seq,
                   ZC_ERR_BUSY, "too many secrets being checked: retry later");
-    pending_remove (self->pending, pending);
+    admission_refused (self->admission, pending);
 }
 
 void
@@ -149,7 +147,7 @@ login_start (server_t *self, const conn_t *conn, pending_t *pending, const zc_fr
     if (!auth) {
         server_error (self, pending->routing, pending->routing_len, pending->cmd, pending->seq,
                       ZC_ERR_INTERNAL, "out of memory");
-        pending_remove (self->pending, pending);
+        admission_ended (self->admission, pending);
         return;
     }
     pending->auth = auth;
@@ -167,12 +165,12 @@ login_start (server_t *self, const conn_t *conn, pending_t *pending, const zc_fr
     }
     /* not in the log yet: the client's later writes wait (BUSY) so they cannot
        overtake this one, as a pipelining client expects (create bob; send bob hi) */
-    order_guard_refused (self->order, pending->cid, pending->seq);
+    admission_deferred (self->admission, pending);
     if (frame->cmd == ZC_CMD_CREATE) {
         s_submit (self, pending, AUTH_JOB_HASH, (zc_bytes_t) { "", 0 });
         return;
     }
-    pending_t *read = pending_add_read (self->pending);
+    pending_t *read = admission_add_read (self->admission);
     if (!read) {
         s_end (self, pending, ZC_ERR_BUSY, NULL);
         return;
@@ -180,8 +178,8 @@ login_start (server_t *self, const conn_t *conn, pending_t *pending, const zc_fr
     read->cmd = pending->cmd;               /* not LIST: the read belongs to a login */
     read->cid = pending->cid;
     read->seq = pending->seq;
-    if (replica_read (self->replica, read->read_ctx) != ZC_OK) {
-        pending_remove (self->pending, read);
+    if (replica_read (self->replica, read->read_ctx) != RAFT_OK) {
+        admission_answered (self->admission, read);
         s_redirect (self, pending);
     }
 }
@@ -220,8 +218,8 @@ s_propose (server_t *self, pending_t *pending, uint64_t epoch, const char *cred)
 void
 login_read_ready (server_t *self, pending_t *read, bool ok)
 {
-    pending_t *pending = pending_find (self->pending, read->cid, read->seq);
-    pending_remove (self->pending, read);
+    pending_t *pending = admission_find (self->admission, read->cid, read->seq);
+    admission_answered (self->admission, read);
     if (!pending || !pending->auth)
         return;
     if (!ok) {
@@ -231,7 +229,7 @@ login_read_ready (server_t *self, pending_t *read, bool ok)
     pending_auth_t *auth = pending->auth;
     uint64_t epoch;
     zc_bytes_t cred;
-    const chat_t *chat = replica_chat (self->replica);
+    const chat_t *chat = self->chat;
     bool exists = chat_user_cred (chat, auth->name, strlen (auth->name), &epoch, &cred);
     chat_result_t earlier;
     if (!exists || (pending->cmd != ZC_CMD_CONNECT
@@ -257,6 +255,7 @@ s_failed (server_t *self, pending_t *pending)
     const char *user = pending->auth->name;
     uint32_t fails [2] = { 0, 0 };
     s_throttle_end (self, pending, S_FAILED, fails);
+    self->stats.auth_failures++;
     blog ("auth_failed", "user=%s cmd=%s conn=%s user_fails=%u conn_fails=%u", user,
           zc_cmd_name (pending->cmd), pending->auth->conn_key, fails [THROTTLE_USER],
           fails [THROTTLE_CONN]);
@@ -286,7 +285,7 @@ login_drain (server_t *self, void *pipe)
 {
     auth_job_t job;
     while (auth_worker_recv (self->auth, pipe, &job)) {
-        pending_t *pending = pending_find (self->pending, job.cid, job.seq);
+        pending_t *pending = admission_find (self->admission, job.cid, job.seq);
         /* gone (leadership lost) or a later attempt of the same request: drop it */
         if (pending && pending->auth && pending->auth->gen == job.gen)
             s_checked (self, pending, &job);

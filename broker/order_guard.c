@@ -8,13 +8,14 @@
 #define GUARD_SPAN 256
 
 typedef struct {
+    uint64_t cid;           /* the table's key lives here, binary, as in pending.c */
     uint64_t lowest;
     uint64_t bits [GUARD_SPAN / 64];
 } s_entry_t;
 
 struct order_guard {
     size_t max_clients;
-    zhashx_t *refused;      /* cid (hex) -> s_entry_t (owned) */
+    zhashx_t *refused;      /* &entry->cid -> s_entry_t (owned) */
 };
 
 static void
@@ -24,6 +25,20 @@ s_free (void **item_p)
     *item_p = NULL;
 }
 
+static size_t
+s_hash (const void *key)
+{
+    uint64_t h = *(const uint64_t *) key * 0x9e3779b97f4a7c15ull;
+    return (size_t) (h ^ (h >> 32));
+}
+
+static int
+s_compare (const void *x, const void *y)
+{
+    uint64_t a = *(const uint64_t *) x, b = *(const uint64_t *) y;
+    return a < b ? -1 : a > b;
+}
+
 order_guard_t *
 order_guard_new (size_t max_clients)
 {
@@ -31,6 +46,10 @@ order_guard_new (size_t max_clients)
     self->max_clients = max_clients;
     self->refused = zhashx_new ();
     zhashx_set_destructor (self->refused, s_free);
+    zhashx_set_key_duplicator (self->refused, NULL);
+    zhashx_set_key_destructor (self->refused, NULL);
+    zhashx_set_key_hasher (self->refused, s_hash);
+    zhashx_set_key_comparator (self->refused, s_compare);
     return self;
 }
 
@@ -44,11 +63,6 @@ order_guard_destroy (order_guard_t **self_p)
     *self_p = NULL;
 }
 
-static void
-s_key (uint64_t cid, char *key)
-{
-    snprintf (key, 17, "%016llx", (unsigned long long) cid);
-}
 
 static bool
 s_bit (const s_entry_t *e, uint64_t i)
@@ -85,18 +99,14 @@ order_guard_holds (order_guard_t *self, uint64_t cid, uint64_t seq)
 {
     if (zhashx_size (self->refused) == 0)
         return false;       /* the common case costs nothing */
-    char key [17];
-    s_key (cid, key);
-    s_entry_t *e = (s_entry_t *) zhashx_lookup (self->refused, key);
+    s_entry_t *e = (s_entry_t *) zhashx_lookup (self->refused, &cid);
     return e && seq > e->lowest;
 }
 
 void
 order_guard_refused (order_guard_t *self, uint64_t cid, uint64_t seq)
 {
-    char key [17];
-    s_key (cid, key);
-    s_entry_t *e = (s_entry_t *) zhashx_lookup (self->refused, key);
+    s_entry_t *e = (s_entry_t *) zhashx_lookup (self->refused, &cid);
     if (e) {
         if (seq < e->lowest)
             s_rebase (e, seq);
@@ -107,9 +117,10 @@ order_guard_refused (order_guard_t *self, uint64_t cid, uint64_t seq)
     if (zhashx_size (self->refused) >= self->max_clients)
         return;
     e = (s_entry_t *) zmalloc (sizeof (s_entry_t));
+    e->cid = cid;
     e->lowest = seq;
     s_set (e, 0, true);
-    zhashx_insert (self->refused, key, e);
+    zhashx_insert (self->refused, &e->cid, e);
 }
 
 void
@@ -117,9 +128,7 @@ order_guard_accepted (order_guard_t *self, uint64_t cid, uint64_t seq)
 {
     if (zhashx_size (self->refused) == 0)
         return;
-    char key [17];
-    s_key (cid, key);
-    s_entry_t *e = (s_entry_t *) zhashx_lookup (self->refused, key);
+    s_entry_t *e = (s_entry_t *) zhashx_lookup (self->refused, &cid);
     if (!e || seq < e->lowest || seq - e->lowest >= GUARD_SPAN)
         return;
     s_set (e, seq - e->lowest, false);
@@ -130,7 +139,7 @@ order_guard_accepted (order_guard_t *self, uint64_t cid, uint64_t seq)
             s_rebase (e, e->lowest + i);
             return;
         }
-    zhashx_delete (self->refused, key);
+    zhashx_delete (self->refused, &cid);
 }
 
 void

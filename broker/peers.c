@@ -1,5 +1,6 @@
 /*  peers.c - PUB/SUB fan-out and DEALER/ROUTER point-to-point between replicas. */
 #include "peers.h"
+#include <assert.h>
 #include "blog.h"
 
 struct peers {
@@ -42,6 +43,9 @@ s_bind (curve_t *curve, int type, const char *host, uint16_t port)
 peers_t *
 peers_new (const config_t *config, curve_t *curve)
 {
+    /* config_parse checked both: dealers[] and config->peers[] are indexed by them */
+    assert (config->n >= 1 && config->n <= RAFT_MAX_NODES);
+    assert (config->id >= 1 && config->id <= config->n);
     peers_t *self = (peers_t *) zmalloc (sizeof (peers_t));
     self->id = config->id;
     self->n = config->n;
@@ -108,18 +112,9 @@ s_sock_for (peers_t *self, uint32_t to)
 {
     if (to == RAFT_BROADCAST)
         return self->pub;
-    if (to <= self->n && to != self->id)
+    if (to >= 1 && to <= self->n && to != self->id)
         return self->dealers [to];
     return NULL;
-}
-
-int
-peers_send_frame (peers_t *self, uint32_t to, const uint8_t *frame, size_t len)
-{
-    zsock_t *sock = s_sock_for (self, to);
-    if (!sock)
-        return -1;
-    return zmq_send (zsock_resolve (sock), frame, len, ZMQ_DONTWAIT) < 0 ? -1 : 0;
 }
 
 static void
@@ -129,25 +124,21 @@ s_free_frame (void *data, void *hint)
     free (data);
 }
 
-void
-peers_send_msg (peers_t *self, const raft_msg_t *msg)
+int
+peers_send (peers_t *self, uint32_t to, uint8_t *frame, size_t len)
 {
-    uint8_t *frame;
-    size_t len;
-    zc_code_t code = raft_msg_encode (msg, &frame, &len);
-    if (code != ZC_OK) {
-        blog ("peer_encode_failed", "type=%d to=%u code=%s", msg->type, msg->to, zc_code_name (code));
-        return;
-    }
-    zsock_t *sock = s_sock_for (self, msg->to);
+    zsock_t *sock = s_sock_for (self, to);
     zmq_msg_t zmsg;
     /* zero copy: batches of entries are large; libzmq frees the buffer when sent */
     if (!sock || zmq_msg_init_data (&zmsg, frame, len, s_free_frame, NULL)) {
         free (frame);
-        return;
+        return -1;
     }
-    if (zmq_msg_send (&zmsg, zsock_resolve (sock), ZMQ_DONTWAIT) < 0)
+    if (zmq_msg_send (&zmsg, zsock_resolve (sock), ZMQ_DONTWAIT) < 0) {
         zmq_msg_close (&zmsg);
+        return -1;
+    }
+    return 0;
 }
 
 zframe_t *

@@ -25,12 +25,10 @@ void peers_destroy (peers_t **self_p);
 zsock_t *peers_sub (peers_t *self);
 zsock_t *peers_router (peers_t *self);
 
-/* Send a Raft message: RAFT_BROADCAST publishes, otherwise to that peer's ROUTER. */
-void peers_send_msg (peers_t *self, const raft_msg_t *msg);
-
-/* Send an already-encoded peer frame to one peer, or publish it (to = RAFT_BROADCAST).
-   Returns 0 when queued, -1 when dropped (peer full or unknown). */
-int peers_send_frame (peers_t *self, uint32_t to, const uint8_t *frame, size_t len);
+/* Send an encoded peer frame (malloc'd; ownership passes, it is sent without a copy)
+   to one peer's ROUTER, or publish it (to = RAFT_BROADCAST). Returns 0 when queued,
+   -1 when dropped (peer full or unknown). */
+int peers_send (peers_t *self, uint32_t to, uint8_t *frame, size_t len);
 
 /* Receive one frame from sock (non-blocking). Returns a zframe_t the caller destroys,
    or NULL when none is waiting. Drops the ROUTER's envelope. */

@@ -39,9 +39,10 @@ typedef struct {
     size_t routing_len;
     uint64_t shown_mseq;        /* CONNECT: what the client already showed */
     uint64_t shown_epoch;       /* CONNECT: of which incarnation (0 = any) */
-    char pattern [257];         /* LIST */
+    char pattern [ZC_PATTERN_MAX + 1];  /* LIST */
     uint32_t pattern_len;
     uint64_t read_ctx;          /* LIST, and the read before a secret check */
+    int64_t proposed_us;        /* when its entry went into the log (commit latency) */
     pending_auth_t *auth;       /* owned; NULL unless a secret is to be checked */
 } pending_t;
 

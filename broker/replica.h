@@ -1,65 +1,89 @@
-/*  replica.h - one replica's durable core: the Raft core, its log and snapshot on
-    disk, and the chat state machine, joined by the ready/advance cycle.
+/*  replica.h - one replica's durable core: the Raft core joined to its storage, its
+    peers and its state machine by the ready/advance cycle.
 
     replica_process performs each raft_ready in the order raft.h demands: hard state
-    fsync'd, entries appended and fdatasync'd once per batch (group commit), snapshot
-    installed, messages sent, committed entries applied, confirmed reads served. It
-    owns no client state: what applying means to clients (replies, pushes) is the
-    server's, told through hooks. */
+    durable, entries appended and synced once per batch (group commit), snapshot
+    installed, messages sent, committed entries applied, confirmed reads served. All
+    of that goes through the injected replica_io_t and replica_fsm_t (replica_io.h):
+    the replica holds no socket, file or clock, so the simulator runs this very code.
+    It owns no client state: what applying means to clients (replies, pushes) is the
+    state machine's owner's, told through hooks. */
 #ifndef REPLICA_H
 #define REPLICA_H
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "chat.h"
-#include "config.h"
-#include "peers.h"
 #include "raft.h"
-#include "../schema/frame.h"
+#include "replica_io.h"
 
 typedef struct replica replica_t;
 
 typedef struct {
-    /* a committed entry was applied to the chat state */
-    void (*applied) (void *arg, uint64_t index, const zc_command_t *cmd, const chat_result_t *result);
+    raft_config_t raft;             /* id, n, timeouts, seed, batching */
+    uint64_t snapshot_entries;      /* snapshot after this many applied entries */
+    const char *name;               /* for log lines, e.g. the data directory */
+    const char *advertise;          /* "host:port" clients dial for this replica, told to
+                                       peers in gossip; NULL = none (must outlive us) */
+} replica_config_t;
+
+typedef struct {
     /* a ReadIndex read is safe to serve now (ok) or can no longer be confirmed */
     void (*read_ready) (void *arg, uint64_t ctx, bool ok);
     /* role, leader or term changed */
     void (*role_changed) (void *arg, raft_role_t role, uint32_t leader, uint64_t term);
 } replica_hooks_t;
 
-/* Load the data directory (snapshot, hard state, log) and start as a follower.
-   Returns NULL with a reason in err when the data is corrupt or unreadable. */
-replica_t *replica_new (const config_t *config, peers_t *peers, const replica_hooks_t *hooks,
+/* What a replica knows of one member, itself from its core, the others from gossip. */
+typedef struct {
+    uint32_t id;
+    bool reachable;                 /* heard from lately (always true for itself) */
+    raft_role_t role;
+    uint64_t term, commit, applied, last_index;
+    uint64_t match;                 /* when self is leader: the member's durable index */
+    const char *advertise;          /* its advertised client address, "" = none known */
+} replica_member_t;
+
+/* The newest snapshot this replica made durable (taken or installed) since it started. */
+typedef struct {
+    uint64_t index;                 /* 0: none since start */
+    uint64_t at_ms;                 /* on the now_ms clock */
+    uint64_t duration_ms;           /* of a background write; 0 inline or installed */
+} replica_snapshot_info_t;
+
+/* Load hard state, snapshot (into fsm) and log through io and start as a follower.
+   io and fsm are copied. Returns NULL with a reason in err when the data is corrupt
+   or unreadable. */
+replica_t *replica_new (const replica_config_t *config, const replica_io_t *io,
+                        const replica_fsm_t *fsm, const replica_hooks_t *hooks,
                         void *hooks_arg, uint64_t now_ms, char *err, size_t err_len);
 void replica_destroy (replica_t **self_p);
 
-/* A frame from a peer socket (any kind). Invalid frames are logged and dropped. */
+/* A frame from a peer (any kind). Invalid frames are logged and dropped. */
 void replica_peer_frame (replica_t *self, const uint8_t *frame, size_t len, uint64_t now_ms);
 
 void replica_tick (replica_t *self, uint64_t now_ms);
 
-/* Propose a chat command; the leader stamps ts. ZC_ERR_NOT_LEADER, ZC_ERR_BUSY. */
-zc_code_t replica_propose (replica_t *self, zc_command_t *cmd, uint64_t now_ms);
+/* Propose a command (copied). RAFT_ERR_NOT_LEADER, RAFT_ERR_BUSY, RAFT_ERR_TOO_LARGE. */
+raft_err_t replica_propose (replica_t *self, const uint8_t *data, size_t len);
 
 /* Request a linearizable read; read_ready fires later with ctx. */
-zc_code_t replica_read (replica_t *self, uint64_t ctx);
+raft_err_t replica_read (replica_t *self, uint64_t ctx);
 
 /* Run ready cycles until the core is idle. Returns 0, or -1 after a storage error
    (the replica must stop: it can no longer promise durability). */
 int replica_process (replica_t *self, uint64_t now_ms);
 
-const chat_t *replica_chat (const replica_t *self);
+/* Fill out[0..n-1] with every member, by id. Returns n. */
+uint32_t replica_members (const replica_t *self, uint64_t now_ms, replica_member_t *out,
+                          uint32_t max);
 
-/* Leadership transfer (raft.h raft_transfer_leadership; target 0 = the most up to
-   date follower) and the replica it is under way to (0 = none). */
-zc_code_t replica_transfer (replica_t *self, uint32_t target);
-uint32_t replica_transfer_target (const replica_t *self);
+void replica_snapshot_info (const replica_t *self, replica_snapshot_info_t *info);
 
-/* The client address peer id advertises in its status gossip ("" = none heard). */
-const char *replica_peer_advertise (const replica_t *self, uint32_t id);
+/* The core, read-only: for the simulator's invariant checks. */
+const raft_t *replica_raft (const replica_t *self);
 
-/* Fill replicas/stats of a STATUS reply: self from the core, peers from gossip. */
-void replica_status (replica_t *self, uint64_t now_ms, zc_frame_t *reply);
+/* Hand leadership to member target (raft_transfer_leadership; 0 = the most up-to-date
+   follower); which transfer is under way: raft_transfer_target (replica_raft ()). */
+raft_err_t replica_transfer (replica_t *self, uint32_t target);
 
 #endif

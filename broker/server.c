@@ -68,6 +68,8 @@ server_error (server_t *self, const uint8_t *routing, size_t routing_len, int re
 {
     zc_frame_t frame;
     zc_frame_init (&frame, ZC_CMD_ERROR);
+    if (code > 0 && code < ZC_CODE__COUNT)
+        self->stats.refused [code]++;
     if (!text)
         text = zc_code_text (code);
     frame.fields = ZC_F_SEQ | ZC_F_CODE | ZC_F_TEXT;
@@ -125,7 +127,7 @@ s_tell_closed (server_t *self, conn_t *conn, const char *user, zc_code_t why)
 static void
 s_push (server_t *self, session_t *session)
 {
-    const chat_t *chat = replica_chat (self->replica);
+    const chat_t *chat = self->chat;
     size_t user_len = strlen (session->user);
     while (session->pushed - session->acked < SESSION_WINDOW) {
         chat_message_t batch [PUSH_BATCH];
@@ -163,7 +165,7 @@ s_propose_ack (server_t *self, session_t *session)
         .op = ZC_OP_ACK, .name = { session->user, (uint32_t) strlen (session->user) },
         .epoch = session->epoch, .mseq = session->acked
     };
-    if (replica_propose (self->replica, &cmd, (uint64_t) zclock_time ()) != ZC_OK)
+    if (server_log_command (self, &cmd) != ZC_OK)
         return false;
     session->ack_proposed = session->acked;
     return true;
@@ -229,7 +231,7 @@ s_bind (server_t *self, pending_t *pending, const zc_command_t *cmd, uint64_t ep
     conn_t *conn = sessions_touch (self->sessions, pending->routing, pending->routing_len, self->now_ms);
     if (!conn)
         return;
-    char user [33];
+    char user [ZC_NAME_MAX + 1];
     snprintf (user, sizeof user, "%.*s", (int) cmd->name.len, cmd->name.ptr);
     /* what the client showed counts only for the incarnation it showed it from */
     uint64_t shown = pending->shown_epoch == epoch ? pending->shown_mseq : 0;
@@ -263,7 +265,7 @@ s_reply_applied (server_t *self, pending_t *pending, const zc_command_t *cmd,
     if (bind && result->duplicate) {
         /* a retried CONNECT binds only if the user it connected to still exists */
         uint64_t current = 0;
-        bind = chat_user_exists (replica_chat (self->replica), cmd->name.ptr, cmd->name.len,
+        bind = chat_user_exists (self->chat, cmd->name.ptr, cmd->name.len,
                                  &current) && current == epoch;
     }
     if (pending->cmd == ZC_CMD_CREATE || pending->cmd == ZC_CMD_CONNECT) {
@@ -280,7 +282,7 @@ s_reply_applied (server_t *self, pending_t *pending, const zc_command_t *cmd,
     if (pending->cmd == ZC_CMD_CONNECT && !bind) {
         conn_t *conn = sessions_touch (self->sessions, pending->routing, pending->routing_len,
                                        self->now_ms);
-        char user [33];
+        char user [ZC_NAME_MAX + 1];
         snprintf (user, sizeof user, "%.*s", (int) cmd->name.len, cmd->name.ptr);
         if (conn)
             s_tell_closed (self, conn, user, ZC_ERR_USER_DELETED);
@@ -288,17 +290,18 @@ s_reply_applied (server_t *self, pending_t *pending, const zc_command_t *cmd,
 }
 
 static void
-s_on_applied (void *arg, uint64_t index, const zc_command_t *cmd, const chat_result_t *result)
+s_on_applied (server_t *self, const zc_command_t *cmd, const chat_result_t *result)
 {
-    (void) index;
-    server_t *self = (server_t *) arg;
     if (!self->leader)
         return;
     if (cmd->cid) {
-        pending_t *pending = pending_find (self->pending, cmd->cid, cmd->seq);
+        pending_t *pending = admission_find (self->admission, cmd->cid, cmd->seq);
         if (pending) {
+            if (pending->proposed_us)
+                metrics_observe (&self->stats.commit_latency,
+                                 (double) (zclock_usecs () - pending->proposed_us) / 1e6);
             s_reply_applied (self, pending, cmd, result);
-            pending_remove (self->pending, pending);
+            admission_answered (self->admission, pending);
         }
     }
     if (result->code != ZC_OK || result->duplicate)
@@ -315,10 +318,45 @@ s_on_applied (void *arg, uint64_t index, const zc_command_t *cmd, const chat_res
     }
 }
 
+/* ---- the state machine the replica drives */
+
+static void
+s_fsm_apply (void *arg, uint64_t index, const uint8_t *data, size_t len)
+{
+    server_t *self = (server_t *) arg;
+    zc_command_t cmd;
+    zc_code_t code = zc_command_decode (data, len, &cmd);
+    if (code != ZC_OK) {
+        /* every replica holds the same bytes, so skipping keeps them identical */
+        blog ("apply_undecodable", "index=%llu code=%s", (unsigned long long) index,
+              zc_code_name (code));
+        return;
+    }
+    chat_result_t result;
+    chat_apply (self->chat, index, &cmd, &result);
+    self->stats.commits++;
+    s_on_applied (self, &cmd, &result);
+}
+
+static int
+s_fsm_save (void *arg, uint8_t **body, size_t *len)
+{
+    return chat_snapshot_save (((server_t *) arg)->chat, body, len);
+}
+
+static int
+s_fsm_load (void *arg, const uint8_t *body, size_t len)
+{
+    zc_code_t code = chat_snapshot_load (((server_t *) arg)->chat, body, len);
+    if (code != ZC_OK)
+        blog ("snapshot_unloadable", "bytes=%zu code=%s", len, zc_code_name (code));
+    return code == ZC_OK ? 0 : -1;
+}
+
 static void
 s_send_list (server_t *self, pending_t *pending)
 {
-    const chat_t *chat = replica_chat (self->replica);
+    const chat_t *chat = self->chat;
     size_t max = (size_t) chat_user_count (chat) + 1, n = 0;
     zc_bytes_t *names = (zc_bytes_t *) malloc (max * sizeof (zc_bytes_t));
     char err [256] = "";
@@ -351,7 +389,7 @@ static void
 s_on_read_ready (void *arg, uint64_t ctx, bool ok)
 {
     server_t *self = (server_t *) arg;
-    pending_t *pending = pending_find_read (self->pending, ctx);
+    pending_t *pending = admission_find_read (self->admission, ctx);
     if (!pending)
         return;
     if (pending->cmd != ZC_CMD_LIST) {
@@ -362,7 +400,7 @@ s_on_read_ready (void *arg, uint64_t ctx, bool ok)
         s_send_list (self, pending);
     else
         server_redirect (self, pending->routing, pending->routing_len, ZC_CMD_LIST, pending->seq);
-    pending_remove (self->pending, pending);
+    admission_answered (self->admission, pending);
 }
 
 static void
@@ -388,37 +426,54 @@ s_on_role (void *arg, raft_role_t role, uint32_t leader, uint64_t term)
     bool was_leader = self->leader;
     self->leader = role == RAFT_LEADER;
     self->leader_id = leader;
-    order_guard_clear (self->order);
     if (!was_leader || self->leader)
         return;
     /* lost leadership: every waiting requester retries at the new leader; the secret
        checks still running will never report, so the throttle forgets them */
-    pending_clear (self->pending, s_redirect_pending, self);
+    admission_clear (self->admission, s_redirect_pending, self);
     auth_throttle_clear (self->throttle);
     sessions_end_all (self->sessions, s_tell_session_moved, self);
 }
 
 /* ---- requests */
 
+zc_code_t
+server_log_command (server_t *self, zc_command_t *cmd)
+{
+    cmd->ts = (uint64_t) zclock_time ();
+    uint8_t buf [ZC_COMMAND_MAX];
+    size_t len;
+    zc_code_t code = zc_command_encode (cmd, buf, sizeof buf, &len);
+    if (code != ZC_OK)
+        return code;
+    switch (replica_propose (self->replica, buf, len)) {
+        case RAFT_OK: self->stats.proposals++; return ZC_OK;
+        case RAFT_ERR_NOT_LEADER: return ZC_ERR_NOT_LEADER;
+        case RAFT_ERR_TOO_LARGE: return ZC_ERR_TOO_LARGE;
+        case RAFT_ERR_BUSY: case RAFT_ERR_NO_SUCH_NODE: break;   /* (transfers only) */
+    }
+    return ZC_ERR_BUSY;
+}
+
 void
 server_propose (server_t *self, pending_t *pending, zc_command_t *cmd)
 {
-    zc_code_t code = replica_propose (self->replica, cmd, (uint64_t) zclock_time ());
+    zc_code_t code = server_log_command (self, cmd);
     if (code == ZC_OK) {
         self->proposed = true;
-        order_guard_accepted (self->order, pending->cid, pending->seq);
+        pending->proposed_us = zclock_usecs ();
+        admission_accepted (self->admission, pending);
         return;
     }
-    if (code == ZC_ERR_BUSY)
-        order_guard_refused (self->order, pending->cid, pending->seq);
-    else        /* final: a login that held the client's later writes lets them go */
-        order_guard_accepted (self->order, pending->cid, pending->seq);
     if (code == ZC_ERR_NOT_LEADER)
         server_redirect (self, pending->routing, pending->routing_len, pending->cmd, pending->seq);
     else
         s_error (self, pending->routing, pending->routing_len, pending->cmd, pending->seq, code,
                  NULL, 0);
-    pending_remove (self->pending, pending);
+    if (code == ZC_ERR_BUSY)
+        admission_refused (self->admission, pending);
+    else        /* final: a login that held the client's later writes lets them go */
+        admission_ended (self->admission, pending);
 }
 
 static bool
@@ -468,18 +523,14 @@ s_propose_request (server_t *self, conn_t *conn, const zc_frame_t *frame)
         return;
     if (login_needed (frame->cmd) && !login_admit (self, conn, frame))
         return;
-    bool existed;
     pending_t *pending = NULL;
-    if (!order_guard_holds (self->order, frame->cid, frame->seq))
-        pending = pending_add (self->pending, frame->cid, frame->seq, &existed);
-    if (!pending) {
-        order_guard_refused (self->order, frame->cid, frame->seq);
+    admit_t admit = admission_admit (self->admission, frame->cid, frame->seq, conn->id, conn->len,
+                                     &pending);
+    if (admit == ADMIT_REFUSED) {
         s_error (self, conn->id, conn->len, frame->cmd, frame->seq, ZC_ERR_BUSY, NULL, 0);
         return;
     }
-    memcpy (pending->routing, conn->id, conn->len);   /* answer the newest asker */
-    pending->routing_len = conn->len;
-    if (existed)
+    if (admit == ADMIT_IN_FLIGHT)
         return;     /* already in our log (or being checked): that answers */
     pending->cmd = frame->cmd;
     pending->shown_mseq = frame->mseq;
@@ -498,11 +549,11 @@ s_propose_request (server_t *self, conn_t *conn, const zc_frame_t *frame)
 static void
 s_start_list (server_t *self, conn_t *conn, const zc_frame_t *frame)
 {
-    if (frame->text.len > 256) {
+    if (frame->text.len > ZC_PATTERN_MAX) {
         s_error (self, conn->id, conn->len, ZC_CMD_LIST, frame->seq, ZC_ERR_TOO_LARGE, NULL, 0);
         return;
     }
-    pending_t *pending = pending_add_read (self->pending);
+    pending_t *pending = admission_add_read (self->admission);
     if (!pending) {
         s_error (self, conn->id, conn->len, ZC_CMD_LIST, frame->seq, ZC_ERR_BUSY, NULL, 0);
         return;
@@ -514,9 +565,8 @@ s_start_list (server_t *self, conn_t *conn, const zc_frame_t *frame)
     if (frame->text.len)
         memcpy (pending->pattern, frame->text.ptr, frame->text.len);
     pending->pattern_len = frame->text.len;
-    zc_code_t code = replica_read (self->replica, pending->read_ctx);
-    if (code != ZC_OK) {
-        pending_remove (self->pending, pending);
+    if (replica_read (self->replica, pending->read_ctx) != RAFT_OK) {
+        admission_answered (self->admission, pending);
         server_redirect (self, conn->id, conn->len, ZC_CMD_LIST, frame->seq);
     }
 }
@@ -529,7 +579,22 @@ s_status (server_t *self, conn_t *conn, const zc_frame_t *request)
     frame.fields = ZC_F_RE | ZC_F_SEQ | ZC_F_CODE;
     frame.re = ZC_CMD_STATUS;
     frame.seq = request->seq;
-    replica_status (self->replica, self->now_ms, &frame);
+    replica_member_t members [RAFT_MAX_NODES];
+    uint32_t n = replica_members (self->replica, self->now_ms, members, RAFT_MAX_NODES);
+    frame.fields |= ZC_F_REPLICAS | ZC_F_STATS;
+    frame.n_replicas = n;
+    for (uint32_t i = 0; i < n; i++) {
+        zc_replica_status_t *out = &frame.replicas [i];
+        out->id = members [i].id;
+        snprintf (out->role, sizeof out->role, "%s",
+                  members [i].reachable ? raft_role_name (members [i].role) : "unreachable");
+        out->term = members [i].term;
+        out->commit = members [i].commit;
+        out->applied = members [i].applied;
+        out->last_index = members [i].last_index;
+    }
+    frame.n_users_total = chat_user_count (self->chat);
+    frame.n_queued = chat_queued_count (self->chat);
     frame.n_sessions = sessions_count (self->sessions);
     s_send (self, conn->id, conn->len, &frame);
 }
@@ -618,9 +683,9 @@ server_new (const config_t *config)
     self->config = config;
     self->now_ms = (uint64_t) zclock_mono ();
     self->sessions = sessions_new (config->max_connections);
-    self->pending = pending_new ();
-    self->order = order_guard_new (config->max_connections);
+    self->admission = admission_new (config->max_connections);
     self->throttle = auth_throttle_new ();
+    self->chat = chat_new (&config->limits);
     char err [512] = "";
     self->curve = curve_new (config, err, sizeof err);
     if (!self->curve) {
@@ -665,8 +730,20 @@ server_new (const config_t *config)
         server_destroy (&self);
         return NULL;
     }
-    replica_hooks_t hooks = { s_on_applied, s_on_read_ready, s_on_role };
-    self->replica = replica_new (config, self->peers, &hooks, self, self->now_ms, err, sizeof err);
+    self->io = replica_io_host_new (config, self->peers, err, sizeof err);
+    replica_io_t io = self->io ? replica_io_host_io (self->io) : (replica_io_t) { 0 };
+    replica_fsm_t fsm = { self, s_fsm_apply, s_fsm_save, s_fsm_load };
+    replica_hooks_t hooks = { s_on_read_ready, s_on_role };
+    replica_config_t replica_config = {
+        .raft = { .id = config->id, .n = config->n, .election_timeout_ms = config->election_timeout_ms,
+                  .heartbeat_ms = config->heartbeat_ms,
+                  .seed = self->now_ms ^ ((uint64_t) getpid () << 32) },
+        .snapshot_entries = config->snapshot_entries, .name = config->data_dir,
+        .advertise = config->advertise
+    };
+    if (self->io)
+        self->replica = replica_new (&replica_config, &io, &fsm, &hooks, self, self->now_ms, err,
+                                     sizeof err);
     if (!self->replica) {
         /* the WAL says "refusing to start" of damage that --repair can cut */
         bool repairable = strstr (err, "refusing to start") && !config->repair;
@@ -675,6 +752,15 @@ server_new (const config_t *config)
                            " (README: Repairing a replica)\"" : "");
         server_destroy (&self);
         return NULL;
+    }
+    if (config->metrics_addr [0]) {
+        self->metrics = metrics_new (config->metrics_addr, err, sizeof err);
+        if (!self->metrics) {
+            blog ("metrics_unusable", "reason=\"%s\"", err);
+            server_destroy (&self);
+            return NULL;
+        }
+        blog ("metrics", "url=http://%s/metrics", config->metrics_addr);
     }
     blog ("listening", "client_port=%u peer_ports=%u,%u replicas=%u curve=%s", me->port,
           me->port + 1, me->port + 2, config->n, curve_enabled (self->curve) ? "on" : "OFF");
@@ -687,8 +773,11 @@ server_destroy (server_t **self_p)
     if (!*self_p)
         return;
     server_t *self = *self_p;
+    metrics_destroy (&self->metrics);
     replica_destroy (&self->replica);
+    replica_io_host_destroy (&self->io);
     peers_destroy (&self->peers);
+    chat_destroy (&self->chat);
     if (self->clients)
         zmq_close (self->clients);
     if (self->client_ctx)
@@ -697,8 +786,7 @@ server_destroy (server_t **self_p)
     curve_destroy (&self->curve);
     auth_throttle_destroy (&self->throttle);
     admin_destroy (&self->admin);
-    pending_destroy (&self->pending);
-    order_guard_destroy (&self->order);
+    admission_destroy (&self->admission);
     sessions_destroy (&self->sessions);
     free (self);
     *self_p = NULL;
@@ -785,6 +873,7 @@ server_run (server_t *self, volatile int *stop)
         }
         s_pump_sessions (self);
         admin_tick (self);
+        server_metrics_publish (self);
         if (self->now_ms - self->swept_ms >= SWEEP_MS) {
             self->swept_ms = self->now_ms;
             size_t expired = sessions_sweep (self->sessions, self->now_ms,

@@ -7,9 +7,11 @@
 #include "auth_throttle.h"
 #include "auth_worker.h"
 #include "curve.h"
-#include "order_guard.h"
-#include "pending.h"
+#include "admission.h"
+#include "chat.h"
+#include "metrics.h"
 #include "replica.h"
+#include "replica_io_host.h"
 #include "server.h"
 #include "session.h"
 
@@ -19,10 +21,11 @@ struct server {
     void *clients;            /* ROUTER */
     curve_t *curve;
     peers_t *peers;
+    replica_io_host_t *io;
     replica_t *replica;
+    chat_t *chat;             /* the state machine the replica drives (replica_fsm_t) */
     sessions_t *sessions;
-    pending_table_t *pending;
-    order_guard_t *order;
+    admission_t *admission;
     auth_worker_t *auth;
     auth_throttle_t *throttle;
     admin_t *admin;
@@ -33,6 +36,9 @@ struct server {
     uint32_t leader_id;
     uint64_t now_ms;
     uint64_t swept_ms;
+    metrics_t *metrics;       /* NULL unless --metrics */
+    uint64_t metrics_ms;      /* last published */
+    metrics_sample_t stats;   /* counters and histograms; the gauges are filled to publish */
 };
 
 /* server.c */
@@ -46,6 +52,12 @@ void server_redirect (server_t *self, const uint8_t *routing, size_t routing_len
 /* Propose cmd for the write pending (its requester is answered when it applies, or
    now if the log refuses it; the entry is removed then). */
 void server_propose (server_t *self, pending_t *pending, zc_command_t *cmd);
+/* Stamp cmd with the time and put it into the log: ZC_OK, ZC_ERR_NOT_LEADER,
+   ZC_ERR_BUSY or ZC_ERR_TOO_LARGE. */
+zc_code_t server_log_command (server_t *self, zc_command_t *cmd);
+
+/* server_metrics.c: fill the gauges of self->stats and publish, every few hundred ms */
+void server_metrics_publish (server_t *self);
 
 /* login.c */
 bool login_needed (zc_cmd_t cmd);

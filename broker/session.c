@@ -87,7 +87,7 @@ sessions_touch (sessions_t *self, const uint8_t *id, size_t len, uint64_t now_ms
 session_t *
 sessions_find (sessions_t *self, const char *user, size_t len)
 {
-    char name [33];
+    char name [ZC_NAME_MAX + 1];
     if (len == 0 || len >= sizeof name)
         return NULL;
     memcpy (name, user, len);

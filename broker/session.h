@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <czmq.h>
+#include "../schema/frame.h"
 
 #define SESSION_WINDOW 256
 #define SESSION_RESEND_MS 2000
@@ -27,7 +28,7 @@ typedef struct {
 } conn_t;
 
 struct session {
-    char user [33];
+    char user [ZC_NAME_MAX + 1];
     uint64_t epoch;
     conn_t *conn;
     uint64_t pushed;          /* highest mseq sent on the wire */

@@ -19,7 +19,7 @@
 #define SNAPSHOT_NICE 10
 
 static void
-s_child (const chat_t *chat, const char *dir, uint64_t index, uint64_t term, pid_t parent)
+s_child (snapshot_save_fn *save, void *save_arg, const char *dir, uint64_t index, uint64_t term, pid_t parent)
 {
     /* a replica killed mid-snapshot takes its writer along: its successor may write
        the same file */
@@ -30,7 +30,7 @@ s_child (const chat_t *chat, const char *dir, uint64_t index, uint64_t term, pid
     uint8_t *body;
     size_t len;
     char err [256];
-    if (chat_snapshot_save (chat, &body, &len))
+    if (save (save_arg, &body, &len))
         _exit (2);
     int rc = snapshot_file_write (dir, index, term, body, len, err, sizeof err);
     if (rc) {
@@ -41,8 +41,8 @@ s_child (const chat_t *chat, const char *dir, uint64_t index, uint64_t term, pid
 }
 
 int
-snapshot_writer_start (snapshot_writer_t *self, const chat_t *chat, const char *dir,
-                       uint64_t index, uint64_t term)
+snapshot_writer_start (snapshot_writer_t *self, snapshot_save_fn *save, void *save_arg,
+                       const char *dir, uint64_t index, uint64_t term)
 {
     if (self->pid)
         return errno = EBUSY, -1;
@@ -50,7 +50,7 @@ snapshot_writer_start (snapshot_writer_t *self, const chat_t *chat, const char *
     /* ASan's allocator is not reset in a forked child: a child forked while another
        thread (the secret checkers, libzmq's) held its lock hangs for good. The caller
        snapshots inline instead; the normal build tests the fork. */
-    (void) chat; (void) dir; (void) index; (void) term;
+    (void) save; (void) save_arg; (void) dir; (void) index; (void) term;
     return errno = ENOTSUP, -1;
 #endif
     pid_t parent = getpid ();
@@ -59,7 +59,7 @@ snapshot_writer_start (snapshot_writer_t *self, const chat_t *chat, const char *
     if (pid < 0)
         return -1;
     if (pid == 0)
-        s_child (chat, dir, index, term, parent);
+        s_child (save, save_arg, dir, index, term, parent);
     self->pid = pid;
     self->index = index;
     self->term = term;

@@ -1,4 +1,4 @@
-/*  snapshot_writer.h - writes a snapshot of the chat state in a forked child.
+/*  snapshot_writer.h - writes a snapshot of the state machine in a forked child.
 
     The idea of Redis's BGSAVE: after fork() the child sees the state frozen by
     copy-on-write, serializes it and makes the file durable, while the parent's event
@@ -8,9 +8,9 @@
 #ifndef SNAPSHOT_WRITER_H
 #define SNAPSHOT_WRITER_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "chat.h"
 
 typedef struct {
     pid_t pid;              /* running child, 0 when none */
@@ -19,10 +19,14 @@ typedef struct {
     int64_t fork_ms;        /* how long fork() blocked the event loop */
 } snapshot_writer_t;
 
-/* Start writing the state (as of applied index, of term) into dir. Returns 0 when a
-   child runs, -1 when it could not be started (errno set; nothing changed). */
-int snapshot_writer_start (snapshot_writer_t *self, const chat_t *chat, const char *dir,
-                           uint64_t index, uint64_t term);
+/* The state serialized, malloc'd; 0 or -1. Runs in the child. */
+typedef int (snapshot_save_fn) (void *arg, uint8_t **body, size_t *len);
+
+/* Start writing the state (as of applied index, of term), serialized by save, into
+   dir. Returns 0 when a child runs, -1 when it could not be started (errno set;
+   nothing changed). */
+int snapshot_writer_start (snapshot_writer_t *self, snapshot_save_fn *save, void *save_arg,
+                           const char *dir, uint64_t index, uint64_t term);
 
 /* Without blocking: 0 while the child runs (or none does), 1 when it finished and the
    snapshot of self->index is durable, -1 when it failed. */

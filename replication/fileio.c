@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -96,4 +98,15 @@ fileio_mkdir_durable (const char *dir, const fileio_dir_ops_t *ops)
         parent_len = i;
     }
     return 0;
+}
+
+void
+fileio_err (char *err, size_t err_len, const char *fmt, ...)
+{
+    if (!err || !err_len)
+        return;
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (err, err_len, fmt, args);
+    va_end (args);
 }

@@ -1,6 +1,6 @@
 /*  fileio.h - whole-buffer reads and positioned writes that retry short transfers and EINTR,
-    and directory creation that survives a power cut; shared by the log and the snapshot
-    files. */
+    directory creation that survives a power cut, and the readable error text every
+    failure carries; shared by the log and the snapshot files. */
 #ifndef FILEIO_H
 #define FILEIO_H
 
@@ -29,5 +29,10 @@ typedef struct {
    fsync of its parent before the next component. ops NULL = the real calls. Returns 0,
    or -1 with errno set. */
 int fileio_mkdir_durable (const char *dir, const fileio_dir_ops_t *ops);
+
+/* Format the reason for a failure into the caller's err[err_len]; err NULL or err_len 0
+   means the caller does not want one. */
+void fileio_err (char *err, size_t err_len, const char *fmt, ...)
+    __attribute__ ((format (printf, 3, 4)));
 
 #endif

@@ -186,24 +186,24 @@ raft_step (raft_t *self, const raft_msg_t *msg)
     }
 }
 
-zc_code_t
+raft_err_t
 raft_propose (raft_t *self, const uint8_t *data, uint32_t len, uint64_t *index_out)
 {
     assert (self && !self->in_ready && (data || len == 0));
     if (self->role != RAFT_LEADER)
-        return ZC_ERR_NOT_LEADER;
+        return RAFT_ERR_NOT_LEADER;
     if (self->transfer_target)
-        return ZC_ERR_BUSY;   /* handing over: the target must catch up, then lead */
+        return RAFT_ERR_BUSY;   /* handing over: the target must catch up, then lead */
     if (len > RAFT_ENTRY_MAX)
-        return ZC_ERR_TOO_LARGE;
+        return RAFT_ERR_TOO_LARGE;
     uint64_t last = raft_log_last (&self->log);
     if (last - self->commit >= self->cfg.max_uncommitted)
-        return ZC_ERR_BUSY;
+        return RAFT_ERR_BUSY;
     if (raft_log_append (&self->log, self->term, data, len))
-        return ZC_ERR_BUSY;   /* out of memory: back off, like any full queue */
+        return RAFT_ERR_BUSY;   /* out of memory: back off, like any full queue */
     if (index_out)
         *index_out = last + 1;
-    return ZC_OK;
+    return RAFT_OK;
 }
 
 void

@@ -29,6 +29,15 @@ typedef struct raft raft_t;
 
 typedef enum { RAFT_FOLLOWER = 0, RAFT_PRECANDIDATE, RAFT_CANDIDATE, RAFT_LEADER } raft_role_t;
 
+/* The core's own refusals; callers map them to their wire codes. */
+typedef enum {
+    RAFT_OK = 0,
+    RAFT_ERR_NOT_LEADER,          /* ask the leader (raft_leader) */
+    RAFT_ERR_BUSY,                /* too much uncommitted or pending: back off */
+    RAFT_ERR_TOO_LARGE,           /* entry over RAFT_ENTRY_MAX */
+    RAFT_ERR_NO_SUCH_NODE         /* transfer: no member with that id, or none other */
+} raft_err_t;
+
 typedef struct {
     uint32_t id;                  /* this replica, 1..n */
     uint32_t n;                   /* cluster size, 1..RAFT_MAX_NODES */
@@ -37,7 +46,7 @@ typedef struct {
     uint64_t seed;                /* for the election timeout jitter */
     uint32_t max_batch_entries;   /* entries per APPEND message; default 1024 */
     uint32_t max_batch_bytes;     /* data bytes per APPEND message; default 1 MiB */
-    uint32_t max_uncommitted;     /* proposals beyond commit before ZC_ERR_BUSY; default 65536 */
+    uint32_t max_uncommitted;     /* proposals beyond commit before RAFT_ERR_BUSY; default 65536 */
 } raft_config_t;
 
 typedef struct {
@@ -102,25 +111,25 @@ void raft_tick (raft_t *self, uint64_t now_ms);
    (current term, newer than its commit), the next ready carries install_index. */
 void raft_step (raft_t *self, const raft_msg_t *msg);
 
-/* Propose a command (copied). On ZC_OK *index_out is its log index. Errors:
-   ZC_ERR_NOT_LEADER, ZC_ERR_BUSY (too many uncommitted entries). */
-zc_code_t raft_propose (raft_t *self, const uint8_t *data, uint32_t len, uint64_t *index_out);
+/* Propose a command (copied). On RAFT_OK *index_out is its log index. Errors:
+   RAFT_ERR_NOT_LEADER, RAFT_ERR_BUSY (too many uncommitted entries), RAFT_ERR_TOO_LARGE. */
+raft_err_t raft_propose (raft_t *self, const uint8_t *data, uint32_t len, uint64_t *index_out);
 
 /* Hand leadership to replica target (Raft thesis 3.10); target 0 = the follower with
-   the longest durable log. From now on proposals get ZC_ERR_BUSY; once the target's
+   the longest durable log. From now on proposals get RAFT_ERR_BUSY; once the target's
    log matches ours it gets TIMEOUT_NOW and campaigns at once (no pre-vote, and voters
    grant despite a live leader). The transfer ends when we step down, or is abandoned
    after one election timeout (proposals are accepted again). A second call replaces
-   the target. Errors: ZC_ERR_NOT_LEADER, ZC_ERR_NO_SUCH_REPLICA (no such id, or no
-   other replica). target == own id: ZC_OK, nothing to do. */
-zc_code_t raft_transfer_leadership (raft_t *self, uint32_t target);
+   the target. Errors: RAFT_ERR_NOT_LEADER, RAFT_ERR_NO_SUCH_NODE (no such id, or no
+   other replica). target == own id: RAFT_OK, nothing to do. */
+raft_err_t raft_transfer_leadership (raft_t *self, uint32_t target);
 
 /* Leader: the replica a transfer is under way to, 0 = none. */
 uint32_t raft_transfer_target (const raft_t *self);
 
 /* Ask for a linearizable read point (ReadIndex). The ready later reports ctx in
-   reads (with the index to wait for) or in failed_reads. ZC_ERR_NOT_LEADER if not leader. */
-zc_code_t raft_read_index (raft_t *self, uint64_t ctx);
+   reads (with the index to wait for) or in failed_reads. RAFT_ERR_NOT_LEADER if not leader. */
+raft_err_t raft_read_index (raft_t *self, uint64_t ctx);
 
 /* The caller made a snapshot covering the log up to index (durable on disk):
    entries up to index may be dropped from memory; lagging followers get the snapshot. */

@@ -6,8 +6,10 @@
     a leader within the election timeout refuses pre-votes (and ignores higher-term
     vote requests), so a partitioned replica rejoining cannot depose a healthy leader;
     a leader that has not heard from a majority within an election timeout steps down. */
+#include <assert.h>
 #include <string.h>
 #include "raft_internal.h"
+#include "splitmix64.h"
 
 uint32_t
 raft_quorum (const raft_t *self)
@@ -15,21 +17,11 @@ raft_quorum (const raft_t *self)
     return self->cfg.n / 2 + 1;
 }
 
-/* splitmix64: small, seedable, and the same on every platform. */
-static uint64_t
-s_random (raft_t *self)
-{
-    uint64_t z = (self->rng += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
 void
 raft_reset_election_timer (raft_t *self)
 {
     uint64_t t = self->cfg.election_timeout_ms;
-    self->election_deadline_ms = self->now_ms + t + s_random (self) % t;
+    self->election_deadline_ms = self->now_ms + t + splitmix64_next (&self->rng) % t;
 }
 
 bool
@@ -180,6 +172,8 @@ raft_step_vote_resp (raft_t *self, const raft_msg_t *msg)
                 : self->role == RAFT_CANDIDATE && msg->term == self->term;
     if (!counts)
         return;
+    /* raft_step let through only senders 1..n: a vote from anyone else is a bug here */
+    assert (msg->from >= 1 && msg->from <= self->cfg.n);
     if (msg->granted)
         self->votes_granted [msg->from] = true;
     else

@@ -32,7 +32,8 @@ typedef struct raft_block {
 /* The in-memory log: entries (snap_index, snap_index + count], data owned here. */
 typedef struct {
     raft_entry_t *ents;              /* live entries are ents[off .. off + count) */
-    uint64_t cap, off, count;
+    size_t cap;
+    uint64_t off, count;
     uint64_t snap_index, snap_term;  /* the entry just before the first one */
     raft_block_t *oldest, *newest;   /* the data blocks, oldest first */
 } raft_log_t;

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include "../schema/grow.h"
 #include "raft_internal.h"
 
 void
@@ -159,12 +160,10 @@ s_reserve (raft_log_t *log)
         log->off = 0;
         return 0;
     }
-    uint64_t cap = log->cap ? log->cap * 2 : 64;
-    raft_entry_t *ents = realloc (log->ents, cap * sizeof *ents);
+    raft_entry_t *ents = zc_grow (log->ents, &log->cap, sizeof *ents, 64);
     if (!ents)
         return -1;
     log->ents = ents;
-    log->cap = cap;
     return 0;
 }
 

@@ -10,20 +10,20 @@
 #include <stdlib.h>
 #include "raft_internal.h"
 
-zc_code_t
+raft_err_t
 raft_read_index (raft_t *self, uint64_t ctx)
 {
     assert (self && !self->in_ready);
     if (self->role != RAFT_LEADER)
-        return ZC_ERR_NOT_LEADER;
+        return RAFT_ERR_NOT_LEADER;
     if (self->n_pending + self->n_reads + self->n_failed >= RAFT_MAX_READS)
-        return ZC_ERR_BUSY;
+        return RAFT_ERR_BUSY;
     raft_pending_read_t *r = &self->pending [self->n_pending++];
     r->ctx = ctx;
     r->index = self->commit;
     r->round = self->round + 1;
     self->round_wanted = true;
-    return ZC_OK;
+    return RAFT_OK;
 }
 
 static int

@@ -9,6 +9,7 @@
     Follower: entries are accepted only after the prev check; a conflicting tail is
     truncated (never at or below commit); the acknowledgement is deferred to the ready
     in which the entries are persisted, so it never claims more than is durable. */
+#include <assert.h>
 #include <stdlib.h>
 #include "raft_internal.h"
 
@@ -227,6 +228,8 @@ raft_step_append_resp (raft_t *self, const raft_msg_t *msg)
 {
     if (self->role != RAFT_LEADER)
         return;
+    /* raft_step let through only senders 1..n other than self: peers[] holds no other */
+    assert (msg->from >= 1 && msg->from <= self->cfg.n && msg->from != self->cfg.id);
     raft_progress_t *p = &self->peers [msg->from];
     p->active = true;
     if (msg->read_ctx > p->acked_round && msg->read_ctx <= self->round)
@@ -329,6 +332,7 @@ s_push_batch (raft_t *self, uint32_t to, uint64_t from)
 static void
 s_flush_peer (raft_t *self, uint32_t id)
 {
+    assert (id >= 1 && id <= self->cfg.n && id != self->cfg.id);
     raft_progress_t *p = &self->peers [id];
     if (p->next <= self->log.snap_index) {
         if (p->snap_pending

@@ -1,6 +1,6 @@
 /*  raft_transfer.c - leadership transfer (Raft thesis 3.10, etcd's MsgTransferLeader).
 
-    Leader: once a transfer starts it refuses proposals (raft_propose: ZC_ERR_BUSY), so
+    Leader: once a transfer starts it refuses proposals (raft_propose: RAFT_ERR_BUSY), so
     its log stops growing and the target can catch up through the usual replication;
     as soon as the target's durable match equals our last index it gets TIMEOUT_NOW
     (again every heartbeat interval, in case one is lost). The transfer ends when we
@@ -47,24 +47,24 @@ s_most_up_to_date (const raft_t *self)
     return best;
 }
 
-zc_code_t
+raft_err_t
 raft_transfer_leadership (raft_t *self, uint32_t target)
 {
     if (self->role != RAFT_LEADER)
-        return ZC_ERR_NOT_LEADER;
+        return RAFT_ERR_NOT_LEADER;
     if (target == self->cfg.id)
-        return ZC_OK;
+        return RAFT_OK;
     if (target == 0)
         target = s_most_up_to_date (self);
     if (target < 1 || target > self->cfg.n)
-        return ZC_ERR_NO_SUCH_REPLICA;
+        return RAFT_ERR_NO_SUCH_NODE;
     if (target != self->transfer_target) {
         self->transfer_target = target;
         self->transfer_deadline_ms = self->now_ms + self->cfg.election_timeout_ms;
         self->transfer_sent_ms = 0;
     }
     s_maybe_hand_over (self);
-    return ZC_OK;
+    return RAFT_OK;
 }
 
 uint32_t

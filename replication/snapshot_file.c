@@ -13,7 +13,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,17 +24,6 @@
 #define HS_MAGIC "ZCHS0001"
 #define HS_BYTES 24u
 #define SF_PATH_BYTES (PATH_MAX + 32)
-
-static void
-s_err (char *err, size_t err_len, const char *fmt, ...)
-{
-    if (!err || !err_len)
-        return;
-    va_list args;
-    va_start (args, fmt);
-    vsnprintf (err, err_len, fmt, args);
-    va_end (args);
-}
 
 static void
 s_put_le (uint8_t *p, uint64_t v, int n)
@@ -63,7 +51,7 @@ s_replace (const char *dir, const char *name, const uint8_t *head, size_t head_l
     snprintf (tmp, sizeof tmp, "%s/%s.tmp", dir, name);
     int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
-        s_err (err, err_len, "%s: %s", tmp, strerror (errno));
+        fileio_err (err, err_len, "%s: %s", tmp, strerror (errno));
         return -1;
     }
     int rc = fileio_pwrite_all (fd, head, head_len, 0);
@@ -72,14 +60,14 @@ s_replace (const char *dir, const char *name, const uint8_t *head, size_t head_l
     if (rc == 0)
         rc = fsync (fd);
     if (rc) {
-        s_err (err, err_len, "%s: %s", tmp, strerror (errno ? errno : EIO));
+        fileio_err (err, err_len, "%s: %s", tmp, strerror (errno ? errno : EIO));
         close (fd);
         unlink (tmp);
         return -1;
     }
     close (fd);
     if (rename (tmp, path) || fileio_fsync_dir (dir)) {
-        s_err (err, err_len, "%s: %s", path, strerror (errno));
+        fileio_err (err, err_len, "%s: %s", path, strerror (errno));
         return -1;
     }
     return 0;
@@ -93,12 +81,12 @@ s_open_read (const char *path, int *fd_out, uint64_t *size_out, char *err, size_
     if (fd < 0) {
         if (errno == ENOENT)
             return 0;
-        s_err (err, err_len, "%s: %s", path, strerror (errno));
+        fileio_err (err, err_len, "%s: %s", path, strerror (errno));
         return -1;
     }
     struct stat st;
     if (fstat (fd, &st)) {
-        s_err (err, err_len, "%s: %s", path, strerror (errno));
+        fileio_err (err, err_len, "%s: %s", path, strerror (errno));
         close (fd);
         return -1;
     }
@@ -126,7 +114,7 @@ snapshot_file_write (const char *dir, uint64_t index, uint64_t term,
                      const uint8_t *body, size_t len, char *err, size_t err_len)
 {
     if (len > UINT32_MAX || (len && !body)) {
-        s_err (err, err_len, "snapshot body of %zu bytes cannot be stored", len);
+        fileio_err (err, err_len, "snapshot body of %zu bytes cannot be stored", len);
         return -1;
     }
     uint8_t head [SNAP_HEADER_BYTES];
@@ -144,14 +132,14 @@ s_check_snap_header (const char *path, const uint8_t *head, uint64_t size,
                      size_t *len, char *err, size_t err_len)
 {
     if (memcmp (head, SNAP_MAGIC, 8)) {
-        s_err (err, err_len, "%s: not a zchat snapshot (bad magic): file is corrupt", path);
+        fileio_err (err, err_len, "%s: not a zchat snapshot (bad magic): file is corrupt", path);
         return -1;
     }
     uint64_t body_len = s_get_le (head + 24, 4);
     if (body_len != size - SNAP_HEADER_BYTES) {
-        s_err (err, err_len, "%s: header announces %" PRIu64 " body bytes but the file"
-               " holds %" PRIu64 ": file is corrupt or truncated",
-               path, body_len, size - SNAP_HEADER_BYTES);
+        fileio_err (err, err_len, "%s: header announces %" PRIu64 " body bytes but the file"
+                    " holds %" PRIu64 ": file is corrupt or truncated",
+                    path, body_len, size - SNAP_HEADER_BYTES);
         return -1;
     }
     *len = (size_t) body_len;
@@ -174,18 +162,18 @@ snapshot_file_read (const char *dir, uint64_t *index, uint64_t *term,
     uint8_t *body = NULL;
     int rc = -1;
     if (size < SNAP_HEADER_BYTES || fileio_read_all (fd, head, sizeof head))
-        s_err (err, err_len, "%s: shorter than a snapshot header: file is corrupt", path);
+        fileio_err (err, err_len, "%s: shorter than a snapshot header: file is corrupt", path);
     else
     if (s_check_snap_header (path, head, size, &len, err, err_len) == 0) {
         body = malloc (len ? len : 1);
         if (!body)
-            s_err (err, err_len, "%s: out of memory for %zu bytes", path, len);
+            fileio_err (err, err_len, "%s: out of memory for %zu bytes", path, len);
         else
         if (fileio_read_all (fd, body, len))
-            s_err (err, err_len, "%s: read failed: %s", path, strerror (errno ? errno : EIO));
+            fileio_err (err, err_len, "%s: read failed: %s", path, strerror (errno ? errno : EIO));
         else
         if (s_snap_crc (head, body, len) != (uint32_t) s_get_le (head + 28, 4))
-            s_err (err, err_len, "%s: CRC mismatch in snapshot: file is corrupt", path);
+            fileio_err (err, err_len, "%s: CRC mismatch in snapshot: file is corrupt", path);
         else
             rc = 1;
     }
@@ -228,16 +216,16 @@ hardstate_read (const char *dir, raft_hardstate_t *hs, char *err, size_t err_len
     int ok = size == HS_BYTES && fileio_read_all (fd, buf, sizeof buf) == 0;
     close (fd);
     if (!ok) {
-        s_err (err, err_len, "%s: %" PRIu64 " bytes instead of %u: file is corrupt",
-               path, size, HS_BYTES);
+        fileio_err (err, err_len, "%s: %" PRIu64 " bytes instead of %u: file is corrupt",
+                    path, size, HS_BYTES);
         return -1;
     }
     if (memcmp (buf, HS_MAGIC, 8)) {
-        s_err (err, err_len, "%s: not a zchat hardstate (bad magic): file is corrupt", path);
+        fileio_err (err, err_len, "%s: not a zchat hardstate (bad magic): file is corrupt", path);
         return -1;
     }
     if (zc_crc32c (0, buf, 20) != (uint32_t) s_get_le (buf + 20, 4)) {
-        s_err (err, err_len, "%s: CRC mismatch: file is corrupt", path);
+        fileio_err (err, err_len, "%s: CRC mismatch: file is corrupt", path);
         return -1;
     }
     hs->term = s_get_le (buf + 8, 8);

@@ -18,6 +18,7 @@
       fdatasync: no extra sync), so recovery can tell durable bytes, where damage is
       corruption, from the unsynced tail, where it is a torn write (STORAGE.md §2). */
 #include "wal.h"
+#include "../schema/grow.h"
 #include "../schema/log_record.h"
 #include "fileio.h"
 
@@ -26,7 +27,6 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,17 +71,6 @@ struct wal {
 };
 
 static void
-s_err (char *err, size_t err_len, const char *fmt, ...)
-{
-    if (!err || !err_len)
-        return;
-    va_list args;
-    va_start (args, fmt);
-    vsnprintf (err, err_len, fmt, args);
-    va_end (args);
-}
-
-static void
 s_seg_path (const wal_t *self, uint64_t first, char *path, size_t path_len)
 {
     snprintf (path, path_len, "%s/log-%020" PRIu64 ".seg", self->dir, first);
@@ -103,12 +92,10 @@ static int
 s_push_segment (wal_t *self, uint64_t first, uint64_t bytes)
 {
     if (self->n_segs == self->cap_segs) {
-        size_t cap = self->cap_segs ? self->cap_segs * 2 : 16;
-        wal_segment_t *segs = realloc (self->segs, cap * sizeof *segs);
+        wal_segment_t *segs = zc_grow (self->segs, &self->cap_segs, sizeof *segs, 16);
         if (!segs)
             return -1;
         self->segs = segs;
-        self->cap_segs = cap;
     }
     self->segs [self->n_segs++] = (wal_segment_t) { first, first - 1, bytes };
     return 0;
@@ -560,17 +547,17 @@ s_replay_visit (void *arg, const raft_entry_t *entry, size_t offset)
 {
     wal_replay_t *ctx = arg;
     if (entry->index != ctx->expect) {
-        s_err (ctx->err, ctx->err_len,
-               "%s: byte offset %zu: record has index %" PRIu64 ", expected %" PRIu64
-               " (log is corrupt: gap or misplaced record)",
-               ctx->path, offset, entry->index, ctx->expect);
+        fileio_err (ctx->err, ctx->err_len,
+                    "%s: byte offset %zu: record has index %" PRIu64 ", expected %" PRIu64
+                    " (log is corrupt: gap or misplaced record)",
+                    ctx->path, offset, entry->index, ctx->expect);
         return -1;
     }
     ctx->expect++;
     if (entry->index > ctx->after_index && ctx->fn && ctx->fn (ctx->arg, entry)) {
-        s_err (ctx->err, ctx->err_len,
-               "%s: byte offset %zu: replay of index %" PRIu64 " was refused by the caller",
-               ctx->path, offset, entry->index);
+        fileio_err (ctx->err, ctx->err_len,
+                    "%s: byte offset %zu: replay of index %" PRIu64 " was refused by the caller",
+                    ctx->path, offset, entry->index);
         ctx->refused = true;
         return -1;
     }
@@ -604,16 +591,16 @@ s_settle_damage (wal_t *self, int fd, const uint8_t *image, uint64_t size, bool 
         else
             snprintf (why, sizeof why, "a sync mark at byte offset %zu shows it was durable",
                       res->mark_after);
-        s_err (ctx->err, ctx->err_len,
-               "%s: corrupt record at byte offset %zu: %s (%s)",
-               ctx->path, res->valid_bytes, log_record_status_text (res->status), why);
+        fileio_err (ctx->err, ctx->err_len,
+                    "%s: corrupt record at byte offset %zu: %s (%s)",
+                    ctx->path, res->valid_bytes, log_record_status_text (res->status), why);
         return WAL_SEG_DAMAGED;
     }
     /* Torn tail: past the last sync mark, so never covered by a completed fdatasync,
        so never acknowledged. Cut it off so that appends continue cleanly. */
     if (ftruncate (fd, (off_t) res->valid_bytes) || fsync (fd)) {
-        s_err (ctx->err, ctx->err_len, "%s: cannot truncate torn tail at byte offset %zu: %s",
-               ctx->path, res->valid_bytes, strerror (errno));
+        fileio_err (ctx->err, ctx->err_len, "%s: cannot truncate torn tail at byte offset %zu: %s",
+                    ctx->path, res->valid_bytes, strerror (errno));
         return WAL_SEG_FAILED;
     }
     self->truncated_bytes += size - res->valid_bytes;
@@ -670,7 +657,7 @@ s_recover_segment (wal_t *self, size_t i, wal_replay_t *ctx, wal_readbuf_t *rb)
     int fd = open (path, O_RDWR | O_CLOEXEC);
     struct stat st;
     if (fd < 0 || fstat (fd, &st) || s_read_segment (fd, (uint64_t) st.st_size, rb)) {
-        s_err (ctx->err, ctx->err_len, "%s: %s", path, strerror (errno));
+        fileio_err (ctx->err, ctx->err_len, "%s: %s", path, strerror (errno));
         if (fd >= 0)
             close (fd);
         return WAL_SEG_FAILED;
@@ -685,8 +672,8 @@ s_recover_segment (wal_t *self, size_t i, wal_replay_t *ctx, wal_readbuf_t *rb)
     seg->bytes = res.valid_bytes;
     seg->last = seg->first + res.n_records - 1;
     if (out == WAL_SEG_OK && res.n_records == 0 && !is_last) {
-        s_err (ctx->err, ctx->err_len, "%s: segment holds no record but later segments exist",
-               path);
+        fileio_err (ctx->err, ctx->err_len, "%s: segment holds no record but later segments exist",
+                    path);
         out = WAL_SEG_DAMAGED;
     }
     ctx->cut_seg = i;
@@ -724,7 +711,7 @@ s_list_segments (wal_t *self, char *err, size_t err_len)
 {
     DIR *dir = opendir (self->dir);
     if (!dir) {
-        s_err (err, err_len, "%s: %s", self->dir, strerror (errno));
+        fileio_err (err, err_len, "%s: %s", self->dir, strerror (errno));
         return -1;
     }
     struct dirent *ent;
@@ -734,11 +721,11 @@ s_list_segments (wal_t *self, char *err, size_t err_len)
         if (!s_parse_name (ent->d_name, &first))
             continue;
         if (first == 0) {
-            s_err (err, err_len, "%s/%s: segment named after index 0", self->dir, ent->d_name);
+            fileio_err (err, err_len, "%s/%s: segment named after index 0", self->dir, ent->d_name);
             rc = -1;
         }
         else if (s_push_segment (self, first, 0)) {
-            s_err (err, err_len, "out of memory listing %s", self->dir);
+            fileio_err (err, err_len, "out of memory listing %s", self->dir);
             rc = -1;
         }
     }
@@ -775,7 +762,7 @@ s_repair (wal_t *self, const wal_replay_t *ctx, char *err, size_t err_len)
     if (s_unlink_from (self, ctx->cut_seg + 1) || (removed && s_fsync_dir (self))
     ||  (fd = open (path, O_WRONLY | O_CLOEXEC)) < 0
     ||  ftruncate (fd, (off_t) ctx->cut_keep) || fsync (fd)) {
-        s_err (err, err_len, "%s: repair failed: %s", path, strerror (errno));
+        fileio_err (err, err_len, "%s: repair failed: %s", path, strerror (errno));
         if (fd >= 0)
             close (fd);
         return -1;
@@ -799,9 +786,9 @@ s_recover_all (wal_t *self, uint64_t after_index, wal_replay_fn *fn, void *arg,
     for (size_t i = 0; i < self->n_segs && out == WAL_SEG_OK; i++) {
         wal_segment_t *seg = &self->segs [i];
         if (i > 0 && seg->first != seg [-1].last + 1) {
-            s_err (err, err_len, "%s/log-%020" PRIu64 ".seg: segment starts at index %"
-                   PRIu64 " but the previous one ends at %" PRIu64 " (log has a gap)",
-                   self->dir, seg->first, seg->first, seg [-1].last);
+            fileio_err (err, err_len, "%s/log-%020" PRIu64 ".seg: segment starts at index %"
+                        PRIu64 " but the previous one ends at %" PRIu64 " (log has a gap)",
+                        self->dir, seg->first, seg->first, seg [-1].last);
             ctx.cut_seg = i - 1;
             ctx.cut_keep = ctx.cut_size = seg [-1].bytes;
             out = WAL_SEG_DAMAGED;
@@ -809,9 +796,9 @@ s_recover_all (wal_t *self, uint64_t after_index, wal_replay_fn *fn, void *arg,
         else if ((out = s_recover_segment (self, i, &ctx, &rb)) == WAL_SEG_OK
              &&  i == 0 && !s_is_empty (self) && seg->first > after_index + 1) {
             /* the snapshot is what is missing here, and entries were replayed: no cut */
-            s_err (err, err_len, "%s/log-%020" PRIu64 ".seg: log starts at index %" PRIu64
-                   " but the snapshot covers only up to %" PRIu64 " (entries missing)",
-                   self->dir, seg->first, seg->first, after_index);
+            fileio_err (err, err_len, "%s/log-%020" PRIu64 ".seg: log starts at index %" PRIu64
+                        " but the snapshot covers only up to %" PRIu64 " (entries missing)",
+                        self->dir, seg->first, seg->first, after_index);
             out = WAL_SEG_FAILED;
         }
     }
@@ -830,13 +817,13 @@ s_open (const char *dir, uint64_t after_index, uint64_t segment_bytes, bool repa
         wal_replay_fn *fn, void *arg, char *err, size_t err_len)
 {
     if (!dir || !*dir || strlen (dir) + WAL_NAME_LEN + 2 >= PATH_MAX) {
-        s_err (err, err_len, "bad data directory name");
+        fileio_err (err, err_len, "bad data directory name");
         return NULL;
     }
     wal_t *self = calloc (1, sizeof *self);
     if (!self || !(self->buf = malloc (WAL_BUF_BYTES))) {
         free (self);
-        s_err (err, err_len, "out of memory");
+        fileio_err (err, err_len, "out of memory");
         return NULL;
     }
     self->fd = -1;
@@ -846,7 +833,7 @@ s_open (const char *dir, uint64_t after_index, uint64_t segment_bytes, bool repa
     self->segment_bytes = segment_bytes ? segment_bytes : WAL_SEGMENT_DEFAULT;
     if (fileio_mkdir_durable (dir, NULL)
     ||  (self->dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-        s_err (err, err_len, "%s: %s", dir, strerror (errno));
+        fileio_err (err, err_len, "%s: %s", dir, strerror (errno));
         goto fail;
     }
     if (s_list_segments (self, err, err_len)
@@ -858,7 +845,7 @@ s_open (const char *dir, uint64_t after_index, uint64_t segment_bytes, bool repa
     else if (self->n_segs)
         rc = s_open_last (self) || s_sync_recovered (self);
     if (rc) {
-        s_err (err, err_len, "%s: %s", dir, strerror (errno));
+        fileio_err (err, err_len, "%s: %s", dir, strerror (errno));
         goto fail;
     }
     return self;

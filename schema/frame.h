@@ -22,6 +22,7 @@
 #define ZC_STATUS_MAX_REPLICAS 7
 #define ZC_ROLE_MAX 15          /* longest role name in STATUS: "precandidate", "unreachable" */
 #define ZC_SECRET_MAX 128       /* a user's secret: 1..128 bytes */
+#define ZC_PATTERN_MAX 256      /* a LIST pattern: at most 256 bytes */
 
 typedef enum {
     /* client -> replica */

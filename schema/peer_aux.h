@@ -15,6 +15,7 @@
 #define ZC_SNAPSHOT_CHUNK_MAX (1024u * 1024)
 #define ZC_SNAPSHOT_MAX (4ull * 1024 * 1024 * 1024)
 #define ZC_ADVERTISE_MAX 261    /* "host:port": a 255-byte host name, ':', 5 digits */
+#define ZC_STATUS_GOSSIP_MAX 512  /* bytes: seven fields and an advertised address */
 
 /* One piece of the leader's snapshot on its way to a follower. */
 typedef struct {
@@ -40,8 +41,6 @@ typedef struct {
        on the wire in the element that was reserved (nil), so older replicas skip it */
     char advertise [ZC_ADVERTISE_MAX + 1];
 } zc_status_gossip_t;
-
-#define ZC_STATUS_GOSSIP_MAX 512  /* encoded size bound of a status gossip frame */
 
 /* Encode into buf (cap >= len + 64 for chunks; ZC_STATUS_GOSSIP_MAX for gossip). Returns ZC_OK or ZC_ERR_TOO_LARGE. */
 zc_code_t zc_snapshot_chunk_encode (const zc_snapshot_chunk_t *chunk, uint8_t *buf, size_t cap,

@@ -66,6 +66,28 @@ start_replica() {
   STARTED_PIDS+=("$!")
 }
 
+# start_cluster N [extra flags]: N replicas on free ports, every one started with the
+# flags, then waits (LEADER_DEADLINE_S, default 15 s) until one of them leads.
+start_cluster() {
+  local n=$1 i; shift
+  cluster_init "$n" "$(pick_ports)"
+  for i in $(seq 1 "$n"); do start_replica "$i" "$@"; done
+  wait_until "${LEADER_DEADLINE_S:-15}" "a leader is elected" has_leader
+}
+
+# start_single PORT [extra flags]: one replica in single-replica mode (zchat-broker
+# PORT) in the background, run from $WORK so that its default ./zchat-data-PORT lands
+# there; it is replica 1 for kill_replica. Await it with: wait_until S WHAT serving
+start_single() {
+  local port=$1; shift
+  (cd "$WORK" && exec "$BROKER" "$@" "$port" >>"$WORK/broker-1.log" 2>&1) &
+  BROKER_PID[1]=$!
+  STARTED_PIDS+=("$!")
+}
+
+# serving: the replicas in $SERVERS answer STATUS.
+serving() { echo status | "$CLI" --servers "$SERVERS" >/dev/null; }
+
 kill_replica() {   # kill_replica I [SIGNAL]
   local i=$1 sig=${2:-KILL}
   kill -"$sig" "${BROKER_PID[$i]}" 2>/dev/null || true

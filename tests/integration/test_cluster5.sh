@@ -2,9 +2,7 @@
 # Five replicas tolerate two faults: kill -9 of the leader and one follower under load
 # loses nothing; the two restart and catch up.
 source "$(dirname "$0")/lib.sh"
-cluster_init 5 "$(pick_ports)"
-for i in 1 2 3 4 5; do start_replica "$i"; done
-wait_until 15 "a leader is elected" has_leader
+start_cluster 5
 # paced to last 7.5 s: unpaced, the load ends in under a second, before any fault
 bench_bg five --senders 2 --receivers 2 --messages 15000 --rate 2000 --inflight 16 --size 200
 wait_until 20 "load is flowing" bench_flowing

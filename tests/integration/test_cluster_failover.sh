@@ -5,9 +5,7 @@
 # and catches up; each replica killed and restarted in turn under load; then all
 # replicas killed and restarted with every user and queued message intact.
 source "$(dirname "$0")/lib.sh"
-cluster_init 3 "$(pick_ports)"
-for i in 1 2 3; do start_replica "$i"; done
-wait_until 15 "a leader is elected" has_leader
+start_cluster 3
 
 out=$(printf 'create user2\ncreate user3\nlist\nsend user3 hello\n' | zc --json)
 echo "$out" | grep -q '"users":\["user2","user3"\]' || fail "list on 3 replicas: $out"

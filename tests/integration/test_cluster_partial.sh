@@ -4,9 +4,7 @@
 # diverges), a lagging replica caught up by snapshot after the log was compacted past
 # it, and a minority alone refusing writes with a clear error.
 source "$(dirname "$0")/lib.sh"
-cluster_init 3 "$(pick_ports)"
-for i in 1 2 3; do start_replica "$i" --snapshot-entries 2000; done
-wait_until 15 "a leader is elected" has_leader
+start_cluster 3 --snapshot-entries 2000
 
 # pause the leader
 # paced to last 7.5 s: unpaced, the load ends in under a second, before any fault

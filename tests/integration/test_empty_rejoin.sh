@@ -6,9 +6,7 @@
 # such a restart is the rejoin path, tested where it is fixed.)
 source "$(dirname "$0")/lib.sh"
 EVENT=event=empty_data_but_cluster_has_history
-cluster_init 3 "$(pick_ports)"
-for i in 1 2 3; do start_replica "$i"; done
-wait_until 15 "a leader is elected" has_leader
+start_cluster 3
 printf 'create alice\ncreate bob\nsend bob one\nsend bob two\n' | zc >/dev/null || fail "setup"
 wait_until 15 "all replicas apply the setup" all_caught_up
 if grep -h "$EVENT" "$WORK"/broker-*.log; then fail "a brand-new cluster warned of lost history"; fi

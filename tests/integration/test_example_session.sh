@@ -6,9 +6,8 @@
 source "$(dirname "$0")/lib.sh"
 port=$(pick_ports)
 SERVERS=127.0.0.1:$port
-(cd "$WORK" && exec "$BROKER" "$port" >>"$WORK/broker-1.log" 2>&1) &
-STARTED_PIDS+=("$!")
-wait_until 10 "broker answers status" bash -c "echo status | '$CLI' --servers $SERVERS >/dev/null"
+start_single "$port"
+wait_until 10 "broker answers status" serving
 
 out=$(printf 'create user2\ncreate user3\nlist\nsend user3 hello\n' | zc --json)
 echo "$out"

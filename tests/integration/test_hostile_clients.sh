@@ -38,9 +38,8 @@ PORT=$(pick_ports)
 SERVERS=127.0.0.1:$PORT
 export ZCHAT_SERVERS=$SERVERS
 cd "$WORK"
-"$BROKER" --max-connections "$MAX_CONN" "$PORT" >"$WORK/broker-1.log" 2>&1 &
-BPID=$!
-STARTED_PIDS+=("$BPID")
+start_single "$PORT" --max-connections "$MAX_CONN"
+BPID=${BROKER_PID[1]}
 HS=("$HOSTILE" --server "$SERVERS")   # not a function: "$!" must be the process itself
 H() { "${HS[@]}" "$@"; }
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$BPID/status"; }

@@ -8,14 +8,8 @@ source "$(dirname "$0")/lib.sh"
 port=$(pick_ports)
 SERVERS=127.0.0.1:$port
 data=$WORK/data
-start_single() {
-  "$BROKER" --data "$data" "$@" "$port" >>"$WORK/broker-1.log" 2>&1 &
-  BROKER_PID[1]=$!
-  STARTED_PIDS+=("$!")
-}
-serving() { echo status | "$CLI" --servers "$SERVERS" >/dev/null; }
 
-start_single
+start_single "$port" --data "$data"
 wait_until 10 "broker answers status" serving
 for cmd in 'create alice' 'create bob' 'send bob one' 'send bob two'; do
   echo "$cmd" | zc >/dev/null || fail "$cmd"
@@ -48,7 +42,7 @@ print(f"flipped a bit in entry 3 at byte offset {target}; {marks_after} sync mar
 PY
 
 for attempt in 1 2; do
-  start_single
+  start_single "$port" --data "$data"
   rc=0; wait "${BROKER_PID[1]}" || rc=$?
   [ "$rc" != 0 ] || fail "broker started on a corrupt log (attempt $attempt)"
 done
@@ -56,7 +50,7 @@ done
   fail "expected two refusals that name the damage and offer --repair"
 pass "a damaged durable record stops the broker on every start, with a hint"
 
-start_single --repair
+start_single "$port" --data "$data" --repair
 wait_until 10 "repaired broker answers status" serving
 line=$(grep 'event=log_repaired' "$WORK/broker-1.log") || fail "no log_repaired event"
 echo "$line"
@@ -67,7 +61,7 @@ echo "$users" | grep -q '"users":\["alice"\]' || fail "after the repair expected
 kill_replica 1 TERM
 pass "--repair cuts at the damage, says what it cut, and serves"
 
-start_single
+start_single "$port" --data "$data"
 wait_until 10 "broker answers status after the repair" serving
 echo "create carol" | zc >/dev/null || fail "create carol after the repair"
 [ "$(grep -c 'event=data_unusable' "$WORK/broker-1.log")" = 2 ] || fail "refused again after the repair"

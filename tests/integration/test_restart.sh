@@ -5,15 +5,10 @@
 source "$(dirname "$0")/lib.sh"
 port=$(pick_ports)
 SERVERS=127.0.0.1:$port
-start_single() {
-  (cd "$WORK" && exec "$BROKER" "$port" >>"$WORK/broker-1.log" 2>&1) &
-  BROKER_PID[1]=$!
-  STARTED_PIDS+=("$!")
-  wait_until 10 "broker answers status" bash -c "echo status | '$CLI' --servers $SERVERS >/dev/null"
-}
+restart() { start_single "$port"; wait_until 10 "broker answers status" serving; }
 queued() { echo status | zc --json | python3 -c 'import json,sys; print(json.loads(sys.stdin.readline())["queued"])'; }
 
-start_single
+restart
 printf 'create alice\ncreate bob\nsend bob first\n' | zc >/dev/null || fail "setup"
 out=$(echo "connect bob" | zc --json --wait 1)
 echo "$out" | grep -q '"text":"first"' || fail "bob did not receive first"
@@ -22,7 +17,7 @@ echo "send bob second, still queued" | zc >/dev/null || fail "send second"
 [ "$(queued)" = 1 ] || fail "expected one queued message"
 
 kill_replica 1 KILL
-start_single
+restart
 users=$(echo list | zc --json)
 echo "$users" | grep -q '"users":\["alice","bob"\]' || fail "users lost in restart: $users"
 out=$(echo "connect bob" | zc --json --wait 1)
@@ -34,7 +29,7 @@ pass "restart keeps users and queued messages; acked ones stay acked"
 for i in $(seq 1 10); do
   echo "send alice round $i" | zc >/dev/null || fail "send round $i"
   kill_replica 1 KILL
-  start_single
+  restart
 done
 out=$(echo "connect alice" | zc --json --wait 1)
 [ "$(echo "$out" | grep -c '"type":"message"')" = 10 ] || fail "expected 10 messages after 10 restarts: $out"

@@ -55,10 +55,8 @@ MALLORY_SECRET="mallory-pw-$TAG"
 BOB_SECRET="bob-pw-$TAG"
 WRONG_SECRET="not-the-victims-$TAG"
 
-PORT=$(pick_ports)
-cluster_init 3 "$PORT"
-for i in 1 2 3; do start_replica "$i"; done
-wait_until 30 "a leader is elected" has_leader
+LEADER_DEADLINE_S=30 start_cluster 3
+PORT=$BASE
 L=$(leader_id)
 LPORT=$(( BASE + 3 * (L - 1) ))
 LADDR=127.0.0.1:$LPORT

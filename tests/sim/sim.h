@@ -1,11 +1,16 @@
-/*  sim.h - the deterministic simulator of zchat's replication core and chat state.
+/*  sim.h - the deterministic simulator of zchat's replicas.
 
-    One run = one seed: N replicas (raft core + "disk" + chat state machine), a virtual
-    clock, a network that delays, drops, duplicates, reorders and partitions, crashes
-    that lose whatever was not persisted, compaction, and clients that retry with the
-    same (cid, seq). Every random choice comes from one seeded PRNG, so a seed replays
-    exactly. The checker (sim_check.c) verifies the Raft invariants and G1/G2/G3 after
-    every step; the first violation ends the run with the seed, step and reason. */
+    One run = one seed: N replicas, each the shipped replica code (broker/replica*.c:
+    ready cycle, snapshot taking, transfer and install, status gossip) driving the
+    shipped chat state machine, over an in-memory replica_io_t (sim_io.c): a disk that
+    loses unsynced appends and tears them, snapshots written in the background, and a
+    network of byte frames that delays, drops, duplicates, reorders and partitions.
+    A crash may strike at any I/O call of a ready; it loses whatever was not durable
+    and the replica restarts from its "disk" through replica_new, as the broker does.
+    Clients retry with the same (cid, seq). Every random choice comes from one seeded
+    PRNG, so a seed replays exactly. The checker (sim_check.c) verifies the Raft
+    invariants and G1-G6 after every step; the first violation ends the run with the
+    seed, step and reason. */
 #ifndef SIM_H
 #define SIM_H
 
@@ -13,11 +18,11 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "../../replication/raft.h"
-#include "../../broker/chat.h"
+#include "../../broker/replica.h"
+#include "../../broker/chat/chat.h"
 
 #define SIM_MAX_NODES 5
 #define SIM_CLIENTS 3
-#define SIM_SNAP_STASH 4
 
 typedef struct {
     uint64_t state;
@@ -37,12 +42,12 @@ typedef struct {
 void sim_snap_copy (sim_snap_t *dst, const sim_snap_t *src);
 void sim_snap_free (sim_snap_t *snap);
 
-/* A message on the wire, with its own copy of the entries (and snapshot bytes). */
+/* A frame on the wire, as the replica encoded it. */
 typedef struct {
     uint64_t deliver_ms;
-    raft_msg_t msg;
-    raft_entry_t *ents;
-    sim_snap_t snap;
+    uint32_t from, to;
+    uint8_t *frame;
+    size_t len;
 } sim_packet_t;
 
 typedef struct {
@@ -55,21 +60,28 @@ typedef struct {
 
 typedef struct sim sim_t;
 
-/* A replica: what survives a crash (disk) and what does not (core, chat). */
+/* A replica: what survives a crash (disk) and what does not. */
 typedef struct {
+    sim_t *sim;
     uint32_t id;
     raft_hardstate_t hs;                 /* disk */
+    bool has_hs;
     raft_entry_t *log;                   /* disk: entries snap.index + 1 .. */
     size_t log_n, log_cap;
+    size_t synced_n;                     /* log [0, synced_n) is durable */
     sim_snap_t snap;                     /* disk */
+    sim_snap_t writing;                  /* background snapshot: durable once done */
+    uint64_t writing_done_ms;
+    bool writing_fails;
     bool up;
+    bool crashing;                       /* struck inside a ready: every I/O now fails */
     uint64_t restart_ms;
     uint32_t incarnation;
-    raft_t *raft;
+    replica_t *replica;
+    const raft_t *raft;                  /* the replica's core, for the checks */
     chat_t *chat;
     uint64_t commit_seen;                /* for the monotonic-commit check */
     bool was_leader;
-    sim_snap_t stash [SIM_SNAP_STASH];   /* snapshots received, awaiting install */
 } sim_node_t;
 
 typedef struct {
@@ -78,7 +90,6 @@ typedef struct {
     uint8_t cmd [ZC_COMMAND_MAX];
     size_t len;
     uint32_t node;
-    uint64_t index, term;
     uint64_t deadline_ms, next_ms;
     uint32_t attempts;
 } sim_client_t;
@@ -102,9 +113,11 @@ typedef struct {
 
 /* How hostile a run is: drawn per seed, so runs range from calm to brutal. */
 typedef struct {
-    uint32_t partition_ppm, heal_ppm, crash_ppm, crash_in_ready_ppm, compact_ppm;
+    uint32_t partition_ppm, heal_ppm, crash_ppm;
+    uint32_t crash_io_ppm;               /* per I/O call of a ready */
+    uint32_t snapshot_fail_ppm, snapshot_inline_ppm;
+    uint64_t snapshot_entries;
     uint32_t batch_entries;
-    bool early_append;   /* leaders send APPENDs before their own fsync (thesis 10.2.1) */
 } sim_profile_t;
 
 struct sim {
@@ -134,40 +147,49 @@ struct sim {
     struct sim_cidreg *cidreg;           /* (cid, seq) -> first applied index */
     struct { uint64_t index, term, hash; } *acks;   /* G1: every acknowledged entry */
     size_t n_acks, acks_cap;
+    struct sim_userreg *userreg;         /* G4-G6: per user, what the log did to it */
     uint64_t acked, proposals, elections, crashes, installs, compactions, reads_ok;
 };
 
 /* sim_net.c */
 void sim_net_init (sim_net_t *net, uint32_t n);
 void sim_net_free (sim_net_t *net);
-void sim_net_send (sim_t *sim, const raft_msg_t *msg, const sim_snap_t *snap);
+/* Send frame (ownership passes) from one node to another, or to all (RAFT_BROADCAST). */
+void sim_net_send (sim_t *sim, uint32_t from, uint32_t to, uint8_t *frame, size_t len);
 /* Delivers one due packet (random among due ones). Returns false if none is due. */
 bool sim_net_deliver_one (sim_t *sim);
 void sim_net_partition (sim_t *sim);
 void sim_net_heal (sim_t *sim);
 
+/* sim_io.c: the in-memory disk and network behind replica_io_t */
+replica_io_t sim_io (sim_node_t *node);
+/* A crash: the disk keeps what was durable (and a torn part of what was not). */
+void sim_io_crash (sim_t *sim, sim_node_t *node);
+void sim_io_free (sim_node_t *node);
+
 /* sim_node.c */
 void sim_node_start (sim_t *sim, sim_node_t *node);
 void sim_node_crash (sim_t *sim, sim_node_t *node);
 void sim_node_free (sim_node_t *node);
+void sim_node_tick (sim_t *sim, sim_node_t *node);
 void sim_node_process (sim_t *sim, sim_node_t *node);
 void sim_node_receive (sim_t *sim, sim_node_t *node, const sim_packet_t *packet);
-void sim_node_compact (sim_t *sim, sim_node_t *node);
 
 /* sim_client.c */
 void sim_clients_init (sim_t *sim);
 void sim_clients_step (sim_t *sim);
-void sim_clients_on_apply (sim_t *sim, sim_node_t *node, const raft_entry_t *entry,
-                           const chat_result_t *result);
+void sim_clients_on_apply (sim_t *sim, sim_node_t *node, uint64_t index, uint64_t term,
+                           const zc_command_t *cmd, const chat_result_t *result, uint64_t hash);
 void sim_clients_on_crash (sim_t *sim, sim_node_t *node);
 void sim_reads_step (sim_t *sim);
-void sim_reads_on_ready (sim_t *sim, sim_node_t *node, const raft_ready_t *rd);
+void sim_reads_on_ready (sim_t *sim, sim_node_t *node, uint64_t ctx, bool ok);
 
 /* sim_check.c */
 void sim_check_init (sim_t *sim);
 void sim_check_free (sim_t *sim);
 void sim_fail (sim_t *sim, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
-void sim_check_ready_entries (sim_t *sim, sim_node_t *node, const raft_ready_t *rd);
+/* entries about to be written to node's log */
+void sim_check_entries (sim_t *sim, sim_node_t *node, const raft_entry_t *entries, uint32_t n);
 void sim_check_node (sim_t *sim, sim_node_t *node);
 void sim_check_apply (sim_t *sim, sim_node_t *node, const raft_entry_t *entry,
                       const zc_command_t *cmd, const chat_result_t *result);
@@ -176,6 +198,11 @@ void sim_check_install (sim_t *sim, sim_node_t *node);
 void sim_check_converged (sim_t *sim, bool final);
 bool sim_converged (sim_t *sim);
 uint64_t sim_hash (const uint8_t *data, size_t len);
+
+/* sim_guarantees.c: G4-G6, on the first application of each committed index */
+void sim_check_user_effects (sim_t *sim, uint64_t index, const zc_command_t *cmd,
+                             const chat_result_t *res);
+void sim_check_users_free (sim_t *sim);
 
 /* sim_run.c */
 typedef struct {

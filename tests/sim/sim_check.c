@@ -12,7 +12,8 @@
     - state machine safety: every replica applies the same data at the same index,
       with the same result and the same chat digest;
     - G1: an acknowledged entry stays the committed entry at its index;
-    - G3: a (cid, seq) has an effect at most once; a retry gets the original code. */
+    - G3: a (cid, seq) has an effect at most once; a retry gets the original code;
+    - G4-G6 per user: sim_guarantees.c. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -109,6 +110,7 @@ sim_check_free (sim_t *sim)
     free (sim->acks);
     sim->logreg = NULL;
     sim->cidreg = NULL;
+    sim_check_users_free (sim);
 }
 
 void
@@ -154,11 +156,11 @@ s_term_at (sim_node_t *node, uint64_t index)
 }
 
 void
-sim_check_ready_entries (sim_t *sim, sim_node_t *node, const raft_ready_t *rd)
+sim_check_entries (sim_t *sim, sim_node_t *node, const raft_entry_t *entries, uint32_t n)
 {
-    for (uint32_t i = 0; i < rd->n_entries && !sim->failed; i++) {
-        const raft_entry_t *e = &rd->entries [i];
-        int64_t prev = i ? (int64_t) rd->entries [i - 1].term : s_term_at (node, e->index - 1);
+    for (uint32_t i = 0; i < n && !sim->failed; i++) {
+        const raft_entry_t *e = &entries [i];
+        int64_t prev = i ? (int64_t) entries [i - 1].term : s_term_at (node, e->index - 1);
         uint64_t hash = sim_hash (e->data, e->len);
         s_slot_t *s = s_table_find (&sim->logreg->t, e->index, e->term, true);
         if (s->v1 == 0 && s->v2 == 0) {
@@ -309,6 +311,7 @@ sim_check_apply (sim_t *sim, sim_node_t *node, const raft_entry_t *entry,
         o->applied = true;
         o->result = *result;
         s_check_g3 (sim, entry->index, cmd, result);
+        sim_check_user_effects (sim, entry->index, cmd, result);
     }
     else
     if (o->result.code != result->code || o->result.duplicate != result->duplicate
@@ -387,7 +390,7 @@ sim_converged (sim_t *sim)
         if (sim->clients [c].busy)
             return false;
     for (uint32_t id = 1; id <= sim->n; id++) {
-        raft_t *r = sim->nodes [id].raft;
+        const raft_t *r = sim->nodes [id].raft;
         if (raft_commit_index (r) != commit || raft_applied_index (r) != commit
         ||  raft_term (r) != raft_term (leader->raft))
             return false;

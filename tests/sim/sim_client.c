@@ -2,11 +2,12 @@
 
     A client has one request outstanding, identified by (cid, seq). It proposes it at
     whichever replica claims to be leader (stale leaders included), and counts it
-    acknowledged only when that replica applies the entry it proposed (same index and
-    term). On a timeout, a lost entry or a crash, it retries the same (cid, seq)
-    elsewhere, so the log can hold the same request several times: G3 says only the
-    first may have an effect. Read probes ask a leader for a ReadIndex and check the
-    index it confirms covers everything committed before the read was asked (G2). */
+    acknowledged when that replica applies an entry carrying its (cid, seq), as the
+    broker answers its requester. On a timeout or a crash it retries the same
+    (cid, seq) elsewhere, so the log can hold the same request several times: G3 says
+    only the first may have an effect. Read probes ask a leader for a ReadIndex and
+    check that, when the replica says the read may be served, its state covers
+    everything committed before the read was asked (G2). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,22 +74,18 @@ s_propose (sim_t *sim, sim_client_t *cl)
         cl->next_ms = sim->now_ms + 20;
         return;
     }
-    uint64_t index;
-    zc_code_t rc = raft_propose (node->raft, cl->cmd, (uint32_t) cl->len, &index);
-    if (rc != ZC_OK) {
+    if (replica_propose (node->replica, cl->cmd, cl->len) != RAFT_OK) {
         cl->next_ms = sim->now_ms + 10 + sim_below (&sim->rng, 30);
         return;
     }
     cl->proposed = true;
     cl->node = node->id;
-    cl->index = index;
-    cl->term = raft_term (node->raft);
     cl->deadline_ms = sim->now_ms + SIM_REQUEST_TIMEOUT_MS;
     cl->attempts++;
     sim->proposals++;
-    sim_trace (sim, "client %llx: seq %llu proposed at node %u index %llu term %llu (try %u)",
+    sim_trace (sim, "client %llx: seq %llu proposed at node %u term %llu (try %u)",
                (unsigned long long) cl->cid, (unsigned long long) cl->seq, node->id,
-               (unsigned long long) index, (unsigned long long) cl->term, cl->attempts);
+               (unsigned long long) raft_term (node->raft), cl->attempts);
     sim_node_process (sim, node);
 }
 
@@ -113,25 +110,21 @@ sim_clients_step (sim_t *sim)
 }
 
 void
-sim_clients_on_apply (sim_t *sim, sim_node_t *node, const raft_entry_t *entry,
-                      const chat_result_t *result)
+sim_clients_on_apply (sim_t *sim, sim_node_t *node, uint64_t index, uint64_t term,
+                      const zc_command_t *cmd, const chat_result_t *result, uint64_t hash)
 {
     for (int c = 0; c < SIM_CLIENTS; c++) {
         sim_client_t *cl = &sim->clients [c];
-        if (!cl->proposed || cl->node != node->id || cl->index != entry->index)
+        if (!cl->proposed || cl->node != node->id || cl->cid != cmd->cid || cl->seq != cmd->seq)
             continue;
         cl->proposed = false;
-        if (entry->term != cl->term) {
-            cl->next_ms = sim->now_ms;   /* our entry was replaced: retry */
-            continue;
-        }
-        sim_check_ack (sim, entry->index, entry->term, sim_hash (entry->data, entry->len));
+        sim_check_ack (sim, index, term, hash);
         cl->busy = false;
         cl->next_ms = sim->now_ms + sim_below (&sim->rng, 40);
         sim->acked++;
         sim_trace (sim, "client %llx: seq %llu acked by node %u at %llu (%s%s)",
                    (unsigned long long) cl->cid, (unsigned long long) cl->seq, node->id,
-                   (unsigned long long) entry->index, zc_code_name (result->code),
+                   (unsigned long long) index, zc_code_name (result->code),
                    result->duplicate ? ", duplicate" : "");
     }
 }
@@ -158,7 +151,7 @@ sim_reads_step (sim_t *sim)
     if (!node || sim->n_reads >= 256)
         return;
     uint64_t ctx = ++sim->next_read_ctx;
-    if (raft_read_index (node->raft, ctx) != ZC_OK)
+    if (replica_read (node->replica, ctx) != RAFT_OK)
         return;
     if (sim->n_reads == sim->reads_cap) {
         sim->reads_cap = sim->reads_cap ? sim->reads_cap * 2 : 16;
@@ -186,28 +179,21 @@ s_drop_read (sim_t *sim, sim_read_t *r)
 }
 
 void
-sim_reads_on_ready (sim_t *sim, sim_node_t *node, const raft_ready_t *rd)
+sim_reads_on_ready (sim_t *sim, sim_node_t *node, uint64_t ctx, bool ok)
 {
-    for (uint32_t i = 0; i < rd->n_reads; i++) {
-        sim_read_t *r = s_find_read (sim, node->id, rd->reads [i].ctx);
-        if (!r) {
-            sim_fail (sim, "node %u: confirmed read %llu nobody asked for", node->id,
-                      (unsigned long long) rd->reads [i].ctx);
-            return;
-        }
-        if (rd->reads [i].index < r->min_index) {
-            sim_fail (sim, "G2: node %u confirmed read %llu at index %llu, but %llu was "
-                      "committed before it was asked", node->id,
-                      (unsigned long long) r->ctx, (unsigned long long) rd->reads [i].index,
-                      (unsigned long long) r->min_index);
-            return;
-        }
-        sim->reads_ok++;
-        s_drop_read (sim, r);
+    sim_read_t *r = s_find_read (sim, node->id, ctx);
+    if (!r) {
+        sim_fail (sim, "node %u: read %llu answered that nobody asked for", node->id,
+                  (unsigned long long) ctx);
+        return;
     }
-    for (uint32_t i = 0; i < rd->n_failed_reads; i++) {
-        sim_read_t *r = s_find_read (sim, node->id, rd->failed_reads [i]);
-        if (r)
-            s_drop_read (sim, r);
+    uint64_t applied = raft_applied_index (node->raft);
+    if (ok && applied < r->min_index) {
+        sim_fail (sim, "G2: node %u serves read %llu at applied %llu, but %llu was "
+                  "committed before it was asked", node->id, (unsigned long long) ctx,
+                  (unsigned long long) applied, (unsigned long long) r->min_index);
+        return;
     }
+    sim->reads_ok += ok;
+    s_drop_read (sim, r);
 }

@@ -1,9 +1,10 @@
 /*  sim_net.c - the simulated network between replicas.
 
-    Each send becomes one packet per destination with its own copy of the entries, a
-    random latency (mostly short, sometimes very long, which reorders), and a chance to
-    be dropped or duplicated. Cuts (partitions, one-way included) are checked when a
-    packet arrives, so a partition also swallows what was already in flight. */
+    Each send becomes one packet per destination with its own copy of the frame the
+    replica encoded, a random latency (mostly short, sometimes very long, which
+    reorders), and a chance to be dropped or duplicated. Cuts (partitions, one-way
+    included) are checked when a packet arrives, so a partition also swallows what was
+    already in flight. */
 #include <stdlib.h>
 #include <string.h>
 #include "sim.h"
@@ -17,20 +18,11 @@ sim_net_init (sim_net_t *net, uint32_t n)
     net->dup_ppm = 20000;
 }
 
-static void
-s_packet_free (sim_packet_t *p)
-{
-    for (uint32_t i = 0; i < p->msg.n_entries; i++)
-        free ((void *) p->ents [i].data);
-    free (p->ents);
-    sim_snap_free (&p->snap);
-}
-
 void
 sim_net_free (sim_net_t *net)
 {
     for (size_t i = 0; i < net->count; i++)
-        s_packet_free (&net->packets [i]);
+        free (net->packets [i].frame);
     free (net->packets);
     memset (net, 0, sizeof *net);
 }
@@ -44,7 +36,7 @@ s_latency (sim_t *sim)
 }
 
 static void
-s_enqueue (sim_t *sim, const raft_msg_t *msg, uint32_t to, const sim_snap_t *snap)
+s_enqueue (sim_t *sim, uint32_t from, uint32_t to, const uint8_t *frame, size_t len)
 {
     sim_net_t *net = &sim->net;
     if (net->count == net->cap) {
@@ -53,42 +45,28 @@ s_enqueue (sim_t *sim, const raft_msg_t *msg, uint32_t to, const sim_snap_t *sna
         if (!net->packets)
             abort ();
     }
-    sim_packet_t *p = &net->packets [net->count++];
-    memset (p, 0, sizeof *p);
-    p->deliver_ms = sim->now_ms + s_latency (sim);
-    p->msg = *msg;
-    p->msg.to = to;
-    p->ents = calloc (msg->n_entries ? msg->n_entries : 1, sizeof *p->ents);
-    if (!p->ents)
+    uint8_t *copy = malloc (len ? len : 1);
+    if (!copy)
         abort ();
-    for (uint32_t i = 0; i < msg->n_entries; i++) {
-        p->ents [i] = msg->entries [i];
-        p->ents [i].data = NULL;
-        if (msg->entries [i].len) {
-            uint8_t *d = malloc (msg->entries [i].len);
-            if (!d)
-                abort ();
-            memcpy (d, msg->entries [i].data, msg->entries [i].len);
-            p->ents [i].data = d;
-        }
-    }
-    p->msg.entries = msg->n_entries ? p->ents : NULL;
-    if (snap)
-        sim_snap_copy (&p->snap, snap);
+    memcpy (copy, frame, len);
+    net->packets [net->count++] = (sim_packet_t) {
+        sim->now_ms + s_latency (sim), from, to, copy, len
+    };
 }
 
 void
-sim_net_send (sim_t *sim, const raft_msg_t *msg, const sim_snap_t *snap)
+sim_net_send (sim_t *sim, uint32_t from, uint32_t to, uint8_t *frame, size_t len)
 {
-    for (uint32_t to = 1; to <= sim->n; to++) {
-        if (to == msg->from || (msg->to != RAFT_BROADCAST && msg->to != to))
+    for (uint32_t id = 1; id <= sim->n; id++) {
+        if (id == from || (to != RAFT_BROADCAST && to != id))
             continue;
         if (sim_chance (&sim->rng, sim->net.drop_ppm))
             continue;
-        s_enqueue (sim, msg, to, snap);
+        s_enqueue (sim, from, id, frame, len);
         if (sim_chance (&sim->rng, sim->net.dup_ppm))
-            s_enqueue (sim, msg, to, snap);
+            s_enqueue (sim, from, id, frame, len);
     }
+    free (frame);
 }
 
 bool
@@ -109,10 +87,10 @@ sim_net_deliver_one (sim_t *sim)
         }
     sim_packet_t p = net->packets [at];
     net->packets [at] = net->packets [--net->count];
-    sim_node_t *node = &sim->nodes [p.msg.to];
-    if (node->up && !net->cut [p.msg.from][p.msg.to])
+    sim_node_t *node = &sim->nodes [p.to];
+    if (node->up && !net->cut [p.from][p.to])
         sim_node_receive (sim, node, &p);
-    s_packet_free (&p);
+    free (p.frame);
     return true;
 }
 

@@ -2,24 +2,24 @@
     until the cluster converges (the liveness check), then the final checks.
 
     A step advances the virtual clock by 1-4 ms, maybe injects a fault (partition,
-    one-way cut, heal, crash, restart, compaction), ticks every replica, delivers the
-    packets that are due (in random order), and lets the clients act. Everything is
+    one-way cut, heal, crash, restart), ticks every replica, delivers the packets that
+    are due (in random order), and lets the clients act. Replicas take snapshots
+    themselves, as configured by the run's profile. Everything is
     drawn from the run's PRNG, so a seed is a complete description of a run. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "sim.h"
+#include "../../broker/blog.h"
+#include "../../replication/splitmix64.h"
 
 #define SIM_QUIET_MAX_MS 6000
 
 uint64_t
 sim_rand (sim_rng_t *rng)
 {
-    uint64_t z = (rng->state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    return splitmix64_next (&rng->state);
 }
 
 uint64_t
@@ -84,13 +84,10 @@ s_chaos (sim_t *sim)
     }
     for (uint32_t id = 1; id <= sim->n; id++) {
         sim_node_t *node = &sim->nodes [id];
-        if (node->up && sim_chance (rng, pr->compact_ppm))
-            sim_node_compact (sim, node);
         if (node->up && raft_role (node->raft) == RAFT_LEADER && sim_chance (rng, 2000)) {
             uint32_t target = (uint32_t) sim_below (rng, sim->n + 1);   /* 0 = any */
-            zc_code_t code = raft_transfer_leadership (node->raft, target);
-            sim_trace (sim, "node %u transfers leadership to %u: %s", id, target,
-                       zc_code_name (code));
+            raft_err_t err = replica_transfer (node->replica, target);
+            sim_trace (sim, "node %u transfers leadership to %u: %d", id, target, (int) err);
         }
     }
 }
@@ -109,10 +106,11 @@ s_draw_profile (sim_t *sim)
     pr->partition_ppm = s_pick (sim, 1000, 3000, 8000);
     pr->heal_ppm = s_pick (sim, 2000, 5000, 10000);
     pr->crash_ppm = s_pick (sim, 500, 2000, 5000);
-    pr->crash_in_ready_ppm = s_pick (sim, 200, 1000, 3000);
-    pr->compact_ppm = s_pick (sim, 2000, 6000, 20000);
+    pr->crash_io_ppm = s_pick (sim, 100, 500, 1500);
+    pr->snapshot_entries = s_pick (sim, 8, 40, 200);
+    pr->snapshot_fail_ppm = s_pick (sim, 0, 50000, 200000);
+    pr->snapshot_inline_ppm = s_pick (sim, 0, 100000, 500000);
     pr->batch_entries = 1 + (uint32_t) sim_below (&sim->rng, 16);
-    pr->early_append = sim_below (&sim->rng, 2);
     sim->net.drop_ppm = s_pick (sim, 0, 30000, 100000);
     sim->net.dup_ppm = s_pick (sim, 0, 20000, 50000);
 }
@@ -129,9 +127,7 @@ s_step (sim_t *sim)
             sim_node_start (sim, node);
         if (!node->up)
             continue;
-        raft_tick (node->raft, sim->now_ms);
-        sim_check_node (sim, node);
-        sim_node_process (sim, node);
+        sim_node_tick (sim, node);
     }
     for (int guard = 0; guard < 100000 && !sim->failed; guard++)
         if (!sim_net_deliver_one (sim))
@@ -182,6 +178,7 @@ sim_run (uint64_t seed, uint64_t steps, uint32_t n, bool verbose, sim_stats_t *s
     sim->steps = steps;
     sim->n = n;
     sim->verbose = verbose;
+    blog_set_stream (verbose ? stdout : NULL);
     sim->rng.state = seed * 0xD1B54A32D192ED03ull + 1;
     sim->now_ms = 1000;
     sim_net_init (&sim->net, n);

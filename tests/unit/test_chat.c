@@ -9,6 +9,7 @@
 #include <time.h>
 #include <cmocka.h>
 #include "chat.h"
+#include "fixture.h"
 
 /* ---- helpers: commands are built directly, as the log decoder would hand them ---- */
 
@@ -66,14 +67,6 @@ static chat_t *s_chat (uint32_t max_users, uint32_t max_queue, uint32_t max_clie
     chat_t *chat = chat_new (&limits);
     assert_non_null (chat);
     return chat;
-}
-
-static uint64_t s_rand (uint64_t *state)
-{
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    return *state;
 }
 
 /* ---- create ---- */
@@ -587,7 +580,7 @@ static void many_creates_and_deletes_keep_every_user_findable (void **state)
     uint64_t rng = 777;
     char name [16];
     for (uint64_t i = 1; i <= 60000; i++) {
-        size_t k = s_rand (&rng) % NAMES;
+        size_t k = fixture_rand (&rng) % NAMES;
         snprintf (name, sizeof (name), "u%zu", k);
         chat_result_t r = alive [k] ? s_delete (chat, i, name) : s_create (chat, i, name);
         assert_int_equal (r.code, ZC_OK);
@@ -611,15 +604,15 @@ static void many_creates_and_deletes_keep_every_user_findable (void **state)
 static void s_random_step (chat_t *chat, uint64_t index, uint64_t *rng)
 {
     static const char *names [] = { "a", "b", "c", "d", "e", "f" };
-    zc_command_t cmd = s_cmd ((zc_op_t) (s_rand (rng) % ZC_OP__COUNT), s_rand (rng) % 4,
-                              1 + s_rand (rng) % 40, names [s_rand (rng) % 6]);
+    zc_command_t cmd = s_cmd ((zc_op_t) (fixture_rand (rng) % ZC_OP__COUNT), fixture_rand (rng) % 4,
+                              1 + fixture_rand (rng) % 40, names [fixture_rand (rng) % 6]);
     cmd.ts = index * 3;
-    cmd.text = s_bytes ((s_rand (rng) & 1) ? "hello" : "");
-    cmd.from = s_bytes (names [s_rand (rng) % 6]);
+    cmd.text = s_bytes ((fixture_rand (rng) & 1) ? "hello" : "");
+    cmd.from = s_bytes (names [fixture_rand (rng) % 6]);
     uint64_t epoch = 0;
     chat_user_exists (chat, cmd.name.ptr, cmd.name.len, &epoch);
-    cmd.epoch = (s_rand (rng) % 4) ? epoch : 1;
-    cmd.mseq = s_rand (rng) % 10;
+    cmd.epoch = (fixture_rand (rng) % 4) ? epoch : 1;
+    cmd.mseq = fixture_rand (rng) % 10;
     chat_result_t r;
     chat_apply (chat, index, &cmd, &r);
 }

@@ -9,14 +9,7 @@
 #include <cmocka.h>
 #include <msgpack.h>
 #include "chat.h"
-
-static uint64_t s_rand (uint64_t *state)
-{
-    *state ^= *state << 13;
-    *state ^= *state >> 7;
-    *state ^= *state << 17;
-    return *state;
-}
+#include "fixture.h"
 
 static zc_bytes_t s_bytes (const char *s)
 {
@@ -31,15 +24,15 @@ static void s_random_step (chat_t *chat, uint64_t index, uint64_t *rng)
     static const char *creds [] = { "", "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA",
                                     "$argon2id$v=19$m=19456,t=2,p=1$wy3TB0GiifR73fqVBDzyxA$gWHS9Rp0EPTrbb4PmzecwPyiY0yx0CgQs18nWp7Ffdw" };
     zc_command_t cmd = {
-        .op = (zc_op_t) (s_rand (rng) % ZC_OP__COUNT), .ts = index * 7,
-        .cid = s_rand (rng) % 6, .seq = 1 + s_rand (rng) % 300,
-        .name = s_bytes (names [s_rand (rng) % 8]),
-        .from = s_bytes (names [s_rand (rng) % 8]),
-        .text = s_bytes (texts [s_rand (rng) % 4]),
-        .mseq = s_rand (rng) % 12,
-        .cred = s_bytes (creds [s_rand (rng) % 3]),
+        .op = (zc_op_t) (fixture_rand (rng) % ZC_OP__COUNT), .ts = index * 7,
+        .cid = fixture_rand (rng) % 6, .seq = 1 + fixture_rand (rng) % 300,
+        .name = s_bytes (names [fixture_rand (rng) % 8]),
+        .from = s_bytes (names [fixture_rand (rng) % 8]),
+        .text = s_bytes (texts [fixture_rand (rng) % 4]),
+        .mseq = fixture_rand (rng) % 12,
+        .cred = s_bytes (creds [fixture_rand (rng) % 3]),
     };
-    if (cmd.op == ZC_OP_DELETE && s_rand (rng) % 3)
+    if (cmd.op == ZC_OP_DELETE && fixture_rand (rng) % 3)
         cmd.op = ZC_OP_SEND;            /* keep queues long enough to matter */
     chat_user_exists (chat, cmd.name.ptr, cmd.name.len, &cmd.epoch);
     chat_result_t r;
@@ -191,9 +184,9 @@ static void random_corruption_never_crashes (void **state)
     uint8_t *copy = malloc (len);
     for (int round = 0; round < 3000; round++) {
         memcpy (copy, buf, len);
-        int flips = 1 + (int) (s_rand (&rng) % 4);
+        int flips = 1 + (int) (fixture_rand (&rng) % 4);
         for (int f = 0; f < flips; f++)
-            copy [s_rand (&rng) % len] = (uint8_t) s_rand (&rng);
+            copy [fixture_rand (&rng) % len] = (uint8_t) fixture_rand (&rng);
         zc_code_t code = chat_snapshot_load (b, copy, len);
         if (code != ZC_OK)
             s_assert_empty (b);

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "fixture.h"
 
 /* A fake file system: the directories that exist, and the calls made, in order. */
 typedef struct {
@@ -126,8 +127,8 @@ static void
 real_calls_create_every_component (void **state)
 {
     (void) state;
-    char base [] = "/tmp/zchat-test-fileio-XXXXXX";
-    assert_non_null (mkdtemp (base));
+    char base [64];
+    assert_int_equal (fixture_dir_new (base, sizeof base, "fileio"), 0);
     char path [128];
     snprintf (path, sizeof path, "%s/x/y", base);
     assert_int_equal (fileio_mkdir_durable (path, NULL), 0);
@@ -135,10 +136,7 @@ real_calls_create_every_component (void **state)
     struct stat st;
     assert_int_equal (stat (path, &st), 0);
     assert_true (S_ISDIR (st.st_mode));
-    rmdir (path);
-    snprintf (path, sizeof path, "%s/x", base);
-    rmdir (path);
-    rmdir (base);
+    assert_int_equal (fixture_dir_remove (base), 0);
 }
 
 int

@@ -237,7 +237,7 @@ single_node_elects_itself_and_commits (void **state)
     raft_advance (r, &rd);
     assert_int_equal (raft_commit_index (r), 1);
     uint64_t index = 0;
-    assert_int_equal (raft_propose (r, (const uint8_t *) "hi", 2, &index), ZC_OK);
+    assert_int_equal (raft_propose (r, (const uint8_t *) "hi", 2, &index), RAFT_OK);
     assert_int_equal (index, 2);
     assert_true (raft_ready (r, &rd));
     assert_int_equal (rd.n_committed, 1);             /* the NOOP, durable last ready */
@@ -490,7 +490,7 @@ append_acked_and_committed_only_when_durable (void **state)
     raft_step (r, &ack);
     assert_int_equal (raft_commit_index (r), 1);
     uint64_t index;
-    assert_int_equal (raft_propose (r, (const uint8_t *) "m", 1, &index), ZC_OK);
+    assert_int_equal (raft_propose (r, (const uint8_t *) "m", 1, &index), RAFT_OK);
     ack = s_ack (2, 1, 2, 0);
     raft_step (r, &ack);
     /* a follower holds it durably, but the leader's own copy is not yet: 1 of 3 */
@@ -526,13 +526,13 @@ read_index_waits_for_majority_heartbeat (void **state)
     raft_hardstate_t hs = { 0, 0 };
     raft_t *r = raft_new (&cfg, &hs, 0, 0, 0);
     raft_ready_t rd;
-    assert_int_equal (raft_read_index (r, 9), ZC_ERR_NOT_LEADER);
+    assert_int_equal (raft_read_index (r, 9), RAFT_ERR_NOT_LEADER);
     s_win_with_node2 (r, 2 * ET);
     raft_msg_t ack = s_ack (2, 1, 1, 0);
     raft_step (r, &ack);                              /* NOOP committed */
     assert_true (raft_ready (r, &rd));
     raft_advance (r, &rd);
-    assert_int_equal (raft_read_index (r, 42), ZC_OK);
+    assert_int_equal (raft_read_index (r, 42), RAFT_OK);
     assert_true (raft_ready (r, &rd));
     const raft_msg_t *hb = s_find (&rd, RAFT_MSG_APPEND);
     assert_non_null (hb);                             /* a round goes out at once */
@@ -554,7 +554,7 @@ read_index_waits_for_majority_heartbeat (void **state)
     assert_int_equal (rd.reads [0].index, 1);
     raft_advance (r, &rd);
     /* a read pending when leadership is lost fails */
-    assert_int_equal (raft_read_index (r, 43), ZC_OK);
+    assert_int_equal (raft_read_index (r, 43), RAFT_OK);
     raft_msg_t higher = s_msg (RAFT_MSG_APPEND_RESP, 2, 1, 5);
     higher.reject = true;
     raft_step (r, &higher);
@@ -574,7 +574,7 @@ snapshot_catches_up_follower_behind_compaction (void **state)
     s_elect (f);
     s_set_cut (f, 3, true);
     for (int i = 0; i < 10; i++)
-        assert_int_equal (raft_propose (f->node [1], (const uint8_t *) "e", 1, NULL), ZC_OK);
+        assert_int_equal (raft_propose (f->node [1], (const uint8_t *) "e", 1, NULL), RAFT_OK);
     s_run (f, 3 * HB);
     assert_int_equal (raft_applied_index (f->node [1]), 11);
     raft_compact (f->node [1], 11);
@@ -602,7 +602,7 @@ snapshot_catches_up_follower_behind_compaction (void **state)
     assert_non_null (ack);
     assert_int_equal (ack->match, 11);
     raft_advance (f->node [3], &rd);
-    assert_int_equal (raft_propose (f->node [1], (const uint8_t *) "z", 1, NULL), ZC_OK);
+    assert_int_equal (raft_propose (f->node [1], (const uint8_t *) "z", 1, NULL), RAFT_OK);
     s_run (f, 5 * HB);
     assert_int_equal (raft_commit_index (f->node [3]), 12);
     assert_int_equal (raft_peer_match (f->node [1], 3), 12);
@@ -619,14 +619,14 @@ propose_busy_at_max_uncommitted (void **state)
     raft_t *r = raft_new (&cfg, &hs, 0, 0, 0);
     s_win_with_node2 (r, 2 * ET);                     /* NOOP at 1, uncommitted */
     for (int i = 0; i < 3; i++)
-        assert_int_equal (raft_propose (r, (const uint8_t *) "p", 1, NULL), ZC_OK);
-    assert_int_equal (raft_propose (r, (const uint8_t *) "p", 1, NULL), ZC_ERR_BUSY);
+        assert_int_equal (raft_propose (r, (const uint8_t *) "p", 1, NULL), RAFT_OK);
+    assert_int_equal (raft_propose (r, (const uint8_t *) "p", 1, NULL), RAFT_ERR_BUSY);
     raft_ready_t rd;
     assert_true (raft_ready (r, &rd));
     raft_advance (r, &rd);
     raft_msg_t ack = s_ack (2, 1, 4, 0);
     raft_step (r, &ack);
-    assert_int_equal (raft_propose (r, (const uint8_t *) "p", 1, NULL), ZC_OK);
+    assert_int_equal (raft_propose (r, (const uint8_t *) "p", 1, NULL), RAFT_OK);
     raft_destroy (&r);
 }
 
@@ -667,7 +667,7 @@ s_queued (const fixture_t *f, raft_msg_type_t type, uint32_t from, uint32_t to)
     return n;
 }
 
-static zc_code_t
+static raft_err_t
 s_propose (fixture_t *f, uint32_t id, const char *text)
 {
     uint64_t index;
@@ -680,8 +680,8 @@ s_settled (void)
 {
     fixture_t *f = s_fixture (3);
     s_elect (f);
-    assert_int_equal (s_propose (f, 1, "a"), ZC_OK);
-    assert_int_equal (s_propose (f, 1, "b"), ZC_OK);
+    assert_int_equal (s_propose (f, 1, "a"), RAFT_OK);
+    assert_int_equal (s_propose (f, 1, "b"), RAFT_OK);
     s_run (f, 3 * HB);
     for (uint32_t id = 1; id <= 3; id++)
         assert_int_equal (raft_commit_index (f->node [id]), 3);
@@ -694,7 +694,7 @@ transfer_to_up_to_date_follower_is_immediate (void **state)
     (void) state;
     fixture_t *f = s_settled ();
     uint64_t t0 = f->now;
-    assert_int_equal (raft_transfer_leadership (f->node [1], 2), ZC_OK);
+    assert_int_equal (raft_transfer_leadership (f->node [1], 2), RAFT_OK);
     assert_int_equal (raft_transfer_target (f->node [1]), 2);
     s_pump (f, 1);                                    /* node 2 holds all: hand over now */
     assert_int_equal (s_queued (f, RAFT_MSG_TIMEOUT_NOW, 1, 2), 1);
@@ -719,13 +719,13 @@ transfer_to_lagging_follower_waits_for_catch_up (void **state)
     (void) state;
     fixture_t *f = s_settled ();
     s_set_cut (f, 3, true);
-    assert_int_equal (s_propose (f, 1, "c"), ZC_OK);
-    assert_int_equal (s_propose (f, 1, "d"), ZC_OK);
+    assert_int_equal (s_propose (f, 1, "c"), RAFT_OK);
+    assert_int_equal (s_propose (f, 1, "d"), RAFT_OK);
     s_run (f, 2 * HB);
     assert_int_equal (raft_commit_index (f->node [1]), 5);    /* with node 2 */
     assert_int_equal (raft_last_index (f->node [3]), 3);      /* node 3 missed c, d */
     s_set_cut (f, 3, false);
-    assert_int_equal (raft_transfer_leadership (f->node [1], 3), ZC_OK);
+    assert_int_equal (raft_transfer_leadership (f->node [1], 3), RAFT_OK);
     s_pump (f, 1);
     assert_int_equal (s_queued (f, RAFT_MSG_TIMEOUT_NOW, 1, 3), 0);   /* not yet */
     s_run (f, 3 * HB);                                /* repaired, then handed over */
@@ -746,16 +746,16 @@ transfer_to_dead_target_is_abandoned_and_leader_resumes (void **state)
     (void) state;
     fixture_t *f = s_settled ();
     s_set_cut (f, 3, true);                           /* node 3 is dead */
-    assert_int_equal (raft_transfer_leadership (f->node [1], 3), ZC_OK);
+    assert_int_equal (raft_transfer_leadership (f->node [1], 3), RAFT_OK);
     s_run (f, ET - HB);
     assert_int_equal (raft_role (f->node [1]), RAFT_LEADER);
     assert_int_equal (raft_transfer_target (f->node [1]), 3);
-    assert_int_equal (s_propose (f, 1, "c"), ZC_ERR_BUSY);
+    assert_int_equal (s_propose (f, 1, "c"), RAFT_ERR_BUSY);
     s_run (f, 2 * HB);                                /* one election timeout: give up */
     assert_int_equal (raft_transfer_target (f->node [1]), 0);
     assert_int_equal (raft_role (f->node [1]), RAFT_LEADER);
     assert_int_equal (raft_term (f->node [1]), 1);
-    assert_int_equal (s_propose (f, 1, "c"), ZC_OK);  /* serving again */
+    assert_int_equal (s_propose (f, 1, "c"), RAFT_OK);  /* serving again */
     s_run (f, 2 * HB);
     assert_int_equal (raft_commit_index (f->node [1]), 4);
     assert_int_equal (raft_commit_index (f->node [2]), 4);
@@ -767,12 +767,12 @@ proposals_are_refused_during_transfer (void **state)
 {
     (void) state;
     fixture_t *f = s_settled ();
-    assert_int_equal (raft_transfer_leadership (f->node [1], 2), ZC_OK);
-    assert_int_equal (s_propose (f, 1, "c"), ZC_ERR_BUSY);   /* the log stays put */
+    assert_int_equal (raft_transfer_leadership (f->node [1], 2), RAFT_OK);
+    assert_int_equal (s_propose (f, 1, "c"), RAFT_ERR_BUSY);   /* the log stays put */
     assert_int_equal (raft_last_index (f->node [1]), 3);
     s_deliver (f);
-    assert_int_equal (s_propose (f, 1, "c"), ZC_ERR_NOT_LEADER);
-    assert_int_equal (s_propose (f, 2, "c"), ZC_OK);
+    assert_int_equal (s_propose (f, 1, "c"), RAFT_ERR_NOT_LEADER);
+    assert_int_equal (s_propose (f, 2, "c"), RAFT_OK);
     s_fixture_destroy (&f);
 }
 
@@ -807,15 +807,15 @@ transfer_target_zero_picks_most_up_to_date_and_bad_targets_fail (void **state)
 {
     (void) state;
     fixture_t *f = s_settled ();
-    assert_int_equal (raft_transfer_leadership (f->node [2], 1), ZC_ERR_NOT_LEADER);
-    assert_int_equal (raft_transfer_leadership (f->node [1], 9), ZC_ERR_NO_SUCH_REPLICA);
-    assert_int_equal (raft_transfer_leadership (f->node [1], 1), ZC_OK);  /* already */
+    assert_int_equal (raft_transfer_leadership (f->node [2], 1), RAFT_ERR_NOT_LEADER);
+    assert_int_equal (raft_transfer_leadership (f->node [1], 9), RAFT_ERR_NO_SUCH_NODE);
+    assert_int_equal (raft_transfer_leadership (f->node [1], 1), RAFT_OK);  /* already */
     assert_int_equal (raft_transfer_target (f->node [1]), 0);
     s_set_cut (f, 2, true);
-    assert_int_equal (s_propose (f, 1, "c"), ZC_OK);
+    assert_int_equal (s_propose (f, 1, "c"), RAFT_OK);
     s_run (f, 2 * HB);                                /* node 3 has c, node 2 not */
     s_set_cut (f, 2, false);
-    assert_int_equal (raft_transfer_leadership (f->node [1], 0), ZC_OK);
+    assert_int_equal (raft_transfer_leadership (f->node [1], 0), RAFT_OK);
     assert_int_equal (raft_transfer_target (f->node [1]), 3);
     s_deliver (f);
     assert_int_equal (raft_role (f->node [3]), RAFT_LEADER);

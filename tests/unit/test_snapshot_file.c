@@ -6,7 +6,6 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "snapshot_file.h"
+#include "fixture.h"
 
 typedef struct {
     char dir [64];
@@ -21,20 +21,12 @@ typedef struct {
 } fixture_t;
 
 static int
-s_rm_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void) st; (void) flag; (void) ftw;
-    return remove (path);
-}
-
-static int
 setup (void **state)
 {
     fixture_t *fx = calloc (1, sizeof *fx);
     if (!fx)
         return -1;
-    strcpy (fx->dir, "/tmp/zchat-test-snap-XXXXXX");
-    if (!mkdtemp (fx->dir))
+    if (fixture_dir_new (fx->dir, sizeof fx->dir, "snap"))
         return -1;
     snprintf (fx->path, sizeof fx->path, "%s/snapshot", fx->dir);
     *state = fx;
@@ -45,33 +37,9 @@ static int
 teardown (void **state)
 {
     fixture_t *fx = *state;
-    nftw (fx->dir, s_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    fixture_dir_remove (fx->dir);
     free (fx);
     return 0;
-}
-
-static uint8_t *
-s_read_file (const char *path, size_t *len)
-{
-    FILE *f = fopen (path, "rb");
-    assert_non_null (f);
-    fseek (f, 0, SEEK_END);
-    *len = (size_t) ftell (f);
-    fseek (f, 0, SEEK_SET);
-    uint8_t *buf = malloc (*len + 1);
-    assert_non_null (buf);
-    assert_int_equal (fread (buf, 1, *len, f), *len);
-    fclose (f);
-    return buf;
-}
-
-static void
-s_write_file (const char *path, const uint8_t *buf, size_t len)
-{
-    FILE *f = fopen (path, "wb");
-    assert_non_null (f);
-    assert_int_equal (fwrite (buf, 1, len, f), len);
-    fclose (f);
 }
 
 static uint8_t *
@@ -163,47 +131,47 @@ corrupted_snapshot_is_detected (void **state)
     char err [256];
     assert_int_equal (snapshot_file_write (fx->dir, 77, 3, body, 3000, err, sizeof err), 0);
     size_t len;
-    uint8_t *image = s_read_file (fx->path, &len);
+    uint8_t *image = fixture_read_file (fx->path, &len);
     assert_int_equal (len, 32 + 3000);
 
     image [32 + 1500] ^= 0x04;                  /* body */
-    s_write_file (fx->path, image, len);
+    fixture_write_file (fx->path, image, len);
     s_read_fails (fx, "CRC");
     image [32 + 1500] ^= 0x04;
 
     image [28] ^= 0x80;                         /* CRC field */
-    s_write_file (fx->path, image, len);
+    fixture_write_file (fx->path, image, len);
     s_read_fails (fx, "CRC");
     image [28] ^= 0x80;
 
     for (size_t at = 8; at < 24; at++) {        /* index and term fields, every bit */
         for (int bit = 0; bit < 8; bit++) {
             image [at] ^= (uint8_t) (1u << bit);
-            s_write_file (fx->path, image, len);
+            fixture_write_file (fx->path, image, len);
             s_read_fails (fx, "CRC");
             image [at] ^= (uint8_t) (1u << bit);
         }
     }
 
     image [0] = 'X';                            /* magic */
-    s_write_file (fx->path, image, len);
+    fixture_write_file (fx->path, image, len);
     s_read_fails (fx, "magic");
     image [0] = 'Z';
 
     image [25] ^= 0x01;                         /* length field */
-    s_write_file (fx->path, image, len);
+    fixture_write_file (fx->path, image, len);
     s_read_fails (fx, "corrupt");
     image [25] ^= 0x01;
 
-    s_write_file (fx->path, image, len - 1);    /* truncated body */
+    fixture_write_file (fx->path, image, len - 1);    /* truncated body */
     s_read_fails (fx, "corrupt");
-    s_write_file (fx->path, image, 20);         /* truncated header */
+    fixture_write_file (fx->path, image, 20);         /* truncated header */
     s_read_fails (fx, "corrupt");
     image [len] = 0;
-    s_write_file (fx->path, image, len + 1);    /* trailing byte */
+    fixture_write_file (fx->path, image, len + 1);    /* trailing byte */
     s_read_fails (fx, "corrupt");
 
-    s_write_file (fx->path, image, len);        /* intact again */
+    fixture_write_file (fx->path, image, len);        /* intact again */
     uint64_t index, term;
     uint8_t *got;
     size_t got_len;
@@ -219,14 +187,14 @@ leftover_snapshot_tmp_is_ignored (void **state)
     fixture_t *fx = *state;
     char tmp [160], err [256];
     snprintf (tmp, sizeof tmp, "%s.tmp", fx->path);
-    s_write_file (tmp, (const uint8_t *) "ZCSNAP01 half written", 21);
+    fixture_write_file (tmp, (const uint8_t *) "ZCSNAP01 half written", 21);
     uint64_t index, term;
     uint8_t *got = NULL;
     size_t len;
     assert_int_equal (snapshot_file_read (fx->dir, &index, &term, &got, &len, err, sizeof err), 0);
     uint8_t *body = s_body (64, 4);
     assert_int_equal (snapshot_file_write (fx->dir, 5, 1, body, 64, err, sizeof err), 0);
-    s_write_file (tmp, (const uint8_t *) "garbage from a crashed write", 28);
+    fixture_write_file (tmp, (const uint8_t *) "garbage from a crashed write", 28);
     assert_int_equal (snapshot_file_read (fx->dir, &index, &term, &got, &len, err, sizeof err), 1);
     assert_int_equal (index, 5);
     assert_memory_equal (got, body, 64);
@@ -278,18 +246,18 @@ corrupted_hardstate_is_detected (void **state)
     assert_int_equal (hardstate_write (fx->dir, &w, err, sizeof err), 0);
     snprintf (path, sizeof path, "%s/hardstate", fx->dir);
     size_t len;
-    uint8_t *image = s_read_file (path, &len);
+    uint8_t *image = fixture_read_file (path, &len);
     assert_int_equal (len, 24);
     for (size_t pos = 0; pos < len; pos++) {
         image [pos] ^= (uint8_t) (1u << (pos % 8));
-        s_write_file (path, image, len);
+        fixture_write_file (path, image, len);
         image [pos] ^= (uint8_t) (1u << (pos % 8));
         err [0] = 0;
         assert_int_equal (hardstate_read (fx->dir, &hs, err, sizeof err), -1);
         assert_non_null (strstr (err, "hardstate"));
         assert_non_null (strstr (err, "corrupt"));
     }
-    s_write_file (path, image, 23);
+    fixture_write_file (path, image, 23);
     assert_int_equal (hardstate_read (fx->dir, &hs, err, sizeof err), -1);
     assert_non_null (strstr (err, "corrupt"));
     free (image);

@@ -19,17 +19,23 @@
 #include <sys/wait.h>
 #include "chat.h"
 #include "snapshot_writer.h"
+#include "fixture.h"
 #include "../../replication/snapshot_file.h"
 
 static chat_limits_t s_limits = { 100, 1000, 800 };
 static char s_dir [64];
 
 static int
+s_save_chat (void *arg, uint8_t **body, size_t *len)
+{
+    return chat_snapshot_save ((const chat_t *) arg, body, len);
+}
+
+static int
 s_setup (void **state)
 {
     (void) state;
-    strcpy (s_dir, "/tmp/zchat-snapwriter-XXXXXX");
-    assert_non_null (mkdtemp (s_dir));
+    assert_int_equal (fixture_dir_new (s_dir, sizeof s_dir, "snapwriter"), 0);
     return 0;
 }
 
@@ -37,9 +43,7 @@ static int
 s_teardown (void **state)
 {
     (void) state;
-    char cmd [128];
-    snprintf (cmd, sizeof cmd, "rm -rf %s", s_dir);
-    assert_int_equal (system (cmd), 0);
+    assert_int_equal (fixture_dir_remove (s_dir), 0);
     return 0;
 }
 
@@ -78,11 +82,11 @@ snapshot_holds_the_state_at_fork_time (void **state)
     for (uint64_t i = 2; i <= 500; i++)
         s_apply (chat, i, ZC_OP_SEND, "ann", "a message of some length, queued for ann");
     snapshot_writer_t w = { 0 };
-    assert_int_equal (snapshot_writer_start (&w, chat, s_dir, 500, 3), 0);
+    assert_int_equal (snapshot_writer_start (&w, s_save_chat, chat, s_dir, 500, 3), 0);
     assert_true (w.pid > 0);
     /* changed while the child writes: must not be in the file */
     s_apply (chat, 501, ZC_OP_CREATE, "bo", "");
-    assert_int_equal (snapshot_writer_start (&w, chat, s_dir, 501, 3), -1);   /* one at a time */
+    assert_int_equal (snapshot_writer_start (&w, s_save_chat, chat, s_dir, 501, 3), -1);   /* one at a time */
     assert_int_equal (s_wait (&w), 1);
     assert_int_equal (w.pid, 0);
 
@@ -114,7 +118,7 @@ failure_in_the_child_is_reported (void **state)
     snapshot_writer_t w = { 0 };
     char missing [128];
     snprintf (missing, sizeof missing, "%s/no/such/dir", s_dir);
-    assert_int_equal (snapshot_writer_start (&w, chat, missing, 1, 1), 0);
+    assert_int_equal (snapshot_writer_start (&w, s_save_chat, chat, missing, 1, 1), 0);
     assert_int_equal (s_wait (&w), -1);
     assert_int_equal (snapshot_writer_poll (&w), 0);        /* nothing runs any more */
     chat_destroy (&chat);
@@ -128,7 +132,7 @@ abort_leaves_no_child (void **state)
     chat_t *chat = chat_new (&s_limits);
     s_apply (chat, 1, ZC_OP_CREATE, "ann", "");
     snapshot_writer_t w = { 0 };
-    assert_int_equal (snapshot_writer_start (&w, chat, s_dir, 1, 1), 0);
+    assert_int_equal (snapshot_writer_start (&w, s_save_chat, chat, s_dir, 1, 1), 0);
     pid_t pid = w.pid;
     snapshot_writer_abort (&w);
     assert_int_equal (w.pid, 0);

@@ -10,7 +10,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include "wal.h"
 #include "log_record.h"
 #include "crc32c.h"
+#include "fixture.h"
 
 #define MAX_SEEN 4096
 
@@ -31,20 +31,12 @@ typedef struct {
 } fixture_t;
 
 static int
-s_rm_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void) st; (void) flag; (void) ftw;
-    return remove (path);
-}
-
-static int
 setup (void **state)
 {
     fixture_t *fx = calloc (1, sizeof *fx);
     if (!fx)
         return -1;
-    strcpy (fx->dir, "/tmp/zchat-test-wal-XXXXXX");
-    if (!mkdtemp (fx->dir))
+    if (fixture_dir_new (fx->dir, sizeof fx->dir, "wal"))
         return -1;
     *state = fx;
     return 0;
@@ -54,7 +46,7 @@ static int
 teardown (void **state)
 {
     fixture_t *fx = *state;
-    nftw (fx->dir, s_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    fixture_dir_remove (fx->dir);
     free (fx);
     return 0;
 }
@@ -147,6 +139,35 @@ s_assert_seen (const seen_t *seen, uint64_t from, uint64_t to)
         assert_int_equal (seen->index [i], from + i);
 }
 
+/* Append entries from..to in term as one batch and sync them. */
+static void
+s_append_synced (wal_t *wal, uint64_t term, uint64_t from, uint64_t to)
+{
+    s_append (wal, term, from, to);
+    assert_int_equal (wal_sync (wal), 0);
+}
+
+/* A fresh log of entries from..to in term, synced and closed (segments of seg_bytes;
+   0 = the default). */
+static void
+s_write_log (fixture_t *fx, uint64_t seg_bytes, uint64_t term, uint64_t from, uint64_t to)
+{
+    seen_t seen;
+    wal_t *wal = s_open (fx, 0, seg_bytes, &seen);
+    s_append_synced (wal, term, from, to);
+    wal_destroy (&wal);
+}
+
+/* Reopened after a snapshot at index after, the log replays exactly from..to. */
+static void
+s_assert_log (fixture_t *fx, uint64_t after, uint64_t seg_bytes, uint64_t from, uint64_t to)
+{
+    seen_t seen;
+    wal_t *wal = s_open (fx, after, seg_bytes, &seen);
+    s_assert_seen (&seen, from, to);
+    wal_destroy (&wal);
+}
+
 static int
 s_count_segments (const char *dir, uint64_t *firsts, int max)
 {
@@ -176,30 +197,6 @@ static void
 s_seg_path (fixture_t *fx, uint64_t first, char *path, size_t len)
 {
     snprintf (path, len, "%s/log-%020" PRIu64 ".seg", fx->dir, first);
-}
-
-static uint8_t *
-s_read_file (const char *path, size_t *len)
-{
-    FILE *f = fopen (path, "rb");
-    assert_non_null (f);
-    fseek (f, 0, SEEK_END);
-    *len = (size_t) ftell (f);
-    fseek (f, 0, SEEK_SET);
-    uint8_t *buf = malloc (*len ? *len : 1);
-    assert_non_null (buf);
-    assert_int_equal (fread (buf, 1, *len, f), *len);
-    fclose (f);
-    return buf;
-}
-
-static void
-s_write_file (const char *path, const uint8_t *buf, size_t len)
-{
-    FILE *f = fopen (path, "wb");
-    assert_non_null (f);
-    assert_int_equal (fwrite (buf, 1, len, f), len);
-    fclose (f);
 }
 
 /* Skip the sync marks at off; returns the offset of the next other record. */
@@ -251,8 +248,7 @@ append_sync_reopen_round_trip (void **state)
     assert_int_equal (seen.n, 0);
     assert_int_equal (wal_first_index (wal), 0);
     assert_int_equal (wal_last_index (wal), 0);
-    s_append (wal, 1, 1, 100);
-    assert_int_equal (wal_sync (wal), 0);
+    s_append_synced (wal, 1, 1, 100);
     assert_int_equal (wal_first_index (wal), 1);
     assert_int_equal (wal_last_index (wal), 100);
     uint64_t size = wal_size_bytes (wal);
@@ -272,12 +268,9 @@ static void
 replay_skips_entries_covered_by_snapshot (void **state)
 {
     fixture_t *fx = *state;
+    s_write_log (fx, 0, 2, 1, 30);
     seen_t seen;
-    wal_t *wal = s_open (fx, 0, 0, &seen);
-    s_append (wal, 2, 1, 30);
-    assert_int_equal (wal_sync (wal), 0);
-    wal_destroy (&wal);
-    wal = s_open (fx, 12, 0, &seen);
+    wal_t *wal = s_open (fx, 12, 0, &seen);
     s_assert_seen (&seen, 13, 30);
     assert_int_equal (seen.term [0], 2);
     assert_int_equal (wal_first_index (wal), 1);
@@ -314,8 +307,7 @@ segments_roll_past_segment_bytes (void **state)
     fixture_t *fx = *state;
     seen_t seen;
     wal_t *wal = s_open (fx, 0, 1024, &seen);
-    s_append (wal, 1, 1, 300);
-    assert_int_equal (wal_sync (wal), 0);
+    s_append_synced (wal, 1, 1, 300);
     uint64_t firsts [128];
     int n = s_count_segments (fx->dir, firsts, 128);
     assert_true (n >= 10);
@@ -330,9 +322,7 @@ segments_roll_past_segment_bytes (void **state)
         assert_true (st.st_size < 1024 + (off_t) log_record_size_max (200));
     }
     wal_destroy (&wal);
-    wal = s_open (fx, 0, 1024, &seen);
-    s_assert_seen (&seen, 1, 300);
-    wal_destroy (&wal);
+    s_assert_log (fx, 0, 1024, 1, 300);
 }
 
 static void
@@ -341,8 +331,7 @@ conflict_truncates_across_segment_boundary (void **state)
     fixture_t *fx = *state;
     seen_t seen;
     wal_t *wal = s_open (fx, 0, 1024, &seen);
-    s_append (wal, 1, 1, 200);
-    assert_int_equal (wal_sync (wal), 0);
+    s_append_synced (wal, 1, 1, 200);
     uint64_t firsts [128];
     int n = s_count_segments (fx->dir, firsts, 128);
     assert_true (n >= 5);
@@ -360,8 +349,7 @@ conflict_truncates_across_segment_boundary (void **state)
     /* then a conflict exactly at the first index of a segment */
     n = s_count_segments (fx->dir, firsts, 128);
     uint64_t at = firsts [1];
-    s_append (wal, 3, at, at);
-    assert_int_equal (wal_sync (wal), 0);
+    s_append_synced (wal, 3, at, at);
     wal_destroy (&wal);
     wal = s_open (fx, 0, 1024, &seen);
     s_assert_seen (&seen, 1, at);
@@ -408,12 +396,9 @@ append_with_gap_is_refused_and_changes_nothing (void **state)
     raft_entry_t no_data = { 1, 6, 4, NULL };
     assert_int_equal (wal_append (wal, &no_data, 1), -1);
     assert_int_equal (wal_last_index (wal), 5);
-    s_append (wal, 1, 6, 6);
-    assert_int_equal (wal_sync (wal), 0);
+    s_append_synced (wal, 1, 6, 6);
     wal_destroy (&wal);
-    wal = s_open (fx, 0, 0, &seen);
-    s_assert_seen (&seen, 1, 6);
-    wal_destroy (&wal);
+    s_assert_log (fx, 0, 0, 1, 6);
 }
 
 static void
@@ -422,8 +407,7 @@ compaction_removes_whole_covered_segments (void **state)
     fixture_t *fx = *state;
     seen_t seen;
     wal_t *wal = s_open (fx, 0, 1024, &seen);
-    s_append (wal, 1, 1, 200);
-    assert_int_equal (wal_sync (wal), 0);
+    s_append_synced (wal, 1, 1, 200);
     int before = s_count_segments (fx->dir, NULL, 0);
     uint64_t size_before = wal_size_bytes (wal);
     assert_int_equal (wal_compact (wal, 100), 0);
@@ -436,8 +420,7 @@ compaction_removes_whole_covered_segments (void **state)
     assert_int_equal (wal_compact (wal, 1000), 0);
     assert_int_equal (s_count_segments (fx->dir, NULL, 0), 1);
     assert_int_equal (wal_last_index (wal), 200);
-    s_append (wal, 1, 201, 210);
-    assert_int_equal (wal_sync (wal), 0);
+    s_append_synced (wal, 1, 201, 210);
     uint64_t kept_first = wal_first_index (wal);
     wal_destroy (&wal);
 
@@ -457,8 +440,7 @@ reset_drops_everything_and_restarts_at_any_index (void **state)
     fixture_t *fx = *state;
     seen_t seen;
     wal_t *wal = s_open (fx, 0, 1024, &seen);
-    s_append (wal, 1, 1, 120);
-    assert_int_equal (wal_sync (wal), 0);
+    s_append_synced (wal, 1, 1, 120);
     assert_int_equal (wal_reset (wal, 1000), 0);
     assert_int_equal (wal_first_index (wal), 0);
     assert_int_equal (wal_last_index (wal), 0);
@@ -467,8 +449,7 @@ reset_drops_everything_and_restarts_at_any_index (void **state)
     wal = s_open (fx, 999, 1024, &seen);
     assert_int_equal (seen.n, 0);
     assert_int_equal (wal_last_index (wal), 0);
-    s_append (wal, 5, 1000, 1010);
-    assert_int_equal (wal_sync (wal), 0);
+    s_append_synced (wal, 5, 1000, 1010);
     wal_destroy (&wal);
     wal = s_open (fx, 999, 1024, &seen);
     s_assert_seen (&seen, 1000, 1010);
@@ -480,20 +461,14 @@ static void
 snapshot_past_log_end_drops_stale_log (void **state)
 {
     fixture_t *fx = *state;
+    s_write_log (fx, 0, 1, 1, 10);
     seen_t seen;
-    wal_t *wal = s_open (fx, 0, 0, &seen);
-    s_append (wal, 1, 1, 10);
-    assert_int_equal (wal_sync (wal), 0);
-    wal_destroy (&wal);
-    wal = s_open (fx, 20, 0, &seen);
+    wal_t *wal = s_open (fx, 20, 0, &seen);
     assert_int_equal (seen.n, 0);
     assert_int_equal (wal_last_index (wal), 0);
-    s_append (wal, 2, 21, 22);
-    assert_int_equal (wal_sync (wal), 0);
+    s_append_synced (wal, 2, 21, 22);
     wal_destroy (&wal);
-    wal = s_open (fx, 20, 0, &seen);
-    s_assert_seen (&seen, 21, 22);
-    wal_destroy (&wal);
+    s_assert_log (fx, 20, 0, 21, 22);
 }
 
 static void
@@ -506,8 +481,7 @@ empty_directory_opens_empty (void **state)
     assert_int_equal (wal_size_bytes (wal), 0);
     assert_int_equal (wal_sync (wal), 0);      /* nothing to sync is fine */
     assert_int_equal (wal_compact (wal, 10), 0);
-    s_append (wal, 1, 1, 1);
-    assert_int_equal (wal_sync (wal), 0);
+    s_append_synced (wal, 1, 1, 1);
     assert_int_equal (wal_last_index (wal), 1);
     wal_destroy (&wal);
     wal_destroy (&wal);                         /* NULL is accepted */
@@ -526,8 +500,7 @@ missing_directory_is_created (void **state)
     struct stat st;
     assert_int_equal (stat (dir, &st), 0);
     assert_true (S_ISDIR (st.st_mode));
-    s_append (wal, 1, 1, 3);
-    assert_int_equal (wal_sync (wal), 0);
+    s_append_synced (wal, 1, 1, 3);
     wal_destroy (&wal);
 }
 
@@ -537,7 +510,7 @@ unusable_directory_fails_with_reason (void **state)
     fixture_t *fx = *state;
     char file [128], dir [160], err [256] = "";
     snprintf (file, sizeof file, "%s/plainfile", fx->dir);
-    s_write_file (file, (const uint8_t *) "x", 1);
+    fixture_write_file (file, (const uint8_t *) "x", 1);
     snprintf (dir, sizeof dir, "%s/sub", file);
     wal_t *wal = wal_open (dir, 0, 0, NULL, NULL, err, sizeof err);
     assert_null (wal);
@@ -548,15 +521,10 @@ static void
 replay_callback_can_stop_open (void **state)
 {
     fixture_t *fx = *state;
-    seen_t seen;
-    wal_t *wal = s_open (fx, 0, 0, &seen);
-    s_append (wal, 1, 1, 10);
-    assert_int_equal (wal_sync (wal), 0);
-    wal_destroy (&wal);
-    memset (&seen, 0, sizeof seen);
-    seen.stop_at = 4;
+    s_write_log (fx, 0, 1, 1, 10);
+    seen_t seen = { .stop_at = 4 };
     char err [256] = "";
-    wal = wal_open (fx->dir, 0, 0, s_collect, &seen, err, sizeof err);
+    wal_t *wal = wal_open (fx->dir, 0, 0, s_collect, &seen, err, sizeof err);
     assert_null (wal);
     assert_non_null (strstr (err, "refused"));
 }
@@ -581,7 +549,7 @@ large_entry_beyond_write_buffer_round_trips (void **state)
     char path [128];
     s_seg_path (fx, 1, path, sizeof path);
     size_t flen;
-    uint8_t *file = s_read_file (path, &flen);
+    uint8_t *file = fixture_read_file (path, &flen);
     raft_entry_t got;
     size_t rec, off = s_record_offset (file, flen, 1, 2);
     assert_int_equal (log_record_decode (file + off, flen - off, &got, &rec), LOG_RECORD_OK);
@@ -605,14 +573,12 @@ s_five_records (fixture_t *fx, char *path, size_t path_len, size_t *len, size_t 
 {
     seen_t seen;
     wal_t *wal = s_open (fx, 0, 0, &seen);
-    for (uint64_t i = 1; i <= 5; i++) {
-        s_append (wal, 1, i, i);
-        assert_int_equal (wal_sync (wal), 0);
-    }
+    for (uint64_t i = 1; i <= 5; i++)
+        s_append_synced (wal, 1, i, i);
     wal_destroy (&wal);
     s_seg_path (fx, 1, path, path_len);
     size_t file_len;
-    uint8_t *image = s_read_file (path, &file_len);
+    uint8_t *image = fixture_read_file (path, &file_len);
     *off3 = s_record_offset (image, file_len, 1, 3);
     *off5 = s_record_offset (image, file_len, 1, 5);
     *len = s_record_offset (image, file_len, 1, 6);     /* the preallocated zeros are not in it */
@@ -627,7 +593,7 @@ torn_last_record_at_every_byte_is_cut_and_appending_works (void **state)
     size_t len, off3, off5;
     uint8_t *image = s_five_records (fx, path, sizeof path, &len, &off3, &off5);
     for (size_t cut = off5; cut < len; cut++) {
-        s_write_file (path, image, cut);
+        fixture_write_file (path, image, cut);
         seen_t seen;
         wal_t *wal = s_open (fx, 0, 0, &seen);
         s_assert_seen (&seen, 1, 4);
@@ -661,7 +627,7 @@ flipped_bit_in_middle_record_is_corruption (void **state)
        that it had been durable, so no crash can have damaged it */
     for (size_t pos = off3; pos < end3; pos++) {
         image [pos] ^= (uint8_t) (1u << (pos % 8));
-        s_write_file (path, image, len);
+        fixture_write_file (path, image, len);
         image [pos] ^= (uint8_t) (1u << (pos % 8));
         char err [512];
         s_open_fails (fx, 0, err, sizeof err);
@@ -674,11 +640,11 @@ flipped_bit_in_middle_record_is_corruption (void **state)
     }
     /* the damaged file was left untouched for an operator to inspect */
     image [off3 + 9] ^= 0x10;
-    s_write_file (path, image, len);
+    fixture_write_file (path, image, len);
     char err [512];
     s_open_fails (fx, 0, err, sizeof err);
     size_t after_len;
-    uint8_t *after = s_read_file (path, &after_len);
+    uint8_t *after = fixture_read_file (path, &after_len);
     assert_int_equal (after_len, len);
     assert_memory_equal (after, image, len);
     free (after);
@@ -696,7 +662,7 @@ flipped_bit_in_last_record_is_a_torn_tail (void **state)
     uint8_t *image = s_five_records (fx, path, sizeof path, &len, &off3, &off5);
     for (size_t pos = off5; pos < len; pos++) {
         image [pos] ^= (uint8_t) (1u << (pos % 8));
-        s_write_file (path, image, len);
+        fixture_write_file (path, image, len);
         image [pos] ^= (uint8_t) (1u << (pos % 8));
         seen_t seen;
         wal_t *wal = s_open (fx, 0, 0, &seen);
@@ -717,7 +683,7 @@ zero_filled_tail_is_the_clean_end (void **state)
     uint8_t *grown = calloc (1, len + 4096);
     assert_non_null (grown);
     memcpy (grown, image, len);
-    s_write_file (path, grown, len + 4096);     /* preallocated space, or a zero-filled hole */
+    fixture_write_file (path, grown, len + 4096);     /* preallocated space, or a zero-filled hole */
     seen_t seen;
     wal_t *wal = s_open (fx, 0, 0, &seen);
     s_assert_seen (&seen, 1, 5);
@@ -726,9 +692,7 @@ zero_filled_tail_is_the_clean_end (void **state)
     s_append (wal, 1, 6, 6);                    /* written where record 5 ends, not after the zeros */
     assert_int_equal (wal_sync (wal), 0);
     wal_destroy (&wal);
-    wal = s_open (fx, 0, 0, &seen);
-    s_assert_seen (&seen, 1, 6);
-    wal_destroy (&wal);
+    s_assert_log (fx, 0, 0, 1, 6);
     free (grown);
     free (image);
 }
@@ -739,8 +703,7 @@ preallocated_tail_is_cut_when_the_segment_rolls (void **state)
     fixture_t *fx = *state;
     seen_t seen;
     wal_t *wal = s_open (fx, 0, 64 * 1024, &seen);
-    s_append (wal, 1, 1, 1);
-    assert_int_equal (wal_sync (wal), 0);
+    s_append_synced (wal, 1, 1, 1);
     char path [128];
     struct stat st;
     s_seg_path (fx, 1, path, sizeof path);
@@ -751,12 +714,11 @@ preallocated_tail_is_cut_when_the_segment_rolls (void **state)
     assert_int_equal (st.st_size, 64 * 1024);   /* preallocated up to the segment size */
     uint64_t i = 2;
     while (s_count_segments (fx->dir, NULL, 0) < 2) {
-        s_append (wal, 1, i, i);
-        assert_int_equal (wal_sync (wal), 0);
+        s_append_synced (wal, 1, i, i);
         i++;
     }
     size_t len;
-    uint8_t *image = s_read_file (path, &len);
+    uint8_t *image = fixture_read_file (path, &len);
     assert_int_equal (s_record_offset (image, len, 1, i - 1), len);   /* records only */
     free (image);
     wal_destroy (&wal);
@@ -787,7 +749,7 @@ garbage_before_a_sync_mark_is_corruption (void **state)
     memcpy (bad, image, len);
     memset (bad + len, 0xA5, 13);
     memcpy (bad + mark_at, rec, mark_len + rec_len);
-    s_write_file (path, bad, mark_at + mark_len + rec_len);
+    fixture_write_file (path, bad, mark_at + mark_len + rec_len);
     char err [512], want [64];
     s_open_fails (fx, 0, err, sizeof err);
     snprintf (want, sizeof want, "a sync mark at byte offset %zu", mark_at);
@@ -795,7 +757,7 @@ garbage_before_a_sync_mark_is_corruption (void **state)
         fail_msg ("expected '%s' in: %s", want, err);
     /* the same garbage with the valid entry but no mark after it: a torn tail */
     memcpy (bad + mark_at, rec + mark_len, rec_len);
-    s_write_file (path, bad, mark_at + rec_len);
+    fixture_write_file (path, bad, mark_at + rec_len);
     seen_t seen;
     wal_t *wal = s_open (fx, 0, 0, &seen);
     s_assert_seen (&seen, 1, 5);
@@ -825,19 +787,16 @@ each_batch_after_a_sync_starts_with_a_sync_mark (void **state)
     fixture_t *fx = *state;
     seen_t seen;
     wal_t *wal = s_open (fx, 0, 0, &seen);
-    s_append (wal, 1, 1, 3);
-    assert_int_equal (wal_sync (wal), 0);
-    s_append (wal, 1, 4, 5);                    /* one batch: one mark, before 4 */
-    assert_int_equal (wal_sync (wal), 0);
+    s_append_synced (wal, 1, 1, 3);
+    s_append_synced (wal, 1, 4, 5);             /* one batch: one mark, before 4 */
     wal_destroy (&wal);
     wal = s_open (fx, 0, 0, &seen);             /* open syncs what it found: a mark may follow */
-    s_append (wal, 1, 6, 6);
-    assert_int_equal (wal_sync (wal), 0);
+    s_append_synced (wal, 1, 6, 6);
     wal_destroy (&wal);
     char path [128];
     size_t len;
     s_seg_path (fx, 1, path, sizeof path);
-    uint8_t *image = s_read_file (path, &len);
+    uint8_t *image = fixture_read_file (path, &len);
     raft_entry_t entry;
     size_t rec_len;
     assert_int_equal (log_record_decode (image, len, &entry, &rec_len), LOG_RECORD_OK);
@@ -867,17 +826,14 @@ s_hole_case (fixture_t *fx, bool extra, hole_case_t *hc)
 {
     seen_t seen;
     wal_t *wal = s_open (fx, 0, 0, &seen);
-    s_append (wal, 1, 1, 20);
-    assert_int_equal (wal_sync (wal), 0);
-    s_append (wal, 1, 21, 220);
-    assert_int_equal (wal_sync (wal), 0);
+    s_append_synced (wal, 1, 1, 20);
+    s_append_synced (wal, 1, 21, 220);
     if (extra) {
-        s_append (wal, 1, 221, 221);
-        assert_int_equal (wal_sync (wal), 0);
+        s_append_synced (wal, 1, 221, 221);
     }
     wal_destroy (&wal);
     s_seg_path (fx, 1, hc->path, sizeof hc->path);
-    hc->image = s_read_file (hc->path, &hc->len);
+    hc->image = fixture_read_file (hc->path, &hc->len);
     size_t mark2 = s_record_end (hc->image, hc->len, 1, 20);
     s_assert_mark_at (hc->image, hc->len, mark2);
     hc->hole = (mark2 / 4096 + 1) * 4096;
@@ -889,7 +845,7 @@ s_hole_case (fixture_t *fx, bool extra, hole_case_t *hc)
     assert_true (s_record_offset (hc->image, hc->len, 1, 200) > hc->hole + 4096);
     hc->mark3 = extra ? s_record_end (hc->image, hc->len, 1, 220) : 0;
     memset (hc->image + hc->hole, 0, 4096);
-    s_write_file (hc->path, hc->image, hc->len);
+    fixture_write_file (hc->path, hc->image, hc->len);
 }
 
 static void
@@ -930,7 +886,7 @@ zeroed_page_before_a_later_sync_mark_is_corruption (void **state)
     if (!strstr (err, want))
         fail_msg ("expected '%s' in: %s", want, err);
     size_t after_len;
-    uint8_t *after = s_read_file (hc.path, &after_len);
+    uint8_t *after = fixture_read_file (hc.path, &after_len);
     assert_int_equal (after_len, hc.len);          /* left untouched for an operator */
     assert_memory_equal (after, hc.image, hc.len);
     free (after);
@@ -951,12 +907,12 @@ conflict_rewrite_starts_with_a_mark_at_the_cut (void **state)
     char path [128];
     size_t len;
     s_seg_path (fx, 1, path, sizeof path);
-    uint8_t *image = s_read_file (path, &len);
+    uint8_t *image = fixture_read_file (path, &len);
     size_t cut = s_record_end (image, len, 1, 24);
     s_assert_mark_at (image, len, cut);
     size_t hole = s_record_offset (image, len, 1, 60);
     image [hole + 9] ^= 0x40;                   /* entry 60 damaged, entries after it valid */
-    s_write_file (path, image, len);
+    fixture_write_file (path, image, len);
     wal = s_open (fx, 0, 0, &seen);
     s_assert_seen (&seen, 1, 59);
     assert_int_equal (seen.term [23], 1);
@@ -970,11 +926,7 @@ conflict_rewrite_starts_with_a_mark_at_the_cut (void **state)
 static int
 s_segments_of_100 (fixture_t *fx, uint64_t *firsts, char *path, size_t path_len)
 {
-    seen_t seen;
-    wal_t *wal = s_open (fx, 0, 1024, &seen);
-    s_append (wal, 1, 1, 100);
-    assert_int_equal (wal_sync (wal), 0);
-    wal_destroy (&wal);
+    s_write_log (fx, 1024, 1, 1, 100);
     int n = s_count_segments (fx->dir, firsts, 64);
     assert_true (n >= 3);
     s_seg_path (fx, firsts [1], path, path_len);
@@ -989,16 +941,16 @@ damage_in_non_last_segment_is_corruption (void **state)
     char path [128];
     s_segments_of_100 (fx, firsts, path, sizeof path);
     size_t len;
-    uint8_t *image = s_read_file (path, &len);
+    uint8_t *image = fixture_read_file (path, &len);
     /* damage the LAST record of a middle segment: not a tail, since later segments exist */
     image [len - 1] ^= 0x01;
-    s_write_file (path, image, len);
+    fixture_write_file (path, image, len);
     char err [512];
     s_open_fails (fx, 0, err, sizeof err);
     assert_non_null (strstr (err, strrchr (path, '/') + 1));
     assert_non_null (strstr (err, "not the last"));
     /* and a middle segment cut short is corruption too */
-    s_write_file (path, image, len - 5);
+    fixture_write_file (path, image, len - 5);
     s_open_fails (fx, 0, err, sizeof err);
     assert_non_null (strstr (err, strrchr (path, '/') + 1));
     free (image);
@@ -1023,11 +975,7 @@ static void
 segment_name_must_match_its_first_record (void **state)
 {
     fixture_t *fx = *state;
-    seen_t seen;
-    wal_t *wal = s_open (fx, 0, 0, &seen);
-    s_append (wal, 1, 1, 5);
-    assert_int_equal (wal_sync (wal), 0);
-    wal_destroy (&wal);
+    s_write_log (fx, 0, 1, 1, 5);
     char from [128], to [128];
     s_seg_path (fx, 1, from, sizeof from);
     s_seg_path (fx, 2, to, sizeof to);
@@ -1065,8 +1013,7 @@ repair_cuts_at_the_damage_and_removes_later_segments (void **state)
     seen_t seen;
     wal_t *wal = s_open (fx, 0, 1024, &seen);
     for (uint64_t i = 1; i <= 100; i += 5) {
-        s_append (wal, 1, i, i + 4);
-        assert_int_equal (wal_sync (wal), 0);
+        s_append_synced (wal, 1, i, i + 4);
     }
     wal_destroy (&wal);
     uint64_t firsts [64];
@@ -1075,11 +1022,11 @@ repair_cuts_at_the_damage_and_removes_later_segments (void **state)
     char path [128], name [160];
     size_t len;
     s_seg_path (fx, firsts [1], path, sizeof path);
-    uint8_t *image = s_read_file (path, &len);
+    uint8_t *image = fixture_read_file (path, &len);
     uint64_t bad = firsts [1] + 2;
     size_t off = s_record_offset (image, len, firsts [1], bad);
     image [off + 10] ^= 0x08;
-    s_write_file (path, image, len);
+    fixture_write_file (path, image, len);
     char err [512];
     s_open_fails (fx, 0, err, sizeof err);          /* without repair: refused */
 
@@ -1131,12 +1078,9 @@ static void
 repair_of_a_sound_log_cuts_nothing_and_some_damage_is_not_its_to_mend (void **state)
 {
     fixture_t *fx = *state;
+    s_write_log (fx, 1024, 1, 1, 50);
     seen_t seen;
-    wal_t *wal = s_open (fx, 0, 1024, &seen);
-    s_append (wal, 1, 1, 50);
-    assert_int_equal (wal_sync (wal), 0);
-    wal_destroy (&wal);
-    wal = s_open_repair (fx, 0, &seen);
+    wal_t *wal = s_open_repair (fx, 0, &seen);
     s_assert_seen (&seen, 1, 50);
     assert_string_equal (wal_repair_note (wal), "");
     wal_destroy (&wal);

@@ -1,7 +1,7 @@
 /*  chat_list.c - user names matching a PCRE2 pattern, sorted bytewise.
 
     Invariant: a list call does bounded work whatever the pattern and however many
-    users there are. The pattern is at most CHAT_PATTERN_MAX bytes and compiles under
+    users there are. The pattern is at most ZC_PATTERN_MAX bytes and compiles under
     PCRE2's own size limits; each name is matched with match, depth and heap limits;
     and one budget of pattern steps, counted by PCRE2 auto-callouts, covers the whole
     call, so a pattern that stays just under the per-name limit still cannot multiply
@@ -15,7 +15,6 @@
 #include <string.h>
 #include "chat_internal.h"
 
-#define CHAT_PATTERN_MAX 256
 #define CHAT_MATCH_LIMIT 100000         /* backtracking steps per name */
 #define CHAT_DEPTH_LIMIT 1000           /* nested backtracking frames per name */
 #define CHAT_HEAP_LIMIT_KIB 1024        /* backtracking frames' memory per name */
@@ -46,7 +45,7 @@ static pcre2_code *s_compile (const char *pattern, size_t len, zc_code_t *code,
                               char *err, size_t err_len)
 {
     *code = ZC_ERR_BAD_PATTERN;
-    if (len > CHAT_PATTERN_MAX) {
+    if (len > ZC_PATTERN_MAX) {
         s_error (err, err_len, "%s (%zu bytes)", "pattern longer than 256 bytes", len);
         return NULL;
     }
@@ -55,7 +54,7 @@ static pcre2_code *s_compile (const char *pattern, size_t len, zc_code_t *code,
         *code = ZC_ERR_INTERNAL;
         return NULL;
     }
-    pcre2_set_max_pattern_length (cctx, CHAT_PATTERN_MAX);
+    pcre2_set_max_pattern_length (cctx, ZC_PATTERN_MAX);
     int errcode = 0;
     PCRE2_SIZE erroff = 0;
     pcre2_code *re = pcre2_compile ((PCRE2_SPTR) pattern, len,
