@@ -12,21 +12,20 @@ for part in CMakeLists.txt broker client replication schema tests; do
   cp -r "$ZCHAT_SRC/$part" "$copy/"
 done
 python3 - "$copy/broker/replica.c" <<'PY' || fail "the block to plant the bug in is gone from replica.c"
-import sys
+import re, sys
 path = sys.argv[1]
 src = open(path).read()
-right = """        if (early)
-            s_send_msgs (self, &rd, now_ms, SEND_APPENDS);
-        if (s_persist (self, &rd))
-            return -1;
-        s_send_msgs (self, &rd, now_ms, early ? SEND_OTHERS : SEND_ALL);"""
-planted = """        (void) early;
-        s_send_msgs (self, &rd, now_ms, SEND_ALL);
-        if (s_persist (self, &rd))
-            return -1;"""
-if src.count(right) != 1:
+# the ready's order: early APPENDs, persist, then the other messages
+right = re.compile(r"( +)if \(early\)\n +s_send_msgs \(self, &rd, now_ms, SEND_APPENDS\);\n"
+                   r" +if \((s_persist \([^;]*\))\)\n +return -1;\n"
+                   r" +s_send_msgs \(self, &rd, now_ms, early \? SEND_OTHERS : SEND_ALL\);")
+found = right.findall(src)
+if len(found) != 1:
     sys.exit(1)
-open(path, "w").write(src.replace(right, planted))
+indent, persist = found[0]
+planted = (f"{indent}(void) early;\n{indent}s_send_msgs (self, &rd, now_ms, SEND_ALL);\n"
+           f"{indent}if ({persist})\n{indent}    return -1;")
+open(path, "w").write(right.sub(lambda m: planted, src))
 PY
 pass "planted: messages sent before the ready is durable"
 cmake -S "$copy" -B "$copy/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$WORK/cmake.log" 2>&1 \
