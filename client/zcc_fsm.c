@@ -1,8 +1,10 @@
 /*  zcc_fsm.c - the connection/session lifecycle of the client library.
 
-    Invariant: self->state is the only record of whether a user is bound, whether our
-    re-CONNECT is out and whether a server switch is due; it changes only here, one
-    input at a time, and every action a transition needs is taken here.
+    Invariant: self->state is the only record of whether a user is bound, whether SENDs
+    wait for our re-CONNECT and whether a server switch is due; it changes only here,
+    one input at a time, and every action a transition needs is taken here. The other
+    files only read it (zcc_fsm_bound, zcc_fsm_moving, zcc_fsm_sends_wait) and report
+    inputs.
 
     state \ input   SILENCE   REDIRECT  SWITCH_DUE BIND      BIND_STALE LOST     RESUMED CLOSED
     OPEN            MOVING    MOVING    .          BOUND     RESUMING   .        .       .
@@ -25,6 +27,13 @@ bool zcc_fsm_bound (const zcc_t *self)
 bool zcc_fsm_moving (const zcc_t *self)
 {
     return self->state == ZCC_STATE_MOVING || self->state == ZCC_STATE_BOUND_MOVING;
+}
+
+/* SENDs wait for our re-CONNECT: sent before the session is back, they would go out
+   as from nobody. */
+bool zcc_fsm_sends_wait (const zcc_t *self)
+{
+    return self->state == ZCC_STATE_RESUMING;
 }
 
 /* Leave for another server: after a backoff, or at once for a leader hint. */

@@ -147,6 +147,7 @@ static inline int64_t zcc_now_ms (void) { return zclock_mono (); }
 void zcc_fsm_execute (zcc_t *self, zcc_input_t input);
 bool zcc_fsm_bound (const zcc_t *self);
 bool zcc_fsm_moving (const zcc_t *self);
+bool zcc_fsm_sends_wait (const zcc_t *self);
 
 /* zcc_conn.c */
 int zcc_conn_init (zcc_t *self, const zcc_options_t *options);

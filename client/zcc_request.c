@@ -40,11 +40,9 @@ zcc_req_t *zcc_request_reconnect (zcc_t *self)
     return &self->reqs.slots [self->reqs.max_inflight];
 }
 
-/* While the library CONNECTs the bound user again, SENDs wait: sent before the
-   session is back, they would go out as from nobody. */
 static bool s_held (const zcc_t *self, const zcc_req_t *req)
 {
-    return self->state == ZCC_STATE_RESUMING && req->cmd == ZC_CMD_SEND;
+    return req->cmd == ZC_CMD_SEND && zcc_fsm_sends_wait (self);
 }
 
 static void s_send (zcc_t *self, zcc_req_t *req)
