@@ -197,6 +197,18 @@ static void fake_bind_bob (fake_t *fake, const fake_msg_t *connect, uint64_t mse
     fake_reply (fake, connect, &r);
 }
 
+/* The server ends bob's session: another client took it over. */
+static void fake_close_bob (fake_t *fake, const fake_msg_t *session)
+{
+    zc_frame_t c;
+    zc_frame_init (&c, ZC_CMD_CLOSED);
+    c.fields = ZC_F_NAME | ZC_F_CODE | ZC_F_TEXT;
+    c.name = B ("bob");
+    c.code = ZC_ERR_REPLACED;
+    c.text = B ("session taken over");
+    fake_send (fake, session, &c);
+}
+
 static void fake_ok (fake_t *fake, const fake_msg_t *req)
 {
     zc_frame_t r;
@@ -565,25 +577,57 @@ static void failover_reconnects_with_highest_shown (void **state)
     rig_stop (&rig);
 }
 
+/* A two-server rig with bob bound at a, which then stays silent; a SEND fails the
+   client over to b, which gets the re-CONNECT (left in *reconnect) and, for 200 ms, not
+   the SEND, which waits for it. The reply timeout is well above that window, so the
+   client stays at b. Returns the SEND's seq. */
+static uint64_t rig_with_held_send (rig_t *rig, fake_msg_t *reconnect)
+{
+    zcc_t *client = rig_start (rig, 2, 600, 0, 0);
+    fake_msg_t session;
+    connect_bob (&rig->a, client, &session);
+    uint64_t seq = zcc_submit (client, ZC_CMD_SEND, "ann", "hi");
+    fake_expect (&rig->b, client, ZC_CMD_CONNECT, reconnect);
+    assert_false (fake_receives_within (&rig->b, client, ZC_CMD_SEND, 200));
+    return seq;
+}
+
+/* The held SEND reaches b, unchanged. */
+static void held_send_goes_out (rig_t *rig, uint64_t seq)
+{
+    fake_msg_t send;
+    fake_expect (&rig->b, rig->client, ZC_CMD_SEND, &send);
+    assert_int_equal (send.f.seq, seq);
+}
+
 /* After a failover, a bound client CONNECTs again with the user's secret, and its SENDs
    wait for that answer: sent before, the new server would take them as from nobody. */
 static void sends_wait_for_the_session_after_a_failover (void **state)
 {
     (void) state;
-    /* a timeout well above the window below, so the client stays with b meanwhile */
     rig_t rig;
-    zcc_t *client = rig_start (&rig, 2, 600, 0, 0);
-    fake_t *a = &rig.a, *b = &rig.b;
-    fake_msg_t session, reconnect, send;
-    connect_bob (a, client, &session);
-    uint64_t seq = zcc_submit (client, ZC_CMD_SEND, "ann", "hi");    /* a stays silent */
-    fake_expect (b, client, ZC_CMD_CONNECT, &reconnect);
+    fake_msg_t reconnect;
+    uint64_t seq = rig_with_held_send (&rig, &reconnect);
     assert_true (reconnect.f.fields & ZC_F_SECRET);
     assert_true (reconnect.f.secret.len == 2 && memcmp (reconnect.f.secret.ptr, "pw", 2) == 0);
-    assert_false (fake_receives_within (b, client, ZC_CMD_SEND, 200));
-    fake_bind_bob (b, &reconnect, 0);
-    fake_expect (b, client, ZC_CMD_SEND, &send);
-    assert_int_equal (send.f.seq, seq);
+    fake_bind_bob (&rig.b, &reconnect, 0);
+    held_send_goes_out (&rig, seq);
+    rig_stop (&rig);
+}
+
+/* A session that ends while its re-CONNECT is out releases the SENDs that waited for
+   it: they get their answer (as from nobody) instead of waiting for their deadline. */
+static void held_sends_go_out_when_the_session_closes (void **state)
+{
+    (void) state;
+    rig_t rig;
+    fake_msg_t reconnect;
+    uint64_t seq = rig_with_held_send (&rig, &reconnect);
+    fake_close_bob (&rig.b, &reconnect);
+    held_send_goes_out (&rig, seq);
+    assert_int_equal (s_n_tev, 2);
+    assert_int_equal (s_tev [1].type, ZCC_EV_CLOSED);
+    assert_int_equal (s_tev [1].code, ZC_ERR_REPLACED);
     rig_stop (&rig);
 }
 
@@ -713,13 +757,7 @@ static void closed_session_is_reported_and_unbound (void **state)
     fake_t *a = &rig.a;
     fake_msg_t session;
     connect_bob (a, client, &session);
-    zc_frame_t c;
-    zc_frame_init (&c, ZC_CMD_CLOSED);
-    c.fields = ZC_F_NAME | ZC_F_CODE | ZC_F_TEXT;
-    c.name = B ("bob");
-    c.code = ZC_ERR_REPLACED;
-    c.text = B ("session taken over");
-    fake_send (a, &session, &c);
+    fake_close_bob (a, &session);
     fake_push (a, &session, "bob", 5, 1, "too late");
     wait_events (client, 2);
     assert_int_equal (s_tev [1].type, ZCC_EV_CLOSED);
@@ -860,6 +898,7 @@ int main (void)
         cmocka_unit_test (bad_server_list_is_refused),
         cmocka_unit_test (client_needs_the_server_key),
         cmocka_unit_test (sends_wait_for_the_session_after_a_failover),
+        cmocka_unit_test (held_sends_go_out_when_the_session_closes),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
