@@ -92,9 +92,8 @@ admin_destroy (admin_t **self_p)
     *self_p = NULL;
 }
 
-/* May this request run an admin command? Answers it when not. */
-static bool
-s_authorised (server_t *server, conn_t *conn, const zc_frame_t *frame)
+bool
+admin_authorised (server_t *server, conn_t *conn, const zc_frame_t *frame)
 {
     admin_t *self = server->admin;
     if (!self->enabled) {
@@ -183,7 +182,7 @@ void
 admin_transfer (server_t *server, conn_t *conn, const zc_frame_t *frame)
 {
     admin_t *self = server->admin;
-    if (!s_authorised (server, conn, frame))
+    if (!admin_authorised (server, conn, frame))
         return;
     uint32_t target;
     char text [160];

@@ -25,6 +25,10 @@ typedef struct admin admin_t;
 admin_t *admin_new (const config_t *config, char *err, size_t err_len);
 void admin_destroy (admin_t **self_p);
 
+/* May this request run an admin command (the admin secret, not throttled)? Answers
+   it with the error when not. */
+bool admin_authorised (server_t *server, conn_t *conn, const zc_frame_t *frame);
+
 /* A TRANSFER request reached the leader: check the secret, start the transfer. */
 void admin_transfer (server_t *server, conn_t *conn, const zc_frame_t *frame);
 

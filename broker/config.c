@@ -36,6 +36,9 @@ config_print_help (const char *program)
 "                         README \"Repairing a replica\"\n"
 "  --metrics HOST:PORT    serve Prometheus metrics at http://HOST:PORT/metrics (ZCHAT_METRICS,\n"
 "                         default off; HOST an IPv4 address, * or localhost)\n"
+"  --restore FILE         seed an empty data directory from a backup made by\n"
+"                         `zchat admin backup`; every replica of the new cluster\n"
+"                         from the same file                           (ZCHAT_RESTORE)\n"
 "\n"
 "Security (README: Security):\n"
 "  --keys DIR             CURVE keys made by `zchat-keys init DIR`      (ZCHAT_KEYS,\n"
@@ -140,7 +143,7 @@ typedef enum {
     OPT_ID = 1, OPT_PEERS, OPT_DATA, OPT_BIND, OPT_ELECTION, OPT_HEARTBEAT, OPT_SESSION,
     OPT_MAXCONN, OPT_MAXUSERS, OPT_MAXQUEUE, OPT_SNAPSHOT, OPT_KEYS, OPT_INSECURE,
     OPT_REQUIRE_LOGIN, OPT_PWHASH_OPS, OPT_PWHASH_MEM, OPT_AUTH_THREADS, OPT_REPAIR,
-    OPT_ADVERTISE, OPT_ADMIN_SECRET, OPT_METRICS, OPT_HELP
+    OPT_ADVERTISE, OPT_ADMIN_SECRET, OPT_METRICS, OPT_RESTORE, OPT_HELP
 } opt_t;
 
 static const struct { opt_t opt; const char *env; } s_env [] = {
@@ -155,6 +158,7 @@ static const struct { opt_t opt; const char *env; } s_env [] = {
     { OPT_REPAIR, "ZCHAT_REPAIR" }, { OPT_ADVERTISE, "ZCHAT_ADVERTISE" },
     { OPT_ADMIN_SECRET, "ZCHAT_ADMIN_SECRET_FILE" },
     { OPT_METRICS, "ZCHAT_METRICS" },
+    { OPT_RESTORE, "ZCHAT_RESTORE" },
 };
 
 /* A switch: the flag alone (value NULL) or its variable set to 1/true/yes (0/false/no). */
@@ -256,6 +260,13 @@ s_apply (config_t *config, opt_t opt, const char *value)
             }
             strcpy (config->metrics_addr, value);
             return 0;
+        case OPT_RESTORE:
+            if (strlen (value) >= sizeof config->restore_file) {
+                fprintf (stderr, "zchat-broker: --restore path too long\n");
+                return -1;
+            }
+            strcpy (config->restore_file, value);
+            return 0;
         case OPT_HELP: return 0;
     }
     return -1;
@@ -326,6 +337,7 @@ config_parse (config_t *config, int argc, char **argv)
         { "advertise", required_argument, NULL, OPT_ADVERTISE },
         { "admin-secret-file", required_argument, NULL, OPT_ADMIN_SECRET },
         { "metrics", required_argument, NULL, OPT_METRICS },
+        { "restore", required_argument, NULL, OPT_RESTORE },
         { "help", no_argument, NULL, OPT_HELP }, { NULL, 0, NULL, 0 }
     };
     optind = 1;

@@ -79,6 +79,10 @@ uint32_t replica_members (const replica_t *self, uint64_t now_ms, replica_member
 
 void replica_snapshot_info (const replica_t *self, replica_snapshot_info_t *info);
 
+/* The log position the state machine's state is of: the last applied index and the
+   term of that entry. */
+void replica_applied (const replica_t *self, uint64_t *index, uint64_t *term);
+
 /* The core, read-only: for the simulator's invariant checks. */
 const raft_t *replica_raft (const replica_t *self);
 

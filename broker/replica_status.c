@@ -40,6 +40,15 @@ replica_status_heard (replica_t *self, const zc_status_gossip_t *gossip, uint64_
     self->views [gossip->id].heard_ms = now_ms;
 }
 
+void
+replica_applied (const replica_t *self, uint64_t *index, uint64_t *term)
+{
+    *index = self->applied;
+    const raft_entry_t *entry = self->applied > self->snap_index
+                              ? raft_entry_at (self->raft, self->applied) : NULL;
+    *term = entry ? entry->term : self->snap_term;
+}
+
 uint32_t
 replica_members (const replica_t *self, uint64_t now_ms, replica_member_t *out, uint32_t max)
 {

@@ -5,6 +5,7 @@
 #include "server_internal.h"
 #include "advertise.h"
 #include "blog.h"
+#include "restore.h"
 
 #define DRAIN_CLIENT_MAX 4096
 #define DRAIN_PEER_MAX 1024
@@ -641,6 +642,8 @@ s_dispatch (server_t *self, conn_t *conn, const zc_frame_t *frame)
         s_start_list (self, conn, frame);
     else if (frame->cmd == ZC_CMD_TRANSFER)
         admin_transfer (self, conn, frame);
+    else if (frame->cmd == ZC_CMD_BACKUP)
+        backup_request (self, conn, frame);
     else
         s_propose_request (self, conn, frame);
 }
@@ -693,6 +696,7 @@ server_new (const config_t *config)
         server_destroy (&self);
         return NULL;
     }
+    self->backup = backup_new ();
     self->admin = admin_new (config, err, sizeof err);
     if (!self->admin) {
         blog ("admin_unusable", "reason=\"%s\"", err);
@@ -727,6 +731,11 @@ server_new (const config_t *config)
     }
     self->peers = peers_new (config, self->curve);
     if (!self->peers) {
+        server_destroy (&self);
+        return NULL;
+    }
+    if (config->restore_file [0] && restore_seed (config, err, sizeof err)) {
+        blog ("restore_failed", "backup=%s reason=\"%s\"", config->restore_file, err);
         server_destroy (&self);
         return NULL;
     }
@@ -786,6 +795,7 @@ server_destroy (server_t **self_p)
     curve_destroy (&self->curve);
     auth_throttle_destroy (&self->throttle);
     admin_destroy (&self->admin);
+    backup_destroy (&self->backup);
     admission_destroy (&self->admission);
     sessions_destroy (&self->sessions);
     free (self);
@@ -884,6 +894,7 @@ server_run (server_t *self, volatile int *stop)
                 blog ("auth_throttled", "refused=%llu", (unsigned long long) self->throttled);
             self->throttled = 0;
             auth_throttle_sweep (self->throttle, self->now_ms);
+            backup_expire (self->backup, self->now_ms);
         }
     }
     blog ("stopping", "reason=signal");

@@ -110,6 +110,16 @@ void cli_run_line (cli_t *self, const char *line)
             s_flush (self);
             return;
         }
+        if (cmd.kind == CLI_ADMIN_BACKUP) {
+            char file [4096];
+            snprintf (file, sizeof file, "%.*s", (int) cmd.text_len, cmd.text);
+            bool ok = false;
+            char *result = cli_backup_run (self, file, secret, &ok);
+            explicit_bzero (secret, sizeof secret);
+            s_local_result (self, p, result, ok);
+            s_flush (self);
+            return;
+        }
         bool admin = cmd.kind == CLI_ADMIN_TRANSFER;   /* its target id goes as text */
         p->seq = zcc_submit_with (self->zcc, (zc_cmd_t) cli_wire_cmd (cmd.kind),
                                   cmd.kind == CLI_LIST || cmd.kind == CLI_STATUS || admin

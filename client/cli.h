@@ -19,7 +19,8 @@ typedef enum {
     CLI_NONE = 0,   /* blank line or comment: no result */
     CLI_CREATE, CLI_DELETE, CLI_CONNECT, CLI_LIST, CLI_SEND, CLI_STATUS,
     CLI_HELP, CLI_QUIT, CLI_PASSWD,
-    CLI_ADMIN_TRANSFER  /* admin transfer [ID]: name holds the id's digits, "" = any */
+    CLI_ADMIN_TRANSFER, /* admin transfer [ID]: name holds the id's digits, "" = any */
+    CLI_ADMIN_BACKUP    /* admin backup FILE: text holds the path */
 } cli_kind_t;
 
 typedef struct {
@@ -91,6 +92,10 @@ bool cli_needs_secret (cli_kind_t kind);
    --admin-secret-file / ZCHAT_ADMIN_SECRET), or a prompt when tty. Returns ZC_OK, or an error code with a message in why. */
 zc_code_t cli_secret_get (const cli_t *self, const cli_cmd_t *cmd, bool new_one, char *out,
                           size_t size, char *why, size_t why_size);
+
+/* `admin backup FILE` (cli_backup.c), blocking; other events are handled meanwhile.
+   Returns the result line(s) (caller frees; NULL: out of memory), *ok if written. */
+char *cli_backup_run (cli_t *self, const char *file, const char *secret, bool *ok);
 
 /* Interactive loop on a terminal; returns when the user quits. */
 void cli_tty_run (cli_t *self);

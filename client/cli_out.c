@@ -19,7 +19,10 @@ static const char *const s_help [] = {
     "send NAME TEXT...  send the rest of the line to NAME",
     "status             replicas (role, term, commit, applied, last index) and totals",
     "admin transfer [ID] move leadership to replica ID (default: the most up to date)",
-    "                   (needs the admin secret: --admin-secret-file or $ZCHAT_ADMIN_SECRET)",
+    "admin backup FILE  write the leader's state (at a committed index) to FILE, which",
+    "                   zchat-broker --restore FILE seeds a new cluster from",
+    "                   (admin commands need the admin secret: --admin-secret-file or",
+    "                   $ZCHAT_ADMIN_SECRET)",
     "help               this text",
     "quit               leave (Ctrl-D works too)",
 };

@@ -92,9 +92,23 @@ static void s_parse_admin (cli_cmd_t *cmd, const char *p)
 {
     p = s_skip_space (p);
     size_t len = s_word_len (p);
+    if (len == 6 && strncasecmp (p, "backup", 6) == 0) {
+        cmd->kind = CLI_ADMIN_BACKUP;
+        snprintf (cmd->word, sizeof cmd->word, "admin backup");
+        p = s_skip_space (p + len);
+        len = s_word_len (p);
+        if (len == 0) {
+            s_fail (cmd, ZC_ERR_MISSING_FIELD, "missing FILE: usage: %s FILE", cmd->word);
+            return;
+        }
+        cmd->text = p;
+        cmd->text_len = len;
+        s_no_more (cmd, p + len);
+        return;
+    }
     if (len != 8 || strncasecmp (p, "transfer", 8) != 0) {
-        s_fail (cmd, ZC_ERR_UNKNOWN_COMMAND, "unknown admin command: usage: %s transfer [ID]",
-                cmd->word);
+        s_fail (cmd, ZC_ERR_UNKNOWN_COMMAND, "unknown admin command: usage: %s transfer [ID]"
+                " | admin backup FILE", cmd->word);
         return;
     }
     snprintf (cmd->word, sizeof cmd->word, "admin transfer");

@@ -73,7 +73,14 @@ uint64_t zcc_submit_with (zcc_t *self, zc_cmd_t cmd, const char *name, const cha
     assert (self);
     if (!s_is_request (cmd))
         return 0;               /* ACK and PING are the library's own business */
-    return zcc_request_submit (self, cmd, name, text, secret, new_secret, false);
+    return zcc_request_submit (self, cmd, name, text, secret, new_secret, NULL, false);
+}
+
+uint64_t zcc_submit_backup (zcc_t *self, const char *admin_secret, const zcc_position_t *position)
+{
+    assert (self && admin_secret && position);
+    return zcc_request_submit (self, ZC_CMD_BACKUP, NULL, NULL, admin_secret, NULL, position,
+                               false);
 }
 
 uint64_t zcc_submit (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text)
@@ -274,7 +281,7 @@ zc_code_t zcc_call_with (zcc_t *self, zc_cmd_t cmd, const char *name, const char
     self->in_call = true;
     uint64_t seq;
     zcc_event_t other;
-    while ((seq = zcc_request_submit (self, cmd, name, text, secret, new_secret, false)) == 0)
+    while ((seq = zcc_request_submit (self, cmd, name, text, secret, new_secret, NULL, false)) == 0)
         if (s_wait (self, -1, -1, &other) != ZCC_EV_NONE)
             zcc_events_push (self, &other);
     while (true) {

@@ -18,6 +18,12 @@
 
 typedef struct zcc zcc_t;
 
+/* Where in a backup image a BACKUP request reads (PROTOCOL.md, BACKUP). */
+typedef struct {
+    uint64_t index;             /* the image's log index; 0 = take a new image */
+    uint64_t offset;            /* byte offset in it */
+} zcc_position_t;
+
 typedef struct {
     const char *servers;          /* "host:port,host:port"; NULL = ZCHAT_SERVERS or the dev cluster */
     uint32_t request_timeout_ms;  /* per try before failing over; default 1000 */
@@ -67,6 +73,11 @@ uint64_t zcc_submit (zcc_t *self, zc_cmd_t cmd, const char *name, const char *te
    (wiped on unbind and destroy) to CONNECT again after a failover. */
 uint64_t zcc_submit_with (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text,
                           const char *secret, const char *new_secret);
+
+/* BACKUP with the cluster's admin secret: the bytes of image position->index (0: a
+   new image, offset 0) from position->offset. The REPLY's frame carries index, term,
+   offset, total and data. */
+uint64_t zcc_submit_backup (zcc_t *self, const char *admin_secret, const zcc_position_t *position);
 
 /* Wait up to timeout_ms (-1 = forever) for one event. If fd >= 0 and it becomes
    readable first, returns ZCC_EV_FD. */

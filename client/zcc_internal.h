@@ -59,6 +59,7 @@ typedef struct {
     char name [ZC_NAME_MAX + 1];
     char secret [ZC_SECRET_MAX + 1];
     char new_secret [ZC_SECRET_MAX + 1];
+    zcc_position_t position;    /* BACKUP: which bytes of which image */
     int64_t submit_us;
     int64_t deadline_ms;        /* 0 = none (the re-CONNECT retries while bound) */
     int64_t sent_ms;            /* last send on the current connection; 0 = not yet */
@@ -167,7 +168,8 @@ int64_t zcc_conn_next_timer (const zcc_t *self, int64_t next);
 
 /* zcc_request.c */
 uint64_t zcc_request_submit (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text,
-                             const char *secret, const char *new_secret, bool internal);
+                             const char *secret, const char *new_secret,
+                             const zcc_position_t *position, bool internal);
 void zcc_request_free (zcc_t *self, zcc_req_t *req);
 void zcc_request_free_all (zcc_t *self);
 zcc_req_t *zcc_request_find (zcc_t *self, uint64_t seq);

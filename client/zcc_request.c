@@ -95,6 +95,11 @@ static void s_encode (zcc_t *self, zcc_req_t *req, const char *name, const char 
     }
     if (req->cmd == ZC_CMD_CONNECT)
         zcc_session_encode (self, name, &f);
+    if (req->cmd == ZC_CMD_BACKUP) {
+        f.fields |= ZC_F_OFFSET | (req->position.index ? ZC_F_INDEX : 0);
+        f.offset = req->position.offset;
+        f.index = req->position.index;
+    }
     if (f.name.len >= ZC_FRAME_MAX || f.text.len >= ZC_FRAME_MAX)
         req->failed = ZC_ERR_TOO_LARGE;
     else
@@ -103,7 +108,8 @@ static void s_encode (zcc_t *self, zcc_req_t *req, const char *name, const char 
 
 /* Take a slot and send the request unless it must wait. 0 when no slot is free. */
 uint64_t zcc_request_submit (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text,
-                             const char *secret, const char *new_secret, bool internal)
+                             const char *secret, const char *new_secret,
+                             const zcc_position_t *position, bool internal)
 {
     zcc_req_t *req = s_alloc (self, internal);
     if (!req)
@@ -118,6 +124,8 @@ uint64_t zcc_request_submit (zcc_t *self, zc_cmd_t cmd, const char *name, const 
     req->deadline_ms = internal ? 0 : zcc_now_ms () + self->reqs.deadline_ms;
     if (name)
         snprintf (req->name, sizeof req->name, "%s", name);
+    if (position)
+        req->position = *position;
     if (!internal)
         self->reqs.n_inflight++;
     bool too_long = (secret && strlen (secret) > ZC_SECRET_MAX)

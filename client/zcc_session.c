@@ -85,7 +85,7 @@ void zcc_session_reconnect (zcc_t *self)
 {
     s_drop_reconnect (self);
     zcc_request_submit (self, ZC_CMD_CONNECT, self->session.user, NULL,
-                        self->session.secret, NULL, true);
+                        self->session.secret, NULL, NULL, true);
 }
 
 static bool s_ack_due (const zcc_t *self)

@@ -113,6 +113,13 @@ int
 snapshot_file_write (const char *dir, uint64_t index, uint64_t term,
                      const uint8_t *body, size_t len, char *err, size_t err_len)
 {
+    return snapshot_file_write_at (dir, "snapshot", index, term, body, len, err, err_len);
+}
+
+int
+snapshot_file_write_at (const char *dir, const char *name, uint64_t index, uint64_t term,
+                        const uint8_t *body, size_t len, char *err, size_t err_len)
+{
     if (len > UINT32_MAX || (len && !body)) {
         fileio_err (err, err_len, "snapshot body of %zu bytes cannot be stored", len);
         return -1;
@@ -123,7 +130,7 @@ snapshot_file_write (const char *dir, uint64_t index, uint64_t term,
     s_put_le (head + 16, term, 8);
     s_put_le (head + 24, len, 4);
     s_put_le (head + 28, s_snap_crc (head, body, len), 4);
-    return s_replace (dir, "snapshot", head, sizeof head, body, len, err, err_len);
+    return s_replace (dir, name, head, sizeof head, body, len, err, err_len);
 }
 
 /* Check the header against the real file size; on success *len is the body length. */
@@ -152,6 +159,13 @@ snapshot_file_read (const char *dir, uint64_t *index, uint64_t *term,
 {
     char path [SF_PATH_BYTES];
     snapshot_file_path (dir, path, sizeof path);
+    return snapshot_file_read_at (path, index, term, body_out, len_out, err, err_len);
+}
+
+int
+snapshot_file_read_at (const char *path, uint64_t *index, uint64_t *term,
+                       uint8_t **body_out, size_t *len_out, char *err, size_t err_len)
+{
     int fd;
     uint64_t size;
     int found = s_open_read (path, &fd, &size, err, err_len);

@@ -14,13 +14,14 @@
 
 static const char *const s_cmd_names [ZC_CMD__COUNT] = {
     "CREATE", "DELETE", "CONNECT", "LIST", "SEND", "ACK", "STATUS", "PING",
-    "PASSWD", "REPLY", "ERROR", "MESSAGE", "PONG", "CLOSED", "TRANSFER",
+    "PASSWD", "REPLY", "ERROR", "MESSAGE", "PONG", "CLOSED", "TRANSFER", "BACKUP",
 };
 
 /* Keys by ZC_F_* bit number; also the order the encoder writes them in. */
 static const char *const s_keys [] = {
     "ts", "cid", "seq", "name", "from", "text", "mseq", "epoch", "code", "re",
     "users", "more", "leader", "replicas", "stats", "secret", "new_secret",
+    "index", "term", "offset", "total", "data",
 };
 #define N_KEYS (sizeof s_keys / sizeof s_keys [0])
 #define ALL_FIELDS ((1u << N_KEYS) - 1)
@@ -42,6 +43,7 @@ static const uint32_t s_required [ZC_CMD__COUNT] = {
     [ZC_CMD_PONG] = ZC_F_TS,
     [ZC_CMD_CLOSED] = ZC_F_NAME | ZC_F_CODE | ZC_F_TEXT,
     [ZC_CMD_TRANSFER] = ZC_F_CID | ZC_F_SEQ | ZC_F_SECRET,
+    [ZC_CMD_BACKUP] = ZC_F_CID | ZC_F_SEQ | ZC_F_SECRET | ZC_F_OFFSET,
 };
 
 /* Extra fields a REPLY must carry, by the command it answers. */
@@ -50,6 +52,7 @@ static const uint32_t s_reply_required [ZC_CMD__COUNT] = {
     [ZC_CMD_CONNECT] = ZC_F_NAME | ZC_F_EPOCH | ZC_F_MSEQ,
     [ZC_CMD_LIST] = ZC_F_USERS | ZC_F_MORE,
     [ZC_CMD_STATUS] = ZC_F_REPLICAS | ZC_F_STATS,
+    [ZC_CMD_BACKUP] = ZC_F_INDEX | ZC_F_TERM | ZC_F_OFFSET | ZC_F_TOTAL | ZC_F_DATA,
 };
 
 const char *zc_cmd_name (zc_cmd_t cmd)
@@ -132,6 +135,13 @@ static int pack_value (msgpack_packer *pk, const zc_frame_t *f, uint32_t bit)
         case ZC_F_LEADER: return pack_bytes (pk, f->leader);
         case ZC_F_SECRET: return pack_bytes (pk, f->secret);
         case ZC_F_NEW_SECRET: return pack_bytes (pk, f->new_secret);
+        case ZC_F_INDEX: return msgpack_pack_uint64 (pk, f->index);
+        case ZC_F_TERM: return msgpack_pack_uint64 (pk, f->term);
+        case ZC_F_OFFSET: return msgpack_pack_uint64 (pk, f->offset);
+        case ZC_F_TOTAL: return msgpack_pack_uint64 (pk, f->total);
+        case ZC_F_DATA:
+            return msgpack_pack_bin (pk, f->data.len)
+                || msgpack_pack_bin_body (pk, f->data.ptr, f->data.len);
         default: return pack_lists (pk, f, bit);
     }
 }
@@ -299,6 +309,12 @@ static zc_code_t read_value (mpr_t *r, zc_frame_t *f, uint32_t bit, bool *presen
         case ZC_F_REPLICAS: return read_replicas (r, f);
         case ZC_F_SECRET: return read_bytes (r, &f->secret);
         case ZC_F_NEW_SECRET: return read_bytes (r, &f->new_secret);
+        case ZC_F_INDEX: return mpr_uint (r, &f->index);
+        case ZC_F_TERM: return mpr_uint (r, &f->term);
+        case ZC_F_OFFSET: return mpr_uint (r, &f->offset);
+        case ZC_F_TOTAL: return mpr_uint (r, &f->total);
+        case ZC_F_DATA:
+            return mpr_bin (r, (const uint8_t **) &f->data.ptr, &f->data.len);
         default: return read_stats (r, f);
     }
 }

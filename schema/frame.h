@@ -23,6 +23,7 @@
 #define ZC_ROLE_MAX 15          /* longest role name in STATUS: "precandidate", "unreachable" */
 #define ZC_SECRET_MAX 128       /* a user's secret: 1..128 bytes */
 #define ZC_PATTERN_MAX 256      /* a LIST pattern: at most 256 bytes */
+#define ZC_BACKUP_CHUNK 768     /* backup bytes per BACKUP reply frame, at most */
 
 typedef enum {
     /* client -> replica */
@@ -43,6 +44,7 @@ typedef enum {
     ZC_CMD_CLOSED,       /* name, code (REPLACED / USER_DELETED), text */
     /* client -> replica, administration (appended: the values above stay put) */
     ZC_CMD_TRANSFER,     /* secret = the admin secret; optional text = target replica id */
+    ZC_CMD_BACKUP,       /* secret = the admin secret; offset; optional index = the image */
     ZC_CMD__COUNT
 } zc_cmd_t;
 
@@ -67,7 +69,8 @@ enum {
     ZC_F_FROM = 1u << 4, ZC_F_TEXT = 1u << 5, ZC_F_MSEQ = 1u << 6, ZC_F_EPOCH = 1u << 7,
     ZC_F_CODE = 1u << 8, ZC_F_RE = 1u << 9, ZC_F_USERS = 1u << 10, ZC_F_MORE = 1u << 11,
     ZC_F_LEADER = 1u << 12, ZC_F_REPLICAS = 1u << 13, ZC_F_STATS = 1u << 14,
-    ZC_F_SECRET = 1u << 15, ZC_F_NEW_SECRET = 1u << 16
+    ZC_F_SECRET = 1u << 15, ZC_F_NEW_SECRET = 1u << 16, ZC_F_INDEX = 1u << 17,
+    ZC_F_TERM = 1u << 18, ZC_F_OFFSET = 1u << 19, ZC_F_TOTAL = 1u << 20, ZC_F_DATA = 1u << 21
 };
 
 typedef struct {
@@ -95,6 +98,11 @@ typedef struct {
     uint64_t n_sessions;
     zc_bytes_t secret;      /* "secret": the user's secret (CREATE, CONNECT, DELETE, PASSWD) */
     zc_bytes_t new_secret;  /* "new_secret": PASSWD's replacement secret */
+    uint64_t index;         /* "index": BACKUP: the log index the image is of */
+    uint64_t term;          /* "term": BACKUP reply: the term of that entry */
+    uint64_t offset;        /* "offset": BACKUP: byte offset in the image */
+    uint64_t total;         /* "total": BACKUP reply: the image's size in bytes */
+    zc_bytes_t data;        /* "data" (bin): BACKUP reply: image bytes from offset */
 } zc_frame_t;
 
 /* Command name ("CREATE") for an enum value, NULL if out of range. */

@@ -75,9 +75,11 @@ trap cleanup EXIT
 port_free() { ! ss -ltnH 2>/dev/null | awk '{print $4}' | grep -qE ":$1\$"; }
 for _ in $(seq 1 50); do
     base=$(( 10000 + (RANDOM * 7 + $$) % 22000 ))   # below the ephemeral range (32768+)
-    if port_free $base && port_free $((base + 1)) && port_free $((base + 2)); then break; fi
+    if port_free $base && port_free $((base + 1)) && port_free $((base + 2)) \
+       && port_free $((base + 3)) && port_free $((base + 4)) && port_free $((base + 5)); then break; fi
 done
 export ZCHAT_PORT1=$base ZCHAT_PORT2=$((base + 1)) ZCHAT_PORT3=$((base + 2))
+export ZCHAT_METRICS_PORT1=$((base + 3)) ZCHAT_METRICS_PORT2=$((base + 4)) ZCHAT_METRICS_PORT3=$((base + 5))
 
 # wait_until SECONDS WHAT CMD...: polls CMD every 250 ms until it succeeds.
 wait_until() {
@@ -199,6 +201,15 @@ if [ -x "${ZCHAT_BIN:-}/zchat" ]; then
             || fail "status through published port 127.0.0.1:$p failed: $out"
     done
     pass "published client ports answer a host CLI given the copied server.cert"
+    for p in "$ZCHAT_METRICS_PORT1" "$ZCHAT_METRICS_PORT2" "$ZCHAT_METRICS_PORT3"; do
+        python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=5).read().decode())' \
+            "http://127.0.0.1:$p/metrics" >"$LOG/metrics-$p.txt" || fail "no metrics on 127.0.0.1:$p"
+        if command -v promtool >/dev/null; then
+            promtool check metrics <"$LOG/metrics-$p.txt" || fail "promtool rejects the metrics on $p"
+        fi
+        grep -q '^zchat_role{role="leader"}' "$LOG/metrics-$p.txt" || fail "metrics on $p lack zchat_role"
+    done
+    pass "each replica's metrics are published on the host and pass promtool"
     # A follower's NOT_LEADER names the leader by its advertised, published address: a
     # host CLI that knows only the follower reaches the leader at once (with the
     # compose-network name zchat2:7004 it would wait out a 1 s timeout per try).

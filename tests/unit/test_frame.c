@@ -168,6 +168,22 @@ static void ex_transfer_reply (zc_frame_t *f)
     f->re = ZC_CMD_TRANSFER; f->leader = B ("10.0.0.2:7004");
 }
 
+static void ex_backup (zc_frame_t *f)
+{
+    zc_frame_init (f, ZC_CMD_BACKUP);
+    f->fields = ZC_F_CID | ZC_F_SEQ | ZC_F_SECRET | ZC_F_INDEX | ZC_F_OFFSET;
+    f->cid = CID; f->seq = 6; f->secret = B ("adm1n"); f->index = 4242; f->offset = 768;
+}
+
+static void ex_backup_reply (zc_frame_t *f)
+{
+    zc_frame_init (f, ZC_CMD_REPLY);
+    f->fields = ZC_F_SEQ | ZC_F_CODE | ZC_F_RE | ZC_F_INDEX | ZC_F_TERM | ZC_F_OFFSET
+              | ZC_F_TOTAL | ZC_F_DATA;
+    f->seq = 6; f->code = ZC_OK; f->re = ZC_CMD_BACKUP; f->index = 4242; f->term = 3;
+    f->offset = 768; f->total = 772; f->data = (zc_bytes_t) { "\x01\x02\x03\x04", 4 };
+}
+
 typedef struct {
     const char *title;
     void (*make) (zc_frame_t *);
@@ -218,6 +234,14 @@ static const example_t s_examples [] = {
         "696361203220697320746865206c65616465722061742031302e302e302e323a"
         "37303034a4636f646500a27265a85452414e53464552a66c6561646572ad3130"
         "2e302e302e323a37303034" },
+    { "BACKUP of image 4242 from offset 768", ex_backup,
+        "4241434b555000000000000000000085a3636964cf1122334455667788a37365"
+        "7106a6736563726574a561646d316ea5696e646578cd1092a66f6666736574cd"
+        "0300" },
+    { "REPLY to BACKUP", ex_backup_reply,
+        "5245504c590000000000000000000088a373657106a4636f646500a27265a642"
+        "41434b5550a5696e646578cd1092a47465726d03a66f6666736574cd0300a574"
+        "6f74616ccd0304a464617461c40401020304" },
 };
 #define N_EXAMPLES (sizeof s_examples / sizeof s_examples [0])
 
@@ -274,8 +298,11 @@ static void every_command_round_trips (void **state)
         zc_frame_init (&f, (zc_cmd_t) c);
         f.fields = ZC_F_TS | ZC_F_CID | ZC_F_SEQ | ZC_F_NAME | ZC_F_FROM | ZC_F_TEXT
                  | ZC_F_MSEQ | ZC_F_EPOCH | ZC_F_CODE | ZC_F_RE | ZC_F_MORE | ZC_F_LEADER
-                 | ZC_F_USERS | ZC_F_REPLICAS | ZC_F_STATS | ZC_F_SECRET | ZC_F_NEW_SECRET;
+                 | ZC_F_USERS | ZC_F_REPLICAS | ZC_F_STATS | ZC_F_SECRET | ZC_F_NEW_SECRET
+                 | ZC_F_INDEX | ZC_F_TERM | ZC_F_OFFSET | ZC_F_TOTAL | ZC_F_DATA;
         f.secret = B ("old pw"); f.new_secret = B ("new pw");
+        f.index = 77; f.term = 3; f.offset = 768; f.total = 1u << 20;
+        f.data = (zc_bytes_t) { "\0\xff\x80", 3 };      /* bin: any bytes, NUL included */
         f.ts = TS; f.cid = CID; f.seq = UINT64_MAX; f.name = B ("carol");
         f.from = B ("dave"); f.text = B ("t"); f.mseq = 1u << 20; f.epoch = 70000;
         f.code = ZC_ERR_BUSY; f.re = ZC_CMD_STATUS; f.more = true; f.leader = B ("h:1");
@@ -292,6 +319,8 @@ static void every_command_round_trips (void **state)
         assert_int_equal (g.fields, f.fields);
         assert_string_equal (g.replicas [1].role, "precandidate");   /* not cut to 11 */
         assert_bytes (g.new_secret, "new pw", 6);
+        assert_bytes (g.data, "\0\xff\x80", 3);
+        assert_true (g.index == 77 && g.term == 3 && g.offset == 768 && g.total == 1u << 20);
         assert_true (g.replicas [1].last_index == UINT64_MAX);
         assert_true (g.seq == UINT64_MAX);
     }
