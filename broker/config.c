@@ -39,6 +39,10 @@ config_print_help (const char *program)
 "  --restore FILE         seed an empty data directory from a backup made by\n"
 "                         `zchat admin backup`; every replica of the new cluster\n"
 "                         from the same file                           (ZCHAT_RESTORE)\n"
+"  --rejoin               this replica's data was lost (a new disk under an old id):\n"
+"                         follow, but vote only once every member's term is known\n"
+"                         (ZCHAT_REJOIN=1; an empty data directory in a cluster with\n"
+"                         history does this by itself)\n"
 "\n"
 "Security (README: Security):\n"
 "  --keys DIR             CURVE keys made by `zchat-keys init DIR`      (ZCHAT_KEYS,\n"
@@ -143,7 +147,7 @@ typedef enum {
     OPT_ID = 1, OPT_PEERS, OPT_DATA, OPT_BIND, OPT_ELECTION, OPT_HEARTBEAT, OPT_SESSION,
     OPT_MAXCONN, OPT_MAXUSERS, OPT_MAXQUEUE, OPT_SNAPSHOT, OPT_KEYS, OPT_INSECURE,
     OPT_REQUIRE_LOGIN, OPT_PWHASH_OPS, OPT_PWHASH_MEM, OPT_AUTH_THREADS, OPT_REPAIR,
-    OPT_ADVERTISE, OPT_ADMIN_SECRET, OPT_METRICS, OPT_RESTORE, OPT_HELP
+    OPT_ADVERTISE, OPT_ADMIN_SECRET, OPT_METRICS, OPT_RESTORE, OPT_REJOIN, OPT_HELP
 } opt_t;
 
 static const struct { opt_t opt; const char *env; } s_env [] = {
@@ -159,6 +163,7 @@ static const struct { opt_t opt; const char *env; } s_env [] = {
     { OPT_ADMIN_SECRET, "ZCHAT_ADMIN_SECRET_FILE" },
     { OPT_METRICS, "ZCHAT_METRICS" },
     { OPT_RESTORE, "ZCHAT_RESTORE" },
+    { OPT_REJOIN, "ZCHAT_REJOIN" },
 };
 
 /* A switch: the flag alone (value NULL) or its variable set to 1/true/yes (0/false/no). */
@@ -260,6 +265,7 @@ s_apply (config_t *config, opt_t opt, const char *value)
             }
             strcpy (config->metrics_addr, value);
             return 0;
+        case OPT_REJOIN: return s_parse_switch ("ZCHAT_REJOIN", value, &config->rejoin);
         case OPT_RESTORE:
             if (strlen (value) >= sizeof config->restore_file) {
                 fprintf (stderr, "zchat-broker: --restore path too long\n");
@@ -338,6 +344,7 @@ config_parse (config_t *config, int argc, char **argv)
         { "admin-secret-file", required_argument, NULL, OPT_ADMIN_SECRET },
         { "metrics", required_argument, NULL, OPT_METRICS },
         { "restore", required_argument, NULL, OPT_RESTORE },
+        { "rejoin", no_argument, NULL, OPT_REJOIN },
         { "help", no_argument, NULL, OPT_HELP }, { NULL, 0, NULL, 0 }
     };
     optind = 1;

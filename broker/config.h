@@ -33,6 +33,7 @@ typedef struct {
     bool repair;                    /* cut a damaged log at the damage instead of refusing */
     char metrics_addr [CONFIG_HOST_BYTES + 8];  /* HOST:PORT of /metrics; "" = off */
     char restore_file [PATH_MAX];   /* seed an empty data directory from this backup */
+    bool rejoin;                    /* its disk was lost: hold votes until safe */
     chat_limits_t limits;
     char keys_dir [PATH_MAX];       /* CURVE keys (curve.h); "" = ./zchat-keys */
     bool insecure;                  /* no CURVE at all: tests and benches only */

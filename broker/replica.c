@@ -70,6 +70,8 @@ replica_new (const replica_config_t *config, const replica_io_t *io, const repli
     self->started_empty = !found_hardstate && !self->snap_index && !log_last;
     self->term = hardstate.term;
     blog_set_term (self->term);
+    if (config->rejoin)
+        replica_rejoin_begin (self, "--rejoin");
     return self;
 fail:
     replica_destroy (&self);
@@ -135,6 +137,7 @@ s_warn_if_history (replica_t *self, const raft_msg_t *msg)
     if (peer_log == 0)
         return;
     self->warned_history = true;
+    replica_rejoin_begin (self, "started with an empty data directory in a cluster with history");
     blog ("empty_data_but_cluster_has_history",
           "level=warning data=%s peer=%u peer_term=%llu peer_log_index=%llu"
           " note=\"this replica started with no term, vote, snapshot or log, but the cluster"

@@ -22,6 +22,7 @@ typedef struct {
     raft_config_t raft;             /* id, n, timeouts, seed, batching */
     uint64_t snapshot_entries;      /* snapshot after this many applied entries */
     const char *name;               /* for log lines, e.g. the data directory */
+    bool rejoin;                    /* hold votes from the start (replica_rejoin.c) */
     const char *advertise;          /* "host:port" clients dial for this replica, told to
                                        peers in gossip; NULL = none (must outlive us) */
 } replica_config_t;

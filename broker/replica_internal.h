@@ -5,6 +5,8 @@
 #define REPLICA_INTERNAL_H
 
 #include "replica.h"
+#include <assert.h>
+#include <string.h>
 #include "../schema/peer_aux.h"
 
 #define REPLICA_READS_MAX 4096          /* confirmed reads waiting to be applied */
@@ -63,6 +65,8 @@ struct replica {
     uint64_t term;
     bool started_empty;                 /* no hard state, snapshot or log at start */
     bool warned_history;
+    bool rejoin_heard [RAFT_MAX_NODES + 1];     /* members heard since votes were held */
+    uint64_t rejoin_term;               /* the highest term they said */
 };
 
 /* replica_snapshot.c */
@@ -73,6 +77,10 @@ int replica_snapshot_install (replica_t *self, uint64_t index, uint64_t term, ui
 /* Snapshot once enough has been applied; finish one written in the background. */
 int replica_snapshot_maybe (replica_t *self, uint64_t now_ms);
 void replica_snapshot_free (replica_t *self);
+
+/* replica_rejoin.c: votes held after a lost disk until every member's term is known */
+void replica_rejoin_begin (replica_t *self, const char *why);
+void replica_rejoin_heard (replica_t *self, uint32_t id, uint64_t term);
 
 /* replica_status.c */
 void replica_status_gossip (replica_t *self, uint64_t now_ms);

@@ -38,6 +38,7 @@ replica_status_heard (replica_t *self, const zc_status_gossip_t *gossip, uint64_
     assert (gossip->id >= 1 && gossip->id <= RAFT_MAX_NODES);
     self->views [gossip->id].gossip = *gossip;
     self->views [gossip->id].heard_ms = now_ms;
+    replica_rejoin_heard (self, gossip->id, gossip->term);
 }
 
 void

@@ -162,7 +162,7 @@ server_new (const config_t *config)
                   .heartbeat_ms = config->heartbeat_ms,
                   .seed = self->now_ms ^ ((uint64_t) getpid () << 32) },
         .snapshot_entries = config->snapshot_entries, .name = config->data_dir,
-        .advertise = config->advertise
+        .advertise = config->advertise, .rejoin = config->rejoin
     };
     if (self->io)
         self->replica = replica_new (&replica_config, &io, &fsm, &hooks, self, self->now_ms, err,

@@ -124,6 +124,17 @@ raft_err_t raft_propose (raft_t *self, const uint8_t *data, uint32_t len, uint64
    other replica). target == own id: RAFT_OK, nothing to do. */
 raft_err_t raft_transfer_leadership (raft_t *self, uint32_t target);
 
+/* A replica whose hard state was lost (a wiped or replaced disk) may have voted in a
+   term it no longer remembers: voting again could elect two leaders in that term.
+   While held, the core neither campaigns nor grants a vote (pre-votes included); it
+   still follows the leader and acks entries. raft_adopt_term then makes term (at
+   least the current one) a term it has already voted in (for itself, a vote nobody
+   counts), so that it votes only in later ones; the caller picks a term no lower
+   than every member's, which is no lower than any term it can have voted in. */
+void raft_hold_votes (raft_t *self, bool hold);
+bool raft_votes_held (const raft_t *self);
+void raft_adopt_term (raft_t *self, uint64_t term);
+
 /* Leader: the replica a transfer is under way to, 0 = none. */
 uint32_t raft_transfer_target (const raft_t *self);
 

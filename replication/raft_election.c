@@ -99,6 +99,10 @@ raft_campaign (raft_t *self, bool prevote)
 {
     bool transfer = self->campaign_transfer && !prevote;
     self->campaign_transfer = false;
+    if (self->votes_held) {
+        raft_reset_election_timer (self);
+        return;
+    }
     if (self->role == RAFT_LEADER || self->install_index)
         return;   /* a snapshot install pending replaces the log first */
     self->leader = 0;
@@ -143,7 +147,9 @@ raft_step_vote (raft_t *self, const raft_msg_t *msg)
 {
     bool up_to_date = s_log_up_to_date (self, msg->last_index, msg->last_term);
     bool grant;
-    if (msg->prevote)
+    if (self->votes_held)
+        grant = false;
+    else if (msg->prevote)
         grant = msg->term > self->term && up_to_date && !raft_in_lease (self);
     else
         grant = msg->term == self->term && up_to_date
@@ -179,6 +185,33 @@ raft_step_vote_resp (raft_t *self, const raft_msg_t *msg)
     else
         self->votes_rejected [msg->from] = true;
     s_count_votes (self);
+}
+
+void
+raft_hold_votes (raft_t *self, bool hold)
+{
+    assert (self && !self->in_ready);
+    self->votes_held = hold;
+    if (hold && self->role != RAFT_FOLLOWER)
+        raft_become_follower (self, self->term, 0);     /* a campaign it must not finish */
+}
+
+bool
+raft_votes_held (const raft_t *self)
+{
+    return self->votes_held;
+}
+
+void
+raft_adopt_term (raft_t *self, uint64_t term)
+{
+    assert (self && !self->in_ready);
+    if (term > self->term)
+        raft_become_follower (self, term, 0);
+    if (self->vote == 0) {
+        self->vote = self->cfg.id;
+        self->hs_dirty = true;
+    }
 }
 
 /* Check-quorum: once per election timeout the leader counts the peers it heard from. */

@@ -102,6 +102,7 @@ struct raft {
     uint64_t transfer_deadline_ms;   /* the transfer is abandoned then */
     uint64_t transfer_sent_ms;       /* last TIMEOUT_NOW sent; 0 = none yet */
     bool campaign_transfer;          /* the next campaign was asked for by the leader */
+    bool votes_held;                 /* neither campaigns nor grants votes (raft_hold_votes) */
 
     /* follower: snapshot to install in the next ready */
     uint64_t install_index, install_term;

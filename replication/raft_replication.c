@@ -205,8 +205,15 @@ s_on_ack (raft_t *self, raft_progress_t *p, uint64_t match)
 static void
 s_on_reject (raft_t *self, raft_progress_t *p, uint64_t hint)
 {
-    if (hint < p->match)
-        return;   /* stale: it already acknowledged more than that */
+    if (hint < p->match) {
+        /* It acknowledged more than it now holds: its disk lost them (a wiped or
+           replaced data directory), or the reject is older than those acks (a
+           reordering network). Counting what it may have lost is unsafe; sending
+           again from hint costs at most a resend. Commit never goes back. */
+        p->match = hint;
+        p->p2p = false;             /* restart its stream below, snapshot first if */
+        p->snap_pending = false;    /* its log now starts before ours */
+    }
     uint64_t last = raft_log_last (&self->log);
     uint64_t next = hint + 1;
     if (next > last + 1)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sim.h"
+#include "../../schema/peer_aux.h"
 
 /* ---- the state machine: chat_apply, watched by the checker and the clients */
 
@@ -160,12 +161,29 @@ sim_node_tick (sim_t *sim, sim_node_t *node)
     sim_node_process (sim, node);
 }
 
+static void
+s_trace_packet (sim_t *sim, const sim_packet_t *packet)
+{
+    static raft_entry_t entries [4096];
+    raft_msg_t m;
+    if (packet->len && packet->frame [0] == ZC_PEER_KIND_RAFT
+        && raft_msg_decode (packet->frame, packet->len, &m, entries, 4096) == ZC_OK)
+        sim_trace (sim, "  %u -> %u type %d term %llu prev %llu/%llu n %u commit %llu rej %d "
+                   "match %llu hint %llu granted %d pre %d snap %llu", packet->from, packet->to,
+                   m.type, (unsigned long long) m.term, (unsigned long long) m.prev_index,
+                   (unsigned long long) m.prev_term, m.n_entries, (unsigned long long) m.commit,
+                   m.reject, (unsigned long long) m.match, (unsigned long long) m.hint,
+                   m.granted, m.prevote, (unsigned long long) m.snap_index);
+    else
+        sim_trace (sim, "  %u -> %u kind %u bytes %zu", packet->from, packet->to,
+                   packet->len ? packet->frame [0] : 0, packet->len);
+}
+
 void
 sim_node_receive (sim_t *sim, sim_node_t *node, const sim_packet_t *packet)
 {
     if (sim->verbose)
-        sim_trace (sim, "  %u -> %u kind %u bytes %zu", packet->from, packet->to,
-                   packet->len ? packet->frame [0] : 0, packet->len);
+        s_trace_packet (sim, packet);
     replica_peer_frame (node->replica, packet->frame, packet->len, sim->now_ms);
     if (!node->up)
         return;

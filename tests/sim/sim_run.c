@@ -198,8 +198,21 @@ sim_run (uint64_t seed, uint64_t steps, uint32_t n, bool verbose, sim_stats_t *s
             s_step (sim);
             sim->step++;
         }
-        if (!sim->failed && !sim_converged (sim))
+        if (!sim->failed && !sim_converged (sim)) {
+            for (uint32_t id = 1; id <= sim->n && sim->verbose; id++) {
+                const sim_node_t *node = &sim->nodes [id];
+                if (node->up)
+                    sim_trace (sim, "node %u: role %d term %llu commit %llu applied %llu last %llu",
+                               id, raft_role (node->raft), (unsigned long long) raft_term (node->raft),
+                               (unsigned long long) raft_commit_index (node->raft),
+                               (unsigned long long) raft_applied_index (node->raft),
+                               (unsigned long long) raft_last_index (node->raft));
+            }
+            for (int c = 0; c < SIM_CLIENTS && sim->verbose; c++)
+                sim_trace (sim, "client %d: busy %d proposed %d", c, sim->clients [c].busy,
+                           sim->clients [c].proposed);
             sim_fail (sim, "liveness: no convergence %dms after healing", SIM_QUIET_MAX_MS);
+        }
         if (!sim->failed)
             sim_check_converged (sim, true);
     }

@@ -822,11 +822,68 @@ transfer_target_zero_picks_most_up_to_date_and_bad_targets_fail (void **state)
     s_fixture_destroy (&f);
 }
 
+/* Node 3's disk is wiped: it comes back at term 0 with an empty log, after acking
+   up to 3. The leader must send it everything again (its rejects name less than it
+   once acked), or a write that needs its ack would never commit. */
+static void
+a_follower_that_lost_its_log_is_sent_it_again (void **state)
+{
+    (void) state;
+    fixture_t *f = s_settled ();
+    raft_destroy (&f->node [3]);
+    raft_config_t cfg = s_config (3, 3);
+    raft_hardstate_t empty = { 0, 0 };
+    f->node [3] = raft_new (&cfg, &empty, 0, 0, f->now);
+    f->hs [3] = empty;
+    s_set_cut (f, 2, true);                           /* commit needs node 3 now */
+    assert_int_equal (s_propose (f, 1, "c"), RAFT_OK);
+    s_run (f, 5 * HB);
+    assert_int_equal (raft_commit_index (f->node [1]), 4);
+    assert_int_equal (raft_last_index (f->node [3]), 4);
+    assert_int_equal (raft_commit_index (f->node [3]), 4);
+    s_fixture_destroy (&f);
+}
+
+/* While its votes are held (its disk was lost: it may have voted in terms it does
+   not remember), node 3 neither campaigns nor grants, so without node 1 nobody can
+   lead. Once it adopts node 2's term as voted in, it grants the next one. */
+static void
+held_votes_are_not_given_until_a_term_is_adopted (void **state)
+{
+    (void) state;
+    fixture_t *f = s_settled ();
+    raft_destroy (&f->node [3]);                      /* its disk lost: term 0, no vote */
+    raft_config_t cfg = s_config (3, 3);
+    raft_hardstate_t empty = { 0, 0 };
+    f->node [3] = raft_new (&cfg, &empty, 0, 0, f->now);
+    f->hs [3] = empty;
+    raft_hold_votes (f->node [3], true);
+    assert_true (raft_votes_held (f->node [3]));
+    s_set_cut (f, 1, true);
+    s_run (f, 10 * ET);
+    assert_int_not_equal (raft_role (f->node [2]), RAFT_LEADER);
+    assert_int_not_equal (raft_role (f->node [3]), RAFT_LEADER);
+    assert_int_equal (raft_term (f->node [3]), 0);    /* it never campaigned */
+    uint64_t seen = raft_term (f->node [2]);
+    raft_adopt_term (f->node [3], seen);
+    raft_hold_votes (f->node [3], false);
+    s_run (f, 1);
+    assert_int_equal (f->hs [3].term, seen);
+    assert_int_equal (f->hs [3].vote, 3);             /* that term counts as voted in */
+    s_run (f, 10 * ET);
+    uint32_t leader = raft_role (f->node [2]) == RAFT_LEADER ? 2 : 3;
+    assert_int_equal (raft_role (f->node [leader]), RAFT_LEADER);
+    assert_true (raft_term (f->node [leader]) > seen);
+    s_fixture_destroy (&f);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (single_node_elects_itself_and_commits),
+        cmocka_unit_test (a_follower_that_lost_its_log_is_sent_it_again),
+        cmocka_unit_test (held_votes_are_not_given_until_a_term_is_adopted),
         cmocka_unit_test (three_nodes_elect_one_leader),
         cmocka_unit_test (vote_not_granted_to_stale_log),
         cmocka_unit_test (one_vote_per_term),
