@@ -86,20 +86,37 @@ s_per (uint64_t before, uint64_t after, uint32_t count)
     return count && after > before ? (double) (after - before) / count : 0;
 }
 
+typedef struct {
+    double per_session;     /* KiB: its user, its connection (made while creating the
+                               user) and its CONNECT */
+    double per_connect;     /* KiB: the CONNECT alone */
+    double idle_cpu, run_cpu;   /* % of one core */
+} watch_figures_t;
+
+static watch_figures_t
+s_figures (const bench_t *bench, const bench_watch_t *w)
+{
+    double run_s = (double) (bench->end_ns - bench->start_ns) / 1e9;
+    uint32_t sessions = bench->cfg.receivers;
+    return (watch_figures_t) {
+        .per_session = s_per (w->rss_kib_start, w->rss_kib_sessions, sessions),
+        .per_connect = s_per (w->rss_kib_users, w->rss_kib_sessions, sessions),
+        .idle_cpu = s_cpu_pct (w->ticks_idle_from, w->ticks_idle_to, bench->idle_measured_s),
+        .run_cpu = s_cpu_pct (w->ticks_run_from, w->ticks_run_to, run_s)
+    };
+}
+
 static void
 s_text_watch (const bench_t *bench)
 {
-    double run_s = (double) (bench->end_ns - bench->start_ns) / 1e9;
     for (uint32_t i = 0; i < bench->cfg.n_watch; i++) {
         const bench_watch_t *w = &bench->watch [i];
+        watch_figures_t f = s_figures (bench, w);
         printf ("pid %-14d %s RSS %" PRIu64 " KiB at start, %" PRIu64 " with users, %" PRIu64
                 " with sessions (%.2f KiB per session), %" PRIu64 " at end; CPU idle %.2f%%"
                 " over %.1f s, run %.1f%%\n", w->pid, w->ok ? "" : "(unreadable)",
-                w->rss_kib_start, w->rss_kib_users, w->rss_kib_sessions,
-                s_per (w->rss_kib_start, w->rss_kib_sessions, bench->cfg.receivers),
-                w->rss_kib_end,
-                s_cpu_pct (w->ticks_idle_from, w->ticks_idle_to, bench->idle_measured_s),
-                bench->idle_measured_s, s_cpu_pct (w->ticks_run_from, w->ticks_run_to, run_s));
+                w->rss_kib_start, w->rss_kib_users, w->rss_kib_sessions, f.per_session,
+                w->rss_kib_end, f.idle_cpu, bench->idle_measured_s, f.run_cpu);
     }
 }
 
@@ -190,7 +207,6 @@ s_json_params (json_out_t *out, const bench_config_t *c)
 static void
 s_json_watch (json_out_t *out, const bench_t *bench)
 {
-    double run_s = (double) (bench->end_ns - bench->start_ns) / 1e9;
     uint32_t sessions = bench->cfg.receivers;
     json_out_uint (out, "sessions", sessions);
     json_out_double (out, "bench_rss_kib_per_session",
@@ -205,17 +221,12 @@ s_json_watch (json_out_t *out, const bench_t *bench)
         json_out_uint (out, "rss_kib_users", w->rss_kib_users);
         json_out_uint (out, "rss_kib_sessions", w->rss_kib_sessions);
         json_out_uint (out, "rss_kib_end", w->rss_kib_end);
-        /* a session's whole cost: its user, its connection (made while creating the
-           user) and its CONNECT */
-        json_out_double (out, "rss_kib_per_session", s_per (w->rss_kib_start,
-                                                             w->rss_kib_sessions, sessions));
-        json_out_double (out, "rss_kib_per_connect", s_per (w->rss_kib_users,
-                                                             w->rss_kib_sessions, sessions));
+        watch_figures_t f = s_figures (bench, w);
+        json_out_double (out, "rss_kib_per_session", f.per_session);
+        json_out_double (out, "rss_kib_per_connect", f.per_connect);
         json_out_double (out, "idle_s", bench->idle_measured_s);
-        json_out_double (out, "idle_cpu_pct", s_cpu_pct (w->ticks_idle_from, w->ticks_idle_to,
-                                                         bench->idle_measured_s));
-        json_out_double (out, "run_cpu_pct", s_cpu_pct (w->ticks_run_from, w->ticks_run_to,
-                                                        run_s));
+        json_out_double (out, "idle_cpu_pct", f.idle_cpu);
+        json_out_double (out, "run_cpu_pct", f.run_cpu);
         json_out_object_end (out);
     }
     json_out_array_end (out);

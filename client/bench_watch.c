@@ -11,35 +11,38 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+/* The first cap - 1 bytes of /proc/PID/FILE, NUL-terminated; false if unreadable. */
+static bool
+s_proc_read (int pid, const char *file, char *buf, size_t cap)
+{
+    char path [64];
+    snprintf (path, sizeof path, "/proc/%d/%s", pid, file);
+    FILE *f = fopen (path, "r");
+    if (!f)
+        return false;
+    size_t len = fread (buf, 1, cap - 1, f);
+    fclose (f);
+    buf [len] = '\0';
+    return true;
+}
+
 uint64_t
 bench_rss_kib (int pid)
 {
-    char path [64];
-    snprintf (path, sizeof path, "/proc/%d/status", pid);
-    FILE *f = fopen (path, "r");
-    if (!f)
-        return 0;
-    char line [256];
+    char buf [4096];
     unsigned long long kib = 0;
-    while (fgets (line, sizeof line, f))
-        if (sscanf (line, "VmRSS: %llu kB", &kib) == 1)
-            break;
-    fclose (f);
+    const char *line = s_proc_read (pid, "status", buf, sizeof buf) ? strstr (buf, "VmRSS:") : NULL;
+    if (!line || sscanf (line, "VmRSS: %llu kB", &kib) != 1)
+        return 0;
     return kib;
 }
 
 uint64_t
 bench_cpu_ticks (int pid)
 {
-    char path [64];
-    snprintf (path, sizeof path, "/proc/%d/stat", pid);
-    FILE *f = fopen (path, "r");
-    if (!f)
-        return 0;
     char buf [1024];
-    size_t len = fread (buf, 1, sizeof buf - 1, f);
-    fclose (f);
-    buf [len] = '\0';
+    if (!s_proc_read (pid, "stat", buf, sizeof buf))
+        return 0;
     /* comm (field 2) may hold spaces and parentheses: fields count from the last ')' */
     char *p = strrchr (buf, ')');
     if (!p)

@@ -59,18 +59,35 @@ s_index (uint64_t value)
     return LINEAR_LIMIT + (exp - LOW_EXP) * SUB_COUNT + sub;
 }
 
+/* The lowest value of a bucket and how many values it holds. */
+static uint64_t
+s_lower (uint32_t index, uint64_t *width)
+{
+    if (index < LINEAR_LIMIT) {
+        *width = 1;
+        return index;
+    }
+    uint32_t exp = LOW_EXP + (index - LINEAR_LIMIT) / SUB_COUNT;
+    uint64_t sub = (index - LINEAR_LIMIT) % SUB_COUNT;
+    *width = 1ull << (exp - SUB_BITS);
+    return (SUB_COUNT + sub) << (exp - SUB_BITS);
+}
+
 /* The value a bucket stands for: its midpoint, within half a bucket width of any
    value in it, i.e. within 1/256 relative. */
 static uint64_t
 s_value (uint32_t index)
 {
-    if (index < LINEAR_LIMIT)
-        return index;
-    uint32_t exp = LOW_EXP + (index - LINEAR_LIMIT) / SUB_COUNT;
-    uint64_t sub = (index - LINEAR_LIMIT) % SUB_COUNT;
-    uint64_t width = 1ull << (exp - SUB_BITS);
-    uint64_t lower = (SUB_COUNT + sub) << (exp - SUB_BITS);
+    uint64_t width, lower = s_lower (index, &width);
     return lower + (width - 1) / 2;
+}
+
+/* The highest value a bucket holds (HdrHistogram reports buckets by it). */
+static uint64_t
+s_upper (uint32_t index)
+{
+    uint64_t width, lower = s_lower (index, &width);
+    return lower + width - 1;
 }
 
 void
@@ -148,18 +165,6 @@ histogram_percentile (const histogram_t *self, double pct)
         }
     }
     return self->max;
-}
-
-/* The highest value a bucket holds (HdrHistogram reports buckets by it). */
-static uint64_t
-s_upper (uint32_t index)
-{
-    if (index < LINEAR_LIMIT)
-        return index;
-    uint32_t exp = LOW_EXP + (index - LINEAR_LIMIT) / SUB_COUNT;
-    uint64_t sub = (index - LINEAR_LIMIT) % SUB_COUNT;
-    uint64_t width = 1ull << (exp - SUB_BITS);
-    return ((SUB_COUNT + sub) << (exp - SUB_BITS)) + width - 1;
 }
 
 static double
