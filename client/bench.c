@@ -43,8 +43,9 @@ s_usage (FILE *out)
         "usage: zchat-bench [--servers HOST:PORT,...] [--senders S] [--receivers R]\n"
         "                   [--messages N] [--size BYTES] [--inflight F] [--rate MSGS_PER_S]\n"
         "                   [--duration SECONDS] [--drain SECONDS] [--connect-late] [--json]\n"
-        "                   [--logins PER_S]\n"
-        "                   [--prefix NAME]\n"
+        "                   [--logins PER_S] [--rate-per-sender R] [--idle SECONDS]\n"
+        "                   [--threads T] [--setup-window W] [--watch-pids PID,...]\n"
+        "                   [--hgrm BASE] [--scenario NAME] [--prefix NAME]\n"
         "Sends N messages (default 10000) from S senders (default 2) round-robin to R\n"
         "receivers (default 2), at most F in flight per sender (default 32; 1 = one at a\n"
         "time), each text BYTES long (default 100, at most %d). --rate makes it open loop:\n"
@@ -57,6 +58,14 @@ s_usage (FILE *out)
         "--connect-late: receivers connect only once every send is answered, so sending is\n"
         "measured alone (like a publisher with no consumer) and then the backlog is\n"
         "delivered and verified; send->delivery then includes the time spent queued.\n"
+        "--rate-per-sender R: open loop at R msgs/s per sender (--rate R*S).\n"
+        "--idle SECONDS: once every receiver is connected, wait that long before sending;\n"
+        "with --watch-pids, CPU of those processes over that window (and RSS before the\n"
+        "users, after them, after the sessions, at the end) goes into the summary.\n"
+        "--threads T: at most T threads per role (default 16); clients share them.\n"
+        "--setup-window W: CREATE/CONNECT/DELETE outstanding per thread (default 4).\n"
+        "--hgrm BASE: write BASE-ack.hgrm and BASE-delivery.hgrm (HdrHistogram percentile\n"
+        "distributions, values in ms). --scenario NAME: a label for the summary.\n"
         "Receivers are users PREFIX-rK (default prefix from pid and time), deleted after.\n"
         "--servers defaults to $ZCHAT_SERVERS, then the library's default cluster.\n"
         "Exit status: 0 all verified, 1 a verdict or error is non-zero, 2 usage/setup.\n",
@@ -103,11 +112,38 @@ s_prefix_valid (const char *prefix)
 }
 
 static bool
+s_parse_pids (bench_config_t *cfg, const char *arg)
+{
+    cfg->n_watch = 0;
+    const char *p = arg;
+    while (*p) {
+        char *end;
+        errno = 0;
+        long pid = strtol (p, &end, 10);
+        if (errno || end == p || pid <= 0 || pid > 4194304 || cfg->n_watch == BENCH_MAX_WATCH
+            || (*end && *end != ','))
+            return false;
+        cfg->watch_pids [cfg->n_watch++] = (int) pid;
+        p = *end ? end + 1 : end;
+    }
+    return cfg->n_watch > 0;
+}
+
+static bool
 s_option (bench_config_t *cfg, int opt, const char *arg, bool *messages_set)
 {
     uint64_t v = 0;
     switch (opt) {
         case 's': cfg->servers = arg; return true;
+        case 'P': cfg->scenario = arg; return true;
+        case 'H': cfg->hgrm = arg; return true;
+        case 'I': return s_parse_double (arg, &cfg->idle_s);
+        case 'E': return s_parse_double (arg, &cfg->rate_per_sender);
+        case 'T': if (!s_parse_u64 (arg, 1, BENCH_MAX_THREADS, &v)) return false;
+                  cfg->threads = (uint32_t) v; return true;
+        case 'W': if (!s_parse_u64 (arg, 1, 64, &v)) return false;
+                  cfg->setup_window = (uint32_t) v; return true;
+        case 'w': return s_parse_pids (cfg, arg);
         case 'S': if (!s_parse_u64 (arg, 1, BENCH_MAX_CLIENTS - 1, &v)) return false;
                   cfg->senders = (uint32_t) v; return true;
         case 'R': if (!s_parse_u64 (arg, 1, BENCH_MAX_CLIENTS - 1, &v)) return false;
@@ -143,6 +179,13 @@ s_parse (bench_config_t *cfg, int argc, char **argv)
         { "prefix", required_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' },
         { "connect-late", no_argument, NULL, 'L' },
         { "logins", required_argument, NULL, 'l' },
+        { "rate-per-sender", required_argument, NULL, 'E' },
+        { "idle", required_argument, NULL, 'I' },
+        { "threads", required_argument, NULL, 'T' },
+        { "setup-window", required_argument, NULL, 'W' },
+        { "watch-pids", required_argument, NULL, 'w' },
+        { "hgrm", required_argument, NULL, 'H' },
+        { "scenario", required_argument, NULL, 'P' },
         { NULL, 0, NULL, 0 }
     };
     bool messages_set = false;
@@ -165,6 +208,8 @@ s_parse (bench_config_t *cfg, int argc, char **argv)
         fprintf (stderr, "zchat-bench: at most %d senders + receivers\n", BENCH_MAX_CLIENTS);
         return -1;
     }
+    if (cfg->rate_per_sender > 0)
+        cfg->rate = cfg->rate_per_sender * cfg->senders;
     if (cfg->size > ZC_TEXT_MAX) {
         fprintf (stderr, "zchat-bench: warning: --size %u clamped to the protocol's text limit %d\n",
                  cfg->size, ZC_TEXT_MAX);
@@ -188,6 +233,8 @@ s_defaults (bench_config_t *cfg)
     cfg->size = 100;
     cfg->inflight = 32;
     cfg->drain_s = 10;
+    cfg->threads = 16;
+    cfg->setup_window = 4;
     snprintf (cfg->prefix, sizeof cfg->prefix, "b%u-%06llx", (unsigned) getpid () % 10000000u,
               (unsigned long long) (time (NULL) & 0xffffff));
 }
@@ -241,7 +288,12 @@ main (int argc, char **argv)
     zsys_set_logstream (stderr);
     s_catch_signals ();
     int rc = 2;
-    if (s_alloc (bench) != 0)
+    uint32_t clients = bench->cfg.senders + bench->cfg.receivers;
+    /* CZMQ's default of 1024 sockets would stop a chat-scale run at its 1024th client */
+    zsys_set_max_sockets (clients + 64);
+    if (bench_raise_fd_limit (clients) != 0)
+        ;
+    else if (s_alloc (bench) != 0)
         fprintf (stderr, "zchat-bench: out of memory for %" PRIu64 " messages\n",
                  bench->cfg.messages);
     else if (bench_run (bench) == 0)

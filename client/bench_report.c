@@ -10,6 +10,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 typedef struct {
     uint64_t sent, acked, failed;
@@ -71,6 +72,54 @@ s_max_gap_at_s (const bench_t *bench)
     return end > bench->start_ns ? (double) (end - bench->start_ns) / 1e9 : 0;
 }
 
+static double
+s_cpu_pct (uint64_t from, uint64_t to, double seconds)
+{
+    return seconds > 0 && to >= from ? 100.0 * (double) (to - from) / bench_ticks_per_s () / seconds
+                                     : 0;
+}
+
+/* RSS added per user and per session (KiB), from the samples of --watch-pids. */
+static double
+s_per (uint64_t before, uint64_t after, uint32_t count)
+{
+    return count && after > before ? (double) (after - before) / count : 0;
+}
+
+typedef struct {
+    double per_session;     /* KiB: its user, its connection (made while creating the
+                               user) and its CONNECT */
+    double per_connect;     /* KiB: the CONNECT alone */
+    double idle_cpu, run_cpu;   /* % of one core */
+} watch_figures_t;
+
+static watch_figures_t
+s_figures (const bench_t *bench, const bench_watch_t *w)
+{
+    double run_s = (double) (bench->end_ns - bench->start_ns) / 1e9;
+    uint32_t sessions = bench->cfg.receivers;
+    return (watch_figures_t) {
+        .per_session = s_per (w->rss_kib_start, w->rss_kib_sessions, sessions),
+        .per_connect = s_per (w->rss_kib_users, w->rss_kib_sessions, sessions),
+        .idle_cpu = s_cpu_pct (w->ticks_idle_from, w->ticks_idle_to, bench->idle_measured_s),
+        .run_cpu = s_cpu_pct (w->ticks_run_from, w->ticks_run_to, run_s)
+    };
+}
+
+static void
+s_text_watch (const bench_t *bench)
+{
+    for (uint32_t i = 0; i < bench->cfg.n_watch; i++) {
+        const bench_watch_t *w = &bench->watch [i];
+        watch_figures_t f = s_figures (bench, w);
+        printf ("pid %-14d %s RSS %" PRIu64 " KiB at start, %" PRIu64 " with users, %" PRIu64
+                " with sessions (%.2f KiB per session), %" PRIu64 " at end; CPU idle %.2f%%"
+                " over %.1f s, run %.1f%%\n", w->pid, w->ok ? "" : "(unreadable)",
+                w->rss_kib_start, w->rss_kib_users, w->rss_kib_sessions, f.per_session,
+                w->rss_kib_end, f.idle_cpu, bench->idle_measured_s, f.run_cpu);
+    }
+}
+
 static void
 s_text_latency (const char *what, const histogram_t *h)
 {
@@ -106,6 +155,7 @@ s_text (const bench_t *bench, const tally_t *t)
                 (uint64_t) atomic_load (&bench->counters.logins_failed));
         s_text_latency ("connect->reply", bench->login_hist);
     }
+    s_text_watch (bench);
     printf ("longest ack gap    %.1f ms (ended %.2f s into the run)\n", s_max_gap_ms (bench),
             s_max_gap_at_s (bench));
     printf ("errors             %" PRIu64, t->errors);
@@ -148,6 +198,38 @@ s_json_params (json_out_t *out, const bench_config_t *c)
     json_out_double (out, "rate", c->rate);
     json_out_double (out, "duration_s", c->duration_s);
     json_out_bool (out, "connect_late", c->connect_late);
+    json_out_cstr (out, "scenario", c->scenario ? c->scenario : "");
+    json_out_double (out, "rate_per_sender", c->rate_per_sender);
+    json_out_uint (out, "threads", c->threads);
+    json_out_double (out, "idle_s", c->idle_s);
+}
+
+static void
+s_json_watch (json_out_t *out, const bench_t *bench)
+{
+    uint32_t sessions = bench->cfg.receivers;
+    json_out_uint (out, "sessions", sessions);
+    json_out_double (out, "bench_rss_kib_per_session",
+                     s_per (bench->bench_rss_kib_start, bench->bench_rss_kib_sessions, sessions));
+    json_out_array_begin (out, "watch");
+    for (uint32_t i = 0; i < bench->cfg.n_watch; i++) {
+        const bench_watch_t *w = &bench->watch [i];
+        json_out_object_begin (out, NULL);
+        json_out_int (out, "pid", w->pid);
+        json_out_bool (out, "ok", w->ok);
+        json_out_uint (out, "rss_kib_start", w->rss_kib_start);
+        json_out_uint (out, "rss_kib_users", w->rss_kib_users);
+        json_out_uint (out, "rss_kib_sessions", w->rss_kib_sessions);
+        json_out_uint (out, "rss_kib_end", w->rss_kib_end);
+        watch_figures_t f = s_figures (bench, w);
+        json_out_double (out, "rss_kib_per_session", f.per_session);
+        json_out_double (out, "rss_kib_per_connect", f.per_connect);
+        json_out_double (out, "idle_s", bench->idle_measured_s);
+        json_out_double (out, "idle_cpu_pct", f.idle_cpu);
+        json_out_double (out, "run_cpu_pct", f.run_cpu);
+        json_out_object_end (out);
+    }
+    json_out_array_end (out);
 }
 
 /* One object on one line; latencies in microseconds. */
@@ -180,6 +262,7 @@ s_json (const bench_t *bench, const tally_t *t)
         json_out_uint (out, "logins_failed", atomic_load (&bench->counters.logins_failed));
         s_json_latency (out, "login_latency_us", bench->login_hist);
     }
+    s_json_watch (out, bench);
     json_out_double (out, "max_ack_gap_ms", s_max_gap_ms (bench));
     json_out_double (out, "max_ack_gap_at_s", s_max_gap_at_s (bench));
     json_out_uint (out, "errors", t->errors);
@@ -202,11 +285,38 @@ s_json (const bench_t *bench, const tally_t *t)
     json_out_destroy (&out);
 }
 
+/* --hgrm BASE: one .hgrm file per distribution. */
+static int
+s_hgrm (const bench_t *bench)
+{
+    const struct { const char *what; const histogram_t *h; } dists [] = {
+        { "ack", bench->ack_hist }, { "delivery", bench->deliver_hist },
+        { "login", bench->login_hist }
+    };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof dists / sizeof dists [0]; i++) {
+        if (!dists [i].h)
+            continue;
+        char path [4096];
+        snprintf (path, sizeof path, "%s-%s.hgrm", bench->cfg.hgrm, dists [i].what);
+        FILE *f = fopen (path, "w");
+        if (!f || histogram_write_hgrm (dists [i].h, f, 1e6) != 0) {
+            fprintf (stderr, "zchat-bench: cannot write %s\n", path);
+            rc = -1;
+        }
+        if (f && fclose (f) != 0)
+            rc = -1;
+    }
+    return rc;
+}
+
 int
 bench_report (const bench_t *bench)
 {
     tally_t t = { 0 };
     s_tally (bench, &t);
+    if (bench->cfg.hgrm && s_hgrm (bench) != 0)
+        t.errors++;
     if (bench->cfg.json)
         s_json (bench, &t);
     else

@@ -1,37 +1,31 @@
-/*  bench_run.c - drives the load: one zcc_t and one thread per simulated client.
+/*  bench_run.c - drives a run: receiver groups create and connect their users, an
+    optional idle window with every session connected, sender groups send, then the
+    drain and the clean-up. Many clients share a thread (bench_group.h): thousands of
+    sessions cost a handful of threads, and a group blocks in zcc_poll whenever at
+    most one of its clients expects anything, so an idle session costs nothing but
+    the library's PINGs.
 
-    Why a thread per client: the benchmark shares two cores with the replicas it
-    measures. A thread blocked in zcc_poll costs nothing until its socket has data,
-    whereas one thread cycling over every client with zero timeouts spins a whole core
-    that the brokers need, and its per-round latency grows with the number of clients.
-    Every zcc_t is created, connected and destroyed by the main thread and used only
-    by its worker in between (pthread_create/join are the memory barriers ZeroMQ needs
-    to move a socket between threads).
-
-    Invariant: a sender has at most cfg.inflight SENDs outstanding; its k-th SEND has
-    seq first_seq + k (senders submit nothing else), which maps replies to slots. */
-#include "bench.h"
-#include "zcc.h"
+    Every phase is bounded: setup by the library's request deadline (each CREATE or
+    CONNECT times out) and a run-wide deadline, sending by --messages and --duration,
+    the drain by --drain. */
+#include "bench_group.h"
 
 #include <czmq.h>
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
+#define SETUP_DEADLINE_S 60.0          /* plus SETUP_PER_USER_S per receiver */
+#define SETUP_PER_USER_S 0.05
+
 typedef struct {
-    bench_t *bench;
-    uint32_t id;                /* sender or receiver number */
-    zcc_t *client;
-    histogram_t *hist;
-    pthread_t thread;
-    bool started;
-    uint64_t last_delivery_ns;  /* receivers */
-    atomic_bool done;
-} worker_t;
+    bench_group_t **groups;
+    uint32_t n;
+} s_role_t;
 
 uint64_t
 bench_now_ns (void)
@@ -49,292 +43,11 @@ bench_sender_count (const bench_t *bench, uint32_t sender)
 }
 
 static void
-s_receiver_name (const bench_t *bench, uint32_t receiver, char *name, size_t cap)
-{
-    snprintf (name, cap, "%s-r%" PRIu32, bench->cfg.prefix, receiver);
-}
-
-static void
-s_count_error (bench_t *bench, zc_code_t code)
-{
-    atomic_fetch_add (&bench->counters.errors, 1);
-    if ((unsigned) code < ZC_CODE__COUNT)
-        atomic_fetch_add (&bench->counters.error_codes [code], 1);
-}
-
-static void
 s_sleep_ns (uint64_t ns)
 {
     struct timespec ts = { .tv_sec = (time_t) (ns / 1000000000ull),
                            .tv_nsec = (long) (ns % 1000000000ull) };
     nanosleep (&ts, NULL);
-}
-
-/* ---- senders ---------------------------------------------------------- */
-
-typedef struct {
-    uint64_t count;             /* messages this sender sends */
-    uint64_t next;              /* next message number */
-    uint64_t inflight;
-    uint64_t first_seq;
-    bool broken;                /* the library broke the seq mapping: stop */
-} sender_state_t;
-
-/* When message n of this sender is due: global message k = n * S + s is due at k / rate
-   after the start, so the senders interleave evenly. 0 in closed loop. */
-static uint64_t
-s_due_ns (const bench_t *bench, uint32_t sender, uint64_t n)
-{
-    if (bench->cfg.rate <= 0)
-        return 0;
-    double k = (double) n * bench->cfg.senders + sender;
-    return bench->start_ns + (uint64_t) (k * 1e9 / bench->cfg.rate);
-}
-
-static bool
-s_submit (worker_t *w, sender_state_t *st, uint64_t send_ns)
-{
-    bench_t *bench = w->bench;
-    const bench_config_t *cfg = &bench->cfg;
-    uint64_t n = st->next;
-    uint64_t slot = w->id * bench->per_sender + n;
-    char name [ZC_NAME_MAX + 1];
-    s_receiver_name (bench, (uint32_t) ((w->id + n) % cfg->receivers), name, sizeof name);
-    char text [ZC_TEXT_MAX + 1];
-    int len = snprintf (text, sizeof text, "S%" PRIu32 "#%" PRIu64 "@%" PRIu64 " ",
-                        w->id, n, send_ns);
-    if (len < 0 || (size_t) len >= sizeof text)
-        len = 0;
-    if ((uint32_t) len < cfg->size) {
-        memset (text + len, 'x', cfg->size - (uint32_t) len);
-        len = (int) cfg->size;
-    }
-    text [len] = '\0';
-    bench->send_ns [slot] = send_ns;
-    atomic_store_explicit (&bench->state [slot], MSG_SENT, memory_order_release);
-    uint64_t seq = zcc_submit (w->client, ZC_CMD_SEND, name, text);
-    if (seq == 0) {
-        atomic_store_explicit (&bench->state [slot], 0, memory_order_release);
-        return false;           /* library window full: poll first */
-    }
-    if (n == 0)
-        st->first_seq = seq;
-    else if (seq != st->first_seq + n) {
-        fprintf (stderr, "zchat-bench: sender %" PRIu32 ": seq %" PRIu64 " for message %"
-                 PRIu64 " breaks the seq = first + n mapping; stopping it\n", w->id, seq, n);
-        st->broken = true;
-    }
-    st->next++;
-    st->inflight++;
-    atomic_fetch_add (&bench->counters.sent, 1);
-    return !st->broken;
-}
-
-/* Acks of all senders form one stream; keep its longest silence. Two senders racing
-   here can misplace an ack by the microseconds between their clock reads. */
-static void
-s_note_ack_gap (bench_counters_t *c, uint64_t now)
-{
-    uint64_t prev = atomic_exchange (&c->last_ack_ns, now);
-    if (!prev || now <= prev)
-        return;
-    uint64_t gap = now - prev, best = atomic_load (&c->max_ack_gap_ns);
-    while (gap > best)
-        if (atomic_compare_exchange_weak (&c->max_ack_gap_ns, &best, gap)) {
-            atomic_store (&c->max_ack_gap_end_ns, now);
-            return;
-        }
-}
-
-static void
-s_sender_reply (worker_t *w, sender_state_t *st, const zcc_event_t *ev)
-{
-    bench_t *bench = w->bench;
-    if (ev->re != ZC_CMD_SEND || ev->seq < st->first_seq || st->next == 0)
-        return;
-    uint64_t n = ev->seq - st->first_seq;
-    if (n >= st->next)
-        return;
-    uint64_t slot = w->id * bench->per_sender + n;
-    unsigned char prior = atomic_load_explicit (&bench->state [slot], memory_order_relaxed);
-    if (prior & (MSG_ACKED | MSG_FAILED))
-        return;                 /* a second reply for the same seq: already counted */
-    st->inflight--;
-    if (ev->code == ZC_OK) {
-        uint64_t now = bench_now_ns ();
-        uint64_t sent = bench->send_ns [slot];
-        histogram_record (w->hist, now > sent ? now - sent : 0);
-        atomic_store_explicit (&bench->state [slot], prior | MSG_ACKED, memory_order_release);
-        atomic_fetch_add (&bench->counters.acked, 1);
-        s_note_ack_gap (&bench->counters, now);
-    }
-    else {
-        atomic_store_explicit (&bench->state [slot], prior | MSG_FAILED, memory_order_release);
-        s_count_error (bench, ev->code);
-        /* The library already retried and failed over until its deadline: the cluster
-           is not serving, and every further message would wait a full deadline too. */
-        if ((ev->code == ZC_ERR_TIMEOUT || ev->code == ZC_ERR_UNAVAILABLE)
-            && !atomic_exchange (&bench->stop_sending, true))
-            fprintf (stderr, "zchat-bench: a send failed with %s: the cluster is not serving; "
-                     "stopping all senders\n", zc_code_name (ev->code));
-    }
-}
-
-/* Submit every message that is due and fits the window. Returns ns until the next
-   one is due (0 = nothing scheduled: wait for replies). */
-static uint64_t
-s_sender_fill (worker_t *w, sender_state_t *st)
-{
-    bench_t *bench = w->bench;
-    while (st->next < st->count && st->inflight < bench->cfg.inflight && !st->broken
-           && !atomic_load (&bench->stop_sending)) {
-        uint64_t now = bench_now_ns ();
-        uint64_t due = s_due_ns (bench, w->id, st->next);
-        if (due > now)
-            return due - now;
-        if (!s_submit (w, st, due ? due : now))
-            break;
-    }
-    return 0;
-}
-
-static void *
-s_sender_main (void *arg)
-{
-    worker_t *w = arg;
-    bench_t *bench = w->bench;
-    sender_state_t st = { .count = bench_sender_count (bench, w->id) };
-    while (true) {
-        uint64_t wait_ns = s_sender_fill (w, &st);
-        bool no_more = st.next == st.count || st.broken || atomic_load (&bench->stop_sending);
-        if (no_more && st.inflight == 0)
-            break;
-        zcc_event_t ev;
-        int timeout_ms = 100;
-        if (wait_ns > 0 && wait_ns < 1000000) {
-            /* Sub-millisecond gap in open loop: take what has arrived, then sleep
-               precisely instead of spinning on zcc_poll (ms resolution). */
-            while (zcc_poll (w->client, 0, -1, &ev) != ZCC_EV_NONE)
-                if (ev.type == ZCC_EV_REPLY)
-                    s_sender_reply (w, &st, &ev);
-            s_sleep_ns (wait_ns);
-            continue;
-        }
-        if (wait_ns > 0)
-            timeout_ms = (int) (wait_ns / 1000000);
-        if (zcc_poll (w->client, timeout_ms, -1, &ev) == ZCC_EV_REPLY)
-            s_sender_reply (w, &st, &ev);
-    }
-    if (st.broken)
-        atomic_fetch_add (&bench->counters.errors, 1);
-    atomic_store (&w->done, true);
-    return NULL;
-}
-
-/* ---- receivers -------------------------------------------------------- */
-
-/* Parses "S<s>#<n>@<ns>" at the start of text. */
-static bool
-s_parse_header (zc_bytes_t text, uint32_t *sender, uint64_t *n, uint64_t *send_ns)
-{
-    uint64_t v [3] = { 0, 0, 0 };
-    const char marks [3] = { 'S', '#', '@' };
-    uint32_t pos = 0;
-    for (int field = 0; field < 3; field++) {
-        if (pos >= text.len || text.ptr [pos] != marks [field])
-            return false;
-        pos++;
-        uint32_t digits = 0;
-        while (pos < text.len && text.ptr [pos] >= '0' && text.ptr [pos] <= '9' && digits < 19) {
-            v [field] = v [field] * 10 + (uint64_t) (text.ptr [pos] - '0');
-            pos++;
-            digits++;
-        }
-        if (digits == 0)
-            return false;
-    }
-    if (v [0] > UINT32_MAX)
-        return false;
-    *sender = (uint32_t) v [0];
-    *n = v [1];
-    *send_ns = v [2];
-    return true;
-}
-
-static void
-s_receiver_message (worker_t *w, const zcc_event_t *ev, int64_t *last_n, const char *name)
-{
-    bench_t *bench = w->bench;
-    const bench_config_t *cfg = &bench->cfg;
-    uint64_t now = bench_now_ns ();
-    uint32_t s;
-    uint64_t n, send_ns;
-    atomic_fetch_add (&bench->counters.delivered, 1);
-    w->last_delivery_ns = now;
-    bool ok = s_parse_header (ev->frame.text, &s, &n, &send_ns)
-              && s < cfg->senders && n < bench_sender_count (bench, s)
-              && (s + n) % cfg->receivers == w->id
-              && ev->frame.name.len == strlen (name)
-              && memcmp (ev->frame.name.ptr, name, ev->frame.name.len) == 0;
-    uint64_t slot = ok ? s * bench->per_sender + n : 0;
-    if (!ok || !(atomic_load_explicit (&bench->state [slot], memory_order_acquire) & MSG_SENT)) {
-        atomic_fetch_add (&bench->counters.phantom, 1);
-        return;
-    }
-    /* Only this receiver ever touches this slot's count: no lost updates. */
-    unsigned char seen = atomic_load_explicit (&bench->deliveries [slot], memory_order_relaxed);
-    if (seen < UINT8_MAX)
-        atomic_store_explicit (&bench->deliveries [slot], seen + 1, memory_order_release);
-    if (seen > 0)
-        return;                 /* duplicate: counted from the slot by the report */
-    if ((int64_t) n < last_n [s])
-        atomic_fetch_add (&bench->counters.reordered, 1);
-    else
-        last_n [s] = (int64_t) n;
-    histogram_record (w->hist, now > send_ns ? now - send_ns : 0);
-}
-
-static void *
-s_receiver_main (void *arg)
-{
-    worker_t *w = arg;
-    bench_t *bench = w->bench;
-    char name [ZC_NAME_MAX + 1];
-    s_receiver_name (bench, w->id, name, sizeof name);
-    int64_t *last_n = malloc (bench->cfg.senders * sizeof *last_n);
-    if (!last_n) {
-        atomic_fetch_add (&bench->counters.errors, 1);
-        return NULL;
-    }
-    for (uint32_t s = 0; s < bench->cfg.senders; s++)
-        last_n [s] = -1;
-    while (!atomic_load (&bench->stop_receiving)) {
-        zcc_event_t ev;
-        zcc_event_type_t type = zcc_poll (w->client, 100, -1, &ev);
-        if (type == ZCC_EV_MESSAGE)
-            s_receiver_message (w, &ev, last_n, name);
-        else if (type == ZCC_EV_CLOSED) {
-            fprintf (stderr, "zchat-bench: receiver %s: session closed (%s)\n", name,
-                     zc_code_name (ev.code));
-            s_count_error (bench, ev.code);
-        }
-    }
-    free (last_n);
-    atomic_store (&w->done, true);
-    return NULL;
-}
-
-/* ---- orchestration ---------------------------------------------------- */
-
-static zcc_t *
-s_client_new (const bench_t *bench, uint64_t client_id, uint32_t max_inflight)
-{
-    zcc_options_t options;
-    zcc_options_defaults (&options);
-    options.servers = bench->cfg.servers;
-    options.max_inflight = max_inflight;
-    options.client_id = client_id;
-    return zcc_new (&options);
 }
 
 /* The receivers' secret: given, or made up for this run (they are deleted after). */
@@ -365,61 +78,115 @@ s_random_base (void)
     return (base & ~0xffffull) | 0x10000ull;    /* low 16 bits: client index */
 }
 
+/* Splits count clients into at most cfg.threads groups of consecutive ids. */
 static int
-s_users (bench_t *bench, zcc_t *admin, zc_cmd_t cmd)
+s_role_new (bench_t *bench, s_role_t *role, bool senders, uint32_t count, uint64_t base)
 {
-    for (uint32_t r = 0; r < bench->cfg.receivers; r++) {
-        char name [ZC_NAME_MAX + 1];
-        s_receiver_name (bench, r, name, sizeof name);
-        zcc_event_t ev;
-        zc_code_t code = zcc_call_with (admin, cmd, name, NULL, bench->secret, NULL, &ev);
-        if (code != ZC_OK) {
-            fprintf (stderr, "zchat-bench: %s %s failed: %s %s%s\n", zc_cmd_name (cmd),
-                     name, zc_code_name (code), ev.error ? ev.error : "",
-                     code == ZC_ERR_USER_EXISTS ? " (use another --prefix)" : "");
+    uint32_t threads = bench->cfg.threads < count ? bench->cfg.threads : count;
+    role->groups = calloc (threads, sizeof *role->groups);
+    if (!role->groups)
+        return -1;
+    uint32_t per = count / threads, extra = count % threads, first = 0;
+    for (uint32_t t = 0; t < threads; t++) {
+        uint32_t n = per + (t < extra ? 1 : 0);
+        role->groups [t] = bench_group_new (bench, senders, first, n, base);
+        if (!role->groups [t]) {
+            fprintf (stderr, "zchat-bench: cannot make %u clients (sockets or memory)\n", n);
             return -1;
         }
+        role->n = t + 1;
+        if (!senders)
+            for (uint32_t i = 0; i < n; i++)
+                bench->recv_groups [first + i] = role->groups [t];
+        first += n;
     }
     return 0;
 }
 
-static int
-s_connect_receivers (bench_t *bench, worker_t *workers)
+/* One LIST (of nothing) per sender before the clock starts: the library connects to
+   the first server and follows NOT_LEADER to the leader, and a CURVE handshake and a
+   redirect should not be counted in the first SEND's latency. */
+static void
+s_warm (s_role_t *role)
 {
-    for (uint32_t r = 0; r < bench->cfg.receivers; r++) {
-        worker_t *w = &workers [bench->cfg.senders + r];
-        char name [ZC_NAME_MAX + 1];
-        s_receiver_name (bench, w->id, name, sizeof name);
-        zcc_event_t ev;
-        zc_code_t code = zcc_call_with (w->client, ZC_CMD_CONNECT, name, NULL, bench->secret,
-                                        NULL, &ev);
-        if (code != ZC_OK) {
-            fprintf (stderr, "zchat-bench: CONNECT %s failed: %s %s\n", name,
-                     zc_code_name (code), ev.error ? ev.error : "");
+    for (uint32_t t = 0; t < role->n; t++)
+        for (uint32_t i = 0; i < role->groups [t]->n; i++) {
+            zcc_event_t ev;
+            zc_code_t code = zcc_call (role->groups [t]->clients [i].zcc, ZC_CMD_LIST, NULL,
+                                       "^$", &ev);
+            if (code != ZC_OK)
+                fprintf (stderr, "zchat-bench: warm-up LIST failed: %s %s\n",
+                         zc_code_name (code), ev.error ? ev.error : "");
+        }
+}
+
+static int
+s_role_start (bench_t *bench, s_role_t *role, void *(*fn) (void *))
+{
+    for (uint32_t t = 0; t < role->n; t++) {
+        bench_group_t *g = role->groups [t];
+        g->next_sweep_ns = bench_now_ns () + BENCH_SWEEP_NS;
+        if (pthread_create (&g->thread, NULL, fn, g) != 0) {
+            fprintf (stderr, "zchat-bench: cannot start a thread\n");
+            atomic_store (&bench->stop_sending, true);
+            atomic_store (&bench->stop_receiving, true);
             return -1;
         }
+        g->started = true;
     }
     return 0;
 }
 
-/* Creates every client. Receivers are connected before any sender starts, so no push
-   can precede its session, unless --connect-late. */
-static int
-s_clients_new (bench_t *bench, worker_t *workers, uint64_t base)
+static void
+s_role_ring (s_role_t *role)
 {
-    const bench_config_t *cfg = &bench->cfg;
-    uint32_t total = cfg->senders + cfg->receivers;
-    for (uint32_t i = 0; i < total; i++) {
-        worker_t *w = &workers [i];
-        bool sender = i < cfg->senders;
-        w->bench = bench;
-        w->id = sender ? i : i - cfg->senders;
-        w->hist = histogram_new ();
-        w->client = s_client_new (bench, base + 1 + i, sender ? cfg->inflight : 16);
-        if (!w->hist || !w->client)
-            return -1;
+    for (uint32_t t = 0; t < role->n; t++)
+        bench_group_ring_always (role->groups [t]);
+}
+
+static void
+s_role_join (s_role_t *role)
+{
+    for (uint32_t t = 0; t < role->n; t++)
+        if (role->groups [t]->started) {
+            pthread_join (role->groups [t]->thread, NULL);
+            role->groups [t]->started = false;
+        }
+}
+
+static bool
+s_role_done (const s_role_t *role)
+{
+    for (uint32_t t = 0; t < role->n; t++)
+        if (!atomic_load (&role->groups [t]->done))
+            return false;
+    return true;
+}
+
+/* Merges the histograms into hist and destroys the groups (and their clients). */
+static void
+s_role_finish (bench_t *bench, s_role_t *role, histogram_t *hist)
+{
+    for (uint32_t t = 0; t < role->n; t++) {
+        bench_group_t *g = role->groups [t];
+        histogram_merge (hist, g->hist);
+        if (g->last_delivery_ns > bench->last_delivery_ns)
+            bench->last_delivery_ns = g->last_delivery_ns;
+        bench_group_destroy (&role->groups [t]);
     }
-    return cfg->connect_late ? 0 : s_connect_receivers (bench, workers);
+    free (role->groups);
+    role->groups = NULL;
+    role->n = 0;
+}
+
+static uint32_t
+s_count (const s_role_t *role, bool connected)
+{
+    uint32_t sum = 0;
+    for (uint32_t t = 0; t < role->n; t++)
+        sum += (uint32_t) atomic_load (connected ? &role->groups [t]->connected
+                                                 : &role->groups [t]->created);
+    return sum;
 }
 
 static void
@@ -435,19 +202,96 @@ s_progress (const bench_t *bench, uint64_t now, uint64_t *last_acked)
     *last_acked = acked;
 }
 
+/* Waits until every receiver is created (connected), one fails, or the deadline. */
+static int
+s_wait_setup (bench_t *bench, const s_role_t *receivers, bool connected)
+{
+    uint32_t want = bench->cfg.receivers;
+    uint64_t start = bench_now_ns ();
+    uint64_t deadline = start + (uint64_t) ((SETUP_DEADLINE_S + SETUP_PER_USER_S * want) * 1e9);
+    uint64_t next_progress = start + 1000000000ull;
+    while (true) {
+        uint32_t done = s_count (receivers, connected);
+        if (done == want)
+            return 0;
+        uint64_t now = bench_now_ns ();
+        if (atomic_load (&bench->setup_failed) || bench_interrupted || now >= deadline) {
+            if (now >= deadline)
+                fprintf (stderr, "zchat-bench: only %u of %u receivers %s in %.0f s\n", done,
+                         want, connected ? "connected" : "created", (double) (now - start) / 1e9);
+            return -1;
+        }
+        if (now >= next_progress) {
+            fprintf (stderr, "zchat-bench: %s %u of %u receivers\n",
+                     connected ? "connected" : "created", done, want);
+            next_progress += 1000000000ull;
+        }
+        s_sleep_ns (5000000ull);
+    }
+}
+
+/* ---- /proc samples ---------------------------------------------------- */
+
+typedef enum { AT_START, AT_USERS, AT_SESSIONS, AT_IDLE_FROM, AT_IDLE_TO, AT_RUN_FROM,
+               AT_END } s_moment_t;
+
+static void
+s_watch (bench_t *bench, s_moment_t at)
+{
+    for (uint32_t i = 0; i < bench->cfg.n_watch; i++) {
+        bench_watch_t *w = &bench->watch [i];
+        int pid = bench->cfg.watch_pids [i];
+        w->pid = pid;
+        if (at == AT_START)
+            w->ok = true;
+        uint64_t rss = at <= AT_SESSIONS || at == AT_END ? bench_rss_kib (pid) : 1;
+        uint64_t ticks = at >= AT_IDLE_FROM ? bench_cpu_ticks (pid) : 1;
+        if (rss == 0 || ticks == 0)
+            w->ok = false;
+        switch (at) {
+            case AT_START:     w->rss_kib_start = rss; break;
+            case AT_USERS:     w->rss_kib_users = rss; break;
+            case AT_SESSIONS:  w->rss_kib_sessions = rss; break;
+            case AT_IDLE_FROM: w->ticks_idle_from = ticks; break;
+            case AT_IDLE_TO:   w->ticks_idle_to = ticks; break;
+            case AT_RUN_FROM:  w->ticks_run_from = ticks; break;
+            case AT_END:       w->ticks_run_to = ticks; w->rss_kib_end = rss; break;
+        }
+    }
+    if (at == AT_START)
+        bench->bench_rss_kib_start = bench_rss_kib (getpid ());
+    if (at == AT_SESSIONS)
+        bench->bench_rss_kib_sessions = bench_rss_kib (getpid ());
+}
+
+/* --idle: every session connected, nothing sent, for idle_s; CPU of the watched
+   processes over exactly that window. */
+static void
+s_idle (bench_t *bench)
+{
+    if (bench->cfg.idle_s <= 0)
+        return;
+    fprintf (stderr, "zchat-bench: %u sessions connected, idle for %.1f s\n",
+             bench->cfg.receivers, bench->cfg.idle_s);
+    uint64_t from = bench_now_ns ();
+    uint64_t until = from + (uint64_t) (bench->cfg.idle_s * 1e9);
+    s_watch (bench, AT_IDLE_FROM);
+    while (bench_now_ns () < until && !bench_interrupted)
+        s_sleep_ns (20000000ull);
+    s_watch (bench, AT_IDLE_TO);
+    bench->idle_measured_s = (double) (bench_now_ns () - from) / 1e9;
+}
+
+/* ---- sending and draining --------------------------------------------- */
+
 /* Waits for every sender, stopping them at --duration, printing progress each second. */
 static void
-s_wait_senders (bench_t *bench, worker_t *workers)
+s_wait_senders (bench_t *bench, const s_role_t *senders)
 {
     uint64_t next_progress = bench->start_ns + 1000000000ull, last_acked = 0;
     uint64_t stop_at = bench->cfg.duration_s > 0
                      ? bench->start_ns + (uint64_t) (bench->cfg.duration_s * 1e9) : UINT64_MAX;
-    while (true) {
-        uint32_t done = 0;
-        for (uint32_t i = 0; i < bench->cfg.senders; i++)
-            done += atomic_load (&workers [i].done) ? 1 : 0;
-        if (done == bench->cfg.senders)
-            break;
+    while (!s_role_done (senders)) {
         uint64_t now = bench_now_ns ();
         if (now >= stop_at || bench_interrupted)
             atomic_store (&bench->stop_sending, true);
@@ -494,94 +338,95 @@ s_drain (bench_t *bench)
     }
 }
 
-static void
-s_finish (bench_t *bench, worker_t *workers, uint32_t total)
+/* Senders from the first send to the last reply; then, if late, the receivers connect. */
+static int
+s_send_phase (bench_t *bench, s_role_t *senders, s_role_t *receivers)
 {
-    for (uint32_t i = 0; i < total; i++) {
-        worker_t *w = &workers [i];
-        if (w->hist)
-            histogram_merge (i < bench->cfg.senders ? bench->ack_hist : bench->deliver_hist,
-                             w->hist);
-        if (i >= bench->cfg.senders && w->last_delivery_ns > bench->last_delivery_ns)
-            bench->last_delivery_ns = w->last_delivery_ns;
-        histogram_destroy (&w->hist);
-        zcc_destroy (&w->client);
+    int rc = -1;
+    bench->start_ns = bench->deliver_start_ns = bench_now_ns ();
+    s_watch (bench, AT_RUN_FROM);
+    if (bench_logins_start (bench) == 0 && s_role_start (bench, senders, bench_sender_main) == 0) {
+        s_wait_senders (bench, senders);
+        rc = 0;
     }
+    s_role_join (senders);
+    bench_logins_stop (bench);
+    bench->sending_done_ns = bench_now_ns ();
+    if (rc == 0 && bench->cfg.connect_late && !bench_interrupted) {
+        bench->deliver_start_ns = bench_now_ns ();
+        atomic_store (&bench->go_connect, true);
+        s_role_ring (receivers);
+        if (s_wait_setup (bench, receivers, true) != 0) {
+            bench->setup_errors++;
+            rc = -1;
+        }
+    }
+    return rc;
 }
 
 static int
-s_start (bench_t *bench, worker_t *workers, uint32_t from, uint32_t to, void *(*fn) (void *))
+s_setup_phase (bench_t *bench, s_role_t *receivers)
 {
-    for (uint32_t i = from; i < to; i++) {
-        if (pthread_create (&workers [i].thread, NULL, fn, &workers [i]) != 0) {
-            fprintf (stderr, "zchat-bench: cannot start a thread\n");
-            atomic_store (&bench->stop_sending, true);
-            atomic_store (&bench->stop_receiving, true);
-            return -1;
-        }
-        workers [i].started = true;
-    }
+    if (s_role_start (bench, receivers, bench_receiver_main) != 0
+        || s_wait_setup (bench, receivers, false) != 0)
+        return -1;
+    s_watch (bench, AT_USERS);
+    if (bench->cfg.connect_late)
+        return 0;
+    atomic_store (&bench->go_connect, true);
+    s_role_ring (receivers);
+    if (s_wait_setup (bench, receivers, true) != 0)
+        return -1;
+    s_watch (bench, AT_SESSIONS);
+    s_idle (bench);
     return 0;
 }
 
 static void
-s_join (worker_t *workers, uint32_t from, uint32_t to)
+s_leave (bench_t *bench, s_role_t *receivers)
 {
-    for (uint32_t i = from; i < to; i++)
-        if (workers [i].started) {
-            pthread_join (workers [i].thread, NULL);
-            workers [i].started = false;
-        }
+    /* Best effort: leave the cluster clean, unless it is not serving (each DELETE
+       would wait out a full deadline) or the user asked to stop. */
+    atomic_store (&bench->cleanup, !bench_interrupted
+                  && atomic_load (&bench->counters.error_codes [ZC_ERR_TIMEOUT]) == 0
+                  && atomic_load (&bench->counters.error_codes [ZC_ERR_UNAVAILABLE]) == 0);
+    atomic_store (&bench->stop_sending, true);
+    atomic_store (&bench->stop_receiving, true);
+    s_role_ring (receivers);
+    s_role_join (receivers);
 }
 
 int
 bench_run (bench_t *bench)
 {
     const bench_config_t *cfg = &bench->cfg;
-    uint32_t total = cfg->senders + cfg->receivers;
-    worker_t *workers = calloc (total, sizeof *workers);
+    s_role_t senders = { 0 }, receivers = { 0 };
     uint64_t base = s_random_base ();
     s_secret_init (bench);
-    zcc_t *admin = s_client_new (bench, base, 16);
+    s_watch (bench, AT_START);
     int rc = -1;
-    if (!workers || !admin || s_users (bench, admin, ZC_CMD_CREATE) != 0)
-        goto done;
-    if (s_clients_new (bench, workers, base) != 0)
-        goto cleanup;
-    bench->start_ns = bench->deliver_start_ns = bench_now_ns ();
-    bool late = cfg->connect_late;
-    if ((late || s_start (bench, workers, cfg->senders, total, s_receiver_main) == 0)
-        && bench_logins_start (bench) == 0
-        && s_start (bench, workers, 0, cfg->senders, s_sender_main) == 0) {
-        s_wait_senders (bench, workers);
-        rc = 0;
-    }
-    s_join (workers, 0, cfg->senders);
-    bench_logins_stop (bench);
-    bench->sending_done_ns = bench_now_ns ();
-    if (rc == 0 && late && !bench_interrupted) {
-        bench->deliver_start_ns = bench_now_ns ();
-        if (s_connect_receivers (bench, workers) != 0
-            || s_start (bench, workers, cfg->senders, total, s_receiver_main) != 0) {
-            bench->setup_errors++;
-            rc = -1;
-        }
+    bench->expect = calloc (cfg->receivers, sizeof *bench->expect);
+    bench->recv_groups = calloc (cfg->receivers, sizeof *bench->recv_groups);
+    /* Senders connect only after the idle window, so that it and the RSS per session
+       see the receivers' sessions alone. */
+    if (bench->expect && bench->recv_groups
+        && s_role_new (bench, &receivers, false, cfg->receivers, base) == 0
+        && s_setup_phase (bench, &receivers) == 0
+        && s_role_new (bench, &senders, true, cfg->senders, base) == 0) {
+        s_warm (&senders);
+        rc = s_send_phase (bench, &senders, &receivers);
     }
     if (rc == 0)
         s_drain (bench);
-    atomic_store (&bench->stop_receiving, true);
-    s_join (workers, cfg->senders, total);
     bench->end_ns = bench_now_ns ();
-cleanup:
-    s_finish (bench, workers, total);
-    /* Best effort: leave the cluster clean, unless it is not serving (each DELETE
-       would wait out a full deadline) or the user asked to stop. */
-    if (!bench_interrupted
-        && atomic_load (&bench->counters.error_codes [ZC_ERR_TIMEOUT]) == 0
-        && atomic_load (&bench->counters.error_codes [ZC_ERR_UNAVAILABLE]) == 0)
-        s_users (bench, admin, ZC_CMD_DELETE);
-done:
-    zcc_destroy (&admin);
-    free (workers);
+    s_watch (bench, AT_END);
+    s_leave (bench, &receivers);
+    s_role_join (&senders);
+    s_role_finish (bench, &senders, bench->ack_hist);
+    s_role_finish (bench, &receivers, bench->deliver_hist);
+    free (bench->expect);
+    free (bench->recv_groups);
+    bench->expect = NULL;
+    bench->recv_groups = NULL;
     return rc;
 }

@@ -59,18 +59,35 @@ s_index (uint64_t value)
     return LINEAR_LIMIT + (exp - LOW_EXP) * SUB_COUNT + sub;
 }
 
+/* The lowest value of a bucket and how many values it holds. */
+static uint64_t
+s_lower (uint32_t index, uint64_t *width)
+{
+    if (index < LINEAR_LIMIT) {
+        *width = 1;
+        return index;
+    }
+    uint32_t exp = LOW_EXP + (index - LINEAR_LIMIT) / SUB_COUNT;
+    uint64_t sub = (index - LINEAR_LIMIT) % SUB_COUNT;
+    *width = 1ull << (exp - SUB_BITS);
+    return (SUB_COUNT + sub) << (exp - SUB_BITS);
+}
+
 /* The value a bucket stands for: its midpoint, within half a bucket width of any
    value in it, i.e. within 1/256 relative. */
 static uint64_t
 s_value (uint32_t index)
 {
-    if (index < LINEAR_LIMIT)
-        return index;
-    uint32_t exp = LOW_EXP + (index - LINEAR_LIMIT) / SUB_COUNT;
-    uint64_t sub = (index - LINEAR_LIMIT) % SUB_COUNT;
-    uint64_t width = 1ull << (exp - SUB_BITS);
-    uint64_t lower = (SUB_COUNT + sub) << (exp - SUB_BITS);
+    uint64_t width, lower = s_lower (index, &width);
     return lower + (width - 1) / 2;
+}
+
+/* The highest value a bucket holds (HdrHistogram reports buckets by it). */
+static uint64_t
+s_upper (uint32_t index)
+{
+    uint64_t width, lower = s_lower (index, &width);
+    return lower + width - 1;
 }
 
 void
@@ -148,4 +165,62 @@ histogram_percentile (const histogram_t *self, double pct)
         }
     }
     return self->max;
+}
+
+static double
+s_stddev (const histogram_t *self)
+{
+    if (self->total == 0)
+        return 0.0;
+    double mean = histogram_mean (self), sum = 0.0;
+    for (uint32_t i = 0; i < BUCKETS; i++)
+        if (self->counts [i]) {
+            double d = (double) s_value (i) - mean;
+            sum += d * d * (double) self->counts [i];
+        }
+    return sqrt (sum / (double) self->total);
+}
+
+/* HdrHistogram's percentile iteration: the step halves each time the remaining
+   distance to 100% halves, with 5 reports per half. */
+static double
+s_next_level (double level)
+{
+    double half = pow (2.0, floor (log2 (100.0 / (100.0 - level)) + 1.0));
+    return level + 100.0 / (5.0 * half);
+}
+
+int
+histogram_write_hgrm (const histogram_t *self, FILE *out, double unit_ns)
+{
+    assert (self && out && unit_ns > 0);
+    uint64_t hi = self->max;
+    fprintf (out, "%12s %14s %10s %14s\n\n", "Value", "Percentile", "TotalCount",
+             "1/(1-Percentile)");
+    uint64_t seen = 0;
+    double level = 0.0;
+    for (uint32_t i = 0; i < BUCKETS && seen < self->total; i++) {
+        if (!self->counts [i])
+            continue;
+        seen += self->counts [i];
+        if (seen == self->total)
+            break;              /* the last bucket is the 100% line below */
+        double reached = 100.0 * (double) seen / (double) self->total;
+        uint64_t value = s_upper (i) < hi ? s_upper (i) : hi;
+        for (int k = 0; k < 1000 && level <= reached; k++) {
+            fprintf (out, "%12.3f %2.12f %10llu %14.2f\n", (double) value / unit_ns,
+                     level / 100.0, (unsigned long long) seen, 1.0 / (1.0 - level / 100.0));
+            level = s_next_level (level);
+        }
+    }
+    if (self->total)
+        fprintf (out, "%12.3f %2.12f %10llu\n", (double) hi / unit_ns, 1.0,
+                 (unsigned long long) self->total);
+    fprintf (out, "#[Mean    = %12.3f, StdDeviation   = %12.3f]\n",
+             histogram_mean (self) / unit_ns, s_stddev (self) / unit_ns);
+    fprintf (out, "#[Max     = %12.3f, Total count    = %12llu]\n", (double) hi / unit_ns,
+             (unsigned long long) self->total);
+    fprintf (out, "#[Buckets = %12u, SubBuckets     = %12u]\n", TOP_EXP - LOW_EXP + 2,
+             SUB_COUNT);
+    return ferror (out) ? -1 : 0;
 }

@@ -12,6 +12,7 @@
 #define HISTOGRAM_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #define HISTOGRAM_MAX_NS 100000000000ULL   /* 100 s */
 
@@ -40,5 +41,12 @@ uint64_t histogram_saturated (const histogram_t *self);
    least pct% of the values are <= v, to within the bucket precision. 0 when empty;
    pct 100 is the exact max. */
 uint64_t histogram_percentile (const histogram_t *self, double pct);
+
+/* Write the distribution in HdrHistogram's percentile-distribution text format (.hgrm,
+   as outputPercentileDistribution prints it: Value, Percentile, TotalCount,
+   1/(1-Percentile), 5 ticks per half distance, then the #[Mean, #[Max and #[Buckets
+   footer), values divided by unit_ns (1e6: milliseconds). Returns 0, or -1 on a write
+   error. */
+int histogram_write_hgrm (const histogram_t *self, FILE *out, double unit_ns);
 
 #endif

@@ -1,44 +1,51 @@
 #!/usr/bin/env bash
-# compare-nats.sh - zchat against NATS JetStream on this machine, in one run, same sizes.
+# compare-nats.sh - zchat against NATS JetStream on this machine, same sizes, same runs.
 #
-# Starts a 3-node NATS JetStream cluster on loopback (file storage, stream replicas=3),
-# publishes with scripts/nats_pub.c (one at a time, then 256 in flight), stops it, then
-# starts a 3-replica zchat cluster and runs zchat-bench with the same sizes and depths,
-# stops it, and prints one table. The systems run one after the other so neither
-# takes CPU from the other. Everything started here is stopped by pid on exit.
+# Three scenarios, 800-byte messages (zchat's text limit; DESIGN.md quotes 1000):
+#   A  4 senders x 64 in flight, 4 receivers connected throughout. NATS: 4 publishers
+#      and, per receiver, a durable push consumer with explicit ack (scripts/nats_pub.c
+#      --publishers 4 --consumers 4); message n of sender s goes to receiver (s+n)%4.
+#   B  1 sender x 256 in flight, publishing alone (zchat-bench --connect-late: the
+#      receiver connects after the last ack, then the backlog is verified).
+#   C  one at a time (1 in flight), publishing alone.
+# Each run: a fresh 3-node NATS JetStream cluster (file storage, stream replicas=3),
+# then a fresh 3-replica zchat cluster with CURVE keys, then one with --insecure; the
+# systems run one after the other so neither takes CPU from the other. Prints one
+# table (medians over the runs, with the median of the per-run zchat/NATS ratios) and
+# draws one latency-by-percentile chart of both systems with gnuplot from the .hgrm
+# files of the last run. Everything started here is stopped by pid on exit.
 #
-# Usage: scripts/compare-nats.sh [--bin DIR] [--only nats|zchat] [--sync-messages N]
-#                                [--pipe-messages N] [--keep]
-#   --bin DIR   where zchat-broker and zchat-bench are (default $ZCHAT_BIN, then ./build)
+# Usage: scripts/compare-nats.sh [--bin DIR] [--runs K] [--out DIR] [--only nats|zchat]
+#          [--no-insecure] [--sync-messages N] [--pipe-messages N] [--keep]
+#   --bin DIR   where zchat-broker, zchat-bench and zchat-keys are ($ZCHAT_BIN, ./build)
+#   --out DIR   where the .hgrm files, results.txt and latency.png go (./compare-nats-out)
 #   --keep      keep the temp directory with logs and data
-# Message size: 800 bytes for both systems. DESIGN.md §10 quotes 1000-byte messages,
-# but zchat's text limit is 800 bytes (ZC_TEXT_MAX), so both use 800.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BIN=${ZCHAT_BIN:-$SRC/build}
-ONLY=both
-SYNC_N=3000
-PIPE_N=30000
-SIZE=800
-KEEP=0
+ONLY=both RUNS=1 OUT=$PWD/compare-nats-out INSECURE=1
+SYNC_N=3000 PIPE_N=30000 SIZE=800 KEEP=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --bin) BIN=$(cd "$2" 2>/dev/null && pwd || echo "$2"); shift 2 ;;
         --only) ONLY=$2; shift 2 ;;
+        --runs) RUNS=$2; shift 2 ;;
+        --out) OUT=$2; shift 2 ;;
+        --no-insecure) INSECURE=0; shift ;;
         --sync-messages) SYNC_N=$2; shift 2 ;;
         --pipe-messages) PIPE_N=$2; shift 2 ;;
         --keep) KEEP=1; shift ;;
-        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "compare-nats: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
 case "$ONLY" in both|nats|zchat) ;; *) echo "compare-nats: --only nats|zchat" >&2; exit 2 ;; esac
+mkdir -p "$OUT"; OUT=$(cd "$OUT" && pwd)
 
 WORK=$(mktemp -d /tmp/zchat-vs-nats.XXXXXX)
 PIDS=()
-RESULTS=()          # "system inflight msgs_per_s p50_ms p99_ms"
-DEV_CLUSTER_STARTED=0
+: > "$OUT/results.txt"    # one line per (run, scenario, system): see record()
 
 log() { echo "compare-nats: $*" >&2; }
 
@@ -55,9 +62,6 @@ stop_pids() {
 
 cleanup() {
     stop_pids
-    if [ "$DEV_CLUSTER_STARTED" = 1 ]; then
-        ZCHAT_BIN=$BIN ZCHAT_DEV_DIR=$WORK/dev ZCHAT_DEV_PORT=7201 "$SRC/scripts/dev-cluster.sh" stop >/dev/null 2>&1 || true
-    fi
     if [ "$KEEP" = 1 ]; then log "logs and data kept in $WORK"; else rm -rf "$WORK"; fi
 }
 trap cleanup EXIT
@@ -70,6 +74,19 @@ wait_for() {
         [ $SECONDS -lt $deadline ] || return 1
         sleep 0.2
     done
+}
+
+# record RUN SCENARIO SYSTEM MSGS_PER_S ACK_P50 ACK_P99 DELIV_P50 DELIV_P99 OK
+record() { local a out=(); for a in "$@"; do out+=("${a:--}"); done
+           echo "${out[*]}" >> "$OUT/results.txt"; }
+
+# The scenarios: name, senders, in flight, messages, receivers connected throughout?
+scenario_args() {   # scenario_args A|B|C -> "senders inflight messages live"
+    case "$1" in
+        A) echo "4 64 $PIPE_N live" ;;
+        B) echo "1 256 $PIPE_N late" ;;
+        C) echo "1 1 $SYNC_N late" ;;
+    esac
 }
 
 # ---- NATS ---------------------------------------------------------------
@@ -98,6 +115,7 @@ ensure_nats() {
 
 start_nats() {
     local i routes="nats-route://127.0.0.1:16222,nats-route://127.0.0.1:16223,nats-route://127.0.0.1:16224"
+    rm -rf "$WORK"/nats?
     for i in 0 1 2; do
         mkdir -p "$WORK/nats$i"
         cat > "$WORK/nats$i.conf" <<EOF
@@ -120,121 +138,183 @@ EOF
     done
 }
 
-run_nats() {
-    ensure_nats
-    log "building nats_pub"
-    cc -std=c11 -O2 -Wall -o "$WORK/nats_pub" "$SRC/scripts/nats_pub.c" "$SRC/client/histogram.c" \
-        -lnats -lm
+field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
+
+run_nats() {   # run_nats RUN
+    local run=$1 sc s f n live line consumers ok
     log "starting a 3-node NATS JetStream cluster (file storage, replicas=3)"
     start_nats
     local urls="nats://127.0.0.1:14222,nats://127.0.0.1:14223,nats://127.0.0.1:14224"
-    local f n line
-    for f in 1 256; do
-        n=$SYNC_N; [ "$f" = 1 ] || n=$PIPE_N
-        log "NATS: $n messages of $SIZE bytes, $f in flight"
-        echo "\$ nats_pub --servers $urls --messages $n --size $SIZE --inflight $f --replicas 3" >&2
-        line=$("$WORK/nats_pub" --servers "$urls" --messages "$n" --size "$SIZE" --inflight "$f" \
-               --replicas 3) || { log "nats_pub failed: $line"; KEEP=1; return 1; }
+    for sc in A B C; do
+        read -r s f n live <<<"$(scenario_args $sc)"
+        consumers=0; [ "$live" = live ] && consumers=4
+        local cmd=("$WORK/nats_pub" --servers "$urls" --messages "$n" --size "$SIZE" --inflight "$f"
+                   --replicas 3 --publishers "$s" --consumers "$consumers" --stream "ZB$sc$run"
+                   --hgrm "$OUT/nats-$sc")
+        echo "\$ nats_pub ${cmd[*]:1}" >&2
+        ok=1
+        line=$("${cmd[@]}") || { log "nats_pub failed: $line"; KEEP=1; ok=0; }
         echo "  $line" >&2
-        RESULTS+=("NATS-JetStream $f $(field msgs_per_s "$line") $(field p50_ms "$line") $(field p99_ms "$line")")
+        record "$run" "$sc" NATS "$(field msgs_per_s "$line")" "$(field p50_ms "$line")" \
+            "$(field p99_ms "$line")" "$(field deliver_p50_ms "$line")" \
+            "$(field deliver_p99_ms "$line")" "$ok"
     done
     stop_pids
 }
-
-field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 # ---- zchat --------------------------------------------------------------
 
 ZSERVERS=127.0.0.1:7201,127.0.0.1:7204,127.0.0.1:7207
 
-start_zchat() {
-    local i
-    [ -x "$BIN/zchat-broker" ] && [ -x "$BIN/zchat-bench" ] \
-        || { log "no zchat-broker/zchat-bench in $BIN (use --bin DIR)"; return 1; }
-    if [ -x "$SRC/scripts/dev-cluster.sh" ]; then
-        log "starting a 3-replica zchat cluster with scripts/dev-cluster.sh"
-        DEV_CLUSTER_STARTED=1
-        ZCHAT_BIN=$BIN ZCHAT_DEV_DIR=$WORK/dev ZCHAT_DEV_PORT=7201 "$SRC/scripts/dev-cluster.sh" start >&2
-        export ZCHAT_SERVER_KEY=$WORK/dev/keys/server.cert     # CURVE on, as deployed
-    else
-        log "starting 3 zchat-broker replicas"
-        "$BIN/zchat-keys" init "$WORK/keys" >/dev/null
-        export ZCHAT_SERVER_KEY=$WORK/keys/server.cert
-        for i in 1 2 3; do
-            "$BIN/zchat-broker" --id "$i" --peers "$ZSERVERS" --data "$WORK/zchat$i" \
-                --keys "$WORK/keys" > "$WORK/zchat$i.log" 2>&1 &
-            PIDS+=($!)
-        done
-    fi
+start_zchat() {   # start_zchat curve|insecure RUN
+    local i flags=(--keys "$WORK/keys")
+    [ "$1" = insecure ] && flags=(--insecure)
+    for i in 1 2 3; do
+        GLIBC_TUNABLES=glibc.malloc.hugetlb=1 \
+        "$BIN/zchat-broker" --id "$i" --peers "$ZSERVERS" --data "$WORK/z$2-$1-$i" "${flags[@]}" \
+            >> "$WORK/zchat-$1-$i.log" 2>&1 &
+        PIDS+=($!)
+    done
     # A leader is elected when a tiny run gets everything acked and delivered.
     wait_for 30 "$BIN/zchat-bench" --servers "$ZSERVERS" --senders 1 --receivers 1 \
         --messages 10 --size 10 --inflight 1 \
         || { log "zchat cluster never served a send; see $WORK"; KEEP=1; return 1; }
 }
 
-# Two zchat rows per depth: "zchat" publishes alone like the NATS publisher (its
-# receiver connects after the last ack, then gets and verifies the backlog), and
-# "zchat+receiver" pushes every message to a receiver connected throughout.
-run_zchat() {
-    start_zchat
-    local f n json mode name late
-    for mode in late live; do
-      for f in 1 256; do
-        n=$SYNC_N; [ "$f" = 1 ] || n=$PIPE_N
-        name=zchat; late=--connect-late
-        [ "$mode" = live ] && { name=zchat+receiver; late=; }
-        log "$name: $n messages of $SIZE bytes, $f in flight"
-        echo "\$ zchat-bench --servers $ZSERVERS --senders 1 --receivers 1 --messages $n --size $SIZE --inflight $f $late --json" >&2
-        json=$(timeout 600 "$BIN/zchat-bench" --servers "$ZSERVERS" --senders 1 --receivers 1 \
-               --messages "$n" --size "$SIZE" --inflight "$f" $late --json 2>"$WORK/bench-$mode-$f.err") \
-            || { log "zchat-bench reported a failure (stderr in $WORK/bench-$mode-$f.err)"; KEEP=1; }
+run_zchat() {   # run_zchat curve|insecure RUN
+    local mode=$1 run=$2 sc s f n live json late name=zchat
+    [ "$mode" = insecure ] && name=zchat-insecure
+    export ZCHAT_INSECURE=$([ "$mode" = insecure ] && echo 1 || echo 0)
+    log "starting a 3-replica zchat cluster ($mode)"
+    start_zchat "$mode" "$run"
+    for sc in A B C; do
+        read -r s f n live <<<"$(scenario_args $sc)"
+        late=; [ "$live" = late ] && late=--connect-late
+        local cmd=("$BIN/zchat-bench" --servers "$ZSERVERS" --senders "$s" --receivers "$s"
+                   --messages "$n" --size "$SIZE" --inflight "$f" $late --scenario "$sc"
+                   --hgrm "$OUT/$name-$sc" --json)
+        [ "$sc" = A ] && cmd[6]=4     # A: 4 receivers
+        echo "\$ zchat-bench ${cmd[*]:1}" >&2
+        json=$(timeout 600 "${cmd[@]}" 2>"$WORK/bench-$mode-$sc.err") \
+            || { log "zchat-bench reported a failure (stderr in $WORK/bench-$mode-$sc.err)"; KEEP=1; }
         echo "  $json" >&2
-        RESULTS+=("$name $f $(python3 -c '
+        record "$run" "$sc" "$name" $(python3 -c '
 import json, sys
 try:
     d = json.loads(sys.argv[1])
-    a = d["ack_latency_us"]
-    print("%.0f %.3f %.3f%s" % (d["acked_per_s"], a["p50"] / 1000, a["p99"] / 1000,
-                                "" if d["ok"] else " (errors:%d,lost:%d)" % (d["errors"], d["lost"])))
+    a, l = d["ack_latency_us"], d["delivery_latency_us"]
+    print("%.0f %.3f %.3f %.3f %.3f %d" % (d["acked_per_s"], a["p50"] / 1000, a["p99"] / 1000,
+          l["p50"] / 1000, l["p99"] / 1000, 1 if d["ok"] else 0))
 except (ValueError, KeyError):
-    print("failed - -")' "$json")")
-      done
+    print("0 - - - - 0")' "$json")
     done
     stop_pids
-    if [ "$DEV_CLUSTER_STARTED" = 1 ]; then
-        ZCHAT_BIN=$BIN ZCHAT_DEV_DIR=$WORK/dev ZCHAT_DEV_PORT=7201 "$SRC/scripts/dev-cluster.sh" stop >&2 || true
-        DEV_CLUSTER_STARTED=0
-    fi
+    unset ZCHAT_INSECURE
 }
 
-# ---- table --------------------------------------------------------------
+# ---- table and chart ----------------------------------------------------
 
 print_table() {
-    printf '\n%-16s %9s %10s %9s %9s %14s\n' system in-flight msgs/s p50_ms p99_ms zchat/NATS
-    local r sys f rate p50 p99 ratio nats
-    for r in "${RESULTS[@]}"; do
-        read -r sys f rate p50 p99 <<<"$r"
-        ratio=""
-        if [ "${sys%%+*}" = zchat ]; then
-            nats=$(printf '%s\n' "${RESULTS[@]}" | awk -v f="$f" '$1=="NATS-JetStream" && $2==f {print $3}')
-            [ -n "$nats" ] && ratio=$(awk -v z="$rate" -v n="$nats" 'BEGIN{ if (n>0) printf "%.2fx", z/n }')
-        fi
-        printf '%-16s %9s %10s %9s %9s %14s\n' "$sys" "$f" "$rate" "$p50" "$p99" "$ratio"
-    done
-    cat <<EOF
+    python3 - "$OUT/results.txt" "$RUNS" <<'PY'
+import statistics as st, sys
+rows = [l.split() for l in open(sys.argv[1]) if l.strip()]
+by = {}
+for run, sc, system, rate, ap50, ap99, dp50, dp99, ok in rows:
+    rate = float(rate) if rate not in ("-", "") else 0.0
+    by.setdefault((sc, system), []).append((int(run), rate, ap50, ap99, dp50, dp99, ok))
+def med(xs):
+    xs = [float(x) for x in xs if x not in ("-", "")]
+    return st.median(xs) if xs else float("nan")
+print("\n%-3s %-15s %4s %10s %9s %9s %11s %11s %16s" % ("sc", "system", "runs", "msgs/s",
+      "ack_p50", "ack_p99", "deliv_p50", "deliv_p99", "vs NATS (runs)"))
+desc = {"A": "4 senders x 64 in flight, 4 receivers connected",
+        "B": "1 sender x 256 in flight, publishing alone",
+        "C": "one at a time, publishing alone"}
+for sc in "ABC":
+    nats = {r[0]: r[1] for r in by.get((sc, "NATS"), [])}
+    for system in ("NATS", "zchat", "zchat-insecure"):
+        rs = by.get((sc, system))
+        if not rs:
+            continue
+        ratios = [r[1] / nats[r[0]] for r in rs if nats.get(r[0])] if system != "NATS" else []
+        ratio = ("%.2fx (%s)" % (st.median(ratios), " ".join("%.2f" % x for x in ratios))
+                 if ratios else "")
+        bad = sum(1 for r in rs if r[6] != "1")
+        live = sc == "A"    # B and C: the receiver connects late, delivery is queue time
+        print("%-3s %-15s %4d %10.0f %9.3f %9.3f %11s %11s  %s%s" % (sc, system, len(rs),
+              med(r[1] for r in rs), med(r[2] for r in rs), med(r[3] for r in rs),
+              "%.3f" % med(r[4] for r in rs) if live else "-",
+              "%.3f" % med(r[5] for r in rs) if live else "-", ratio,
+              "  (%d run(s) failed verification)" % bad if bad else ""))
+print()
+for sc in "ABC":
+    print("%s: %s" % (sc, desc[sc]))
+print("""Latencies in ms: ack = send/publish to ack; deliv = send to push (zchat) or to the
+consumer's callback (NATS; only in A, where consumers run). Medians over the runs; the
+ratio column is the median of the per-run msgs/s ratios. Durability differs: NATS 2.9
+does not fsync per message (its file store syncs periodically), while zchat
+fdatasyncs on a majority of replicas before every ack. zchat runs with CURVE (the
+default); zchat-insecure is the same with --insecure.""")
+PY
+}
 
-$SIZE-byte messages for both (zchat's text limit is 800 bytes; DESIGN.md quotes 1000).
-One-at-a-time: $SYNC_N messages; 256 in flight: $PIPE_N messages. Latency is publish/send
-to ack. The NATS run has no consumer; "zchat" is measured the same way (its receiver
-connects after the last ack, then every message is delivered and verified), and
-"zchat+receiver" also pushes every message to a receiver connected all along (pushes
-and their acks are replicated too).
-Durability differs: NATS 2.9 does not fsync per message (its file store syncs
-periodically), while zchat fdatasyncs on a majority of replicas before every ack.
+# One chart: latency by percentile (x = 1/(1-p), log) for every .hgrm of the last run.
+draw_chart() {
+    command -v gnuplot >/dev/null || { log "no gnuplot (scripts/deps.sh installs gnuplot-nox): no chart"; return 0; }
+    local plots=() f label color dash
+    for f in "$OUT"/*.hgrm; do
+        [ -s "$f" ] || continue
+        label=$(basename "$f" .hgrm)
+        # CURVE zchat and NATS; delivery only where receivers are connected throughout
+        case "$label" in zchat-insecure-*|*-[BC]-delivery) continue ;; *-ack|*-delivery) ;; *) continue ;; esac
+        case "$label" in *-A-ack) color=#d62728 ;; *-A-delivery) color=#ff7f0e ;;
+                         *-B-ack) color=#1f77b4 ;; *) color=#2ca02c ;; esac
+        dash=1; [ "${label%%-*}" = nats ] && dash=2
+        plots+=("\"< awk 'NF==4 && \$1+0==\$1' $f\" using 4:1 with lines lw 2 lc rgb \"$color\" dt $dash title \"$label\"")
+    done
+    [ ${#plots[@]} -gt 0 ] || return 0
+    local IFS=,
+    gnuplot <<EOF || log "gnuplot failed"
+set terminal pngcairo size 1300,750 noenhanced
+set output "$OUT/latency.png"
+set title "zchat vs NATS JetStream: latency by percentile (3 replicas each, 800-byte messages)"
+set logscale x
+set logscale y
+set xrange [1:*]
+set xtics ("0%%" 1, "50%%" 2, "90%%" 10, "99%%" 100, "99.9%%" 1000, "99.99%%" 10000, "99.999%%" 100000)
+set xlabel "percentile (x = 1/(1-p), log scale)"
+set ylabel "latency, ms (log scale)"
+set grid
+set key outside right top
+set label 1 "solid: zchat (CURVE), dashed: NATS JetStream" at graph 0.02, graph 0.95
+plot ${plots[*]}
 EOF
+    [ -s "$OUT/latency.png" ] && log "chart: $OUT/latency.png"
 }
 
 cd "$WORK"
-[ "$ONLY" = zchat ] || run_nats
-[ "$ONLY" = nats ] || run_zchat
-print_table
+if [ "$ONLY" != zchat ]; then
+    ensure_nats
+    log "building nats_pub"
+    cc -std=c11 -O2 -Wall -o "$WORK/nats_pub" "$SRC/scripts/nats_pub.c" "$SRC/client/histogram.c" \
+        -lnats -lm -lpthread
+fi
+if [ "$ONLY" != nats ]; then
+    for exe in zchat-broker zchat-bench zchat-keys; do
+        [ -x "$BIN/$exe" ] || { log "no $BIN/$exe (use --bin DIR)"; exit 1; }
+    done
+    "$BIN/zchat-keys" init "$WORK/keys" >/dev/null
+    export ZCHAT_SERVER_KEY=$WORK/keys/server.cert     # CURVE on, as deployed
+fi
+[ "$ONLY" = zchat ] || rm -f "$OUT"/nats-*.hgrm     # the chart shows only this run's
+[ "$ONLY" = nats ] || rm -f "$OUT"/zchat-*.hgrm
+for run in $(seq 1 "$RUNS"); do
+    log "---- run $run of $RUNS"
+    [ "$ONLY" = zchat ] || run_nats "$run"
+    if [ "$ONLY" != nats ]; then
+        run_zchat curve "$run"
+        [ "$INSECURE" = 0 ] || run_zchat insecure "$run"
+    fi
+done
+print_table | tee "$OUT/table.txt"
+draw_chart
