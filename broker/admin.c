@@ -27,12 +27,12 @@ typedef struct {
 struct admin {
     bool enabled;
     uint8_t secret_hash [crypto_generichash_BYTES];
-    uint64_t refuse_until_ms;           /* after a wrong secret */
+    uint64_t refuse_until_ms; /* after a wrong secret */
     admin_reply_t transfer;
     /* SIGTERM handover */
     bool stopping;
     uint64_t stop_deadline_ms;
-    uint64_t handed_over_ms;            /* 0 = not yet */
+    uint64_t handed_over_ms; /* 0 = not yet */
 };
 
 static int
@@ -49,8 +49,10 @@ s_read_secret (admin_t *self, const char *path, char *err, size_t err_len)
     size_t len = strcspn (line, "\r\n");
     int rc = 0;
     if (!got || len == 0 || len > ZC_SECRET_MAX) {
-        snprintf (err, err_len, "--admin-secret-file %s: the first line must hold a secret of "
-                  "1-%d bytes", path, ZC_SECRET_MAX);
+        snprintf (err, err_len,
+                  "--admin-secret-file %s: the first line must hold a secret of "
+                  "1-%d bytes",
+                  path, ZC_SECRET_MAX);
         rc = -1;
     }
     else
@@ -108,8 +110,8 @@ admin_authorised (server_t *server, conn_t *conn, const zc_frame_t *frame)
         return false;
     }
     uint8_t hash [crypto_generichash_BYTES];
-    crypto_generichash (hash, sizeof hash, (const uint8_t *) frame->secret.ptr,
-                        frame->secret.len, NULL, 0);
+    crypto_generichash (hash, sizeof hash, (const uint8_t *) frame->secret.ptr, frame->secret.len,
+                        NULL, 0);
     if (crypto_verify_32 (hash, self->secret_hash) != 0) {
         self->refuse_until_ms = server->now_ms + ADMIN_FAIL_WAIT_MS;
         blog ("admin_auth_failed", "level=warning cmd=%s", zc_cmd_name (frame->cmd));
@@ -166,8 +168,8 @@ s_reply (server_t *server, const admin_reply_t *pending, uint32_t leader)
     frame.fields = ZC_F_RE | ZC_F_SEQ | ZC_F_CODE | ZC_F_TEXT;
     frame.re = ZC_CMD_TRANSFER;
     frame.seq = pending->seq;
-    bool known = advertise_address (server->config, server->replica, leader, address,
-                                    sizeof address);
+    bool known =
+        advertise_address (server->config, server->replica, leader, address, sizeof address);
     snprintf (text, sizeof text, "replica %u is the leader%s%s", leader, known ? " at " : "",
               known ? address : "");
     frame.text = (zc_bytes_t) { text, (uint32_t) strlen (text) };
@@ -232,8 +234,8 @@ admin_tick (server_t *server)
     if (!abandoned && server->now_ms < pending->deadline_ms)
         return;
     char text [160];
-    snprintf (text, sizeof text, "replica %u did not take over within %u ms: %s",
-              pending->target, server->config->election_timeout_ms,
+    snprintf (text, sizeof text, "replica %u did not take over within %u ms: %s", pending->target,
+              server->config->election_timeout_ms,
               server->leader ? "this replica stays the leader" : "no leader is known yet");
     blog ("transfer_abandoned", "target=%u", pending->target);
     server_error (server, pending->routing, pending->routing_len, ZC_CMD_TRANSFER, pending->seq,
@@ -275,7 +277,7 @@ admin_may_stop (server_t *server)
         return true;
     }
     if (!server->leader_id || server->leader_id == server->config->id)
-        return false;       /* wait to learn the new leader: redirects then name it */
+        return false; /* wait to learn the new leader: redirects then name it */
     if (!self->handed_over_ms) {
         self->handed_over_ms = server->now_ms;
         blog ("handed_over", "leader=%u", server->leader_id);

@@ -42,7 +42,7 @@ admission_admit (admission_t *self, uint64_t cid, uint64_t seq, const uint8_t *r
         order_guard_refused (self->order, cid, seq);
         return ADMIT_REFUSED;
     }
-    memcpy (entry->routing, routing, routing_len);     /* answer the newest asker */
+    memcpy (entry->routing, routing, routing_len); /* answer the newest asker */
     entry->routing_len = routing_len;
     *entry_out = entry;
     return existed ? ADMIT_IN_FLIGHT : ADMIT_NEW;

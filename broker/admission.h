@@ -15,9 +15,9 @@
 typedef struct admission admission_t;
 
 typedef enum {
-    ADMIT_NEW,          /* a fresh entry: fill it, then accept, defer, refuse or end it */
-    ADMIT_IN_FLIGHT,    /* the same (cid, seq) already waits: its answer goes to this asker */
-    ADMIT_REFUSED       /* an earlier write of the client waits, or the table is full: BUSY */
+    ADMIT_NEW,       /* a fresh entry: fill it, then accept, defer, refuse or end it */
+    ADMIT_IN_FLIGHT, /* the same (cid, seq) already waits: its answer goes to this asker */
+    ADMIT_REFUSED    /* an earlier write of the client waits, or the table is full: BUSY */
 } admit_t;
 
 admission_t *admission_new (size_t max_clients);

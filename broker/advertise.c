@@ -3,8 +3,8 @@
 #include <stdio.h>
 
 bool
-advertise_address (const config_t *config, const replica_t *replica, uint32_t id,
-                   char *out, size_t size)
+advertise_address (const config_t *config, const replica_t *replica, uint32_t id, char *out,
+                   size_t size)
 {
     if (id < 1 || id > config->n)
         return false;

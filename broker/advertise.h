@@ -16,7 +16,7 @@
 #include "replica.h"
 
 /* "host:port" of replica id into out; false when there is none to give. */
-bool advertise_address (const config_t *config, const replica_t *replica, uint32_t id,
-                        char *out, size_t size);
+bool advertise_address (const config_t *config, const replica_t *replica, uint32_t id, char *out,
+                        size_t size);
 
 #endif

@@ -14,13 +14,13 @@ static const uint64_t s_cap_ms [] = { 10000, 60000 };
 
 typedef struct {
     uint32_t fails;
-    uint32_t inflight;          /* checks running */
-    uint64_t last_ms;           /* last failure */
-    uint64_t until_ms;          /* no attempt before this */
+    uint32_t inflight; /* checks running */
+    uint64_t last_ms;  /* last failure */
+    uint64_t until_ms; /* no attempt before this */
 } s_entry_t;
 
 struct auth_throttle {
-    zhashx_t *entries;          /* "u:NAME" / "c:CONNKEY" -> s_entry_t */
+    zhashx_t *entries; /* "u:NAME" / "c:CONNKEY" -> s_entry_t */
 };
 
 auth_throttle_t *
@@ -125,14 +125,13 @@ auth_throttle_clear (auth_throttle_t *self)
 }
 
 uint32_t
-auth_throttle_failed (auth_throttle_t *self, throttle_kind_t kind, const char *key,
-                      uint64_t now_ms)
+auth_throttle_failed (auth_throttle_t *self, throttle_kind_t kind, const char *key, uint64_t now_ms)
 {
     if (zhashx_size (self->entries) >= THROTTLE_MAX_KEYS)
         auth_throttle_sweep (self, now_ms);
     s_entry_t *entry = s_entry (self, kind, key, true);
     if (!entry)
-        return s_free_tries [kind];     /* full: wait_ms refuses new keys anyway */
+        return s_free_tries [kind]; /* full: wait_ms refuses new keys anyway */
     if (entry->inflight)
         entry->inflight--;
     entry->fails++;
@@ -151,7 +150,7 @@ void
 auth_throttle_sweep (auth_throttle_t *self, uint64_t now_ms)
 {
     if (zhashx_size (self->entries) == 0)
-        return;                 /* the loop sweeps every 500 ms: the usual case is free */
+        return; /* the loop sweeps every 500 ms: the usual case is free */
     zlistx_t *old = zlistx_new ();
     for (s_entry_t *entry = (s_entry_t *) zhashx_first (self->entries); entry;
          entry = (s_entry_t *) zhashx_next (self->entries))

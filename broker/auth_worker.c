@@ -52,7 +52,7 @@ s_hash (const s_limits_t *limits, const char *secret, uint32_t len, char *out)
 {
     char hash [crypto_pwhash_STRBYTES];
     if (crypto_pwhash_str (hash, secret, len, limits->ops_limit, limits->mem_limit) != 0)
-        return false;       /* out of memory */
+        return false; /* out of memory */
     if (strlen (hash) > ZC_CRED_MAX)
         return false;
     strcpy (out, hash);
@@ -64,7 +64,8 @@ s_run (const s_limits_t *limits, auth_job_t *job)
 {
     job->ok = false;
     job->cred_out [0] = 0;
-    bool verified = job->kind == AUTH_JOB_HASH
+    bool verified =
+        job->kind == AUTH_JOB_HASH
         || (job->cred_in [0]
             && crypto_pwhash_str_verify (job->cred_in, job->secret, job->secret_len) == 0);
     if (!verified)
@@ -89,7 +90,7 @@ s_actor (zsock_t *pipe, void *args)
         if (!frame)
             break;
         if (zframe_size (frame) != sizeof (auth_job_t)) {
-            zframe_destroy (&frame);    /* "$TERM" */
+            zframe_destroy (&frame); /* "$TERM" */
             break;
         }
         auth_job_t *job = (auth_job_t *) zframe_data (frame);
@@ -107,8 +108,9 @@ auth_worker_new (const auth_params_t *params)
     if (sodium_init () < 0)
         return NULL;
     auth_worker_t *self = (auth_worker_t *) zmalloc (sizeof (auth_worker_t));
-    self->n = params->threads < 1 ? 1
-            : params->threads > AUTH_THREADS_MAX ? AUTH_THREADS_MAX : params->threads;
+    self->n = params->threads < 1                  ? 1
+              : params->threads > AUTH_THREADS_MAX ? AUTH_THREADS_MAX
+                                                   : params->threads;
     for (uint32_t i = 0; i < self->n; i++) {
         s_limits_t *limits = (s_limits_t *) malloc (sizeof *limits);
         if (!limits) {

@@ -14,32 +14,32 @@
 #include <czmq.h>
 #include "../schema/command.h"
 
-#define AUTH_QUEUE_MAX 64
+#define AUTH_QUEUE_MAX   64
 #define AUTH_THREADS_MAX 8
 
 typedef enum {
-    AUTH_JOB_HASH,          /* cred_out = hash (secret) */
-    AUTH_JOB_VERIFY,        /* ok = secret matches cred_in */
-    AUTH_JOB_CHANGE         /* ok = secret matches cred_in; if so cred_out = hash (new_secret) */
+    AUTH_JOB_HASH,   /* cred_out = hash (secret) */
+    AUTH_JOB_VERIFY, /* ok = secret matches cred_in */
+    AUTH_JOB_CHANGE  /* ok = secret matches cred_in; if so cred_out = hash (new_secret) */
 } auth_job_kind_t;
 
 typedef struct {
     auth_job_kind_t kind;
-    uint64_t cid, seq, gen;                 /* the caller's key for the result */
+    uint64_t cid, seq, gen; /* the caller's key for the result */
     char secret [ZC_SECRET_MAX];
     uint32_t secret_len;
     char new_secret [ZC_SECRET_MAX];
     uint32_t new_secret_len;
-    char cred_in [ZC_CRED_MAX + 1];         /* NUL-terminated stored hash */
+    char cred_in [ZC_CRED_MAX + 1]; /* NUL-terminated stored hash */
     /* results */
     bool ok;
-    char cred_out [ZC_CRED_MAX + 1];        /* NUL-terminated new hash */
+    char cred_out [ZC_CRED_MAX + 1]; /* NUL-terminated new hash */
 } auth_job_t;
 
 typedef struct {
-    uint32_t threads;           /* default 2 */
-    uint64_t ops_limit;         /* Argon2id passes; default 2 */
-    uint64_t mem_limit_kib;     /* Argon2id memory; default 19456 (19 MiB, OWASP) */
+    uint32_t threads;       /* default 2 */
+    uint64_t ops_limit;     /* Argon2id passes; default 2 */
+    uint64_t mem_limit_kib; /* Argon2id memory; default 19456 (19 MiB, OWASP) */
 } auth_params_t;
 
 typedef struct auth_worker auth_worker_t;

@@ -7,7 +7,7 @@
 
 struct backup {
     uint64_t index, term;
-    uint8_t *body;              /* NULL: no image */
+    uint8_t *body; /* NULL: no image */
     size_t len;
     uint64_t used_ms;
 };
@@ -64,7 +64,7 @@ void
 backup_request (server_t *server, conn_t *conn, const zc_frame_t *frame)
 {
     backup_t *self = server->backup;
-    if (!server->leader) {      /* the image must be of a committed state: the leader's */
+    if (!server->leader) { /* the image must be of a committed state: the leader's */
         server_redirect (server, conn->id, conn->len, ZC_CMD_BACKUP, frame->seq);
         return;
     }
@@ -91,7 +91,7 @@ backup_request (server_t *server, conn_t *conn, const zc_frame_t *frame)
     zc_frame_t reply;
     zc_frame_init (&reply, ZC_CMD_REPLY);
     reply.fields = ZC_F_RE | ZC_F_SEQ | ZC_F_CODE | ZC_F_INDEX | ZC_F_TERM | ZC_F_OFFSET
-                 | ZC_F_TOTAL | ZC_F_DATA;
+                   | ZC_F_TOTAL | ZC_F_DATA;
     reply.re = ZC_CMD_BACKUP;
     reply.seq = frame->seq;
     reply.index = self->index;

@@ -49,7 +49,6 @@ blog (const char *event, const char *fields_fmt, ...)
     gmtime_r (&now.tv_sec, &tm);
     char stamp [32];
     strftime (stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    fprintf (out, "ts=%s.%03ldZ replica=%u term=%llu event=%s%s%s\n", stamp,
-             now.tv_nsec / 1000000, s_replica_id, (unsigned long long) s_term, event,
-             fields [0] ? " " : "", fields);
+    fprintf (out, "ts=%s.%03ldZ replica=%u term=%llu event=%s%s%s\n", stamp, now.tv_nsec / 1000000,
+             s_replica_id, (unsigned long long) s_term, event, fields [0] ? " " : "", fields);
 }

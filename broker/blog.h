@@ -14,7 +14,6 @@ void blog_set_term (uint64_t term);
 void blog_set_stream (FILE *stream);
 
 /* Log an event: blog ("role_change", "role=%s leader=%u", ...). fields may be NULL. */
-void blog (const char *event, const char *fields_fmt, ...)
-    __attribute__ ((format (printf, 2, 3)));
+void blog (const char *event, const char *fields_fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
 #endif

@@ -11,59 +11,71 @@ void
 config_print_help (const char *program)
 {
     printf (
-"usage: %s --id N --peers HOST:PORT[,HOST:PORT...] [--data DIR] [options]\n"
-"       %s PORT            (one replica on PORT, data in ./zchat-data-PORT)\n"
-"\n"
-"One replica of a zchat cluster. Replica N serves clients on the Nth port of --peers\n"
-"and talks to the other replicas on the next two ports (PORT+1 publishes the log,\n"
-"PORT+2 receives votes, acks and catch-up).\n"
-"\n"
-"  --id N                 this replica's position in --peers, from 1   (ZCHAT_ID)\n"
-"  --peers LIST           every replica's client address, in id order  (ZCHAT_PEERS)\n"
-"  --data DIR             data directory: log, snapshot, term/vote     (ZCHAT_DATA,\n"
-"                         default ./zchat-data-PORT)\n"
-"  --bind HOST            interface to listen on (default: all)        (ZCHAT_BIND)\n"
-"  --election-timeout MS  base election timeout (default 500)          (ZCHAT_ELECTION_TIMEOUT_MS)\n"
-"  --heartbeat MS         leader heartbeat period (default 50)         (ZCHAT_HEARTBEAT_MS)\n"
-"  --session-timeout MS   drop a client silent this long (default 5000)(ZCHAT_SESSION_TIMEOUT_MS)\n"
-"  --max-connections N    client connections at once (default 10000)   (ZCHAT_MAX_CONNECTIONS)\n"
-"  --max-users N          users (default 100000)                       (ZCHAT_MAX_USERS)\n"
-"  --max-queue N          queued messages per user (default 100000)    (ZCHAT_MAX_QUEUE)\n"
-"  --snapshot-entries N   snapshot and compact the log every N entries (ZCHAT_SNAPSHOT_ENTRIES,\n"
-"                         default 100000)\n"
-"  --repair               cut a damaged log at the damage instead of   (ZCHAT_REPAIR=1)\n"
-"                         refusing to start; one replica at a time, see\n"
-"                         README \"Repairing a replica\"\n"
-"  --metrics HOST:PORT    serve Prometheus metrics at http://HOST:PORT/metrics (ZCHAT_METRICS,\n"
-"                         default off; HOST an IPv4 address, * or localhost)\n"
-"  --restore FILE         seed an empty data directory from a backup made by\n"
-"                         `zchat admin backup`; every replica of the new cluster\n"
-"                         from the same file                           (ZCHAT_RESTORE)\n"
-"  --rejoin               this replica's data was lost (a new disk under an old id):\n"
-"                         follow, but vote only once every member's term is known\n"
-"                         (ZCHAT_REJOIN=1; an empty data directory in a cluster with\n"
-"                         history does this by itself)\n"
-"\n"
-"Security (README: Security):\n"
-"  --keys DIR             CURVE keys made by `zchat-keys init DIR`      (ZCHAT_KEYS,\n"
-"                         default ./zchat-keys)\n"
-"  --insecure             no encryption, no peer authentication: tests only (ZCHAT_INSECURE=1)\n"
-"  --require-login        refuse SEND from a connection not connected as a user\n"
-"                         (default: such a SEND shows as from nobody)  (ZCHAT_REQUIRE_LOGIN=1)\n"
-"  --pwhash-ops N         Argon2id passes per secret check (default 2) (ZCHAT_PWHASH_OPS)\n"
-"  --pwhash-mem-kib N     Argon2id memory per check (default 19456)     (ZCHAT_PWHASH_MEM_KIB)\n"
-"  --auth-threads N       threads that check secrets (default 2)       (ZCHAT_AUTH_THREADS)\n"
-"\n"
-"Operating (README: Operating zchat):\n"
-"  --advertise HOST:PORT  the client address other replicas tell clients for this one\n"
-"                         in NOT_LEADER hints (default: its --peers entry) (ZCHAT_ADVERTISE)\n"
-"  --admin-secret-file F  admin commands (zchat admin transfer) need the secret on the\n"
-"                         first line of F; without it they are refused  (ZCHAT_ADMIN_SECRET_FILE)\n"
-"  --help                 this text\n"
-"\n"
-"Logs one logfmt line per event on stderr. SIGTERM or SIGINT shuts down cleanly; a\n"
-"leader first hands its leadership to the most up-to-date follower (at most one\n"
-"election timeout).\n",
+        "usage: %s --id N --peers HOST:PORT[,HOST:PORT...] [--data DIR] [options]\n"
+        "       %s PORT            (one replica on PORT, data in ./zchat-data-PORT)\n"
+        "\n"
+        "One replica of a zchat cluster. Replica N serves clients on the Nth port of --peers\n"
+        "and talks to the other replicas on the next two ports (PORT+1 publishes the log,\n"
+        "PORT+2 receives votes, acks and catch-up).\n"
+        "\n"
+        "  --id N                 this replica's position in --peers, from 1   (ZCHAT_ID)\n"
+        "  --peers LIST           every replica's client address, in id order  (ZCHAT_PEERS)\n"
+        "  --data DIR             data directory: log, snapshot, term/vote     (ZCHAT_DATA,\n"
+        "                         default ./zchat-data-PORT)\n"
+        "  --bind HOST            interface to listen on (default: all)        (ZCHAT_BIND)\n"
+        "  --election-timeout MS  base election timeout (default 500)          "
+        "(ZCHAT_ELECTION_TIMEOUT_MS)\n"
+        "  --heartbeat MS         leader heartbeat period (default 50)         "
+        "(ZCHAT_HEARTBEAT_MS)\n"
+        "  --session-timeout MS   drop a client silent this long (default "
+        "5000)(ZCHAT_SESSION_TIMEOUT_MS)\n"
+        "  --max-connections N    client connections at once (default 10000)   "
+        "(ZCHAT_MAX_CONNECTIONS)\n"
+        "  --max-users N          users (default 100000)                       (ZCHAT_MAX_USERS)\n"
+        "  --max-queue N          queued messages per user (default 100000)    (ZCHAT_MAX_QUEUE)\n"
+        "  --snapshot-entries N   snapshot and compact the log every N entries "
+        "(ZCHAT_SNAPSHOT_ENTRIES,\n"
+        "                         default 100000)\n"
+        "  --repair               cut a damaged log at the damage instead of   (ZCHAT_REPAIR=1)\n"
+        "                         refusing to start; one replica at a time, see\n"
+        "                         README \"Repairing a replica\"\n"
+        "  --metrics HOST:PORT    serve Prometheus metrics at http://HOST:PORT/metrics "
+        "(ZCHAT_METRICS,\n"
+        "                         default off; HOST an IPv4 address, * or localhost)\n"
+        "  --restore FILE         seed an empty data directory from a backup made by\n"
+        "                         `zchat admin backup`; every replica of the new cluster\n"
+        "                         from the same file                           (ZCHAT_RESTORE)\n"
+        "  --rejoin               this replica's data was lost (a new disk under an old id):\n"
+        "                         follow, but vote only once every member's term is known\n"
+        "                         (ZCHAT_REJOIN=1; an empty data directory in a cluster with\n"
+        "                         history does this by itself)\n"
+        "\n"
+        "Security (README: Security):\n"
+        "  --keys DIR             CURVE keys made by `zchat-keys init DIR`      (ZCHAT_KEYS,\n"
+        "                         default ./zchat-keys)\n"
+        "  --insecure             no encryption, no peer authentication: tests only "
+        "(ZCHAT_INSECURE=1)\n"
+        "  --require-login        refuse SEND from a connection not connected as a user\n"
+        "                         (default: such a SEND shows as from nobody)  "
+        "(ZCHAT_REQUIRE_LOGIN=1)\n"
+        "  --pwhash-ops N         Argon2id passes per secret check (default 2) (ZCHAT_PWHASH_OPS)\n"
+        "  --pwhash-mem-kib N     Argon2id memory per check (default 19456)     "
+        "(ZCHAT_PWHASH_MEM_KIB)\n"
+        "  --auth-threads N       threads that check secrets (default 2)       "
+        "(ZCHAT_AUTH_THREADS)\n"
+        "\n"
+        "Operating (README: Operating zchat):\n"
+        "  --advertise HOST:PORT  the client address other replicas tell clients for this one\n"
+        "                         in NOT_LEADER hints (default: its --peers entry) "
+        "(ZCHAT_ADVERTISE)\n"
+        "  --admin-secret-file F  admin commands (zchat admin transfer) need the secret on the\n"
+        "                         first line of F; without it they are refused  "
+        "(ZCHAT_ADMIN_SECRET_FILE)\n"
+        "  --help                 this text\n"
+        "\n"
+        "Logs one logfmt line per event on stderr. SIGTERM or SIGINT shuts down cleanly; a\n"
+        "leader first hands its leadership to the most up-to-date follower (at most one\n"
+        "election timeout).\n",
         program, program);
 }
 
@@ -74,8 +86,8 @@ s_parse_u64 (const char *what, const char *text, uint64_t min, uint64_t max, uin
     errno = 0;
     unsigned long long value = strtoull (text, &end, 10);
     if (errno || end == text || *end || text [0] == '-' || value < min || value > max) {
-        fprintf (stderr, "zchat-broker: %s must be a number from %llu to %llu, not '%s'\n",
-                 what, (unsigned long long) min, (unsigned long long) max, text);
+        fprintf (stderr, "zchat-broker: %s must be a number from %llu to %llu, not '%s'\n", what,
+                 (unsigned long long) min, (unsigned long long) max, text);
         return -1;
     }
     *out = value;
@@ -144,22 +156,55 @@ s_defaults (config_t *config)
 }
 
 typedef enum {
-    OPT_ID = 1, OPT_PEERS, OPT_DATA, OPT_BIND, OPT_ELECTION, OPT_HEARTBEAT, OPT_SESSION,
-    OPT_MAXCONN, OPT_MAXUSERS, OPT_MAXQUEUE, OPT_SNAPSHOT, OPT_KEYS, OPT_INSECURE,
-    OPT_REQUIRE_LOGIN, OPT_PWHASH_OPS, OPT_PWHASH_MEM, OPT_AUTH_THREADS, OPT_REPAIR,
-    OPT_ADVERTISE, OPT_ADMIN_SECRET, OPT_METRICS, OPT_RESTORE, OPT_REJOIN, OPT_HELP
+    OPT_ID = 1,
+    OPT_PEERS,
+    OPT_DATA,
+    OPT_BIND,
+    OPT_ELECTION,
+    OPT_HEARTBEAT,
+    OPT_SESSION,
+    OPT_MAXCONN,
+    OPT_MAXUSERS,
+    OPT_MAXQUEUE,
+    OPT_SNAPSHOT,
+    OPT_KEYS,
+    OPT_INSECURE,
+    OPT_REQUIRE_LOGIN,
+    OPT_PWHASH_OPS,
+    OPT_PWHASH_MEM,
+    OPT_AUTH_THREADS,
+    OPT_REPAIR,
+    OPT_ADVERTISE,
+    OPT_ADMIN_SECRET,
+    OPT_METRICS,
+    OPT_RESTORE,
+    OPT_REJOIN,
+    OPT_HELP
 } opt_t;
 
-static const struct { opt_t opt; const char *env; } s_env [] = {
-    { OPT_ID, "ZCHAT_ID" }, { OPT_PEERS, "ZCHAT_PEERS" }, { OPT_DATA, "ZCHAT_DATA" },
-    { OPT_BIND, "ZCHAT_BIND" }, { OPT_ELECTION, "ZCHAT_ELECTION_TIMEOUT_MS" },
-    { OPT_HEARTBEAT, "ZCHAT_HEARTBEAT_MS" }, { OPT_SESSION, "ZCHAT_SESSION_TIMEOUT_MS" },
-    { OPT_MAXCONN, "ZCHAT_MAX_CONNECTIONS" }, { OPT_MAXUSERS, "ZCHAT_MAX_USERS" },
-    { OPT_MAXQUEUE, "ZCHAT_MAX_QUEUE" }, { OPT_SNAPSHOT, "ZCHAT_SNAPSHOT_ENTRIES" },
-    { OPT_KEYS, "ZCHAT_KEYS" }, { OPT_INSECURE, "ZCHAT_INSECURE" },
-    { OPT_REQUIRE_LOGIN, "ZCHAT_REQUIRE_LOGIN" }, { OPT_PWHASH_OPS, "ZCHAT_PWHASH_OPS" },
-    { OPT_PWHASH_MEM, "ZCHAT_PWHASH_MEM_KIB" }, { OPT_AUTH_THREADS, "ZCHAT_AUTH_THREADS" },
-    { OPT_REPAIR, "ZCHAT_REPAIR" }, { OPT_ADVERTISE, "ZCHAT_ADVERTISE" },
+static const struct {
+    opt_t opt;
+    const char *env;
+} s_env [] = {
+    { OPT_ID, "ZCHAT_ID" },
+    { OPT_PEERS, "ZCHAT_PEERS" },
+    { OPT_DATA, "ZCHAT_DATA" },
+    { OPT_BIND, "ZCHAT_BIND" },
+    { OPT_ELECTION, "ZCHAT_ELECTION_TIMEOUT_MS" },
+    { OPT_HEARTBEAT, "ZCHAT_HEARTBEAT_MS" },
+    { OPT_SESSION, "ZCHAT_SESSION_TIMEOUT_MS" },
+    { OPT_MAXCONN, "ZCHAT_MAX_CONNECTIONS" },
+    { OPT_MAXUSERS, "ZCHAT_MAX_USERS" },
+    { OPT_MAXQUEUE, "ZCHAT_MAX_QUEUE" },
+    { OPT_SNAPSHOT, "ZCHAT_SNAPSHOT_ENTRIES" },
+    { OPT_KEYS, "ZCHAT_KEYS" },
+    { OPT_INSECURE, "ZCHAT_INSECURE" },
+    { OPT_REQUIRE_LOGIN, "ZCHAT_REQUIRE_LOGIN" },
+    { OPT_PWHASH_OPS, "ZCHAT_PWHASH_OPS" },
+    { OPT_PWHASH_MEM, "ZCHAT_PWHASH_MEM_KIB" },
+    { OPT_AUTH_THREADS, "ZCHAT_AUTH_THREADS" },
+    { OPT_REPAIR, "ZCHAT_REPAIR" },
+    { OPT_ADVERTISE, "ZCHAT_ADVERTISE" },
     { OPT_ADMIN_SECRET, "ZCHAT_ADMIN_SECRET_FILE" },
     { OPT_METRICS, "ZCHAT_METRICS" },
     { OPT_RESTORE, "ZCHAT_RESTORE" },
@@ -220,11 +265,13 @@ s_apply (config_t *config, opt_t opt, const char *value)
             strcpy (config->bind_host, value);
             return 0;
         case OPT_ELECTION:
-            return s_parse_u32 ("--election-timeout", value, 10, 60000, &config->election_timeout_ms);
+            return s_parse_u32 ("--election-timeout", value, 10, 60000,
+                                &config->election_timeout_ms);
         case OPT_HEARTBEAT:
             return s_parse_u32 ("--heartbeat", value, 1, 10000, &config->heartbeat_ms);
         case OPT_SESSION:
-            return s_parse_u32 ("--session-timeout", value, 100, 3600000, &config->session_timeout_ms);
+            return s_parse_u32 ("--session-timeout", value, 100, 3600000,
+                                &config->session_timeout_ms);
         case OPT_MAXCONN:
             return s_parse_u32 ("--max-connections", value, 1, 1000000, &config->max_connections);
         case OPT_MAXUSERS:
@@ -232,7 +279,8 @@ s_apply (config_t *config, opt_t opt, const char *value)
         case OPT_MAXQUEUE:
             return s_parse_u32 ("--max-queue", value, 1, 100000000, &config->limits.max_queue);
         case OPT_SNAPSHOT:
-            return s_parse_u64 ("--snapshot-entries", value, 100, UINT64_MAX / 2, &config->snapshot_entries);
+            return s_parse_u64 ("--snapshot-entries", value, 100, UINT64_MAX / 2,
+                                &config->snapshot_entries);
         case OPT_KEYS:
             if (strlen (value) >= sizeof config->keys_dir - 64) {
                 fprintf (stderr, "zchat-broker: --keys path too long\n");
@@ -248,7 +296,8 @@ s_apply (config_t *config, opt_t opt, const char *value)
         case OPT_PWHASH_MEM:
             return s_parse_u64 ("--pwhash-mem-kib", value, 8, 4194304, &config->auth.mem_limit_kib);
         case OPT_AUTH_THREADS:
-            return s_parse_u32 ("--auth-threads", value, 1, AUTH_THREADS_MAX, &config->auth.threads);
+            return s_parse_u32 ("--auth-threads", value, 1, AUTH_THREADS_MAX,
+                                &config->auth.threads);
         case OPT_REPAIR: return s_parse_switch ("ZCHAT_REPAIR", value, &config->repair);
         case OPT_ADVERTISE: return s_parse_advertise (config, value);
         case OPT_ADMIN_SECRET:
@@ -293,13 +342,16 @@ s_finish (config_t *config, const char *single_port)
         config->id = 1;
     }
     if (config->n == 0) {
-        fprintf (stderr, "zchat-broker: no replicas given: use --peers (or ZCHAT_PEERS) or PORT; see --help\n");
+        fprintf (
+            stderr,
+            "zchat-broker: no replicas given: use --peers (or ZCHAT_PEERS) or PORT; see --help\n");
         return -1;
     }
     if (config->id == 0 && config->n == 1)
         config->id = 1;
     if (config->id == 0 || config->id > config->n) {
-        fprintf (stderr, "zchat-broker: --id must be from 1 to %u (the number of --peers)\n", config->n);
+        fprintf (stderr, "zchat-broker: --id must be from 1 to %u (the number of --peers)\n",
+                 config->n);
         return -1;
     }
     if (config->heartbeat_ms * 2 > config->election_timeout_ms) {
@@ -324,8 +376,10 @@ config_parse (config_t *config, int argc, char **argv)
             return -1;
     }
     static const struct option options [] = {
-        { "id", required_argument, NULL, OPT_ID }, { "peers", required_argument, NULL, OPT_PEERS },
-        { "data", required_argument, NULL, OPT_DATA }, { "bind", required_argument, NULL, OPT_BIND },
+        { "id", required_argument, NULL, OPT_ID },
+        { "peers", required_argument, NULL, OPT_PEERS },
+        { "data", required_argument, NULL, OPT_DATA },
+        { "bind", required_argument, NULL, OPT_BIND },
         { "election-timeout", required_argument, NULL, OPT_ELECTION },
         { "heartbeat", required_argument, NULL, OPT_HEARTBEAT },
         { "session-timeout", required_argument, NULL, OPT_SESSION },
@@ -345,7 +399,8 @@ config_parse (config_t *config, int argc, char **argv)
         { "metrics", required_argument, NULL, OPT_METRICS },
         { "restore", required_argument, NULL, OPT_RESTORE },
         { "rejoin", no_argument, NULL, OPT_REJOIN },
-        { "help", no_argument, NULL, OPT_HELP }, { NULL, 0, NULL, 0 }
+        { "help", no_argument, NULL, OPT_HELP },
+        { NULL, 0, NULL, 0 }
     };
     optind = 1;
     int opt;

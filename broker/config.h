@@ -11,37 +11,37 @@
 #include "chat.h"
 #include "../schema/raft_msg.h"
 
-#define CONFIG_HOST_BYTES 256   /* a host name or address of up to 255 bytes, and its NUL */
+#define CONFIG_HOST_BYTES 256 /* a host name or address of up to 255 bytes, and its NUL */
 
 typedef struct {
     char host [CONFIG_HOST_BYTES];
-    uint16_t port;                  /* client port; peers use port+1 (PUB), port+2 (ROUTER) */
+    uint16_t port; /* client port; peers use port+1 (PUB), port+2 (ROUTER) */
 } config_peer_t;
 
 typedef struct {
-    uint32_t id;                    /* 1..n */
+    uint32_t id; /* 1..n */
     uint32_t n;
     config_peer_t peers [RAFT_MAX_NODES];
     char data_dir [PATH_MAX];
     char bind_host [CONFIG_HOST_BYTES]; /* interface to bind; "*" = all */
     uint32_t election_timeout_ms;
     uint32_t heartbeat_ms;
-    uint32_t session_timeout_ms;    /* a client silent this long is dropped */
-    uint32_t max_connections;       /* client connections tracked at once */
-    uint64_t snapshot_entries;      /* take a snapshot after this many applied entries */
+    uint32_t session_timeout_ms; /* a client silent this long is dropped */
+    uint32_t max_connections;    /* client connections tracked at once */
+    uint64_t snapshot_entries;   /* take a snapshot after this many applied entries */
     uint64_t segment_bytes;
-    bool repair;                    /* cut a damaged log at the damage instead of refusing */
-    char metrics_addr [CONFIG_HOST_BYTES + 8];  /* HOST:PORT of /metrics; "" = off */
-    char restore_file [PATH_MAX];   /* seed an empty data directory from this backup */
-    bool rejoin;                    /* its disk was lost: hold votes until safe */
+    bool repair; /* cut a damaged log at the damage instead of refusing */
+    char metrics_addr [CONFIG_HOST_BYTES + 8]; /* HOST:PORT of /metrics; "" = off */
+    char restore_file [PATH_MAX];              /* seed an empty data directory from this backup */
+    bool rejoin;                               /* its disk was lost: hold votes until safe */
     chat_limits_t limits;
-    char keys_dir [PATH_MAX];       /* CURVE keys (curve.h); "" = ./zchat-keys */
-    bool insecure;                  /* no CURVE at all: tests and benches only */
-    bool require_login;             /* refuse SEND from a connection with no session */
-    auth_params_t auth;             /* Argon2id cost and worker threads */
-    char advertise [262];           /* "host:port" clients are told for this replica
+    char keys_dir [PATH_MAX];          /* CURVE keys (curve.h); "" = ./zchat-keys */
+    bool insecure;                     /* no CURVE at all: tests and benches only */
+    bool require_login;                /* refuse SEND from a connection with no session */
+    auth_params_t auth;                /* Argon2id cost and worker threads */
+    char advertise [262];              /* "host:port" clients are told for this replica
                                        (NOT_LEADER hints); "" = its --peers entry */
-    char admin_secret_file [PATH_MAX];  /* admin commands (TRANSFER); "" = refused */
+    char admin_secret_file [PATH_MAX]; /* admin commands (TRANSFER); "" = refused */
 } config_t;
 
 /* Parse argv and the environment. Returns 0 when the broker should run, 1 when it

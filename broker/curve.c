@@ -6,9 +6,9 @@
 
 struct curve {
     bool enabled;
-    zcert_t *server;                        /* clients know the cluster by this */
-    zcert_t *own;                           /* this replica's peer key */
-    zcert_t *members [RAFT_MAX_NODES + 1];  /* public peer keys by id */
+    zcert_t *server;                       /* clients know the cluster by this */
+    zcert_t *own;                          /* this replica's peer key */
+    zcert_t *members [RAFT_MAX_NODES + 1]; /* public peer keys by id */
     zactor_t *auth;
 };
 
@@ -18,8 +18,9 @@ s_check_private (const char *path)
 {
     struct stat st;
     if (stat (path, &st) == 0 && (st.st_mode & 077))
-        blog ("key_permissions", "file=%s mode=%03o advice=\"chmod 600: others can read this secret key\"",
-              path, (unsigned) (st.st_mode & 0777));
+        blog ("key_permissions",
+              "file=%s mode=%03o advice=\"chmod 600: others can read this secret key\"", path,
+              (unsigned) (st.st_mode & 0777));
 }
 
 /* Load path (public) and, when want_secret, path_secret. */
@@ -70,13 +71,15 @@ curve_new (const config_t *config, char *err, size_t err_len)
 {
     curve_t *self = (curve_t *) zmalloc (sizeof (curve_t));
     if (config->insecure) {
-        blog ("INSECURE", "warning=\"--insecure: client and peer traffic is NOT encrypted or "
+        blog ("INSECURE",
+              "warning=\"--insecure: client and peer traffic is NOT encrypted or "
               "authenticated; anyone on the network can read every message and inject into "
               "the log. Never use this outside a test bench.\"");
         return self;
     }
     if (!zsys_has_curve ()) {
-        snprintf (err, err_len, "this libzmq has no CURVE support; run with --insecure only for tests");
+        snprintf (err, err_len,
+                  "this libzmq has no CURVE support; run with --insecure only for tests");
         free (self);
         return NULL;
     }
@@ -93,10 +96,12 @@ curve_new (const config_t *config, char *err, size_t err_len)
             break;
     }
     if (!self->own || !self->members [config->n]
-        || memcmp (zcert_public_key (self->own), zcert_public_key (self->members [config->id]), 32)) {
+        || memcmp (zcert_public_key (self->own), zcert_public_key (self->members [config->id]),
+                   32)) {
         if (self->own && self->members [config->n])
-            snprintf (err, err_len, "%s/replica-%u.cert_secret does not match members/replica-%u.cert",
-                      dir, config->id, config->id);
+            snprintf (err, err_len,
+                      "%s/replica-%u.cert_secret does not match members/replica-%u.cert", dir,
+                      config->id, config->id);
         curve_destroy (&self);
         return NULL;
     }

@@ -23,7 +23,7 @@ bool
 login_needed (zc_cmd_t cmd)
 {
     return cmd == ZC_CMD_CREATE || cmd == ZC_CMD_CONNECT || cmd == ZC_CMD_DELETE
-        || cmd == ZC_CMD_PASSWD;
+           || cmd == ZC_CMD_PASSWD;
 }
 
 static bool
@@ -51,7 +51,8 @@ login_admit (server_t *self, conn_t *conn, const zc_frame_t *frame)
     char user [ZC_NAME_MAX + 1];
     snprintf (user, sizeof user, "%.*s", (int) frame->name.len, frame->name.ptr);
     uint64_t wait_user = auth_throttle_wait_ms (self->throttle, THROTTLE_USER, user, self->now_ms);
-    uint64_t wait_conn = auth_throttle_wait_ms (self->throttle, THROTTLE_CONN, conn->key, self->now_ms);
+    uint64_t wait_conn =
+        auth_throttle_wait_ms (self->throttle, THROTTLE_CONN, conn->key, self->now_ms);
     uint64_t wait = wait_user > wait_conn ? wait_user : wait_conn;
     if (wait == 0)
         return true;
@@ -101,8 +102,8 @@ static void
 s_end (server_t *self, pending_t *pending, zc_code_t code, const char *text)
 {
     s_throttle_end (self, pending, S_ABANDONED, NULL);
-    server_error (self, pending->routing, pending->routing_len, pending->cmd, pending->seq,
-                  code, text);
+    server_error (self, pending->routing, pending->routing_len, pending->cmd, pending->seq, code,
+                  text);
     admission_ended (self->admission, pending);
 }
 
@@ -175,7 +176,7 @@ login_start (server_t *self, const conn_t *conn, pending_t *pending, const zc_fr
         s_end (self, pending, ZC_ERR_BUSY, NULL);
         return;
     }
-    read->cmd = pending->cmd;               /* not LIST: the read belongs to a login */
+    read->cmd = pending->cmd; /* not LIST: the read belongs to a login */
     read->cid = pending->cid;
     read->seq = pending->seq;
     if (replica_read (self->replica, read->read_ctx) != RAFT_OK) {
@@ -208,8 +209,11 @@ s_propose (server_t *self, pending_t *pending, uint64_t epoch, const char *cred)
     explicit_bzero (auth->secret, sizeof auth->secret);
     explicit_bzero (auth->new_secret, sizeof auth->new_secret);
     zc_command_t cmd = {
-        .op = s_op (pending->cmd), .cid = pending->cid, .seq = pending->seq,
-        .name = { auth->name, (uint32_t) strlen (auth->name) }, .epoch = epoch,
+        .op = s_op (pending->cmd),
+        .cid = pending->cid,
+        .seq = pending->seq,
+        .name = { auth->name, (uint32_t) strlen (auth->name) },
+        .epoch = epoch,
         .cred = { cred ? cred : "", cred ? (uint32_t) strlen (cred) : 0 },
     };
     server_propose (self, pending, &cmd);
@@ -232,9 +236,10 @@ login_read_ready (server_t *self, pending_t *read, bool ok)
     const chat_t *chat = self->chat;
     bool exists = chat_user_cred (chat, auth->name, strlen (auth->name), &epoch, &cred);
     chat_result_t earlier;
-    if (!exists || (pending->cmd != ZC_CMD_CONNECT
-                    && chat_client_answered (chat, pending->cid, pending->seq,
-                                             s_op (pending->cmd), &earlier))) {
+    if (!exists
+        || (pending->cmd != ZC_CMD_CONNECT
+            && chat_client_answered (chat, pending->cid, pending->seq, s_op (pending->cmd),
+                                     &earlier))) {
         /* Nothing to check: the log answers, as for every write. A retry already
            applied (its reply was lost) gets its first answer from the client table; any
            other gets NO_SUCH_USER; the entry names no incarnation, so it touches

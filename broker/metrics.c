@@ -10,13 +10,13 @@
 #include <string.h>
 
 #define METRICS_CONNECTIONS_MAX 8
-#define METRICS_TIMEOUT_S 5
-#define METRICS_REQUEST_MEMORY 16384    /* per connection: the whole request must fit */
-#define METRICS_BODY_MAX 65536
+#define METRICS_TIMEOUT_S       5
+#define METRICS_REQUEST_MEMORY  16384 /* per connection: the whole request must fit */
+#define METRICS_BODY_MAX        65536
 
-static const double s_bounds [METRICS_BUCKETS - 1] = {
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0
-};
+static const double s_bounds [METRICS_BUCKETS - 1] = { 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
+                                                       0.005,  0.01,    0.025,  0.05,  0.1,
+                                                       0.25,   0.5,     1.0 };
 
 struct metrics {
     struct MHD_Daemon *daemon;
@@ -43,8 +43,7 @@ typedef struct {
     bool full;
 } s_out_t;
 
-static void __attribute__ ((format (printf, 2, 3)))
-s_put (s_out_t *out, const char *fmt, ...)
+static void __attribute__ ((format (printf, 2, 3))) s_put (s_out_t *out, const char *fmt, ...)
 {
     if (out->full)
         return;
@@ -78,7 +77,8 @@ s_histogram (s_out_t *out, const char *name, const char *help, const metrics_his
     uint64_t cumulative = 0;
     for (size_t i = 0; i < METRICS_BUCKETS - 1; i++) {
         cumulative += h->counts [i];
-        s_put (out, "%s_bucket{le=\"%g\"} %llu\n", name, s_bounds [i], (unsigned long long) cumulative);
+        s_put (out, "%s_bucket{le=\"%g\"} %llu\n", name, s_bounds [i],
+               (unsigned long long) cumulative);
     }
     s_put (out, "%s_bucket{le=\"+Inf\"} %llu\n%s_sum %.17g\n%s_count %llu\n", name,
            (unsigned long long) h->count, name, h->sum_s, name, (unsigned long long) h->count);
@@ -95,7 +95,8 @@ s_peers (s_out_t *out, const metrics_sample_t *s, const char *name, const char *
     for (uint32_t i = 0; i < s->n; i++) {
         const metrics_peer_t *peer = &s->peers [i];
         uint64_t value = field == PEER_REACHABLE ? peer->reachable
-                       : field == PEER_MATCH ? peer->match : peer->lag;
+                         : field == PEER_MATCH   ? peer->match
+                                                 : peer->lag;
         if (peer->id != s->id)
             s_put (out, "%s{peer=\"%u\"} %llu\n", name, peer->id, (unsigned long long) value);
     }
@@ -104,17 +105,21 @@ s_peers (s_out_t *out, const metrics_sample_t *s, const char *name, const char *
 static void
 s_render_raft (s_out_t *out, const metrics_sample_t *s)
 {
-    static const raft_role_t roles [] = { RAFT_FOLLOWER, RAFT_PRECANDIDATE, RAFT_CANDIDATE, RAFT_LEADER };
+    static const raft_role_t roles [] = { RAFT_FOLLOWER, RAFT_PRECANDIDATE, RAFT_CANDIDATE,
+                                          RAFT_LEADER };
     s_put (out, "# HELP zchat_role 1 for the role this replica has now\n# TYPE zchat_role gauge\n");
     for (size_t i = 0; i < sizeof roles / sizeof roles [0]; i++)
-        s_put (out, "zchat_role{role=\"%s\"} %d\n", raft_role_name (roles [i]), s->role == roles [i]);
+        s_put (out, "zchat_role{role=\"%s\"} %d\n", raft_role_name (roles [i]),
+               s->role == roles [i]);
     s_gauge (out, "zchat_replica_id", "this replica's id", s->id);
     s_gauge (out, "zchat_leader_id", "the leader this replica knows of (0: none)", s->leader);
     s_gauge (out, "zchat_term", "current Raft term", (double) s->term);
     s_gauge (out, "zchat_commit_index", "highest log index known committed", (double) s->commit);
-    s_gauge (out, "zchat_applied_index", "highest log index applied to the chat state", (double) s->applied);
+    s_gauge (out, "zchat_applied_index", "highest log index applied to the chat state",
+             (double) s->applied);
     s_gauge (out, "zchat_last_index", "last index in this replica's log", (double) s->last_index);
-    s_peers (out, s, "zchat_peer_reachable", "1 when the peer's status was heard lately", PEER_REACHABLE);
+    s_peers (out, s, "zchat_peer_reachable", "1 when the peer's status was heard lately",
+             PEER_REACHABLE);
     if (s->role != RAFT_LEADER)
         return;
     s_peers (out, s, "zchat_peer_match_index", "leader: the peer's durable log index", PEER_MATCH);
@@ -137,22 +142,31 @@ metrics_render (const metrics_sample_t *s, char *buf, size_t size)
 {
     s_out_t out = { buf, size, 0, size == 0 };
     s_render_raft (&out, s);
-    s_counter (&out, "zchat_proposals_total", "entries this replica put into the log as leader", s->proposals);
+    s_counter (&out, "zchat_proposals_total", "entries this replica put into the log as leader",
+               s->proposals);
     s_counter (&out, "zchat_commits_total", "entries this replica saw committed", s->commits);
-    s_histogram (&out, "zchat_fsync_seconds", "time of one log fdatasync (one per batch)", &s->fsync);
-    s_histogram (&out, "zchat_commit_seconds", "leader: from proposing a request to applying it", &s->commit_latency);
-    s_gauge (&out, "zchat_sessions", "connected users (sessions) on this replica", (double) s->sessions);
+    s_histogram (&out, "zchat_fsync_seconds", "time of one log fdatasync (one per batch)",
+                 &s->fsync);
+    s_histogram (&out, "zchat_commit_seconds", "leader: from proposing a request to applying it",
+                 &s->commit_latency);
+    s_gauge (&out, "zchat_sessions", "connected users (sessions) on this replica",
+             (double) s->sessions);
     s_gauge (&out, "zchat_users", "users that exist", (double) s->users);
-    s_gauge (&out, "zchat_queued_messages", "messages queued for their recipients", (double) s->queued);
-    s_gauge (&out, "zchat_queued_bytes", "text bytes of the queued messages", (double) s->queued_bytes);
-    s_gauge (&out, "zchat_snapshot_index", "log index of the newest snapshot (0: none)", (double) s->snapshot_index);
-    s_gauge (&out, "zchat_snapshot_age_seconds", "since the newest snapshot was taken or installed (-1: none)",
-             s->snapshot_age_s);
+    s_gauge (&out, "zchat_queued_messages", "messages queued for their recipients",
+             (double) s->queued);
+    s_gauge (&out, "zchat_queued_bytes", "text bytes of the queued messages",
+             (double) s->queued_bytes);
+    s_gauge (&out, "zchat_snapshot_index", "log index of the newest snapshot (0: none)",
+             (double) s->snapshot_index);
+    s_gauge (&out, "zchat_snapshot_age_seconds",
+             "since the newest snapshot was taken or installed (-1: none)", s->snapshot_age_s);
     s_gauge (&out, "zchat_snapshot_duration_seconds", "how long the newest snapshot took to write",
              s->snapshot_duration_s);
     s_render_refused (&out, s);
-    s_counter (&out, "zchat_auth_failures_total", "wrong secrets given for a user", s->auth_failures);
-    s_counter (&out, "zchat_auth_throttled_total", "login attempts refused by the throttle", s->auth_throttled);
+    s_counter (&out, "zchat_auth_failures_total", "wrong secrets given for a user",
+               s->auth_failures);
+    s_counter (&out, "zchat_auth_throttled_total", "login attempts refused by the throttle",
+               s->auth_throttled);
     return out.full ? 0 : out.len;
 }
 
@@ -161,7 +175,8 @@ metrics_render (const metrics_sample_t *s, char *buf, size_t size)
 static enum MHD_Result
 s_reply (struct MHD_Connection *connection, unsigned int status, char *body, size_t len)
 {
-    struct MHD_Response *response = MHD_create_response_from_buffer (len, body, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer (len, body, MHD_RESPMEM_MUST_FREE);
     if (!response) {
         free (body);
         return MHD_NO;
@@ -185,10 +200,11 @@ static enum MHD_Result
 s_handle (void *cls, struct MHD_Connection *connection, const char *url, const char *method,
           const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
-    (void) version; (void) upload_data;
+    (void) version;
+    (void) upload_data;
     metrics_t *self = (metrics_t *) cls;
     if (*upload_data_size) {
-        *upload_data_size = 0;      /* a body is never wanted: drop it unread */
+        *upload_data_size = 0; /* a body is never wanted: drop it unread */
         return MHD_YES;
     }
     (void) con_cls;
@@ -254,15 +270,15 @@ metrics_new (const char *addr, char *err, size_t err_len)
     }
     pthread_mutex_init (&self->lock, NULL);
     self->sample.snapshot_age_s = -1;
-    self->daemon = MHD_start_daemon (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0, NULL, NULL,
-        s_handle, self,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &sin,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int) METRICS_CONNECTIONS_MAX,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int) METRICS_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) METRICS_REQUEST_MEMORY,
-        MHD_OPTION_END);
+    self->daemon = MHD_start_daemon (
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_POLL, 0, NULL, NULL, s_handle, self,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &sin, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int) METRICS_CONNECTIONS_MAX, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned int) METRICS_TIMEOUT_S, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t) METRICS_REQUEST_MEMORY, MHD_OPTION_END);
     if (!self->daemon) {
-        snprintf (err, err_len, "cannot listen for metrics on %s (in use, or not this host's)", addr);
+        snprintf (err, err_len, "cannot listen for metrics on %s (in use, or not this host's)",
+                  addr);
         metrics_destroy (&self);
         return NULL;
     }

@@ -13,11 +13,11 @@
 #include "raft.h"
 #include "../schema/zc_codes.h"
 
-#define METRICS_BUCKETS 14      /* 100 us .. 1 s, then +Inf */
+#define METRICS_BUCKETS 14 /* 100 us .. 1 s, then +Inf */
 
 /* A latency histogram, cumulative over the replica's life. */
 typedef struct {
-    uint64_t counts [METRICS_BUCKETS];   /* not cumulative: counts [i] in bucket i */
+    uint64_t counts [METRICS_BUCKETS]; /* not cumulative: counts [i] in bucket i */
     uint64_t count;
     double sum_s;
 } metrics_histogram_t;
@@ -27,8 +27,8 @@ void metrics_observe (metrics_histogram_t *h, double seconds);
 typedef struct {
     uint32_t id;
     bool reachable;
-    uint64_t match;             /* leader only: the peer's durable index */
-    uint64_t lag;               /* leader only: last index - match */
+    uint64_t match; /* leader only: the peer's durable index */
+    uint64_t lag;   /* leader only: last index - match */
 } metrics_peer_t;
 
 typedef struct {
@@ -37,13 +37,13 @@ typedef struct {
     uint32_t leader;
     uint64_t term, commit, applied, last_index;
     metrics_peer_t peers [RAFT_MAX_NODES];
-    uint64_t proposals, commits;         /* counters */
+    uint64_t proposals, commits; /* counters */
     metrics_histogram_t fsync, commit_latency;
     uint64_t sessions, users, queued, queued_bytes;
     uint64_t snapshot_index;
-    double snapshot_age_s;               /* < 0: none taken or installed yet */
+    double snapshot_age_s; /* < 0: none taken or installed yet */
     double snapshot_duration_s;
-    uint64_t refused [ZC_CODE__COUNT];    /* requests answered with an error, by code */
+    uint64_t refused [ZC_CODE__COUNT]; /* requests answered with an error, by code */
     uint64_t auth_failures, auth_throttled;
 } metrics_sample_t;
 

@@ -8,14 +8,14 @@
 #define GUARD_SPAN 256
 
 typedef struct {
-    uint64_t cid;           /* the table's key lives here, binary, as in pending.c */
+    uint64_t cid; /* the table's key lives here, binary, as in pending.c */
     uint64_t lowest;
     uint64_t bits [GUARD_SPAN / 64];
 } s_entry_t;
 
 struct order_guard {
     size_t max_clients;
-    zhashx_t *refused;      /* &entry->cid -> s_entry_t (owned) */
+    zhashx_t *refused; /* &entry->cid -> s_entry_t (owned) */
 };
 
 static void
@@ -98,7 +98,7 @@ bool
 order_guard_holds (order_guard_t *self, uint64_t cid, uint64_t seq)
 {
     if (zhashx_size (self->refused) == 0)
-        return false;       /* the common case costs nothing */
+        return false; /* the common case costs nothing */
     s_entry_t *e = (s_entry_t *) zhashx_lookup (self->refused, &cid);
     return e && seq > e->lowest;
 }

@@ -9,11 +9,11 @@ struct peers {
     zsock_t *pub;
     zsock_t *sub;
     zsock_t *router;
-    zsock_t *dealers [RAFT_MAX_NODES + 1];   /* by peer id; NULL for self */
+    zsock_t *dealers [RAFT_MAX_NODES + 1]; /* by peer id; NULL for self */
 };
 
 /* Bounds on what a peer may make us buffer or allocate. */
-#define PEER_HWM 10000
+#define PEER_HWM    10000
 #define PEER_MAXMSG ((int64_t) RAFT_PEER_FRAME_MAX + 4096)
 
 static void

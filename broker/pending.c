@@ -2,7 +2,7 @@
 #include "pending.h"
 
 struct pending_table {
-    zhashx_t *entries;   /* &entry->key -> pending_t (owned; the key lives in it) */
+    zhashx_t *entries; /* &entry->key -> pending_t (owned; the key lives in it) */
     uint64_t next_ctx;
 };
 

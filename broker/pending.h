@@ -24,10 +24,10 @@ typedef struct {
     uint32_t secret_len;
     char new_secret [ZC_SECRET_MAX];
     uint32_t new_secret_len;
-    uint64_t epoch;             /* the incarnation whose credential was checked */
-    uint64_t gen;               /* tells this attempt's worker result from a stale one */
-    char conn_key [2 * ROUTING_ID_MAX + 1];     /* the asker's, for throttling */
-    bool throttled;             /* counted in flight by the throttle: end it once */
+    uint64_t epoch; /* the incarnation whose credential was checked */
+    uint64_t gen;   /* tells this attempt's worker result from a stale one */
+    char conn_key [2 * ROUTING_ID_MAX + 1]; /* the asker's, for throttling */
+    bool throttled;                         /* counted in flight by the throttle: end it once */
 } pending_auth_t;
 
 typedef struct {
@@ -37,13 +37,13 @@ typedef struct {
     zc_cmd_t cmd;
     uint8_t routing [ROUTING_ID_MAX];
     size_t routing_len;
-    uint64_t shown_mseq;        /* CONNECT: what the client already showed */
-    uint64_t shown_epoch;       /* CONNECT: of which incarnation (0 = any) */
-    char pattern [ZC_PATTERN_MAX + 1];  /* LIST */
+    uint64_t shown_mseq;               /* CONNECT: what the client already showed */
+    uint64_t shown_epoch;              /* CONNECT: of which incarnation (0 = any) */
+    char pattern [ZC_PATTERN_MAX + 1]; /* LIST */
     uint32_t pattern_len;
-    uint64_t read_ctx;          /* LIST, and the read before a secret check */
-    int64_t proposed_us;        /* when its entry went into the log (commit latency) */
-    pending_auth_t *auth;       /* owned; NULL unless a secret is to be checked */
+    uint64_t read_ctx;    /* LIST, and the read before a secret check */
+    int64_t proposed_us;  /* when its entry went into the log (commit latency) */
+    pending_auth_t *auth; /* owned; NULL unless a secret is to be checked */
 } pending_t;
 
 typedef struct pending_table pending_table_t;

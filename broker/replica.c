@@ -62,8 +62,8 @@ replica_new (const replica_config_t *config, const replica_io_t *io, const repli
         snprintf (err, err_len, "out of memory");
         goto fail;
     }
-    if (self->io.log_open (self->io.arg, self->snap_index, s_restore_entry, self->raft,
-                           &log_last, err, err_len))
+    if (self->io.log_open (self->io.arg, self->snap_index, s_restore_entry, self->raft, &log_last,
+                           err, err_len))
         goto fail;
     raft_set_applied (self->raft, self->snap_index);
     self->applied = self->snap_index;
@@ -94,7 +94,7 @@ raft_err_t
 replica_propose (replica_t *self, const uint8_t *data, size_t len)
 {
     if (len > UINT32_MAX)
-        return RAFT_ERR_TOO_LARGE;     /* the core checks its own, smaller bound */
+        return RAFT_ERR_TOO_LARGE; /* the core checks its own, smaller bound */
     uint64_t index;
     return raft_propose (self->raft, data, (uint32_t) len, &index);
 }
@@ -126,8 +126,8 @@ replica_raft (const replica_t *self)
 static void
 s_warn_if_history (replica_t *self, const raft_msg_t *msg)
 {
-    if (!self->started_empty || self->warned_history
-        || raft_last_index (self->raft) || self->snap_index)
+    if (!self->started_empty || self->warned_history || raft_last_index (self->raft)
+        || self->snap_index)
         return;
     uint64_t peer_log = 0;
     if (msg->type == RAFT_MSG_APPEND)
@@ -142,8 +142,9 @@ s_warn_if_history (replica_t *self, const raft_msg_t *msg)
           "level=warning data=%s peer=%u peer_term=%llu peer_log_index=%llu"
           " note=\"this replica started with no term, vote, snapshot or log, but the cluster"
           " already has history: if it held data before, that data was lost; catching up"
-          " from the leader\"", self->config.name, msg->from,
-          (unsigned long long) msg->term, (unsigned long long) peer_log);
+          " from the leader\"",
+          self->config.name, msg->from, (unsigned long long) msg->term,
+          (unsigned long long) peer_log);
 }
 
 static bool
@@ -198,7 +199,8 @@ s_persist (replica_t *self, const raft_ready_t *rd, uint64_t now_ms)
         blog ("storage_failed", "op=log_append entries=%u", rd->n_entries);
         return -1;
     }
-    if (rd->install_index && replica_snapshot_install (self, rd->install_index, rd->install_term, now_ms))
+    if (rd->install_index
+        && replica_snapshot_install (self, rd->install_index, rd->install_term, now_ms))
         return -1;
     return 0;
 }
@@ -221,7 +223,8 @@ s_queue_reads (replica_t *self, const raft_ready_t *rd)
 {
     for (uint32_t i = 0; i < rd->n_reads; i++) {
         if (self->n_reads < REPLICA_READS_MAX)
-            self->reads [self->n_reads++] = (replica_wait_t) { rd->reads [i].ctx, rd->reads [i].index };
+            self->reads [self->n_reads++] =
+                (replica_wait_t) { rd->reads [i].ctx, rd->reads [i].index };
         else
             self->hooks.read_ready (self->hooks_arg, rd->reads [i].ctx, false);
     }
@@ -238,7 +241,7 @@ s_apply (replica_t *self, const raft_entry_t *entry)
         return;
     }
     self->applied = entry->index;
-    if (entry->len)     /* empty: the leader's no-op of its term */
+    if (entry->len) /* empty: the leader's no-op of its term */
         self->fsm.apply (self->fsm.arg, entry->index, entry->data, entry->len);
 }
 
@@ -263,7 +266,8 @@ s_send_msg (replica_t *self, const raft_msg_t *msg)
     size_t len;
     zc_code_t code = raft_msg_encode (msg, &frame, &len);
     if (code != ZC_OK) {
-        blog ("peer_encode_failed", "type=%d to=%u code=%s", msg->type, msg->to, zc_code_name (code));
+        blog ("peer_encode_failed", "type=%d to=%u code=%s", msg->type, msg->to,
+              zc_code_name (code));
         return;
     }
     self->io.send (self->io.arg, msg->to, frame, len);

@@ -19,11 +19,11 @@
 typedef struct replica replica_t;
 
 typedef struct {
-    raft_config_t raft;             /* id, n, timeouts, seed, batching */
-    uint64_t snapshot_entries;      /* snapshot after this many applied entries */
-    const char *name;               /* for log lines, e.g. the data directory */
-    bool rejoin;                    /* hold votes from the start (replica_rejoin.c) */
-    const char *advertise;          /* "host:port" clients dial for this replica, told to
+    raft_config_t raft;        /* id, n, timeouts, seed, batching */
+    uint64_t snapshot_entries; /* snapshot after this many applied entries */
+    const char *name;          /* for log lines, e.g. the data directory */
+    bool rejoin;               /* hold votes from the start (replica_rejoin.c) */
+    const char *advertise;     /* "host:port" clients dial for this replica, told to
                                        peers in gossip; NULL = none (must outlive us) */
 } replica_config_t;
 
@@ -37,26 +37,26 @@ typedef struct {
 /* What a replica knows of one member, itself from its core, the others from gossip. */
 typedef struct {
     uint32_t id;
-    bool reachable;                 /* heard from lately (always true for itself) */
+    bool reachable; /* heard from lately (always true for itself) */
     raft_role_t role;
     uint64_t term, commit, applied, last_index;
-    uint64_t match;                 /* when self is leader: the member's durable index */
-    const char *advertise;          /* its advertised client address, "" = none known */
+    uint64_t match;        /* when self is leader: the member's durable index */
+    const char *advertise; /* its advertised client address, "" = none known */
 } replica_member_t;
 
 /* The newest snapshot this replica made durable (taken or installed) since it started. */
 typedef struct {
-    uint64_t index;                 /* 0: none since start */
-    uint64_t at_ms;                 /* on the now_ms clock */
-    uint64_t duration_ms;           /* of a background write; 0 inline or installed */
+    uint64_t index;       /* 0: none since start */
+    uint64_t at_ms;       /* on the now_ms clock */
+    uint64_t duration_ms; /* of a background write; 0 inline or installed */
 } replica_snapshot_info_t;
 
 /* Load hard state, snapshot (into fsm) and log through io and start as a follower.
    io and fsm are copied. Returns NULL with a reason in err when the data is corrupt
    or unreadable. */
 replica_t *replica_new (const replica_config_t *config, const replica_io_t *io,
-                        const replica_fsm_t *fsm, const replica_hooks_t *hooks,
-                        void *hooks_arg, uint64_t now_ms, char *err, size_t err_len);
+                        const replica_fsm_t *fsm, const replica_hooks_t *hooks, void *hooks_arg,
+                        uint64_t now_ms, char *err, size_t err_len);
 void replica_destroy (replica_t **self_p);
 
 /* A frame from a peer (any kind). Invalid frames are logged and dropped. */

@@ -9,8 +9,8 @@
 #include <string.h>
 #include "../schema/peer_aux.h"
 
-#define REPLICA_READS_MAX 4096          /* confirmed reads waiting to be applied */
-#define REPLICA_DECODE_ENTRIES 4096     /* entries one peer frame may carry */
+#define REPLICA_READS_MAX      4096 /* confirmed reads waiting to be applied */
+#define REPLICA_DECODE_ENTRIES 4096 /* entries one peer frame may carry */
 
 typedef struct {
     uint64_t ctx;
@@ -20,7 +20,7 @@ typedef struct {
 /* One peer, as seen from here: its last gossip and the snapshot last sent to it. */
 typedef struct {
     zc_status_gossip_t gossip;
-    uint64_t heard_ms;                  /* 0 = never */
+    uint64_t heard_ms; /* 0 = never */
     uint64_t snapshot_sent_ms;
     uint64_t snapshot_sent_index;
 } replica_peer_view_t;
@@ -50,7 +50,7 @@ struct replica {
     void *hooks_arg;
     raft_t *raft;
     uint64_t applied;
-    uint64_t snap_index, snap_term;     /* newest durable snapshot */
+    uint64_t snap_index, snap_term; /* newest durable snapshot */
     replica_wait_t reads [REPLICA_READS_MAX];
     size_t n_reads;
     raft_entry_t decoded [REPLICA_DECODE_ENTRIES];
@@ -58,15 +58,15 @@ struct replica {
     uint64_t gossip_sent_ms;
     replica_incoming_t incoming;
     replica_writing_t writing;
-    uint64_t snapshot_retry_ms;         /* after a failed writer, not before this */
+    uint64_t snapshot_retry_ms; /* after a failed writer, not before this */
     replica_snapshot_info_t snapshot_info;
     raft_role_t role;
     uint32_t leader;
     uint64_t term;
-    bool started_empty;                 /* no hard state, snapshot or log at start */
+    bool started_empty; /* no hard state, snapshot or log at start */
     bool warned_history;
-    bool rejoin_heard [RAFT_MAX_NODES + 1];     /* members heard since votes were held */
-    uint64_t rejoin_term;               /* the highest term they said */
+    bool rejoin_heard [RAFT_MAX_NODES + 1]; /* members heard since votes were held */
+    uint64_t rejoin_term;                   /* the highest term they said */
 };
 
 /* replica_snapshot.c */

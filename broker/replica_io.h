@@ -23,8 +23,8 @@
 typedef struct {
     raft_hardstate_t hardstate;
     bool found_hardstate;
-    uint64_t snap_index, snap_term;     /* 0, 0: no snapshot */
-    uint8_t *snap_body;                 /* malloc'd, the replica frees it */
+    uint64_t snap_index, snap_term; /* 0, 0: no snapshot */
+    uint8_t *snap_body;             /* malloc'd, the replica frees it */
     size_t snap_len;
 } replica_disk_t;
 
@@ -52,15 +52,13 @@ typedef struct {
     int (*snapshot_install) (void *arg, uint64_t index, uint64_t term, const uint8_t *body,
                              size_t len);
     /* Durable: the snapshot replaces the old one; the log is untouched. */
-    int (*snapshot_put) (void *arg, uint64_t index, uint64_t term, const uint8_t *body,
-                         size_t len);
+    int (*snapshot_put) (void *arg, uint64_t index, uint64_t term, const uint8_t *body, size_t len);
     /* The newest snapshot, malloc'd (caller frees). 1 found, 0 none, -1 unreadable. */
-    int (*snapshot_get) (void *arg, uint64_t *index, uint64_t *term, uint8_t **body,
-                         size_t *len);
+    int (*snapshot_get) (void *arg, uint64_t *index, uint64_t *term, uint8_t **body, size_t *len);
     /* Start writing a snapshot of the state as of (index, term) in the background,
        serialized by save(save_arg). 0 started, -1 cannot (the replica does it inline). */
-    int (*snapshot_begin) (void *arg, int (*save) (void *, uint8_t **, size_t *),
-                           void *save_arg, uint64_t index, uint64_t term);
+    int (*snapshot_begin) (void *arg, int (*save) (void *, uint8_t **, size_t *), void *save_arg,
+                           uint64_t index, uint64_t term);
     /* Without blocking: 0 while it runs (or none does), 1 when the snapshot it began
        is durable, -1 when it failed. */
     int (*snapshot_poll) (void *arg);

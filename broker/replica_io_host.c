@@ -94,17 +94,17 @@ s_log_open (void *arg, uint64_t after_index, replica_restore_fn *fn, void *fn_ar
 {
     replica_io_host_t *self = (replica_io_host_t *) arg;
     replay_t replay = { fn, fn_arg };
-    self->wal = (self->config->repair ? wal_open_repair : wal_open) (self->dir, after_index,
-        self->config->segment_bytes, s_replay, &replay, err, err_len);
+    self->wal = (self->config->repair ? wal_open_repair : wal_open) (
+        self->dir, after_index, self->config->segment_bytes, s_replay, &replay, err, err_len);
     if (!self->wal)
         return -1;
     if (self->config->repair)
         s_note_repair (self);
     *last_index = wal_last_index (self->wal);
-    blog ("replica_loaded", "data=%s snapshot_index=%llu log_first=%llu log_last=%llu torn_bytes_cut=%llu",
-          self->dir, (unsigned long long) after_index,
-          (unsigned long long) wal_first_index (self->wal), (unsigned long long) *last_index,
-          (unsigned long long) wal_truncated_bytes (self->wal));
+    blog ("replica_loaded",
+          "data=%s snapshot_index=%llu log_first=%llu log_last=%llu torn_bytes_cut=%llu", self->dir,
+          (unsigned long long) after_index, (unsigned long long) wal_first_index (self->wal),
+          (unsigned long long) *last_index, (unsigned long long) wal_truncated_bytes (self->wal));
     return 0;
 }
 
@@ -147,7 +147,7 @@ s_log_compact (void *arg, uint64_t index)
     replica_io_host_t *self = (replica_io_host_t *) arg;
     if (wal_compact (self->wal, index))
         blog ("log_compact_failed", "index=%llu reason=\"%s\"", (unsigned long long) index,
-              strerror (errno));    /* not fatal: the segments stay until the next one */
+              strerror (errno)); /* not fatal: the segments stay until the next one */
 }
 
 static int
@@ -165,7 +165,7 @@ static int
 s_snapshot_install (void *arg, uint64_t index, uint64_t term, const uint8_t *body, size_t len)
 {
     replica_io_host_t *self = (replica_io_host_t *) arg;
-    snapshot_writer_abort (&self->writer);     /* it writes the same file */
+    snapshot_writer_abort (&self->writer); /* it writes the same file */
     if (s_snapshot_put (arg, index, term, body, len))
         return -1;
     return wal_reset (self->wal, index + 1);
@@ -199,8 +199,8 @@ s_snapshot_poll (void *arg)
     replica_io_host_t *self = (replica_io_host_t *) arg;
     int done = snapshot_writer_poll (&self->writer);
     if (done == 1)
-        blog ("snapshot_written", "index=%llu fork_ms=%lld", (unsigned long long) self->writer.index,
-              (long long) self->writer.fork_ms);
+        blog ("snapshot_written", "index=%llu fork_ms=%lld",
+              (unsigned long long) self->writer.index, (long long) self->writer.fork_ms);
     return done;
 }
 
@@ -219,11 +219,18 @@ s_send (void *arg, uint32_t to, uint8_t *frame, size_t len)
 replica_io_t
 replica_io_host_io (replica_io_host_t *self)
 {
-    return (replica_io_t) {
-        .arg = self, .load = s_load, .log_open = s_log_open, .hardstate_put = s_hardstate_put,
-        .log_append = s_log_append, .log_sync = s_log_sync, .log_compact = s_log_compact,
-        .snapshot_install = s_snapshot_install, .snapshot_put = s_snapshot_put,
-        .snapshot_get = s_snapshot_get, .snapshot_begin = s_snapshot_begin,
-        .snapshot_poll = s_snapshot_poll, .snapshot_abort = s_snapshot_abort, .send = s_send
-    };
+    return (replica_io_t) { .arg = self,
+                            .load = s_load,
+                            .log_open = s_log_open,
+                            .hardstate_put = s_hardstate_put,
+                            .log_append = s_log_append,
+                            .log_sync = s_log_sync,
+                            .log_compact = s_log_compact,
+                            .snapshot_install = s_snapshot_install,
+                            .snapshot_put = s_snapshot_put,
+                            .snapshot_get = s_snapshot_get,
+                            .snapshot_begin = s_snapshot_begin,
+                            .snapshot_poll = s_snapshot_poll,
+                            .snapshot_abort = s_snapshot_abort,
+                            .send = s_send };
 }

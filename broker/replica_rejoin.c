@@ -20,7 +20,8 @@ replica_rejoin_begin (replica_t *self, const char *why)
     raft_hold_votes (self->raft, true);
     memset (self->rejoin_heard, 0, sizeof self->rejoin_heard);
     self->rejoin_term = raft_term (self->raft);
-    blog ("votes_held", "level=warning data=%s reason=\"%s\" note=\"this replica may have voted"
+    blog ("votes_held",
+          "level=warning data=%s reason=\"%s\" note=\"this replica may have voted"
           " in terms it no longer remembers: it follows the leader but will not vote until it"
           " has heard every member's term; if a member is gone for good, replace it\"",
           self->config.name, why);

@@ -10,8 +10,8 @@
 #include "blog.h"
 
 #define SNAPSHOT_RESEND_MS 1000
-#define SNAPSHOT_RETRY_MS 1000
-#define CHUNK_FRAME_MAX (ZC_SNAPSHOT_CHUNK_MAX + 128)
+#define SNAPSHOT_RETRY_MS  1000
+#define CHUNK_FRAME_MAX    (ZC_SNAPSHOT_CHUNK_MAX + 128)
 
 void
 replica_snapshot_info (const replica_t *self, replica_snapshot_info_t *info)
@@ -60,17 +60,23 @@ replica_snapshot_send (replica_t *self, const raft_msg_t *msg, uint64_t now_ms)
     }
     view->snapshot_sent_ms = now_ms;
     view->snapshot_sent_index = index;
-    blog ("snapshot_send", "peer=%u index=%llu bytes=%zu", msg->to, (unsigned long long) index, total);
+    blog ("snapshot_send", "peer=%u index=%llu bytes=%zu", msg->to, (unsigned long long) index,
+          total);
     uint64_t offset = 0;
     do {
         uint64_t left = total - offset;
         zc_snapshot_chunk_t chunk = {
-            .from = self->config.raft.id, .term = raft_term (self->raft), .snap_index = index,
-            .snap_term = term, .total = total, .offset = offset, .data = body + offset,
+            .from = self->config.raft.id,
+            .term = raft_term (self->raft),
+            .snap_index = index,
+            .snap_term = term,
+            .total = total,
+            .offset = offset,
+            .data = body + offset,
             .len = (uint32_t) (left < ZC_SNAPSHOT_CHUNK_MAX ? left : ZC_SNAPSHOT_CHUNK_MAX)
         };
         if (s_send_chunk (self, msg->to, &chunk))
-            break;      /* dropped: the core asks again, and we resend after a pause */
+            break; /* dropped: the core asks again, and we resend after a pause */
         offset += chunk.len;
     } while (offset < total);
     free (body);
@@ -101,8 +107,9 @@ replica_snapshot_chunk (replica_t *self, const zc_snapshot_chunk_t *chunk)
         in->total = chunk->total;
     }
     else if (!in->body || in->complete || chunk->snap_index != in->snap_index
-             || chunk->from != in->from || chunk->offset != in->received || chunk->total != in->total)
-        return;      /* out of order or from an abandoned transfer: wait for a restart */
+             || chunk->from != in->from || chunk->offset != in->received
+             || chunk->total != in->total)
+        return; /* out of order or from an abandoned transfer: wait for a restart */
     memcpy (in->body + in->received, chunk->data, chunk->len);
     in->received += chunk->len;
     if (in->received < in->total)
@@ -110,10 +117,12 @@ replica_snapshot_chunk (replica_t *self, const zc_snapshot_chunk_t *chunk)
     in->complete = true;
     blog ("snapshot_received", "from=%u index=%llu bytes=%llu", in->from,
           (unsigned long long) in->snap_index, (unsigned long long) in->total);
-    raft_msg_t msg = {
-        .type = RAFT_MSG_SNAPSHOT, .from = in->from, .to = self->config.raft.id, .term = in->term,
-        .snap_index = in->snap_index, .snap_term = in->snap_term
-    };
+    raft_msg_t msg = { .type = RAFT_MSG_SNAPSHOT,
+                       .from = in->from,
+                       .to = self->config.raft.id,
+                       .term = in->term,
+                       .snap_index = in->snap_index,
+                       .snap_term = in->snap_term };
     raft_step (self->raft, &msg);
 }
 
@@ -127,7 +136,7 @@ replica_snapshot_install (replica_t *self, uint64_t index, uint64_t term, uint64
         return -1;
     }
     if (self->writing.running) {
-        self->io.snapshot_abort (self->io.arg);     /* it writes an older one */
+        self->io.snapshot_abort (self->io.arg); /* it writes an older one */
         self->writing.running = false;
     }
     if (self->fsm.load (self->fsm.arg, in->body, in->total)) {
@@ -156,7 +165,7 @@ static void
 s_compact (replica_t *self, uint64_t index, uint64_t term)
 {
     if (index <= self->snap_index)
-        return;     /* a newer one was installed meanwhile */
+        return; /* a newer one was installed meanwhile */
     self->snap_index = index;
     self->snap_term = term;
     raft_compact (self->raft, index);
@@ -179,7 +188,8 @@ s_snapshot_inline (replica_t *self, uint64_t term, uint64_t now_ms)
     }
     s_compact (self, self->applied, term);
     self->snapshot_info = (replica_snapshot_info_t) { self->applied, now_ms, 0 };
-    blog ("snapshot_taken", "index=%llu bytes=%zu inline=1", (unsigned long long) self->snap_index, len);
+    blog ("snapshot_taken", "index=%llu bytes=%zu inline=1", (unsigned long long) self->snap_index,
+          len);
     return 0;
 }
 
@@ -193,7 +203,8 @@ s_finish_writing (replica_t *self, uint64_t now_ms)
     w->running = false;
     if (done == 1) {
         s_compact (self, w->index, w->term);
-        self->snapshot_info = (replica_snapshot_info_t) { w->index, now_ms, now_ms - w->started_ms };
+        self->snapshot_info =
+            (replica_snapshot_info_t) { w->index, now_ms, now_ms - w->started_ms };
         blog ("snapshot_taken", "index=%llu ms=%llu", (unsigned long long) w->index,
               (unsigned long long) (now_ms - w->started_ms));
         return;
@@ -215,7 +226,8 @@ replica_snapshot_maybe (replica_t *self, uint64_t now_ms)
     if (!last)
         return 0;
     if (self->io.snapshot_begin (self->io.arg, self->fsm.save, self->fsm.arg, self->applied,
-                                 last->term) == 0) {
+                                 last->term)
+        == 0) {
         self->writing = (replica_writing_t) { true, self->applied, last->term, now_ms };
         return 0;
     }

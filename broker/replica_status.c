@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define GOSSIP_PERIOD_MS 200
-#define GOSSIP_STALE_MS 2000
+#define GOSSIP_STALE_MS  2000
 
 void
 replica_status_gossip (replica_t *self, uint64_t now_ms)
@@ -17,11 +17,12 @@ replica_status_gossip (replica_t *self, uint64_t now_ms)
     if (now_ms - self->gossip_sent_ms < GOSSIP_PERIOD_MS)
         return;
     self->gossip_sent_ms = now_ms;
-    zc_status_gossip_t gossip = {
-        .id = self->config.raft.id, .role = raft_role (self->raft), .term = raft_term (self->raft),
-        .commit = raft_commit_index (self->raft), .applied = self->applied,
-        .last_index = raft_last_index (self->raft)
-    };
+    zc_status_gossip_t gossip = { .id = self->config.raft.id,
+                                  .role = raft_role (self->raft),
+                                  .term = raft_term (self->raft),
+                                  .commit = raft_commit_index (self->raft),
+                                  .applied = self->applied,
+                                  .last_index = raft_last_index (self->raft) };
     snprintf (gossip.advertise, sizeof gossip.advertise, "%s",
               self->config.advertise ? self->config.advertise : "");
     uint8_t *frame = (uint8_t *) malloc (ZC_STATUS_GOSSIP_MAX);
@@ -45,8 +46,8 @@ void
 replica_applied (const replica_t *self, uint64_t *index, uint64_t *term)
 {
     *index = self->applied;
-    const raft_entry_t *entry = self->applied > self->snap_index
-                              ? raft_entry_at (self->raft, self->applied) : NULL;
+    const raft_entry_t *entry =
+        self->applied > self->snap_index ? raft_entry_at (self->raft, self->applied) : NULL;
     *term = entry ? entry->term : self->snap_term;
 }
 
@@ -68,7 +69,8 @@ replica_members (const replica_t *self, uint64_t now_ms, replica_member_t *out, 
             member->advertise = self->config.advertise ? self->config.advertise : "";
             continue;
         }
-        member->match = raft_role (self->raft) == RAFT_LEADER ? raft_peer_match (self->raft, id) : 0;
+        member->match =
+            raft_role (self->raft) == RAFT_LEADER ? raft_peer_match (self->raft, id) : 0;
         const replica_peer_view_t *view = &self->views [id];
         member->reachable = view->heard_ms && now_ms - view->heard_ms < GOSSIP_STALE_MS;
         member->role = (raft_role_t) view->gossip.role;

@@ -126,14 +126,16 @@ restore_seed (const config_t *config, char *err, size_t err_len)
         snprintf (err, err_len, "backup %s passes its CRC but does not load as a chat state", file);
     else if (fileio_mkdir_durable (dir, NULL))
         snprintf (err, err_len, "cannot create data directory %s: %s", dir, strerror (errno));
-    else if (s_read_marker (dir, &marked_index, &marked_term) == 0
-             && marked_index == index && marked_term == term) {
+    else if (s_read_marker (dir, &marked_index, &marked_term) == 0 && marked_index == index
+             && marked_term == term) {
         blog ("restore_already_done", "data=%s index=%llu", dir, (unsigned long long) index);
         rc = 0;
     }
     else if (!s_only_this_restore (dir, index, term, &marker) || marker)
-        snprintf (err, err_len, "data directory %s already holds data: --restore seeds an empty"
-                  " one (give each replica of the new cluster an empty --data)", dir);
+        snprintf (err, err_len,
+                  "data directory %s already holds data: --restore seeds an empty"
+                  " one (give each replica of the new cluster an empty --data)",
+                  dir);
     else if ((rc = s_seed (config, index, term, body, len, err, err_len)) == 0)
         blog ("restored", "data=%s backup=%s index=%llu term=%llu bytes=%zu", dir, file,
               (unsigned long long) index, (unsigned long long) term, len);

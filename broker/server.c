@@ -8,18 +8,19 @@
 #include "restore.h"
 
 #define DRAIN_CLIENT_MAX 4096
-#define DRAIN_PEER_MAX 1024
-#define POLL_MS 5
-#define SWEEP_MS 500
-#define CLIENT_MAXMSG 65536     /* larger is dropped by libzmq; up to this gets TOO_LARGE */
-#define CLIENT_SNDHWM 8192    /* a full LIST of 100,000 users is 4,167 frames */
+#define DRAIN_PEER_MAX   1024
+#define POLL_MS          5
+#define SWEEP_MS         500
+#define CLIENT_MAXMSG    65536 /* larger is dropped by libzmq; up to this gets TOO_LARGE */
+#define CLIENT_SNDHWM    8192  /* a full LIST of 100,000 users is 4,167 frames */
 
 static void
 s_dispatch (server_t *self, conn_t *conn, const zc_frame_t *frame)
 {
     if ((frame->fields & ZC_F_CID) && frame->cid == 0) {
         /* cid 0 marks entries that are no client's request: it would never be answered */
-        server_error_about (self, conn->id, conn->len, frame->cmd, frame->seq, ZC_ERR_BAD_CLIENT_ID, NULL, 0);
+        server_error_about (self, conn->id, conn->len, frame->cmd, frame->seq, ZC_ERR_BAD_CLIENT_ID,
+                            NULL, 0);
         return;
     }
     switch (frame->cmd) {
@@ -27,7 +28,8 @@ s_dispatch (server_t *self, conn_t *conn, const zc_frame_t *frame)
             if ((frame->fields & ZC_F_NAME) && !server_session_matches (conn->session, frame)) {
                 /* the client believes in a session we do not have: make it resume */
                 if (self->leader)
-                    server_error_about (self, conn->id, conn->len, ZC_CMD_PING, 0, ZC_ERR_NOT_CONNECTED, NULL, 0);
+                    server_error_about (self, conn->id, conn->len, ZC_CMD_PING, 0,
+                                        ZC_ERR_NOT_CONNECTED, NULL, 0);
                 else
                     server_redirect (self, conn->id, conn->len, ZC_CMD_PING, 0);
                 return;
@@ -40,9 +42,14 @@ s_dispatch (server_t *self, conn_t *conn, const zc_frame_t *frame)
             return;
         }
         case ZC_CMD_STATUS: server_status (self, conn, frame); return;
-        case ZC_CMD_REPLY: case ZC_CMD_ERROR: case ZC_CMD_MESSAGE: case ZC_CMD_PONG:
-        case ZC_CMD_CLOSED: case ZC_CMD__COUNT:
-            server_error_about (self, conn->id, conn->len, -1, frame->seq, ZC_ERR_UNKNOWN_COMMAND, NULL, 0);
+        case ZC_CMD_REPLY:
+        case ZC_CMD_ERROR:
+        case ZC_CMD_MESSAGE:
+        case ZC_CMD_PONG:
+        case ZC_CMD_CLOSED:
+        case ZC_CMD__COUNT:
+            server_error_about (self, conn->id, conn->len, -1, frame->seq, ZC_ERR_UNKNOWN_COMMAND,
+                                NULL, 0);
             return;
         default: break;
     }
@@ -66,15 +73,15 @@ s_dispatch (server_t *self, conn_t *conn, const zc_frame_t *frame)
    parts counts the message's parts (ROUTER adds the routing id). Returns true when the
    frame carried a secret (the caller wipes the buffer). */
 static bool
-s_client_message (server_t *self, const uint8_t *routing, size_t routing_len,
-                  const uint8_t *body, size_t body_len, int parts)
+s_client_message (server_t *self, const uint8_t *routing, size_t routing_len, const uint8_t *body,
+                  size_t body_len, int parts)
 {
     if (routing_len == 0 || routing_len > ROUTING_ID_MAX)
         return parts >= 2;
     zc_code_t code = ZC_OK;
     zc_frame_t frame;
     if (parts != 2)
-        code = ZC_ERR_BAD_TYPE;          /* one frame per message */
+        code = ZC_ERR_BAD_TYPE; /* one frame per message */
     else if (body_len > ZC_FRAME_MAX)
         code = ZC_ERR_TOO_LARGE;
     else
@@ -84,8 +91,9 @@ s_client_message (server_t *self, const uint8_t *routing, size_t routing_len,
         return parts >= 2;
     }
     conn_t *conn = sessions_touch (self->sessions, routing, routing_len, self->now_ms);
-    if (!conn)      /* answered with the request's own seq, so the client can match it */
-        server_error_about (self, routing, routing_len, frame.cmd, frame.seq, ZC_ERR_TOO_MANY_CLIENTS, NULL, 0);
+    if (!conn) /* answered with the request's own seq, so the client can match it */
+        server_error_about (self, routing, routing_len, frame.cmd, frame.seq,
+                            ZC_ERR_TOO_MANY_CLIENTS, NULL, 0);
     else
         s_dispatch (self, conn, &frame);
     return (frame.fields & (ZC_F_SECRET | ZC_F_NEW_SECRET)) != 0;
@@ -158,21 +166,26 @@ server_new (const config_t *config)
     replica_fsm_t fsm = { self, server_fsm_apply, server_fsm_save, server_fsm_load };
     replica_hooks_t hooks = { server_on_read_ready, server_on_role };
     replica_config_t replica_config = {
-        .raft = { .id = config->id, .n = config->n, .election_timeout_ms = config->election_timeout_ms,
+        .raft = { .id = config->id,
+                  .n = config->n,
+                  .election_timeout_ms = config->election_timeout_ms,
                   .heartbeat_ms = config->heartbeat_ms,
                   .seed = self->now_ms ^ ((uint64_t) getpid () << 32) },
-        .snapshot_entries = config->snapshot_entries, .name = config->data_dir,
-        .advertise = config->advertise, .rejoin = config->rejoin
+        .snapshot_entries = config->snapshot_entries,
+        .name = config->data_dir,
+        .advertise = config->advertise,
+        .rejoin = config->rejoin
     };
     if (self->io)
-        self->replica = replica_new (&replica_config, &io, &fsm, &hooks, self, self->now_ms, err,
-                                     sizeof err);
+        self->replica =
+            replica_new (&replica_config, &io, &fsm, &hooks, self, self->now_ms, err, sizeof err);
     if (!self->replica) {
         /* the WAL says "refusing to start" of damage that --repair can cut */
         bool repairable = strstr (err, "refusing to start") && !config->repair;
         blog ("data_unusable", "data=%s reason=\"%s\"%s", config->data_dir, err,
               repairable ? " hint=\"zchat-broker --repair cuts the log at the damage"
-                           " (README: Repairing a replica)\"" : "");
+                           " (README: Repairing a replica)\""
+                         : "");
         server_destroy (&self);
         return NULL;
     }
@@ -243,8 +256,9 @@ s_drain_clients (server_t *self)
         int parts = 1;
         if (zmq_msg_more (&routing) && zmq_msg_recv (&body, sock, 0) >= 0)
             parts++;
-        while (zmq_msg_more (parts == 1 ? &routing : &body) && zmq_msg_recv (&extra, sock, 0) >= 0) {
-            parts++;            /* drain a multi-part message: it is answered, not used */
+        while (zmq_msg_more (parts == 1 ? &routing : &body)
+               && zmq_msg_recv (&extra, sock, 0) >= 0) {
+            parts++; /* drain a multi-part message: it is answered, not used */
             if (!zmq_msg_more (&extra))
                 break;
         }
@@ -252,7 +266,7 @@ s_drain_clients (server_t *self)
                                         zmq_msg_size (&routing),
                                         parts >= 2 ? (const uint8_t *) zmq_msg_data (&body) : NULL,
                                         parts >= 2 ? zmq_msg_size (&body) : 0, parts);
-        if (secret)     /* the frame's copy of a secret must not linger in freed memory */
+        if (secret) /* the frame's copy of a secret must not linger in freed memory */
             explicit_bzero (zmq_msg_data (&body), zmq_msg_size (&body));
     }
     zmq_msg_close (&routing);
@@ -300,8 +314,8 @@ server_run (server_t *self, volatile int *stop)
         server_metrics_publish (self);
         if (self->now_ms - self->swept_ms >= SWEEP_MS) {
             self->swept_ms = self->now_ms;
-            size_t expired = sessions_sweep (self->sessions, self->now_ms,
-                                             self->config->session_timeout_ms);
+            size_t expired =
+                sessions_sweep (self->sessions, self->now_ms, self->config->session_timeout_ms);
             if (expired)
                 blog ("clients_expired", "count=%zu", expired);
             if (self->throttled)

@@ -11,8 +11,8 @@ s_reply_applied (server_t *self, pending_t *pending, const zc_command_t *cmd,
                  const chat_result_t *result)
 {
     if (result->code != ZC_OK) {
-        server_error_about (self, pending->routing, pending->routing_len, pending->cmd, pending->seq,
-                 result->code, cmd->name.ptr, cmd->name.len);
+        server_error_about (self, pending->routing, pending->routing_len, pending->cmd,
+                            pending->seq, result->code, cmd->name.ptr, cmd->name.len);
         return;
     }
     zc_frame_t frame;
@@ -26,8 +26,8 @@ s_reply_applied (server_t *self, pending_t *pending, const zc_command_t *cmd,
     if (bind && result->duplicate) {
         /* a retried CONNECT binds only if the user it connected to still exists */
         uint64_t current = 0;
-        bind = chat_user_exists (self->chat, cmd->name.ptr, cmd->name.len,
-                                 &current) && current == epoch;
+        bind = chat_user_exists (self->chat, cmd->name.ptr, cmd->name.len, &current)
+               && current == epoch;
     }
     if (pending->cmd == ZC_CMD_CREATE || pending->cmd == ZC_CMD_CONNECT) {
         frame.fields |= ZC_F_EPOCH;
@@ -41,8 +41,8 @@ s_reply_applied (server_t *self, pending_t *pending, const zc_command_t *cmd,
         server_bind (self, pending, cmd, epoch, last);
     server_send (self, pending->routing, pending->routing_len, &frame);
     if (pending->cmd == ZC_CMD_CONNECT && !bind) {
-        conn_t *conn = sessions_touch (self->sessions, pending->routing, pending->routing_len,
-                                       self->now_ms);
+        conn_t *conn =
+            sessions_touch (self->sessions, pending->routing, pending->routing_len, self->now_ms);
         char user [ZC_NAME_MAX + 1];
         snprintf (user, sizeof user, "%.*s", (int) cmd->name.len, cmd->name.ptr);
         if (conn)
@@ -125,7 +125,8 @@ s_send_list (server_t *self, pending_t *pending)
                                         &n, err, sizeof err)
                            : ZC_ERR_INTERNAL;
     if (code != ZC_OK) {
-        server_error_about (self, pending->routing, pending->routing_len, ZC_CMD_LIST, pending->seq, code, NULL, 0);
+        server_error_about (self, pending->routing, pending->routing_len, ZC_CMD_LIST, pending->seq,
+                            code, NULL, 0);
         free (names);
         return;
     }

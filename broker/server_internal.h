@@ -18,13 +18,13 @@
 
 struct server {
     const config_t *config;
-    void *client_ctx;         /* the client ROUTER's own context: no ZAP (curve.h) */
-    void *clients;            /* ROUTER */
+    void *client_ctx; /* the client ROUTER's own context: no ZAP (curve.h) */
+    void *clients;    /* ROUTER */
     curve_t *curve;
     peers_t *peers;
     replica_io_host_t *io;
     replica_t *replica;
-    chat_t *chat;             /* the state machine the replica drives (replica_fsm_t) */
+    chat_t *chat; /* the state machine the replica drives (replica_fsm_t) */
     sessions_t *sessions;
     admission_t *admission;
     auth_worker_t *auth;
@@ -32,23 +32,23 @@ struct server {
     admin_t *admin;
     backup_t *backup;
     uint64_t auth_gen;
-    uint64_t throttled;       /* attempts refused since the last log line */
+    uint64_t throttled; /* attempts refused since the last log line */
     bool leader;
-    bool proposed;            /* a write went into the log this turn */
+    bool proposed; /* a write went into the log this turn */
     uint32_t leader_id;
     uint64_t now_ms;
     uint64_t swept_ms;
-    metrics_t *metrics;       /* NULL unless --metrics */
-    uint64_t metrics_ms;      /* last published */
-    metrics_sample_t stats;   /* counters and histograms; the gauges are filled to publish */
+    metrics_t *metrics;     /* NULL unless --metrics */
+    uint64_t metrics_ms;    /* last published */
+    metrics_sample_t stats; /* counters and histograms; the gauges are filled to publish */
 };
 
 /* server_reply.c */
 /* Returns false when the frame was not queued (client gone or its pipe full). */
 bool server_send (server_t *self, const uint8_t *routing, size_t routing_len,
                   const zc_frame_t *frame);
-void server_error (server_t *self, const uint8_t *routing, size_t routing_len, int re,
-                   uint64_t seq, zc_code_t code, const char *text);
+void server_error (server_t *self, const uint8_t *routing, size_t routing_len, int re, uint64_t seq,
+                   zc_code_t code, const char *text);
 /* An error whose text names the user it is about ("user 'bob' does not exist"). */
 void server_error_about (server_t *self, const uint8_t *routing, size_t routing_len, int re,
                          uint64_t seq, zc_code_t code, const char *name, size_t name_len);

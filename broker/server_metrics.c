@@ -29,7 +29,8 @@ server_metrics_publish (server_t *self)
         s->peers [i] = (metrics_peer_t) { m->id, m->reachable, m->match, 0 };
     }
     for (uint32_t i = 0; i < n; i++)
-        s->peers [i].lag = s->last_index > s->peers [i].match ? s->last_index - s->peers [i].match : 0;
+        s->peers [i].lag =
+            s->last_index > s->peers [i].match ? s->last_index - s->peers [i].match : 0;
     s->fsync = *replica_io_host_fsync (self->io);
     s->sessions = sessions_count (self->sessions);
     s->users = chat_user_count (self->chat);

@@ -33,12 +33,18 @@ s_error_text (zc_code_t code, const char *name, size_t name_len, char *text, siz
 {
     int n = (int) name_len;
     switch (code) {
-        case ZC_ERR_NO_SUCH_USER: snprintf (text, size, "user '%.*s' does not exist", n, name); break;
-        case ZC_ERR_USER_EXISTS: snprintf (text, size, "user '%.*s' already exists", n, name); break;
+        case ZC_ERR_NO_SUCH_USER:
+            snprintf (text, size, "user '%.*s' does not exist", n, name);
+            break;
+        case ZC_ERR_USER_EXISTS:
+            snprintf (text, size, "user '%.*s' already exists", n, name);
+            break;
         case ZC_ERR_BAD_NAME:
             snprintf (text, size, "bad user name '%.*s': use 1-32 of A-Z a-z 0-9 _ . -", n, name);
             break;
-        case ZC_ERR_QUEUE_FULL: snprintf (text, size, "queue of user '%.*s' is full", n, name); break;
+        case ZC_ERR_QUEUE_FULL:
+            snprintf (text, size, "queue of user '%.*s' is full", n, name);
+            break;
         default: snprintf (text, size, "%s", zc_code_text (code)); break;
     }
 }
@@ -63,7 +69,8 @@ server_error (server_t *self, const uint8_t *routing, size_t routing_len, int re
     }
     char leader [300];
     if (code == ZC_ERR_NOT_LEADER && self->leader_id
-        && advertise_address (self->config, self->replica, self->leader_id, leader, sizeof leader)) {
+        && advertise_address (self->config, self->replica, self->leader_id, leader,
+                              sizeof leader)) {
         frame.fields |= ZC_F_LEADER;
         frame.leader = (zc_bytes_t) { leader, (uint32_t) strlen (leader) };
     }
@@ -71,8 +78,8 @@ server_error (server_t *self, const uint8_t *routing, size_t routing_len, int re
 }
 
 void
-server_error_about (server_t *self, const uint8_t *routing, size_t routing_len, int re, uint64_t seq,
-         zc_code_t code, const char *name, size_t name_len)
+server_error_about (server_t *self, const uint8_t *routing, size_t routing_len, int re,
+                    uint64_t seq, zc_code_t code, const char *name, size_t name_len)
 {
     char text [256];
     s_error_text (code, name ? name : "", name ? name_len : 0, text, sizeof text);
@@ -84,5 +91,5 @@ void
 server_redirect (server_t *self, const uint8_t *routing, size_t routing_len, int re, uint64_t seq)
 {
     server_error_about (self, routing, routing_len, re, seq,
-             self->leader_id ? ZC_ERR_NOT_LEADER : ZC_ERR_UNAVAILABLE, NULL, 0);
+                        self->leader_id ? ZC_ERR_NOT_LEADER : ZC_ERR_UNAVAILABLE, NULL, 0);
 }

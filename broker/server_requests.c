@@ -20,7 +20,8 @@ server_log_command (server_t *self, zc_command_t *cmd)
         case RAFT_OK: self->stats.proposals++; return ZC_OK;
         case RAFT_ERR_NOT_LEADER: return ZC_ERR_NOT_LEADER;
         case RAFT_ERR_TOO_LARGE: return ZC_ERR_TOO_LARGE;
-        case RAFT_ERR_BUSY: case RAFT_ERR_NO_SUCH_NODE: break;   /* (transfers only) */
+        case RAFT_ERR_BUSY:
+        case RAFT_ERR_NO_SUCH_NODE: break; /* (transfers only) */
     }
     return ZC_ERR_BUSY;
 }
@@ -38,11 +39,11 @@ server_propose (server_t *self, pending_t *pending, zc_command_t *cmd)
     if (code == ZC_ERR_NOT_LEADER)
         server_redirect (self, pending->routing, pending->routing_len, pending->cmd, pending->seq);
     else
-        server_error_about (self, pending->routing, pending->routing_len, pending->cmd, pending->seq, code,
-                 NULL, 0);
+        server_error_about (self, pending->routing, pending->routing_len, pending->cmd,
+                            pending->seq, code, NULL, 0);
     if (code == ZC_ERR_BUSY)
         admission_refused (self->admission, pending);
-    else        /* final: a login that held the client's later writes lets them go */
+    else /* final: a login that held the client's later writes lets them go */
         admission_ended (self->admission, pending);
 }
 
@@ -81,11 +82,12 @@ server_propose_request (server_t *self, conn_t *conn, const zc_frame_t *frame)
 {
     if (!zc_name_valid (frame->name.ptr, frame->name.len)) {
         server_error_about (self, conn->id, conn->len, frame->cmd, frame->seq, ZC_ERR_BAD_NAME,
-                 frame->name.ptr, frame->name.len);
+                            frame->name.ptr, frame->name.len);
         return;
     }
     if (frame->cmd == ZC_CMD_SEND && frame->text.len > ZC_TEXT_MAX) {
-        server_error_about (self, conn->id, conn->len, frame->cmd, frame->seq, ZC_ERR_TEXT_TOO_LONG, NULL, 0);
+        server_error_about (self, conn->id, conn->len, frame->cmd, frame->seq, ZC_ERR_TEXT_TOO_LONG,
+                            NULL, 0);
         return;
     }
     zc_bytes_t from = { "", 0 };
@@ -94,14 +96,15 @@ server_propose_request (server_t *self, conn_t *conn, const zc_frame_t *frame)
     if (login_needed (frame->cmd) && !login_admit (self, conn, frame))
         return;
     pending_t *pending = NULL;
-    admit_t admit = admission_admit (self->admission, frame->cid, frame->seq, conn->id, conn->len,
-                                     &pending);
+    admit_t admit =
+        admission_admit (self->admission, frame->cid, frame->seq, conn->id, conn->len, &pending);
     if (admit == ADMIT_REFUSED) {
-        server_error_about (self, conn->id, conn->len, frame->cmd, frame->seq, ZC_ERR_BUSY, NULL, 0);
+        server_error_about (self, conn->id, conn->len, frame->cmd, frame->seq, ZC_ERR_BUSY, NULL,
+                            0);
         return;
     }
     if (admit == ADMIT_IN_FLIGHT)
-        return;     /* already in our log (or being checked): that answers */
+        return; /* already in our log (or being checked): that answers */
     pending->cmd = frame->cmd;
     pending->shown_mseq = frame->mseq;
     pending->shown_epoch = (frame->fields & ZC_F_EPOCH) ? frame->epoch : 0;
@@ -109,10 +112,12 @@ server_propose_request (server_t *self, conn_t *conn, const zc_frame_t *frame)
         login_start (self, conn, pending, frame);
         return;
     }
-    zc_command_t cmd = {
-        .op = ZC_OP_SEND, .cid = frame->cid, .seq = frame->seq, .name = frame->name,
-        .from = from, .text = frame->text
-    };
+    zc_command_t cmd = { .op = ZC_OP_SEND,
+                         .cid = frame->cid,
+                         .seq = frame->seq,
+                         .name = frame->name,
+                         .from = from,
+                         .text = frame->text };
     server_propose (self, pending, &cmd);
 }
 
@@ -120,12 +125,14 @@ void
 server_start_list (server_t *self, conn_t *conn, const zc_frame_t *frame)
 {
     if (frame->text.len > ZC_PATTERN_MAX) {
-        server_error_about (self, conn->id, conn->len, ZC_CMD_LIST, frame->seq, ZC_ERR_TOO_LARGE, NULL, 0);
+        server_error_about (self, conn->id, conn->len, ZC_CMD_LIST, frame->seq, ZC_ERR_TOO_LARGE,
+                            NULL, 0);
         return;
     }
     pending_t *pending = admission_add_read (self->admission);
     if (!pending) {
-        server_error_about (self, conn->id, conn->len, ZC_CMD_LIST, frame->seq, ZC_ERR_BUSY, NULL, 0);
+        server_error_about (self, conn->id, conn->len, ZC_CMD_LIST, frame->seq, ZC_ERR_BUSY, NULL,
+                            0);
         return;
     }
     pending->cid = frame->cid;

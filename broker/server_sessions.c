@@ -20,8 +20,10 @@ server_tell_closed (server_t *self, conn_t *conn, const char *user, zc_code_t wh
     zc_frame_t frame;
     zc_frame_init (&frame, ZC_CMD_CLOSED);
     char text [128];
-    snprintf (text, sizeof text, why == ZC_ERR_REPLACED
-              ? "session of '%s' taken over by another connect" : "user '%s' was deleted", user);
+    snprintf (text, sizeof text,
+              why == ZC_ERR_REPLACED ? "session of '%s' taken over by another connect"
+                                     : "user '%s' was deleted",
+              user);
     frame.fields = ZC_F_NAME | ZC_F_CODE | ZC_F_TEXT;
     frame.name = (zc_bytes_t) { user, (uint32_t) strlen (user) };
     frame.code = why;
@@ -67,10 +69,10 @@ s_propose_ack (server_t *self, session_t *session)
 {
     if (session->acked <= session->ack_proposed)
         return true;
-    zc_command_t cmd = {
-        .op = ZC_OP_ACK, .name = { session->user, (uint32_t) strlen (session->user) },
-        .epoch = session->epoch, .mseq = session->acked
-    };
+    zc_command_t cmd = { .op = ZC_OP_ACK,
+                         .name = { session->user, (uint32_t) strlen (session->user) },
+                         .epoch = session->epoch,
+                         .mseq = session->acked };
     if (server_log_command (self, &cmd) != ZC_OK)
         return false;
     session->ack_proposed = session->acked;
@@ -89,7 +91,7 @@ server_propose_acks (server_t *self)
     session_t *session;
     while ((session = sessions_next_ack_due (self->sessions))) {
         if (!s_propose_ack (self, session)) {
-            sessions_ack_due (self->sessions, session, self->now_ms);    /* log full: later */
+            sessions_ack_due (self->sessions, session, self->now_ms); /* log full: later */
             return;
         }
     }
@@ -109,7 +111,7 @@ bool
 server_session_matches (const session_t *session, const zc_frame_t *frame)
 {
     return session && session->epoch == frame->epoch && frame->name.len == strlen (session->user)
-        && memcmp (frame->name.ptr, session->user, frame->name.len) == 0;
+           && memcmp (frame->name.ptr, session->user, frame->name.len) == 0;
 }
 
 void
@@ -117,7 +119,8 @@ server_handle_ack (server_t *self, conn_t *conn, const zc_frame_t *frame)
 {
     session_t *session = conn->session;
     if (!server_session_matches (session, frame)) {
-        server_error_about (self, conn->id, conn->len, ZC_CMD_ACK, frame->seq, ZC_ERR_NOT_CONNECTED, NULL, 0);
+        server_error_about (self, conn->id, conn->len, ZC_CMD_ACK, frame->seq, ZC_ERR_NOT_CONNECTED,
+                            NULL, 0);
         return;
     }
     uint64_t upto = frame->mseq < session->pushed ? frame->mseq : session->pushed;
@@ -132,16 +135,18 @@ server_handle_ack (server_t *self, conn_t *conn, const zc_frame_t *frame)
 /* ---- applied entries become replies */
 
 void
-server_bind (server_t *self, pending_t *pending, const zc_command_t *cmd, uint64_t epoch, uint64_t last)
+server_bind (server_t *self, pending_t *pending, const zc_command_t *cmd, uint64_t epoch,
+             uint64_t last)
 {
-    conn_t *conn = sessions_touch (self->sessions, pending->routing, pending->routing_len, self->now_ms);
+    conn_t *conn =
+        sessions_touch (self->sessions, pending->routing, pending->routing_len, self->now_ms);
     if (!conn)
         return;
     char user [ZC_NAME_MAX + 1];
     snprintf (user, sizeof user, "%.*s", (int) cmd->name.len, cmd->name.ptr);
     /* what the client showed counts only for the incarnation it showed it from */
     uint64_t shown = pending->shown_epoch == epoch ? pending->shown_mseq : 0;
-    if (last && shown > last)      /* last is 0 when a retry was answered from the table */
+    if (last && shown > last) /* last is 0 when a retry was answered from the table */
         shown = last;
     conn_t *replaced = NULL;
     sessions_bind (self->sessions, conn, user, epoch, shown, self->now_ms, &replaced);

@@ -4,10 +4,10 @@
 
 struct sessions {
     uint32_t max_connections;
-    zhashx_t *conns;      /* hex routing id -> conn_t (owned) */
-    zhashx_t *users;      /* user name -> session_t (owned) */
-    zlistx_t *marked;     /* session_t (not owned) */
-    zlistx_t *ack_due;    /* session_t (not owned) */
+    zhashx_t *conns;   /* hex routing id -> conn_t (owned) */
+    zhashx_t *users;   /* user name -> session_t (owned) */
+    zlistx_t *marked;  /* session_t (not owned) */
+    zlistx_t *ack_due; /* session_t (not owned) */
     uint64_t ack_due_since_ms;
 };
 
@@ -125,11 +125,11 @@ sessions_bind (sessions_t *self, conn_t *conn, const char *user, uint64_t epoch,
         if (old->conn != conn)
             *replaced_conn = old->conn;
         else if (old->epoch == epoch && old->acked > shown_mseq)
-            shown_mseq = old->acked;    /* the same client again: what it acked stays acked */
+            shown_mseq = old->acked; /* the same client again: what it acked stays acked */
         sessions_end (self, old);
     }
     if (conn->session)
-        sessions_end (self, conn->session);      /* one user per connection */
+        sessions_end (self, conn->session); /* one user per connection */
     session_t *session = (session_t *) zmalloc (sizeof (session_t));
     snprintf (session->user, sizeof session->user, "%s", user);
     session->epoch = epoch;
@@ -215,7 +215,7 @@ sessions_sweep (sessions_t *self, uint64_t now_ms, uint64_t timeout_ms)
         }
         else if (conn->session && conn->session->acked < conn->session->pushed
                  && now_ms - conn->session->progress_ms > SESSION_RESEND_MS) {
-            conn->session->pushed = conn->session->acked;    /* at-least-once: send again */
+            conn->session->pushed = conn->session->acked; /* at-least-once: send again */
             conn->session->progress_ms = now_ms;
             sessions_mark (self, conn->session);
         }

@@ -13,31 +13,31 @@
 #include <czmq.h>
 #include "../schema/frame.h"
 
-#define SESSION_WINDOW 256
+#define SESSION_WINDOW    256
 #define SESSION_RESEND_MS 2000
-#define ROUTING_ID_MAX 256
+#define ROUTING_ID_MAX    256
 
 typedef struct session session_t;
 
 typedef struct {
     uint8_t id [ROUTING_ID_MAX];
     size_t len;
-    char key [2 * ROUTING_ID_MAX + 1];   /* hex of id: the table key */
+    char key [2 * ROUTING_ID_MAX + 1]; /* hex of id: the table key */
     uint64_t last_seen_ms;
-    session_t *session;                  /* bound session or NULL */
+    session_t *session; /* bound session or NULL */
 } conn_t;
 
 struct session {
     char user [ZC_NAME_MAX + 1];
     uint64_t epoch;
     conn_t *conn;
-    uint64_t pushed;          /* highest mseq sent on the wire */
-    uint64_t acked;           /* highest mseq the client acknowledged */
-    uint64_t ack_proposed;    /* highest ack put into the log */
-    uint64_t progress_ms;     /* last time acked advanced (or the session began) */
-    void *mark;               /* handle in the work list, NULL when not on it */
-    void *ack_mark;           /* handle in the list of acks to propose, or NULL */
-    bool blocked;             /* a push did not fit the client's pipe: retry at sweep */
+    uint64_t pushed;       /* highest mseq sent on the wire */
+    uint64_t acked;        /* highest mseq the client acknowledged */
+    uint64_t ack_proposed; /* highest ack put into the log */
+    uint64_t progress_ms;  /* last time acked advanced (or the session began) */
+    void *mark;            /* handle in the work list, NULL when not on it */
+    void *ack_mark;        /* handle in the list of acks to propose, or NULL */
+    bool blocked;          /* a push did not fit the client's pipe: retry at sweep */
 };
 
 typedef struct sessions sessions_t;

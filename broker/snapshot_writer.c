@@ -19,14 +19,16 @@
 #define SNAPSHOT_NICE 10
 
 static void
-s_child (snapshot_save_fn *save, void *save_arg, const char *dir, uint64_t index, uint64_t term, pid_t parent)
+s_child (snapshot_save_fn *save, void *save_arg, const char *dir, uint64_t index, uint64_t term,
+         pid_t parent)
 {
     /* a replica killed mid-snapshot takes its writer along: its successor may write
        the same file */
     if (prctl (PR_SET_PDEATHSIG, SIGKILL) || getppid () != parent)
         _exit (3);
     /* yield the cores to the event loops: a snapshot may take a while, a request not */
-    if (setpriority (PRIO_PROCESS, 0, SNAPSHOT_NICE)) {}
+    if (setpriority (PRIO_PROCESS, 0, SNAPSHOT_NICE)) {
+    }
     uint8_t *body;
     size_t len;
     char err [256];
@@ -50,7 +52,11 @@ snapshot_writer_start (snapshot_writer_t *self, snapshot_save_fn *save, void *sa
     /* ASan's allocator is not reset in a forked child: a child forked while another
        thread (the secret checkers, libzmq's) held its lock hangs for good. The caller
        snapshots inline instead; the normal build tests the fork. */
-    (void) save; (void) save_arg; (void) dir; (void) index; (void) term;
+    (void) save;
+    (void) save_arg;
+    (void) dir;
+    (void) index;
+    (void) term;
     return errno = ENOTSUP, -1;
 #endif
     pid_t parent = getpid ();

@@ -13,10 +13,10 @@
 #include <sys/types.h>
 
 typedef struct {
-    pid_t pid;              /* running child, 0 when none */
-    uint64_t index, term;   /* what it writes */
+    pid_t pid;            /* running child, 0 when none */
+    uint64_t index, term; /* what it writes */
     int64_t started_ms;
-    int64_t fork_ms;        /* how long fork() blocked the event loop */
+    int64_t fork_ms; /* how long fork() blocked the event loop */
 } snapshot_writer_t;
 
 /* The state serialized, malloc'd; 0 or -1. Runs in the child. */

@@ -40,36 +40,36 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out,
-        "usage: zchat-bench [--servers HOST:PORT,...] [--senders S] [--receivers R]\n"
-        "                   [--messages N] [--size BYTES] [--inflight F] [--rate MSGS_PER_S]\n"
-        "                   [--duration SECONDS] [--drain SECONDS] [--connect-late] [--json]\n"
-        "                   [--logins PER_S] [--rate-per-sender R] [--idle SECONDS]\n"
-        "                   [--threads T] [--setup-window W] [--watch-pids PID,...]\n"
-        "                   [--hgrm BASE] [--scenario NAME] [--prefix NAME]\n"
-        "Sends N messages (default 10000) from S senders (default 2) round-robin to R\n"
-        "receivers (default 2), at most F in flight per sender (default 32; 1 = one at a\n"
-        "time), each text BYTES long (default 100, at most %d). --rate makes it open loop:\n"
-        "latency is measured from each message's scheduled send time. --duration stops\n"
-        "sending after that many seconds. Reports throughput, send->ack and send->delivery\n"
-        "latency percentiles, errors by code, and verifies that every acked message was\n"
-        "delivered exactly once in per-sender order (lost/duplicated/reordered/phantom).\n"
-        "--logins PER_S: meanwhile, CONNECT with the right secret that often (each costs the\n"
-        "leader an Argon2id check off its event loop), to see what it does to the sends.\n"
-        "--connect-late: receivers connect only once every send is answered, so sending is\n"
-        "measured alone (like a publisher with no consumer) and then the backlog is\n"
-        "delivered and verified; send->delivery then includes the time spent queued.\n"
-        "--rate-per-sender R: open loop at R msgs/s per sender (--rate R*S).\n"
-        "--idle SECONDS: once every receiver is connected, wait that long before sending;\n"
-        "with --watch-pids, CPU of those processes over that window (and RSS before the\n"
-        "users, after them, after the sessions, at the end) goes into the summary.\n"
-        "--threads T: at most T threads per role (default 16); clients share them.\n"
-        "--setup-window W: CREATE/CONNECT/DELETE outstanding per thread (default 4).\n"
-        "--hgrm BASE: write BASE-ack.hgrm and BASE-delivery.hgrm (HdrHistogram percentile\n"
-        "distributions, values in ms). --scenario NAME: a label for the summary.\n"
-        "Receivers are users PREFIX-rK (default prefix from pid and time), deleted after.\n"
-        "--servers defaults to $ZCHAT_SERVERS, then the library's default cluster.\n"
-        "Exit status: 0 all verified, 1 a verdict or error is non-zero, 2 usage/setup.\n",
-        ZC_TEXT_MAX);
+             "usage: zchat-bench [--servers HOST:PORT,...] [--senders S] [--receivers R]\n"
+             "                   [--messages N] [--size BYTES] [--inflight F] [--rate MSGS_PER_S]\n"
+             "                   [--duration SECONDS] [--drain SECONDS] [--connect-late] [--json]\n"
+             "                   [--logins PER_S] [--rate-per-sender R] [--idle SECONDS]\n"
+             "                   [--threads T] [--setup-window W] [--watch-pids PID,...]\n"
+             "                   [--hgrm BASE] [--scenario NAME] [--prefix NAME]\n"
+             "Sends N messages (default 10000) from S senders (default 2) round-robin to R\n"
+             "receivers (default 2), at most F in flight per sender (default 32; 1 = one at a\n"
+             "time), each text BYTES long (default 100, at most %d). --rate makes it open loop:\n"
+             "latency is measured from each message's scheduled send time. --duration stops\n"
+             "sending after that many seconds. Reports throughput, send->ack and send->delivery\n"
+             "latency percentiles, errors by code, and verifies that every acked message was\n"
+             "delivered exactly once in per-sender order (lost/duplicated/reordered/phantom).\n"
+             "--logins PER_S: meanwhile, CONNECT with the right secret that often (each costs the\n"
+             "leader an Argon2id check off its event loop), to see what it does to the sends.\n"
+             "--connect-late: receivers connect only once every send is answered, so sending is\n"
+             "measured alone (like a publisher with no consumer) and then the backlog is\n"
+             "delivered and verified; send->delivery then includes the time spent queued.\n"
+             "--rate-per-sender R: open loop at R msgs/s per sender (--rate R*S).\n"
+             "--idle SECONDS: once every receiver is connected, wait that long before sending;\n"
+             "with --watch-pids, CPU of those processes over that window (and RSS before the\n"
+             "users, after them, after the sessions, at the end) goes into the summary.\n"
+             "--threads T: at most T threads per role (default 16); clients share them.\n"
+             "--setup-window W: CREATE/CONNECT/DELETE outstanding per thread (default 4).\n"
+             "--hgrm BASE: write BASE-ack.hgrm and BASE-delivery.hgrm (HdrHistogram percentile\n"
+             "distributions, values in ms). --scenario NAME: a label for the summary.\n"
+             "Receivers are users PREFIX-rK (default prefix from pid and time), deleted after.\n"
+             "--servers defaults to $ZCHAT_SERVERS, then the library's default cluster.\n"
+             "Exit status: 0 all verified, 1 a verdict or error is non-zero, 2 usage/setup.\n",
+             ZC_TEXT_MAX);
 }
 
 static bool
@@ -104,8 +104,8 @@ s_prefix_valid (const char *prefix)
         return false;
     for (size_t i = 0; i < len; i++) {
         char c = prefix [i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')
-              || c == '_' || c == '.' || c == '-'))
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_'
+              || c == '.' || c == '-'))
             return false;
     }
     return true;
@@ -139,29 +139,54 @@ s_option (bench_config_t *cfg, int opt, const char *arg, bool *messages_set)
         case 'H': cfg->hgrm = arg; return true;
         case 'I': return s_parse_double (arg, &cfg->idle_s);
         case 'E': return s_parse_double (arg, &cfg->rate_per_sender);
-        case 'T': if (!s_parse_u64 (arg, 1, BENCH_MAX_THREADS, &v)) return false;
-                  cfg->threads = (uint32_t) v; return true;
-        case 'W': if (!s_parse_u64 (arg, 1, 64, &v)) return false;
-                  cfg->setup_window = (uint32_t) v; return true;
+        case 'T':
+            if (!s_parse_u64 (arg, 1, BENCH_MAX_THREADS, &v))
+                return false;
+            cfg->threads = (uint32_t) v;
+            return true;
+        case 'W':
+            if (!s_parse_u64 (arg, 1, 64, &v))
+                return false;
+            cfg->setup_window = (uint32_t) v;
+            return true;
         case 'w': return s_parse_pids (cfg, arg);
-        case 'S': if (!s_parse_u64 (arg, 1, BENCH_MAX_CLIENTS - 1, &v)) return false;
-                  cfg->senders = (uint32_t) v; return true;
-        case 'R': if (!s_parse_u64 (arg, 1, BENCH_MAX_CLIENTS - 1, &v)) return false;
-                  cfg->receivers = (uint32_t) v; return true;
-        case 'n': if (!s_parse_u64 (arg, 1, BENCH_MAX_MESSAGES, &v)) return false;
-                  cfg->messages = v; *messages_set = true; return true;
-        case 'z': if (!s_parse_u64 (arg, 0, UINT32_MAX, &v)) return false;
-                  cfg->size = (uint32_t) v; return true;
-        case 'f': if (!s_parse_u64 (arg, 1, BENCH_MAX_INFLIGHT, &v)) return false;
-                  cfg->inflight = (uint32_t) v; return true;
+        case 'S':
+            if (!s_parse_u64 (arg, 1, BENCH_MAX_CLIENTS - 1, &v))
+                return false;
+            cfg->senders = (uint32_t) v;
+            return true;
+        case 'R':
+            if (!s_parse_u64 (arg, 1, BENCH_MAX_CLIENTS - 1, &v))
+                return false;
+            cfg->receivers = (uint32_t) v;
+            return true;
+        case 'n':
+            if (!s_parse_u64 (arg, 1, BENCH_MAX_MESSAGES, &v))
+                return false;
+            cfg->messages = v;
+            *messages_set = true;
+            return true;
+        case 'z':
+            if (!s_parse_u64 (arg, 0, UINT32_MAX, &v))
+                return false;
+            cfg->size = (uint32_t) v;
+            return true;
+        case 'f':
+            if (!s_parse_u64 (arg, 1, BENCH_MAX_INFLIGHT, &v))
+                return false;
+            cfg->inflight = (uint32_t) v;
+            return true;
         case 'r': return s_parse_double (arg, &cfg->rate);
         case 'd': return s_parse_double (arg, &cfg->duration_s);
         case 'D': return s_parse_double (arg, &cfg->drain_s);
         case 'j': cfg->json = true; return true;
         case 'L': cfg->connect_late = true; return true;
         case 'l': return s_parse_double (arg, &cfg->login_rate);
-        case 'p': if (!s_prefix_valid (arg)) return false;
-                  snprintf (cfg->prefix, sizeof cfg->prefix, "%s", arg); return true;
+        case 'p':
+            if (!s_prefix_valid (arg))
+                return false;
+            snprintf (cfg->prefix, sizeof cfg->prefix, "%s", arg);
+            return true;
         default: return false;
     }
 }
@@ -170,24 +195,28 @@ s_option (bench_config_t *cfg, int opt, const char *arg, bool *messages_set)
 static int
 s_parse (bench_config_t *cfg, int argc, char **argv)
 {
-    static const struct option longopts [] = {
-        { "servers", required_argument, NULL, 's' }, { "senders", required_argument, NULL, 'S' },
-        { "receivers", required_argument, NULL, 'R' }, { "messages", required_argument, NULL, 'n' },
-        { "size", required_argument, NULL, 'z' }, { "inflight", required_argument, NULL, 'f' },
-        { "rate", required_argument, NULL, 'r' }, { "duration", required_argument, NULL, 'd' },
-        { "drain", required_argument, NULL, 'D' }, { "json", no_argument, NULL, 'j' },
-        { "prefix", required_argument, NULL, 'p' }, { "help", no_argument, NULL, 'h' },
-        { "connect-late", no_argument, NULL, 'L' },
-        { "logins", required_argument, NULL, 'l' },
-        { "rate-per-sender", required_argument, NULL, 'E' },
-        { "idle", required_argument, NULL, 'I' },
-        { "threads", required_argument, NULL, 'T' },
-        { "setup-window", required_argument, NULL, 'W' },
-        { "watch-pids", required_argument, NULL, 'w' },
-        { "hgrm", required_argument, NULL, 'H' },
-        { "scenario", required_argument, NULL, 'P' },
-        { NULL, 0, NULL, 0 }
-    };
+    static const struct option longopts [] = { { "servers", required_argument, NULL, 's' },
+                                               { "senders", required_argument, NULL, 'S' },
+                                               { "receivers", required_argument, NULL, 'R' },
+                                               { "messages", required_argument, NULL, 'n' },
+                                               { "size", required_argument, NULL, 'z' },
+                                               { "inflight", required_argument, NULL, 'f' },
+                                               { "rate", required_argument, NULL, 'r' },
+                                               { "duration", required_argument, NULL, 'd' },
+                                               { "drain", required_argument, NULL, 'D' },
+                                               { "json", no_argument, NULL, 'j' },
+                                               { "prefix", required_argument, NULL, 'p' },
+                                               { "help", no_argument, NULL, 'h' },
+                                               { "connect-late", no_argument, NULL, 'L' },
+                                               { "logins", required_argument, NULL, 'l' },
+                                               { "rate-per-sender", required_argument, NULL, 'E' },
+                                               { "idle", required_argument, NULL, 'I' },
+                                               { "threads", required_argument, NULL, 'T' },
+                                               { "setup-window", required_argument, NULL, 'W' },
+                                               { "watch-pids", required_argument, NULL, 'w' },
+                                               { "hgrm", required_argument, NULL, 'H' },
+                                               { "scenario", required_argument, NULL, 'P' },
+                                               { NULL, 0, NULL, 0 } };
     bool messages_set = false;
     int opt;
     while ((opt = getopt_long (argc, argv, "h", longopts, NULL)) != -1) {
@@ -211,13 +240,15 @@ s_parse (bench_config_t *cfg, int argc, char **argv)
     if (cfg->rate_per_sender > 0)
         cfg->rate = cfg->rate_per_sender * cfg->senders;
     if (cfg->size > ZC_TEXT_MAX) {
-        fprintf (stderr, "zchat-bench: warning: --size %u clamped to the protocol's text limit %d\n",
+        fprintf (stderr,
+                 "zchat-bench: warning: --size %u clamped to the protocol's text limit %d\n",
                  cfg->size, ZC_TEXT_MAX);
         cfg->size = ZC_TEXT_MAX;
     }
     if (!messages_set && cfg->duration_s > 0) {
         /* Bounded by time: enough slots for the whole duration at the given rate. */
-        double want = cfg->rate > 0 ? cfg->rate * cfg->duration_s + 1 : (double) BENCH_MAX_MESSAGES / 4;
+        double want =
+            cfg->rate > 0 ? cfg->rate * cfg->duration_s + 1 : (double) BENCH_MAX_MESSAGES / 4;
         cfg->messages = want < (double) BENCH_MAX_MESSAGES ? (uint64_t) want : BENCH_MAX_MESSAGES;
     }
     return 0;
@@ -251,7 +282,9 @@ s_alloc (bench_t *bench)
     bench->ack_hist = histogram_new ();
     bench->deliver_hist = histogram_new ();
     return bench->send_ns && bench->state && bench->deliveries && bench->ack_hist
-           && bench->deliver_hist ? 0 : -1;
+                   && bench->deliver_hist
+               ? 0
+               : -1;
 }
 
 static void
@@ -282,9 +315,9 @@ main (int argc, char **argv)
         return parsed > 0 ? 0 : 2;
     }
     if (!bench->cfg.servers)
-        bench->cfg.servers = getenv ("ZCHAT_SERVERS");  /* as the library does; for the report */
-    zsys_handler_set (NULL);    /* CZMQ's handler would swallow SIGTERM */
-    zsys_init ();               /* before any thread: CZMQ's global init is not thread-safe */
+        bench->cfg.servers = getenv ("ZCHAT_SERVERS"); /* as the library does; for the report */
+    zsys_handler_set (NULL);                           /* CZMQ's handler would swallow SIGTERM */
+    zsys_init (); /* before any thread: CZMQ's global init is not thread-safe */
     zsys_set_logstream (stderr);
     s_catch_signals ();
     int rc = 2;

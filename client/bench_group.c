@@ -22,8 +22,7 @@ s_zcc_new (const bench_t *bench, uint64_t client_id, uint32_t max_inflight)
 }
 
 bench_group_t *
-bench_group_new (bench_t *bench, bool senders, uint32_t first, uint32_t n,
-                 uint64_t client_id_base)
+bench_group_new (bench_t *bench, bool senders, uint32_t first, uint32_t n, uint64_t client_id_base)
 {
     bench_group_t *self = calloc (1, sizeof *self);
     if (!self)
@@ -41,8 +40,7 @@ bench_group_new (bench_t *bench, bool senders, uint32_t first, uint32_t n,
         bench_client_t *c = &self->clients [i];
         c->id = first + i;
         uint32_t index = senders ? c->id : bench->cfg.senders + c->id;
-        c->zcc = s_zcc_new (bench, client_id_base + 1 + index,
-                            senders ? bench->cfg.inflight : 16);
+        c->zcc = s_zcc_new (bench, client_id_base + 1 + index, senders ? bench->cfg.inflight : 16);
         if (!senders)
             c->next_n = calloc (bench->cfg.senders, sizeof *c->next_n);
         self->n = i + 1;
@@ -128,9 +126,8 @@ s_pause (bench_group_t *self, uint64_t ns)
 }
 
 void
-bench_group_wait (bench_group_t *self, bench_client_t *one, uint32_t active,
-                  uint64_t timeout_ns, bench_handler_fn *handler,
-                  uint32_t (*recheck) (bench_group_t *self))
+bench_group_wait (bench_group_t *self, bench_client_t *one, uint32_t active, uint64_t timeout_ns,
+                  bench_handler_fn *handler, uint32_t (*recheck) (bench_group_t *self))
 {
     if (active > 1 || timeout_ns < 1000000ull || self->n == 0) {
         /* zcc_poll counts in ms: shorter waits, and several clients, are paused over */
@@ -144,8 +141,8 @@ bench_group_wait (bench_group_t *self, bench_client_t *one, uint32_t active,
         return;
     }
     zcc_event_t ev;
-    zcc_event_type_t type = zcc_poll (client->zcc, (int) (timeout_ns / 1000000ull),
-                                      self->bell, &ev);
+    zcc_event_type_t type =
+        zcc_poll (client->zcc, (int) (timeout_ns / 1000000ull), self->bell, &ev);
     atomic_store (&self->sleeping, false);
     if (type == ZCC_EV_FD)
         s_bell_clear (self);

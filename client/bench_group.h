@@ -19,36 +19,36 @@
 #include "bench.h"
 #include "zcc.h"
 
-#define BENCH_SWEEP_NS 200000000ull    /* every client polled at least this often */
-#define BENCH_SPIN_NS 50000ull         /* pause between polls of several busy clients */
-#define BENCH_DRAIN_MAX 64             /* events taken from one client per turn */
+#define BENCH_SWEEP_NS  200000000ull /* every client polled at least this often */
+#define BENCH_SPIN_NS   50000ull     /* pause between polls of several busy clients */
+#define BENCH_DRAIN_MAX 64           /* events taken from one client per turn */
 
 typedef enum {
-    BENCH_CL_NEW = 0,       /* receiver: user not created yet */
+    BENCH_CL_NEW = 0, /* receiver: user not created yet */
     BENCH_CL_CREATING,
     BENCH_CL_CREATED,
     BENCH_CL_CONNECTING,
-    BENCH_CL_READY,         /* session bound (receivers) or sending (senders) */
+    BENCH_CL_READY, /* session bound (receivers) or sending (senders) */
     BENCH_CL_DELETING,
     BENCH_CL_GONE,
     BENCH_CL_FAILED
 } bench_phase_t;
 
 typedef struct {
-    uint64_t count;             /* messages this sender sends */
-    uint64_t next;              /* next message number */
+    uint64_t count; /* messages this sender sends */
+    uint64_t next;  /* next message number */
     uint64_t inflight;
     uint64_t first_seq;
-    bool broken;                /* the library broke the seq mapping: stop */
+    bool broken; /* the library broke the seq mapping: stop */
 } bench_sender_state_t;
 
 typedef struct {
     zcc_t *zcc;
-    uint32_t id;                /* sender or receiver number */
+    uint32_t id; /* sender or receiver number */
     bench_phase_t phase;
-    uint64_t setup_seq;         /* outstanding CREATE/CONNECT/DELETE */
-    bench_sender_state_t st;    /* senders */
-    uint32_t *next_n;           /* receivers: [senders] 1 + newest n seen in order */
+    uint64_t setup_seq;      /* outstanding CREATE/CONNECT/DELETE */
+    bench_sender_state_t st; /* senders */
+    uint32_t *next_n;        /* receivers: [senders] 1 + newest n seen in order */
 } bench_client_t;
 
 struct bench_group {
@@ -56,9 +56,9 @@ struct bench_group {
     bool senders;
     uint32_t n;
     bench_client_t *clients;
-    histogram_t *hist;          /* send->ack (senders) or send->delivery (receivers) */
-    int bell;                   /* eventfd */
-    atomic_bool sleeping;       /* blocked: senders must ring the bell */
+    histogram_t *hist;    /* send->ack (senders) or send->delivery (receivers) */
+    int bell;             /* eventfd */
+    atomic_bool sleeping; /* blocked: senders must ring the bell */
     atomic_uint_fast32_t created, connected;
     uint32_t setup_outstanding;
     atomic_bool done;
@@ -83,8 +83,7 @@ void bench_group_ring_always (bench_group_t *self);
 
 /* Hand every waiting event of client to handler, at most BENCH_DRAIN_MAX. Returns the
    number of events. */
-uint32_t bench_group_drain (bench_group_t *self, bench_client_t *client,
-                            bench_handler_fn *handler);
+uint32_t bench_group_drain (bench_group_t *self, bench_client_t *client, bench_handler_fn *handler);
 
 /* True (and the next sweep scheduled) when every client is due for a poll. */
 bool bench_group_sweep_due (bench_group_t *self, uint64_t now_ns);

@@ -13,8 +13,8 @@
 
 typedef struct {
     zcc_t *zcc;
-    uint64_t seq;               /* outstanding CONNECT, 0 = none */
-    uint64_t due_ns;            /* when it was scheduled */
+    uint64_t seq;    /* outstanding CONNECT, 0 = none */
+    uint64_t due_ns; /* when it was scheduled */
 } s_login_client_t;
 
 static void
@@ -58,7 +58,8 @@ s_login_main (void *arg)
             if (!clients [i].seq)
                 idle = &clients [i];
         if (bench_now_ns () >= due && idle) {
-            idle->seq = zcc_submit_with (idle->zcc, ZC_CMD_CONNECT, name, NULL, bench->secret, NULL);
+            idle->seq =
+                zcc_submit_with (idle->zcc, ZC_CMD_CONNECT, name, NULL, bench->secret, NULL);
             idle->due_ns = due;
             n++;
             continue;
@@ -66,9 +67,9 @@ s_login_main (void *arg)
         for (int i = 0; i < LOGIN_CLIENTS; i++)
             if (zcc_poll (clients [i].zcc, 0, -1, &ev) != ZCC_EV_NONE)
                 s_reply (bench, &clients [i], &ev);
-        zclock_sleep (1);       /* a pacing loop over 16 clients, not a wait for a condition */
+        zclock_sleep (1); /* a pacing loop over 16 clients, not a wait for a condition */
     }
-    for (int i = 0; i < LOGIN_CLIENTS; i++)     /* the last answers in */
+    for (int i = 0; i < LOGIN_CLIENTS; i++) /* the last answers in */
         while (clients [i].seq && zcc_poll (clients [i].zcc, 2000, -1, &ev) != ZCC_EV_NONE)
             s_reply (bench, &clients [i], &ev);
     zcc_call_with (clients [0].zcc, ZC_CMD_DELETE, name, NULL, bench->secret, NULL, &ev);

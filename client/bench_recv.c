@@ -66,9 +66,8 @@ s_on_message (bench_group_t *g, bench_client_t *c, const zcc_event_t *ev)
     uint64_t n, send_ns;
     atomic_fetch_add (&bench->counters.delivered, 1);
     g->last_delivery_ns = now;
-    bool ok = s_parse_header (ev->frame.text, &s, &n, &send_ns)
-              && s < cfg->senders && n < bench_sender_count (bench, s)
-              && (s + n) % cfg->receivers == c->id
+    bool ok = s_parse_header (ev->frame.text, &s, &n, &send_ns) && s < cfg->senders
+              && n < bench_sender_count (bench, s) && (s + n) % cfg->receivers == c->id
               && ev->frame.name.len == strlen (name)
               && memcmp (ev->frame.name.ptr, name, ev->frame.name.len) == 0;
     uint64_t slot = ok ? s * bench->per_sender + n : 0;
@@ -80,7 +79,7 @@ s_on_message (bench_group_t *g, bench_client_t *c, const zcc_event_t *ev)
     if (seen < UINT8_MAX)
         atomic_store_explicit (&bench->deliveries [slot], seen + 1, memory_order_release);
     if (seen > 0)
-        return;                 /* duplicate: counted from the slot by the report */
+        return; /* duplicate: counted from the slot by the report */
     s_seen (bench, c->id);
     if (n + 1 < c->next_n [s])
         atomic_fetch_add (&bench->counters.reordered, 1);
@@ -100,7 +99,7 @@ s_on_reply (bench_group_t *g, bench_client_t *c, const zcc_event_t *ev)
     bench_phase_t was = c->phase;
     if (was == BENCH_CL_DELETING) {
         c->phase = BENCH_CL_GONE;
-        return;                 /* best effort */
+        return; /* best effort */
     }
     if (ev->code != ZC_OK) {
         c->phase = BENCH_CL_FAILED;
@@ -108,8 +107,8 @@ s_on_reply (bench_group_t *g, bench_client_t *c, const zcc_event_t *ev)
         bench_receiver_name (bench, c->id, name, sizeof name);
         if (atomic_fetch_add (&bench->setup_failed, 1) < 5)
             fprintf (stderr, "zchat-bench: %s %s failed: %s %s%s\n",
-                     was == BENCH_CL_CREATING ? "CREATE" : "CONNECT", name,
-                     zc_code_name (ev->code), ev->error ? ev->error : "",
+                     was == BENCH_CL_CREATING ? "CREATE" : "CONNECT", name, zc_code_name (ev->code),
+                     ev->error ? ev->error : "",
                      ev->code == ZC_ERR_USER_EXISTS ? " (use another --prefix)" : "");
         return;
     }
@@ -171,8 +170,9 @@ s_setup_step (bench_group_t *g)
         if (seq == 0)
             continue;
         c->setup_seq = seq;
-        c->phase = cmd == ZC_CMD_CREATE ? BENCH_CL_CREATING
-                 : cmd == ZC_CMD_CONNECT ? BENCH_CL_CONNECTING : BENCH_CL_DELETING;
+        c->phase = cmd == ZC_CMD_CREATE    ? BENCH_CL_CREATING
+                   : cmd == ZC_CMD_CONNECT ? BENCH_CL_CONNECTING
+                                           : BENCH_CL_DELETING;
         g->setup_outstanding++;
     }
 }

@@ -14,10 +14,10 @@
 
 typedef struct {
     uint64_t sent, acked, failed;
-    uint64_t delivered_unique;      /* slots delivered at least once */
-    uint64_t delivered_unacked;     /* delivered although the send failed or got no reply */
+    uint64_t delivered_unique;  /* slots delivered at least once */
+    uint64_t delivered_unacked; /* delivered although the send failed or got no reply */
     uint64_t lost, duplicated, reordered, phantom, errors;
-    double send_s, deliver_s;       /* start -> last ack, start -> last delivery */
+    double send_s, deliver_s; /* start -> last ack, start -> last delivery */
 } tally_t;
 
 static void
@@ -43,7 +43,8 @@ s_tally (const bench_t *bench, tally_t *t)
     t->errors = atomic_load (&bench->counters.errors) + bench->setup_errors;
     t->send_s = (double) (bench->sending_done_ns - bench->start_ns) / 1e9;
     t->deliver_s = bench->last_delivery_ns > bench->deliver_start_ns
-                 ? (double) (bench->last_delivery_ns - bench->deliver_start_ns) / 1e9 : 0;
+                       ? (double) (bench->last_delivery_ns - bench->deliver_start_ns) / 1e9
+                       : 0;
 }
 
 static double
@@ -87,10 +88,10 @@ s_per (uint64_t before, uint64_t after, uint32_t count)
 }
 
 typedef struct {
-    double per_session;     /* KiB: its user, its connection (made while creating the
+    double per_session;       /* KiB: its user, its connection (made while creating the
                                user) and its CONNECT */
-    double per_connect;     /* KiB: the CONNECT alone */
-    double idle_cpu, run_cpu;   /* % of one core */
+    double per_connect;       /* KiB: the CONNECT alone */
+    double idle_cpu, run_cpu; /* % of one core */
 } watch_figures_t;
 
 static watch_figures_t
@@ -114,16 +115,18 @@ s_text_watch (const bench_t *bench)
         watch_figures_t f = s_figures (bench, w);
         printf ("pid %-14d %s RSS %" PRIu64 " KiB at start, %" PRIu64 " with users, %" PRIu64
                 " with sessions (%.2f KiB per session), %" PRIu64 " at end; CPU idle %.2f%%"
-                " over %.1f s, run %.1f%%\n", w->pid, w->ok ? "" : "(unreadable)",
-                w->rss_kib_start, w->rss_kib_users, w->rss_kib_sessions, f.per_session,
-                w->rss_kib_end, f.idle_cpu, bench->idle_measured_s, f.run_cpu);
+                " over %.1f s, run %.1f%%\n",
+                w->pid, w->ok ? "" : "(unreadable)", w->rss_kib_start, w->rss_kib_users,
+                w->rss_kib_sessions, f.per_session, w->rss_kib_end, f.idle_cpu,
+                bench->idle_measured_s, f.run_cpu);
     }
 }
 
 static void
 s_text_latency (const char *what, const histogram_t *h)
 {
-    printf ("%-18s n=%" PRIu64 " mean %.3f  p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms\n",
+    printf ("%-18s n=%" PRIu64
+            " mean %.3f  p50 %.3f  p90 %.3f  p99 %.3f  p99.9 %.3f  max %.3f ms\n",
             what, histogram_count (h), histogram_mean (h) / 1e6, s_ms (h, 50), s_ms (h, 90),
             s_ms (h, 99), s_ms (h, 99.9), s_ms (h, 100));
 }
@@ -166,8 +169,9 @@ s_text (const bench_t *bench, const tally_t *t)
     }
     printf ("\nverification       sent %" PRIu64 " acked %" PRIu64 " failed %" PRIu64
             " lost %" PRIu64 " duplicated %" PRIu64 " reordered %" PRIu64 " phantom %" PRIu64
-            " delivered-unacked %" PRIu64 "\n", t->sent, t->acked, t->failed, t->lost,
-            t->duplicated, t->reordered, t->phantom, t->delivered_unacked);
+            " delivered-unacked %" PRIu64 "\n",
+            t->sent, t->acked, t->failed, t->lost, t->duplicated, t->reordered, t->phantom,
+            t->delivered_unacked);
 }
 
 static void
@@ -289,10 +293,12 @@ s_json (const bench_t *bench, const tally_t *t)
 static int
 s_hgrm (const bench_t *bench)
 {
-    const struct { const char *what; const histogram_t *h; } dists [] = {
-        { "ack", bench->ack_hist }, { "delivery", bench->deliver_hist },
-        { "login", bench->login_hist }
-    };
+    const struct {
+        const char *what;
+        const histogram_t *h;
+    } dists [] = { { "ack", bench->ack_hist },
+                   { "delivery", bench->deliver_hist },
+                   { "login", bench->login_hist } };
     int rc = 0;
     for (size_t i = 0; i < sizeof dists / sizeof dists [0]; i++) {
         if (!dists [i].h)

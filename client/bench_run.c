@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SETUP_DEADLINE_S 60.0          /* plus SETUP_PER_USER_S per receiver */
+#define SETUP_DEADLINE_S 60.0 /* plus SETUP_PER_USER_S per receiver */
 #define SETUP_PER_USER_S 0.05
 
 typedef struct {
@@ -75,7 +75,7 @@ s_random_base (void)
     uint64_t base = 0;
     if (getrandom (&base, sizeof base, 0) != (ssize_t) sizeof base)
         base = bench_now_ns () ^ ((uint64_t) getpid () << 40);
-    return (base & ~0xffffull) | 0x10000ull;    /* low 16 bits: client index */
+    return (base & ~0xffffull) | 0x10000ull; /* low 16 bits: client index */
 }
 
 /* Splits count clients into at most cfg.threads groups of consecutive ids. */
@@ -112,16 +112,16 @@ s_warm (s_role_t *role)
     for (uint32_t t = 0; t < role->n; t++)
         for (uint32_t i = 0; i < role->groups [t]->n; i++) {
             zcc_event_t ev;
-            zc_code_t code = zcc_call (role->groups [t]->clients [i].zcc, ZC_CMD_LIST, NULL,
-                                       "^$", &ev);
+            zc_code_t code =
+                zcc_call (role->groups [t]->clients [i].zcc, ZC_CMD_LIST, NULL, "^$", &ev);
             if (code != ZC_OK)
-                fprintf (stderr, "zchat-bench: warm-up LIST failed: %s %s\n",
-                         zc_code_name (code), ev.error ? ev.error : "");
+                fprintf (stderr, "zchat-bench: warm-up LIST failed: %s %s\n", zc_code_name (code),
+                         ev.error ? ev.error : "");
         }
 }
 
 static int
-s_role_start (bench_t *bench, s_role_t *role, void *(*fn) (void *))
+s_role_start (bench_t *bench, s_role_t *role, void *(*fn) (void *) )
 {
     for (uint32_t t = 0; t < role->n; t++) {
         bench_group_t *g = role->groups [t];
@@ -194,11 +194,12 @@ s_progress (const bench_t *bench, uint64_t now, uint64_t *last_acked)
 {
     const bench_counters_t *c = &bench->counters;
     uint64_t acked = atomic_load (&c->acked);
-    fprintf (stderr, "zchat-bench: %6.1fs sent %" PRIu64 " acked %" PRIu64 " delivered %"
-             PRIu64 " errors %" PRIu64 " rate %" PRIu64 "/s\n",
-             (double) (now - bench->start_ns) / 1e9, (uint64_t) atomic_load (&c->sent),
-             acked, (uint64_t) atomic_load (&c->delivered),
-             (uint64_t) atomic_load (&c->errors), acked - *last_acked);
+    fprintf (stderr,
+             "zchat-bench: %6.1fs sent %" PRIu64 " acked %" PRIu64 " delivered %" PRIu64
+             " errors %" PRIu64 " rate %" PRIu64 "/s\n",
+             (double) (now - bench->start_ns) / 1e9, (uint64_t) atomic_load (&c->sent), acked,
+             (uint64_t) atomic_load (&c->delivered), (uint64_t) atomic_load (&c->errors),
+             acked - *last_acked);
     *last_acked = acked;
 }
 
@@ -217,8 +218,8 @@ s_wait_setup (bench_t *bench, const s_role_t *receivers, bool connected)
         uint64_t now = bench_now_ns ();
         if (atomic_load (&bench->setup_failed) || bench_interrupted || now >= deadline) {
             if (now >= deadline)
-                fprintf (stderr, "zchat-bench: only %u of %u receivers %s in %.0f s\n", done,
-                         want, connected ? "connected" : "created", (double) (now - start) / 1e9);
+                fprintf (stderr, "zchat-bench: only %u of %u receivers %s in %.0f s\n", done, want,
+                         connected ? "connected" : "created", (double) (now - start) / 1e9);
             return -1;
         }
         if (now >= next_progress) {
@@ -232,8 +233,15 @@ s_wait_setup (bench_t *bench, const s_role_t *receivers, bool connected)
 
 /* ---- /proc samples ---------------------------------------------------- */
 
-typedef enum { AT_START, AT_USERS, AT_SESSIONS, AT_IDLE_FROM, AT_IDLE_TO, AT_RUN_FROM,
-               AT_END } s_moment_t;
+typedef enum {
+    AT_START,
+    AT_USERS,
+    AT_SESSIONS,
+    AT_IDLE_FROM,
+    AT_IDLE_TO,
+    AT_RUN_FROM,
+    AT_END
+} s_moment_t;
 
 static void
 s_watch (bench_t *bench, s_moment_t at)
@@ -249,13 +257,16 @@ s_watch (bench_t *bench, s_moment_t at)
         if (rss == 0 || ticks == 0)
             w->ok = false;
         switch (at) {
-            case AT_START:     w->rss_kib_start = rss; break;
-            case AT_USERS:     w->rss_kib_users = rss; break;
-            case AT_SESSIONS:  w->rss_kib_sessions = rss; break;
+            case AT_START: w->rss_kib_start = rss; break;
+            case AT_USERS: w->rss_kib_users = rss; break;
+            case AT_SESSIONS: w->rss_kib_sessions = rss; break;
             case AT_IDLE_FROM: w->ticks_idle_from = ticks; break;
-            case AT_IDLE_TO:   w->ticks_idle_to = ticks; break;
-            case AT_RUN_FROM:  w->ticks_run_from = ticks; break;
-            case AT_END:       w->ticks_run_to = ticks; w->rss_kib_end = rss; break;
+            case AT_IDLE_TO: w->ticks_idle_to = ticks; break;
+            case AT_RUN_FROM: w->ticks_run_from = ticks; break;
+            case AT_END:
+                w->ticks_run_to = ticks;
+                w->rss_kib_end = rss;
+                break;
         }
     }
     if (at == AT_START)
@@ -271,8 +282,8 @@ s_idle (bench_t *bench)
 {
     if (bench->cfg.idle_s <= 0)
         return;
-    fprintf (stderr, "zchat-bench: %u sessions connected, idle for %.1f s\n",
-             bench->cfg.receivers, bench->cfg.idle_s);
+    fprintf (stderr, "zchat-bench: %u sessions connected, idle for %.1f s\n", bench->cfg.receivers,
+             bench->cfg.idle_s);
     uint64_t from = bench_now_ns ();
     uint64_t until = from + (uint64_t) (bench->cfg.idle_s * 1e9);
     s_watch (bench, AT_IDLE_FROM);
@@ -290,7 +301,8 @@ s_wait_senders (bench_t *bench, const s_role_t *senders)
 {
     uint64_t next_progress = bench->start_ns + 1000000000ull, last_acked = 0;
     uint64_t stop_at = bench->cfg.duration_s > 0
-                     ? bench->start_ns + (uint64_t) (bench->cfg.duration_s * 1e9) : UINT64_MAX;
+                           ? bench->start_ns + (uint64_t) (bench->cfg.duration_s * 1e9)
+                           : UINT64_MAX;
     while (!s_role_done (senders)) {
         uint64_t now = bench_now_ns ();
         if (now >= stop_at || bench_interrupted)
@@ -309,8 +321,8 @@ s_wait_senders (bench_t *bench, const s_role_t *senders)
 static void
 s_drain (bench_t *bench)
 {
-    uint64_t from = bench->sending_done_ns > bench->deliver_start_ns
-                  ? bench->sending_done_ns : bench->deliver_start_ns;
+    uint64_t from = bench->sending_done_ns > bench->deliver_start_ns ? bench->sending_done_ns
+                                                                     : bench->deliver_start_ns;
     uint64_t deadline = from + (uint64_t) (bench->cfg.drain_s * 1e9);
     uint64_t next_progress = bench_now_ns () + 1000000000ull, last_acked = 0;
     uint32_t s = 0;
@@ -387,9 +399,10 @@ s_leave (bench_t *bench, s_role_t *receivers)
 {
     /* Best effort: leave the cluster clean, unless it is not serving (each DELETE
        would wait out a full deadline) or the user asked to stop. */
-    atomic_store (&bench->cleanup, !bench_interrupted
-                  && atomic_load (&bench->counters.error_codes [ZC_ERR_TIMEOUT]) == 0
-                  && atomic_load (&bench->counters.error_codes [ZC_ERR_UNAVAILABLE]) == 0);
+    atomic_store (&bench->cleanup,
+                  !bench_interrupted
+                      && atomic_load (&bench->counters.error_codes [ZC_ERR_TIMEOUT]) == 0
+                      && atomic_load (&bench->counters.error_codes [ZC_ERR_UNAVAILABLE]) == 0);
     atomic_store (&bench->stop_sending, true);
     atomic_store (&bench->stop_receiving, true);
     s_role_ring (receivers);

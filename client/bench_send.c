@@ -65,8 +65,8 @@ s_submit (bench_group_t *g, bench_client_t *c, uint64_t send_ns)
     char name [ZC_NAME_MAX + 1];
     bench_receiver_name (bench, receiver, name, sizeof name);
     char text [ZC_TEXT_MAX + 1];
-    int len = snprintf (text, sizeof text, "S%" PRIu32 "#%" PRIu64 "@%" PRIu64 " ",
-                        c->id, n, send_ns);
+    int len =
+        snprintf (text, sizeof text, "S%" PRIu32 "#%" PRIu64 "@%" PRIu64 " ", c->id, n, send_ns);
     if (len < 0 || (size_t) len >= sizeof text)
         len = 0;
     if ((uint32_t) len < cfg->size) {
@@ -81,13 +81,15 @@ s_submit (bench_group_t *g, bench_client_t *c, uint64_t send_ns)
     if (seq == 0) {
         atomic_store_explicit (&bench->state [slot], 0, memory_order_release);
         s_unexpect (bench, receiver);
-        return false;           /* library window full: poll first */
+        return false; /* library window full: poll first */
     }
     if (n == 0)
         st->first_seq = seq;
     else if (seq != st->first_seq + n) {
-        fprintf (stderr, "zchat-bench: sender %" PRIu32 ": seq %" PRIu64 " for message %"
-                 PRIu64 " breaks the seq = first + n mapping; stopping it\n", c->id, seq, n);
+        fprintf (stderr,
+                 "zchat-bench: sender %" PRIu32 ": seq %" PRIu64 " for message %" PRIu64
+                 " breaks the seq = first + n mapping; stopping it\n",
+                 c->id, seq, n);
         st->broken = true;
     }
     st->next++;
@@ -126,7 +128,7 @@ s_on_event (bench_group_t *g, bench_client_t *c, const zcc_event_t *ev)
     uint64_t slot = c->id * bench->per_sender + n;
     unsigned char prior = atomic_load_explicit (&bench->state [slot], memory_order_relaxed);
     if (prior & (MSG_ACKED | MSG_FAILED))
-        return;                 /* a second reply for the same seq: already counted */
+        return; /* a second reply for the same seq: already counted */
     st->inflight--;
     if (ev->code == ZC_OK) {
         uint64_t now = bench_now_ns ();
@@ -144,8 +146,10 @@ s_on_event (bench_group_t *g, bench_client_t *c, const zcc_event_t *ev)
        is not serving, and every further message would wait a full deadline too. */
     if ((ev->code == ZC_ERR_TIMEOUT || ev->code == ZC_ERR_UNAVAILABLE)
         && !atomic_exchange (&bench->stop_sending, true))
-        fprintf (stderr, "zchat-bench: a send failed with %s: the cluster is not serving; "
-                 "stopping all senders\n", zc_code_name (ev->code));
+        fprintf (stderr,
+                 "zchat-bench: a send failed with %s: the cluster is not serving; "
+                 "stopping all senders\n",
+                 zc_code_name (ev->code));
 }
 
 /* Submit every message of c that is due and fits the window. Returns when the next

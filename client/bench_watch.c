@@ -50,8 +50,8 @@ bench_cpu_ticks (int pid)
     unsigned long long utime = 0, stime = 0;
     /* after ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt
        cmajflt utime(14) stime(15) */
-    if (sscanf (p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-                &utime, &stime) != 2)
+    if (sscanf (p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime)
+        != 2)
         return 0;
     return utime + stime;
 }
@@ -77,9 +77,10 @@ bench_raise_fd_limit (uint32_t clients)
     /* per client: its TCP connection and its socket's mailbox; plus the process's own */
     rlim_t need = (rlim_t) clients * 2 + 64;
     if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < need) {
-        fprintf (stderr, "zchat-bench: %u clients need about %llu file descriptors; the limit "
-                 "is %llu (raise the hard limit: ulimit -Hn)\n", clients,
-                 (unsigned long long) need, (unsigned long long) lim.rlim_cur);
+        fprintf (stderr,
+                 "zchat-bench: %u clients need about %llu file descriptors; the limit "
+                 "is %llu (raise the hard limit: ulimit -Hn)\n",
+                 clients, (unsigned long long) need, (unsigned long long) lim.rlim_cur);
         return -1;
     }
     return 0;

@@ -22,7 +22,8 @@
 volatile sig_atomic_t cli_interrupted = 0;
 volatile sig_atomic_t cli_terminated = 0;
 
-static void s_on_signal (int sig)
+static void
+s_on_signal (int sig)
 {
     if (sig == SIGINT)
         cli_interrupted = 1;
@@ -30,7 +31,8 @@ static void s_on_signal (int sig)
         cli_terminated = 1;
 }
 
-void cli_emit (cli_t *self, const char *text)
+void
+cli_emit (cli_t *self, const char *text)
 {
     if (!text)
         return;
@@ -48,7 +50,8 @@ void cli_emit (cli_t *self, const char *text)
 }
 
 /* Print every finished result at the head of the pending ring, in command order. */
-static void s_flush (cli_t *self)
+static void
+s_flush (cli_t *self)
 {
     while (self->n_pending) {
         cli_pending_t *p = &self->pending [self->head];
@@ -62,25 +65,28 @@ static void s_flush (cli_t *self)
     }
 }
 
-static cli_pending_t *s_pending_add (cli_t *self, const cli_cmd_t *cmd)
+static cli_pending_t *
+s_pending_add (cli_t *self, const cli_cmd_t *cmd)
 {
     assert (self->n_pending < CLI_PENDING_MAX);
     cli_pending_t *p = &self->pending [(self->head + self->n_pending++) % CLI_PENDING_MAX];
     p->cmd = *cmd;
-    p->cmd.text = NULL;         /* the line it points into is gone after this call */
+    p->cmd.text = NULL; /* the line it points into is gone after this call */
     p->seq = 0;
     p->result = NULL;
     return p;
 }
 
-static void s_local_result (cli_t *self, cli_pending_t *p, char *result, bool ok)
+static void
+s_local_result (cli_t *self, cli_pending_t *p, char *result, bool ok)
 {
     p->result = result ? result : strdup ("error: INTERNAL: out of memory\n");
     if (!ok || !result)
         self->failures++;
 }
 
-void cli_run_line (cli_t *self, const char *line)
+void
+cli_run_line (cli_t *self, const char *line)
 {
     cli_cmd_t cmd;
     cli_parse (line, &cmd);
@@ -120,14 +126,14 @@ void cli_run_line (cli_t *self, const char *line)
             s_flush (self);
             return;
         }
-        bool admin = cmd.kind == CLI_ADMIN_TRANSFER;   /* its target id goes as text */
-        p->seq = zcc_submit_with (self->zcc, (zc_cmd_t) cli_wire_cmd (cmd.kind),
-                                  cmd.kind == CLI_LIST || cmd.kind == CLI_STATUS || admin
-                                  ? NULL : cmd.name, admin ? cmd.name : cmd.text,
-                                  *secret ? secret : NULL, *fresh ? fresh : NULL);
+        bool admin = cmd.kind == CLI_ADMIN_TRANSFER; /* its target id goes as text */
+        p->seq = zcc_submit_with (
+            self->zcc, (zc_cmd_t) cli_wire_cmd (cmd.kind),
+            cmd.kind == CLI_LIST || cmd.kind == CLI_STATUS || admin ? NULL : cmd.name,
+            admin ? cmd.name : cmd.text, *secret ? secret : NULL, *fresh ? fresh : NULL);
         explicit_bzero (secret, sizeof secret);
         explicit_bzero (fresh, sizeof fresh);
-        if (p->seq == 0) {      /* cannot happen: pending is no larger than inflight */
+        if (p->seq == 0) { /* cannot happen: pending is no larger than inflight */
             cmd.error = ZC_ERR_BUSY;
             snprintf (cmd.message, sizeof cmd.message, "too many commands in flight");
             s_local_result (self, p, cli_out_local_error (self->json, &cmd), false);
@@ -136,7 +142,8 @@ void cli_run_line (cli_t *self, const char *line)
     s_flush (self);
 }
 
-static void s_on_reply (cli_t *self, const zcc_event_t *ev)
+static void
+s_on_reply (cli_t *self, const zcc_event_t *ev)
 {
     for (uint32_t i = 0; i < self->n_pending; i++) {
         cli_pending_t *p = &self->pending [(self->head + i) % CLI_PENDING_MAX];
@@ -150,28 +157,25 @@ static void s_on_reply (cli_t *self, const zcc_event_t *ev)
     }
 }
 
-void cli_on_event (cli_t *self, const zcc_event_t *ev)
+void
+cli_on_event (cli_t *self, const zcc_event_t *ev)
 {
     char *text = NULL;
     switch (ev->type) {
-        case ZCC_EV_REPLY:
-            s_on_reply (self, ev);
-            return;
-        case ZCC_EV_MESSAGE:
-            text = cli_out_message (self->json, ev);
-            break;
+        case ZCC_EV_REPLY: s_on_reply (self, ev); return;
+        case ZCC_EV_MESSAGE: text = cli_out_message (self->json, ev); break;
         case ZCC_EV_CLOSED:
             text = cli_out_closed (self->json, self->user, ev);
             self->user [0] = 0;
             break;
-        default:
-            return;
+        default: return;
     }
     cli_emit (self, text);
     free (text);
 }
 
-static bool s_is_read (const cli_cmd_t *cmd)
+static bool
+s_is_read (const cli_cmd_t *cmd)
 {
     return cmd->error == ZC_OK && (cmd->kind == CLI_LIST || cmd->kind == CLI_STATUS);
 }
@@ -180,7 +184,8 @@ static bool s_is_read (const cli_cmd_t *cmd)
    before earlier writes commit, so `create bob` then `list` might miss bob. Reads are
    therefore barriers: one starts only when nothing is outstanding, and nothing starts
    while one is outstanding. */
-static bool s_must_wait (cli_t *self, const char *line)
+static bool
+s_must_wait (cli_t *self, const char *line)
 {
     bool busy = false, read_busy = false;
     for (uint32_t i = 0; i < self->n_pending; i++) {
@@ -199,7 +204,8 @@ static bool s_must_wait (cli_t *self, const char *line)
 
 /* Feed complete lines from buf to the command runner while there is room. Returns
    the number of bytes consumed. */
-static size_t s_script_lines (cli_t *self, char *buf, size_t have, bool eof, bool *discard)
+static size_t
+s_script_lines (cli_t *self, char *buf, size_t have, bool eof, bool *discard)
 {
     size_t used = 0;
     while (!self->quit && self->n_pending < CLI_PENDING_MAX && used < have) {
@@ -209,7 +215,7 @@ static size_t s_script_lines (cli_t *self, char *buf, size_t have, bool eof, boo
             break;
         size_t len = nl ? (size_t) (nl - line) : have - used;
         char saved = line [len];
-        line [len] = 0;         /* buf has one spare byte past have */
+        line [len] = 0; /* buf has one spare byte past have */
         if (!*discard && s_must_wait (self, line)) {
             line [len] = saved;
             break;
@@ -218,24 +224,25 @@ static size_t s_script_lines (cli_t *self, char *buf, size_t have, bool eof, boo
         if (len && line [len - 1] == '\r')
             line [len - 1] = 0;
         if (*discard)
-            *discard = false;   /* the tail of an over-long line */
+            *discard = false; /* the tail of an over-long line */
         else
             cli_run_line (self, line);
     }
     return used;
 }
 
-static void s_line_too_long (cli_t *self)
+static void
+s_line_too_long (cli_t *self)
 {
     cli_cmd_t cmd = { .kind = CLI_HELP, .error = ZC_ERR_TOO_LARGE };
-    snprintf (cmd.message, sizeof cmd.message, "line too long: at most %d bytes",
-              CLI_LINE_MAX);
+    snprintf (cmd.message, sizeof cmd.message, "line too long: at most %d bytes", CLI_LINE_MAX);
     cli_pending_t *p = s_pending_add (self, &cmd);
     s_local_result (self, p, cli_out_local_error (self->json, &cmd), false);
     s_flush (self);
 }
 
-static void s_script_run (cli_t *self)
+static void
+s_script_run (cli_t *self)
 {
     static char buf [CLI_LINE_MAX + 1];
     size_t have = 0;
@@ -254,7 +261,7 @@ static void s_script_run (cli_t *self)
             have = 0;
         }
         bool want = reading && self->n_pending < CLI_PENDING_MAX && have < CLI_LINE_MAX
-                 && !memchr (buf, '\n', have);
+                    && !memchr (buf, '\n', have);
         zcc_event_t ev;
         zcc_event_type_t type = zcc_poll (self->zcc, -1, want ? 0 : -1, &ev);
         if (type == ZCC_EV_FD) {
@@ -270,7 +277,8 @@ static void s_script_run (cli_t *self)
 }
 
 /* After the last command: keep showing pushes for wait_s seconds. */
-static void s_linger (cli_t *self, double wait_s)
+static void
+s_linger (cli_t *self, double wait_s)
 {
     int64_t end = zclock_mono () + (int64_t) (wait_s * 1000);
     while (!cli_interrupted && !cli_terminated) {
@@ -283,41 +291,45 @@ static void s_linger (cli_t *self, double wait_s)
     }
 }
 
-static void s_usage (FILE *out)
+static void
+s_usage (FILE *out)
 {
-    fputs ("usage: zchat [--servers HOST:PORT,...] [--server-key KEY|FILE] [--json]\n"
-           "             [--wait SECONDS] [--timeout MS] [--password-file FILE]\n"
-           "             [--admin-secret-file FILE] [COMMAND...]\n"
-           "\n"
-           "Chat client for a zchat cluster. On a terminal: a prompt with line editing and\n"
-           "history (~/.zchat_history); incoming messages appear as they arrive. Otherwise\n"
-           "commands are read from stdin, one per line, and one result is printed per\n"
-           "command, in order; the exit status is 0 only if every command succeeded.\n"
-           "A COMMAND given as arguments (e.g. zchat admin transfer 2) runs alone.\n"
-           "\n"
-           "  --servers LIST   replicas to use (default: $ZCHAT_SERVERS, else\n"
-           "                   127.0.0.1:7001,127.0.0.1:7004,127.0.0.1:7007)\n"
-           "  --json           one JSON object per line\n"
-           "  --wait SECONDS   after the last command, keep showing messages (default 0)\n"
-           "  --timeout MS     give up on a request after MS milliseconds (default 15000)\n"
-           "  --server-key K   the cluster's public key: its server.cert file or the\n"
-           "                   40-character key (default: $ZCHAT_SERVER_KEY)\n"
-           "  --insecure       plain ZeroMQ, for a cluster run with --insecure ($ZCHAT_INSECURE=1)\n"
-           "  --password-file FILE      secrets for create/connect/delete/passwd: the file's\n"
-           "                   first line (default: $ZCHAT_PASSWORD, else asked on a terminal)\n"
-           "  --new-password-file FILE  passwd's new secret (default: $ZCHAT_NEW_PASSWORD)\n"
-           "  --admin-secret-file FILE  the cluster's admin secret, for admin commands\n"
-           "                   (default: $ZCHAT_ADMIN_SECRET, else asked on a terminal)\n"
-           "  --help, --version\n"
-           "\n"
-           "commands:\n", out);
+    fputs (
+        "usage: zchat [--servers HOST:PORT,...] [--server-key KEY|FILE] [--json]\n"
+        "             [--wait SECONDS] [--timeout MS] [--password-file FILE]\n"
+        "             [--admin-secret-file FILE] [COMMAND...]\n"
+        "\n"
+        "Chat client for a zchat cluster. On a terminal: a prompt with line editing and\n"
+        "history (~/.zchat_history); incoming messages appear as they arrive. Otherwise\n"
+        "commands are read from stdin, one per line, and one result is printed per\n"
+        "command, in order; the exit status is 0 only if every command succeeded.\n"
+        "A COMMAND given as arguments (e.g. zchat admin transfer 2) runs alone.\n"
+        "\n"
+        "  --servers LIST   replicas to use (default: $ZCHAT_SERVERS, else\n"
+        "                   127.0.0.1:7001,127.0.0.1:7004,127.0.0.1:7007)\n"
+        "  --json           one JSON object per line\n"
+        "  --wait SECONDS   after the last command, keep showing messages (default 0)\n"
+        "  --timeout MS     give up on a request after MS milliseconds (default 15000)\n"
+        "  --server-key K   the cluster's public key: its server.cert file or the\n"
+        "                   40-character key (default: $ZCHAT_SERVER_KEY)\n"
+        "  --insecure       plain ZeroMQ, for a cluster run with --insecure ($ZCHAT_INSECURE=1)\n"
+        "  --password-file FILE      secrets for create/connect/delete/passwd: the file's\n"
+        "                   first line (default: $ZCHAT_PASSWORD, else asked on a terminal)\n"
+        "  --new-password-file FILE  passwd's new secret (default: $ZCHAT_NEW_PASSWORD)\n"
+        "  --admin-secret-file FILE  the cluster's admin secret, for admin commands\n"
+        "                   (default: $ZCHAT_ADMIN_SECRET, else asked on a terminal)\n"
+        "  --help, --version\n"
+        "\n"
+        "commands:\n",
+        out);
     char *help = cli_out_help (false);
     if (help)
         fputs (strchr (help, '\n') + 1, out);
     free (help);
 }
 
-static bool s_parse_number (const char *arg, double max, double *out)
+static bool
+s_parse_number (const char *arg, double max, double *out)
 {
     char *end = NULL;
     errno = 0;
@@ -329,19 +341,21 @@ static bool s_parse_number (const char *arg, double max, double *out)
 }
 
 /* Returns -1 to continue, else the exit status. */
-static int s_parse_args (int argc, char **argv, zcc_options_t *options, cli_t *cli,
-                         double *wait_s)
+static int
+s_parse_args (int argc, char **argv, zcc_options_t *options, cli_t *cli, double *wait_s)
 {
-    static const struct option longs [] = {
-        { "servers", required_argument, NULL, 's' }, { "json", no_argument, NULL, 'j' },
-        { "wait", required_argument, NULL, 'w' }, { "timeout", required_argument, NULL, 't' },
-        { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, 'V' },
-        { "server-key", required_argument, NULL, 'k' }, { "insecure", no_argument, NULL, 'I' },
-        { "password-file", required_argument, NULL, 'p' },
-        { "new-password-file", required_argument, NULL, 'P' },
-        { "admin-secret-file", required_argument, NULL, 'A' },
-        { NULL, 0, NULL, 0 }
-    };
+    static const struct option longs [] = { { "servers", required_argument, NULL, 's' },
+                                            { "json", no_argument, NULL, 'j' },
+                                            { "wait", required_argument, NULL, 'w' },
+                                            { "timeout", required_argument, NULL, 't' },
+                                            { "help", no_argument, NULL, 'h' },
+                                            { "version", no_argument, NULL, 'V' },
+                                            { "server-key", required_argument, NULL, 'k' },
+                                            { "insecure", no_argument, NULL, 'I' },
+                                            { "password-file", required_argument, NULL, 'p' },
+                                            { "new-password-file", required_argument, NULL, 'P' },
+                                            { "admin-secret-file", required_argument, NULL, 'A' },
+                                            { NULL, 0, NULL, 0 } };
     int opt;
     double v;
     while ((opt = getopt_long (argc, argv, "+s:jw:t:hV", longs, NULL)) != -1) {
@@ -369,20 +383,21 @@ static int s_parse_args (int argc, char **argv, zcc_options_t *options, cli_t *c
                 break;
             case 'h': s_usage (stdout); return 0;
             case 'V': printf ("zchat %s\n", CLI_VERSION); return 0;
-            default:  s_usage (stderr); return 2;
+            default: s_usage (stderr); return 2;
         }
     }
     return -1;
 }
 
 /* A command given as arguments: run it alone, wait for its result. */
-static void s_args_run (cli_t *self, int argc, char **argv)
+static void
+s_args_run (cli_t *self, int argc, char **argv)
 {
     char line [CLI_LINE_MAX] = "";
     size_t used = 0;
     for (int i = 0; i < argc; i++)
-        used += (size_t) snprintf (line + used, used < sizeof line ? sizeof line - used : 0,
-                                   "%s%s", i ? " " : "", argv [i]);
+        used += (size_t) snprintf (line + used, used < sizeof line ? sizeof line - used : 0, "%s%s",
+                                   i ? " " : "", argv [i]);
     if (used >= sizeof line) {
         s_line_too_long (self);
         return;
@@ -395,9 +410,10 @@ static void s_args_run (cli_t *self, int argc, char **argv)
     }
 }
 
-int main (int argc, char **argv)
+int
+main (int argc, char **argv)
 {
-    zsys_handler_set (NULL);    /* our own SIGINT handling, below */
+    zsys_handler_set (NULL); /* our own SIGINT handling, below */
     zsys_set_logstream (stderr);
     setlocale (LC_CTYPE, "");
     static cli_t cli;
@@ -407,7 +423,7 @@ int main (int argc, char **argv)
     int rc = s_parse_args (argc, argv, &options, &cli, &wait_s);
     if (rc >= 0)
         return rc;
-    struct sigaction sa = { .sa_handler = s_on_signal };   /* no SA_RESTART: wake polls */
+    struct sigaction sa = { .sa_handler = s_on_signal }; /* no SA_RESTART: wake polls */
     sigemptyset (&sa.sa_mask);
     sigaction (SIGINT, &sa, NULL);
     sigaction (SIGTERM, &sa, NULL);

@@ -12,24 +12,31 @@
 #include "zcc.h"
 #include "json_out.h"
 
-#define CLI_LINE_MAX    4096    /* longest command line accepted */
-#define CLI_PENDING_MAX 256     /* commands whose result is not printed yet */
+#define CLI_LINE_MAX    4096 /* longest command line accepted */
+#define CLI_PENDING_MAX 256  /* commands whose result is not printed yet */
 
 typedef enum {
-    CLI_NONE = 0,   /* blank line or comment: no result */
-    CLI_CREATE, CLI_DELETE, CLI_CONNECT, CLI_LIST, CLI_SEND, CLI_STATUS,
-    CLI_HELP, CLI_QUIT, CLI_PASSWD,
+    CLI_NONE = 0, /* blank line or comment: no result */
+    CLI_CREATE,
+    CLI_DELETE,
+    CLI_CONNECT,
+    CLI_LIST,
+    CLI_SEND,
+    CLI_STATUS,
+    CLI_HELP,
+    CLI_QUIT,
+    CLI_PASSWD,
     CLI_ADMIN_TRANSFER, /* admin transfer [ID]: name holds the id's digits, "" = any */
     CLI_ADMIN_BACKUP    /* admin backup FILE: text holds the path */
 } cli_kind_t;
 
 typedef struct {
     cli_kind_t kind;
-    char word [16];             /* command word as typed (truncated), for messages */
+    char word [16]; /* command word as typed (truncated), for messages */
     char name [ZC_NAME_MAX + 1];
-    const char *text;           /* SEND text or LIST pattern: view into the line; NULL = none */
+    const char *text; /* SEND text or LIST pattern: view into the line; NULL = none */
     size_t text_len;
-    zc_code_t error;            /* != ZC_OK: the line is bad, message says why */
+    zc_code_t error; /* != ZC_OK: the line is bad, message says why */
     char message [160];
 } cli_cmd_t;
 
@@ -48,16 +55,16 @@ char *cli_out_help (bool json);
 
 typedef struct {
     cli_cmd_t cmd;
-    uint64_t seq;               /* 0 = local result */
-    char *result;               /* NULL until done */
+    uint64_t seq; /* 0 = local result */
+    char *result; /* NULL until done */
 } cli_pending_t;
 
 /* Where secrets come from (cli_secret.c): a file's first line, an environment
    variable, or a prompt without echo on the terminal. */
 typedef struct {
-    const char *file;           /* --password-file */
-    const char *new_file;       /* --new-password-file (passwd) */
-    const char *admin_file;     /* --admin-secret-file (admin commands) */
+    const char *file;       /* --password-file */
+    const char *new_file;   /* --new-password-file (passwd) */
+    const char *admin_file; /* --admin-secret-file (admin commands) */
 } cli_secrets_t;
 
 typedef struct {
@@ -65,18 +72,18 @@ typedef struct {
     cli_secrets_t secrets;
     bool json;
     bool tty;
-    bool quit;                  /* `quit` read: no more commands */
+    bool quit; /* `quit` read: no more commands */
     int failures;
-    char user [ZC_NAME_MAX + 1];    /* bound user, "" if none: shown in the prompt */
+    char user [ZC_NAME_MAX + 1]; /* bound user, "" if none: shown in the prompt */
     cli_pending_t pending [CLI_PENDING_MAX];
     uint32_t head;
     uint32_t n_pending;
-    EditLine *el;               /* interactive mode only */
-    bool in_edit;               /* inside el_gets: output must redraw the line */
+    EditLine *el; /* interactive mode only */
+    bool in_edit; /* inside el_gets: output must redraw the line */
 } cli_t;
 
-extern volatile sig_atomic_t cli_interrupted;   /* SIGINT seen */
-extern volatile sig_atomic_t cli_terminated;    /* SIGTERM seen */
+extern volatile sig_atomic_t cli_interrupted; /* SIGINT seen */
+extern volatile sig_atomic_t cli_terminated;  /* SIGTERM seen */
 
 /* Run one command line: a local result, or a request whose result comes later. */
 void cli_run_line (cli_t *self, const char *line);

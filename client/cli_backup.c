@@ -13,9 +13,9 @@
 #include "cli.h"
 #include "../replication/snapshot_file.h"
 
-#define BACKUP_WINDOW 32
+#define BACKUP_WINDOW   32
 #define BACKUP_ATTEMPTS 3
-#define BACKUP_SIZE_MAX (1ull << 32)      /* a snapshot file's body length is 32 bits */
+#define BACKUP_SIZE_MAX (1ull << 32) /* a snapshot file's body length is 32 bits */
 
 typedef struct {
     uint64_t index, term, total, received, next;
@@ -70,7 +70,7 @@ s_take_reply (s_fetch_t *f, const zcc_event_t *ev, char *why, size_t why_size)
     while (i < f->n_out && f->seqs [i] != ev->seq)
         i++;
     if (i == f->n_out)
-        return S_DONE;          /* not one of ours (a late reply of an earlier attempt) */
+        return S_DONE; /* not one of ours (a late reply of an earlier attempt) */
     uint64_t offset = f->offsets [i];
     f->seqs [i] = f->seqs [--f->n_out];
     f->offsets [i] = f->offsets [f->n_out];
@@ -83,7 +83,7 @@ s_take_reply (s_fetch_t *f, const zcc_event_t *ev, char *why, size_t why_size)
     }
     if (r->index != f->index || r->total != f->total || r->offset != offset
         || r->data.len != s_chunk_len (f, offset))
-        return S_AGAIN;         /* another image answered: start over */
+        return S_AGAIN; /* another image answered: start over */
     memcpy (f->body + offset, r->data.ptr, r->data.len);
     f->received += r->data.len;
     return S_DONE;
@@ -97,7 +97,7 @@ s_fetch (cli_t *self, s_fetch_t *f, const char *secret, char *why, size_t why_si
     uint64_t seq = zcc_submit_backup (self->zcc, secret, &start);
     bool got = seq != 0;
     while (got && (got = s_wait_reply (self, &ev)) && ev.seq != seq)
-        ;       /* a late reply of an abandoned attempt */
+        ; /* a late reply of an abandoned attempt */
     if (!got) {
         snprintf (why, why_size, "interrupted");
         return S_FAILED;
@@ -186,7 +186,8 @@ s_result (bool json, const char *file, const s_fetch_t *f, const char *why)
         return s_json_result (file, f, why);
     char *line = NULL;
     int rc = why ? asprintf (&line, "error: admin backup: %s\n", why)
-                 : asprintf (&line, "ok: backup of log index %llu (term %llu, %llu bytes) written to %s\n",
+                 : asprintf (&line,
+                             "ok: backup of log index %llu (term %llu, %llu bytes) written to %s\n",
                              (unsigned long long) f->index, (unsigned long long) f->term,
                              (unsigned long long) f->total, file);
     return rc < 0 ? NULL : line;
@@ -205,8 +206,10 @@ cli_backup_run (cli_t *self, const char *file, const char *secret, bool *ok)
         outcome = s_fetch (self, &f, secret, why, sizeof why);
     }
     if (outcome == S_AGAIN)
-        snprintf (why, sizeof why, "the backup image changed %d times (leader changes?): "
-                  "try again", BACKUP_ATTEMPTS);
+        snprintf (why, sizeof why,
+                  "the backup image changed %d times (leader changes?): "
+                  "try again",
+                  BACKUP_ATTEMPTS);
     else if (outcome == S_DONE && s_write (file, &f, why, sizeof why) == 0)
         *why = 0;
     else if (outcome == S_DONE && !*why)

@@ -29,7 +29,8 @@ static const char *const s_help [] = {
 #define N_HELP (sizeof s_help / sizeof s_help [0])
 
 /* Text with control characters made visible, for a terminal. */
-static void s_put_safe (FILE *out, const char *text, size_t len)
+static void
+s_put_safe (FILE *out, const char *text, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char) text [i];
@@ -44,7 +45,8 @@ static void s_put_safe (FILE *out, const char *text, size_t len)
     }
 }
 
-static char *s_json_line (json_out_t *json)
+static char *
+s_json_line (json_out_t *json)
 {
     char *line = NULL;
     if (json && json_out_ok (json) && asprintf (&line, "%s\n", json_out_text (json)) < 0)
@@ -53,7 +55,8 @@ static char *s_json_line (json_out_t *json)
     return line;
 }
 
-static json_out_t *s_json_begin (const char *type, const char *command)
+static json_out_t *
+s_json_begin (const char *type, const char *command)
 {
     json_out_t *json = json_out_new ();
     if (!json)
@@ -65,7 +68,8 @@ static json_out_t *s_json_begin (const char *type, const char *command)
     return json;
 }
 
-static char *s_json_error (const char *command, zc_code_t code, const char *message)
+static char *
+s_json_error (const char *command, zc_code_t code, const char *message)
 {
     json_out_t *json = s_json_begin ("error", command);
     if (!json)
@@ -76,7 +80,8 @@ static char *s_json_error (const char *command, zc_code_t code, const char *mess
     return s_json_line (json);
 }
 
-static char *s_text_error (zc_code_t code, const char *message)
+static char *
+s_text_error (zc_code_t code, const char *message)
 {
     char *line = NULL;
     size_t size = 0;
@@ -90,13 +95,15 @@ static char *s_text_error (zc_code_t code, const char *message)
     return line;
 }
 
-char *cli_out_local_error (bool json, const cli_cmd_t *cmd)
+char *
+cli_out_local_error (bool json, const cli_cmd_t *cmd)
 {
     return json ? s_json_error (cmd->word, cmd->error, cmd->message)
                 : s_text_error (cmd->error, cmd->message);
 }
 
-char *cli_out_help (bool json)
+char *
+cli_out_help (bool json)
 {
     if (json) {
         json_out_t *j = s_json_begin ("reply", "help");
@@ -121,7 +128,8 @@ char *cli_out_help (bool json)
     return text;
 }
 
-static void s_json_status (json_out_t *j, const zc_frame_t *f)
+static void
+s_json_status (json_out_t *j, const zc_frame_t *f)
 {
     json_out_array_begin (j, "replicas");
     for (uint32_t i = 0; i < f->n_replicas; i++) {
@@ -141,7 +149,8 @@ static void s_json_status (json_out_t *j, const zc_frame_t *f)
     json_out_uint (j, "sessions", f->n_sessions);
 }
 
-static char *s_json_reply (const cli_cmd_t *cmd, const zcc_event_t *ev)
+static char *
+s_json_reply (const cli_cmd_t *cmd, const zcc_event_t *ev)
 {
     json_out_t *j = s_json_begin ("reply", cmd->word);
     if (!j)
@@ -169,20 +178,23 @@ static char *s_json_reply (const cli_cmd_t *cmd, const zcc_event_t *ev)
     return s_json_line (j);
 }
 
-static void s_text_status (FILE *out, const zc_frame_t *f)
+static void
+s_text_status (FILE *out, const zc_frame_t *f)
 {
     uint64_t leader_last = 0;
     for (uint32_t i = 0; i < f->n_replicas; i++)
         if (strcmp (f->replicas [i].role, "leader") == 0)
             leader_last = f->replicas [i].last_index;
-    fprintf (out, "%-8s %-10s %8s %10s %10s %10s %8s\n",
-             "replica", "role", "term", "commit", "applied", "last", "lag");
+    fprintf (out, "%-8s %-10s %8s %10s %10s %10s %8s\n", "replica", "role", "term", "commit",
+             "applied", "last", "lag");
     for (uint32_t i = 0; i < f->n_replicas; i++) {
         const zc_replica_status_t *r = &f->replicas [i];
         char lag [24] = "-";
         if (leader_last && strcmp (r->role, "down") != 0)
-            snprintf (lag, sizeof lag, "%llu", (unsigned long long)
-                      (leader_last > r->last_index ? leader_last - r->last_index : 0));
+            snprintf (lag, sizeof lag, "%llu",
+                      (unsigned long long) (leader_last > r->last_index
+                                                ? leader_last - r->last_index
+                                                : 0));
         fprintf (out, "%-8u %-10s %8llu %10llu %10llu %10llu %8s\n", r->id, r->role,
                  (unsigned long long) r->term, (unsigned long long) r->commit,
                  (unsigned long long) r->applied, (unsigned long long) r->last_index, lag);
@@ -192,7 +204,8 @@ static void s_text_status (FILE *out, const zc_frame_t *f)
              (unsigned long long) f->n_sessions);
 }
 
-static char *s_text_reply (const cli_cmd_t *cmd, const zcc_event_t *ev)
+static char *
+s_text_reply (const cli_cmd_t *cmd, const zcc_event_t *ev)
 {
     char *text = NULL;
     size_t size = 0;
@@ -200,11 +213,11 @@ static char *s_text_reply (const cli_cmd_t *cmd, const zcc_event_t *ev)
     if (!out)
         return NULL;
     switch (cmd->kind) {
-        case CLI_CREATE:  fprintf (out, "ok: created %s\n", cmd->name); break;
-        case CLI_DELETE:  fprintf (out, "ok: deleted %s\n", cmd->name); break;
+        case CLI_CREATE: fprintf (out, "ok: created %s\n", cmd->name); break;
+        case CLI_DELETE: fprintf (out, "ok: deleted %s\n", cmd->name); break;
         case CLI_CONNECT: fprintf (out, "ok: connected as %s\n", cmd->name); break;
-        case CLI_SEND:    fprintf (out, "ok: sent to %s\n", cmd->name); break;
-        case CLI_PASSWD:  fprintf (out, "ok: secret of %s changed\n", cmd->name); break;
+        case CLI_SEND: fprintf (out, "ok: sent to %s\n", cmd->name); break;
+        case CLI_PASSWD: fprintf (out, "ok: secret of %s changed\n", cmd->name); break;
         case CLI_LIST:
             fputs ("users:", out);
             for (uint32_t i = 0; i < ev->n_users; i++) {
@@ -213,19 +226,20 @@ static char *s_text_reply (const cli_cmd_t *cmd, const zcc_event_t *ev)
             }
             fputs (ev->n_users ? "\n" : " (none)\n", out);
             break;
-        case CLI_STATUS:  s_text_status (out, &ev->frame); break;
+        case CLI_STATUS: s_text_status (out, &ev->frame); break;
         case CLI_ADMIN_TRANSFER:
             fputs ("ok: ", out);
             s_put_safe (out, ev->frame.text.ptr, ev->frame.text.len);
             fputc ('\n', out);
             break;
-        default:          fputs ("ok\n", out);
+        default: fputs ("ok\n", out);
     }
     fclose (out);
     return text;
 }
 
-char *cli_out_reply (bool json, const cli_cmd_t *cmd, const zcc_event_t *event)
+char *
+cli_out_reply (bool json, const cli_cmd_t *cmd, const zcc_event_t *event)
 {
     if (event->code != ZC_OK)
         return json ? s_json_error (cmd->word, event->code, event->error)
@@ -233,7 +247,8 @@ char *cli_out_reply (bool json, const cli_cmd_t *cmd, const zcc_event_t *event)
     return json ? s_json_reply (cmd, event) : s_text_reply (cmd, event);
 }
 
-char *cli_out_message (bool json, const zcc_event_t *event)
+char *
+cli_out_message (bool json, const zcc_event_t *event)
 {
     const zc_frame_t *f = &event->frame;
     if (json) {
@@ -256,7 +271,7 @@ char *cli_out_message (bool json, const zcc_event_t *event)
     fputc ('[', out);
     s_put_safe (out, f->name.ptr, f->name.len);
     fputs ("] ", out);
-    if ((f->fields & ZC_F_FROM) && f->from.len) {   /* sent by a connected user */
+    if ((f->fields & ZC_F_FROM) && f->from.len) { /* sent by a connected user */
         s_put_safe (out, f->from.ptr, f->from.len);
         fputs (": ", out);
     }
@@ -266,7 +281,8 @@ char *cli_out_message (bool json, const zcc_event_t *event)
     return text;
 }
 
-char *cli_out_closed (bool json, const char *name, const zcc_event_t *event)
+char *
+cli_out_closed (bool json, const char *name, const zcc_event_t *event)
 {
     if (json) {
         json_out_t *j = s_json_begin ("closed", NULL);

@@ -11,20 +11,29 @@ static const struct {
     const char *word;
     cli_kind_t kind;
 } s_words [] = {
-    { "create", CLI_CREATE }, { "delete", CLI_DELETE }, { "connect", CLI_CONNECT },
-    { "list", CLI_LIST }, { "send", CLI_SEND }, { "status", CLI_STATUS },
-    { "help", CLI_HELP }, { "quit", CLI_QUIT }, { "exit", CLI_QUIT },
-    { "passwd", CLI_PASSWD }, { "admin", CLI_ADMIN_TRANSFER },
+    { "create", CLI_CREATE },
+    { "delete", CLI_DELETE },
+    { "connect", CLI_CONNECT },
+    { "list", CLI_LIST },
+    { "send", CLI_SEND },
+    { "status", CLI_STATUS },
+    { "help", CLI_HELP },
+    { "quit", CLI_QUIT },
+    { "exit", CLI_QUIT },
+    { "passwd", CLI_PASSWD },
+    { "admin", CLI_ADMIN_TRANSFER },
 };
 
-static const char *s_skip_space (const char *p)
+static const char *
+s_skip_space (const char *p)
 {
     while (*p == ' ' || *p == '\t')
         p++;
     return p;
 }
 
-static size_t s_word_len (const char *p)
+static size_t
+s_word_len (const char *p)
 {
     size_t n = 0;
     while (p [n] && p [n] != ' ' && p [n] != '\t')
@@ -32,14 +41,16 @@ static size_t s_word_len (const char *p)
     return n;
 }
 
-static void s_fail (cli_cmd_t *cmd, zc_code_t code, const char *fmt, const char *arg)
+static void
+s_fail (cli_cmd_t *cmd, zc_code_t code, const char *fmt, const char *arg)
 {
     cmd->error = code;
     snprintf (cmd->message, sizeof cmd->message, fmt, arg);
 }
 
 /* NAME argument: exactly one word of valid name syntax. */
-static const char *s_parse_name (cli_cmd_t *cmd, const char *p)
+static const char *
+s_parse_name (cli_cmd_t *cmd, const char *p)
 {
     p = s_skip_space (p);
     size_t len = s_word_len (p);
@@ -60,14 +71,15 @@ static const char *s_parse_name (cli_cmd_t *cmd, const char *p)
     return p + len;
 }
 
-static void s_no_more (cli_cmd_t *cmd, const char *p)
+static void
+s_no_more (cli_cmd_t *cmd, const char *p)
 {
     if (*s_skip_space (p))
-        s_fail (cmd, ZC_ERR_UNKNOWN_COMMAND, "too many arguments for '%s' (try 'help')",
-                cmd->word);
+        s_fail (cmd, ZC_ERR_UNKNOWN_COMMAND, "too many arguments for '%s' (try 'help')", cmd->word);
 }
 
-static void s_parse_text (cli_cmd_t *cmd, const char *p, bool required)
+static void
+s_parse_text (cli_cmd_t *cmd, const char *p, bool required)
 {
     p = s_skip_space (p);
     size_t len = strlen (p);
@@ -88,7 +100,8 @@ static void s_parse_text (cli_cmd_t *cmd, const char *p, bool required)
 }
 
 /* admin transfer [ID]: the only admin command so far. */
-static void s_parse_admin (cli_cmd_t *cmd, const char *p)
+static void
+s_parse_admin (cli_cmd_t *cmd, const char *p)
 {
     p = s_skip_space (p);
     size_t len = s_word_len (p);
@@ -107,8 +120,10 @@ static void s_parse_admin (cli_cmd_t *cmd, const char *p)
         return;
     }
     if (len != 8 || strncasecmp (p, "transfer", 8) != 0) {
-        s_fail (cmd, ZC_ERR_UNKNOWN_COMMAND, "unknown admin command: usage: %s transfer [ID]"
-                " | admin backup FILE", cmd->word);
+        s_fail (cmd, ZC_ERR_UNKNOWN_COMMAND,
+                "unknown admin command: usage: %s transfer [ID]"
+                " | admin backup FILE",
+                cmd->word);
         return;
     }
     snprintf (cmd->word, sizeof cmd->word, "admin transfer");
@@ -128,12 +143,13 @@ static void s_parse_admin (cli_cmd_t *cmd, const char *p)
     s_no_more (cmd, p + len);
 }
 
-void cli_parse (const char *line, cli_cmd_t *cmd)
+void
+cli_parse (const char *line, cli_cmd_t *cmd)
 {
     memset (cmd, 0, sizeof *cmd);
     const char *p = s_skip_space (line);
     if (*p == 0 || *p == '#')
-        return;                 /* blank or comment */
+        return; /* blank or comment */
     size_t len = s_word_len (p);
     snprintf (cmd->word, sizeof cmd->word, "%.*s", (int) len, p);
     for (char *c = cmd->word; *c; c++)
@@ -144,7 +160,7 @@ void cli_parse (const char *line, cli_cmd_t *cmd)
     p += len;
     switch (cmd->kind) {
         case CLI_NONE:
-            cmd->kind = CLI_HELP;   /* a kind that is never sent; the error says why */
+            cmd->kind = CLI_HELP; /* a kind that is never sent; the error says why */
             s_fail (cmd, ZC_ERR_UNKNOWN_COMMAND, "unknown command '%s' (try 'help')", cmd->word);
             break;
         case CLI_CREATE:
@@ -158,28 +174,24 @@ void cli_parse (const char *line, cli_cmd_t *cmd)
             if ((p = s_parse_name (cmd, p)))
                 s_parse_text (cmd, p, true);
             break;
-        case CLI_LIST:
-            s_parse_text (cmd, p, false);
-            break;
-        case CLI_ADMIN_TRANSFER:
-            s_parse_admin (cmd, p);
-            break;
-        default:
-            s_no_more (cmd, p);
+        case CLI_LIST: s_parse_text (cmd, p, false); break;
+        case CLI_ADMIN_TRANSFER: s_parse_admin (cmd, p); break;
+        default: s_no_more (cmd, p);
     }
 }
 
-int cli_wire_cmd (cli_kind_t kind)
+int
+cli_wire_cmd (cli_kind_t kind)
 {
     switch (kind) {
-        case CLI_CREATE:  return ZC_CMD_CREATE;
-        case CLI_DELETE:  return ZC_CMD_DELETE;
+        case CLI_CREATE: return ZC_CMD_CREATE;
+        case CLI_DELETE: return ZC_CMD_DELETE;
         case CLI_CONNECT: return ZC_CMD_CONNECT;
-        case CLI_LIST:    return ZC_CMD_LIST;
-        case CLI_SEND:    return ZC_CMD_SEND;
-        case CLI_STATUS:  return ZC_CMD_STATUS;
-        case CLI_PASSWD:  return ZC_CMD_PASSWD;
+        case CLI_LIST: return ZC_CMD_LIST;
+        case CLI_SEND: return ZC_CMD_SEND;
+        case CLI_STATUS: return ZC_CMD_STATUS;
+        case CLI_PASSWD: return ZC_CMD_PASSWD;
         case CLI_ADMIN_TRANSFER: return ZC_CMD_TRANSFER;
-        default:          return -1;
+        default: return -1;
     }
 }

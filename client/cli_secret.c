@@ -9,20 +9,23 @@
 #include <unistd.h>
 #include "cli.h"
 
-bool cli_needs_secret (cli_kind_t kind)
+bool
+cli_needs_secret (cli_kind_t kind)
 {
     return kind == CLI_CREATE || kind == CLI_CONNECT || kind == CLI_DELETE || kind == CLI_PASSWD
-        || kind == CLI_ADMIN_TRANSFER || kind == CLI_ADMIN_BACKUP;
+           || kind == CLI_ADMIN_TRANSFER || kind == CLI_ADMIN_BACKUP;
 }
 
-static void s_chomp (char *s)
+static void
+s_chomp (char *s)
 {
     size_t n = strlen (s);
     while (n && (s [n - 1] == '\n' || s [n - 1] == '\r'))
         s [--n] = 0;
 }
 
-static zc_code_t s_from_file (const char *path, char *out, size_t size, char *why, size_t why_size)
+static zc_code_t
+s_from_file (const char *path, char *out, size_t size, char *why, size_t why_size)
 {
     FILE *f = fopen (path, "r");
     if (!f) {
@@ -50,7 +53,8 @@ static zc_code_t s_from_file (const char *path, char *out, size_t size, char *wh
 }
 
 /* Read a line from the terminal with echo off. */
-static bool s_prompt (const char *prompt, char *out, size_t size)
+static bool
+s_prompt (const char *prompt, char *out, size_t size)
 {
     struct termios saved, quiet;
     if (tcgetattr (0, &saved) != 0)
@@ -72,8 +76,8 @@ static bool s_prompt (const char *prompt, char *out, size_t size)
 }
 
 /* The admin secret: --admin-secret-file, ZCHAT_ADMIN_SECRET, or asked on a terminal. */
-static zc_code_t s_admin_secret (const cli_t *self, char *out, size_t size, char *why,
-                                 size_t why_size)
+static zc_code_t
+s_admin_secret (const cli_t *self, char *out, size_t size, char *why, size_t why_size)
 {
     if (self->secrets.admin_file)
         return s_from_file (self->secrets.admin_file, out, size, why, why_size);
@@ -84,13 +88,15 @@ static zc_code_t s_admin_secret (const cli_t *self, char *out, size_t size, char
     }
     if (self->tty && s_prompt ("admin secret: ", out, size) && *out)
         return ZC_OK;
-    snprintf (why, why_size, "admin commands need the cluster's admin secret: give "
+    snprintf (why, why_size,
+              "admin commands need the cluster's admin secret: give "
               "--admin-secret-file FILE or set ZCHAT_ADMIN_SECRET");
     return ZC_ERR_BAD_SECRET;
 }
 
-zc_code_t cli_secret_get (const cli_t *self, const cli_cmd_t *cmd, bool new_one, char *out,
-                          size_t size, char *why, size_t why_size)
+zc_code_t
+cli_secret_get (const cli_t *self, const cli_cmd_t *cmd, bool new_one, char *out, size_t size,
+                char *why, size_t why_size)
 {
     if (cmd->kind == CLI_ADMIN_TRANSFER || cmd->kind == CLI_ADMIN_BACKUP)
         return s_admin_secret (self, out, size, why, why_size);
@@ -107,16 +113,18 @@ zc_code_t cli_secret_get (const cli_t *self, const cli_cmd_t *cmd, bool new_one,
         return ZC_OK;
     }
     if (!self->tty) {
-        snprintf (why, why_size, "%s %s needs a%s secret: give --%spassword-file FILE or set "
-                  "ZCHAT_%sPASSWORD", cmd->word, cmd->name, new_one ? " new" : "",
-                  new_one ? "new-" : "", new_one ? "NEW_" : "");
+        snprintf (why, why_size,
+                  "%s %s needs a%s secret: give --%spassword-file FILE or set "
+                  "ZCHAT_%sPASSWORD",
+                  cmd->word, cmd->name, new_one ? " new" : "", new_one ? "new-" : "",
+                  new_one ? "NEW_" : "");
         return ZC_ERR_BAD_SECRET;
     }
     bool twice = cmd->kind == CLI_CREATE || new_one;
     char prompt [96], again [ZC_SECRET_MAX + 2];
     snprintf (prompt, sizeof prompt, "%s secret for %s: ", new_one ? "new" : "", cmd->name);
     bool ok = s_prompt (prompt + (new_one ? 0 : 1), out, size)
-           && (!twice || s_prompt ("again: ", again, sizeof again));
+              && (!twice || s_prompt ("again: ", again, sizeof again));
     zc_code_t code = ZC_OK;
     if (!ok || !*out) {
         snprintf (why, why_size, "no secret given");

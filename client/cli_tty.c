@@ -20,7 +20,8 @@
 #include <wchar.h>
 #include "cli.h"
 
-static char *s_prompt (EditLine *el)
+static char *
+s_prompt (EditLine *el)
 {
     static char prompt [ZC_NAME_MAX + 16];
     cli_t *self = NULL;
@@ -34,7 +35,8 @@ static char *s_prompt (EditLine *el)
 
 /* libedit's character source: one wide character from stdin, handling library
    events while waiting. Returns 1, 0 at end of input, -1 with errno EINTR on Ctrl-C. */
-static int s_getc (EditLine *el, wchar_t *wc)
+static int
+s_getc (EditLine *el, wchar_t *wc)
 {
     cli_t *self = NULL;
     el_get (el, EL_CLIENTDATA, &self);
@@ -63,7 +65,7 @@ static int s_getc (EditLine *el, wchar_t *wc)
         }
         size_t rc = mbrtowc (wc, &c, 1, &state);
         if (rc == (size_t) -2)
-            continue;           /* inside a multibyte character */
+            continue; /* inside a multibyte character */
         if (rc == (size_t) -1) {
             *wc = (wchar_t) (unsigned char) c;
             memset (&state, 0, sizeof state);
@@ -72,14 +74,16 @@ static int s_getc (EditLine *el, wchar_t *wc)
     }
 }
 
-static void s_history_path (char *path, size_t size)
+static void
+s_history_path (char *path, size_t size)
 {
     const char *home = getenv ("HOME");
     snprintf (path, size, "%s/.zchat_history", home && *home ? home : ".");
 }
 
 /* Wait for the result of the line just entered, showing anything else that comes. */
-static void s_wait_results (cli_t *self)
+static void
+s_wait_results (cli_t *self)
 {
     while (self->n_pending && !cli_interrupted && !cli_terminated) {
         zcc_event_t ev;
@@ -93,7 +97,8 @@ static void s_wait_results (cli_t *self)
     }
 }
 
-static void s_enter_line (cli_t *self, History *hist, const char *path, const char *line)
+static void
+s_enter_line (cli_t *self, History *hist, const char *path, const char *line)
 {
     char copy [CLI_LINE_MAX + 1];
     size_t len = strcspn (line, "\n");
@@ -110,7 +115,8 @@ static void s_enter_line (cli_t *self, History *hist, const char *path, const ch
     s_wait_results (self);
 }
 
-void cli_tty_run (cli_t *self)
+void
+cli_tty_run (cli_t *self)
 {
     char path [PATH_MAX];
     s_history_path (path, sizeof path);
@@ -132,7 +138,9 @@ void cli_tty_run (cli_t *self)
     el_set (el, EL_GETCFN, s_getc);
     el_source (el, NULL);
     self->el = el;
-    fputs ("zchat " "- type 'help' for commands, Ctrl-D to leave\n", stdout);
+    fputs ("zchat "
+           "- type 'help' for commands, Ctrl-D to leave\n",
+           stdout);
     while (!self->quit && !cli_terminated) {
         int count = 0;
         self->in_edit = true;
@@ -140,12 +148,12 @@ void cli_tty_run (cli_t *self)
         self->in_edit = false;
         if (!line && cli_interrupted) {
             cli_interrupted = 0;
-            fputs ("^C\n", stdout);     /* drop the partial line, fresh prompt */
+            fputs ("^C\n", stdout); /* drop the partial line, fresh prompt */
             el_reset (el);
             continue;
         }
         if (!line)
-            break;              /* Ctrl-D or end of input */
+            break; /* Ctrl-D or end of input */
         s_enter_line (self, hist, path, line);
     }
     if (!self->quit)

@@ -9,20 +9,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define LINEAR_LIMIT 256u          /* values below this are exact */
-#define SUB_BITS 7u                /* 128 sub-buckets per power of two */
-#define SUB_COUNT (1u << SUB_BITS)
-#define LOW_EXP 8u                 /* log2 (LINEAR_LIMIT) */
-#define TOP_EXP 36u                /* 2^36 <= 100 s in ns < 2^37 */
-#define BUCKETS (LINEAR_LIMIT + (TOP_EXP - LOW_EXP + 1) * SUB_COUNT)
+#define LINEAR_LIMIT 256u /* values below this are exact */
+#define SUB_BITS     7u   /* 128 sub-buckets per power of two */
+#define SUB_COUNT    (1u << SUB_BITS)
+#define LOW_EXP      8u  /* log2 (LINEAR_LIMIT) */
+#define TOP_EXP      36u /* 2^36 <= 100 s in ns < 2^37 */
+#define BUCKETS      (LINEAR_LIMIT + (TOP_EXP - LOW_EXP + 1) * SUB_COUNT)
 
 struct histogram {
     uint64_t total;
     uint64_t min;
     uint64_t max;
     uint64_t saturated;
-    double sum;                    /* double: a uint64 sum of ns could overflow */
-    uint64_t counts[BUCKETS];
+    double sum; /* double: a uint64 sum of ns could overflow */
+    uint64_t counts [BUCKETS];
 };
 
 histogram_t *
@@ -126,10 +126,26 @@ histogram_merge (histogram_t *self, const histogram_t *other)
     self->sum += other->sum;
 }
 
-uint64_t histogram_count (const histogram_t *self) { return self->total; }
-uint64_t histogram_min (const histogram_t *self) { return self->min; }
-uint64_t histogram_max (const histogram_t *self) { return self->max; }
-uint64_t histogram_saturated (const histogram_t *self) { return self->saturated; }
+uint64_t
+histogram_count (const histogram_t *self)
+{
+    return self->total;
+}
+uint64_t
+histogram_min (const histogram_t *self)
+{
+    return self->min;
+}
+uint64_t
+histogram_max (const histogram_t *self)
+{
+    return self->max;
+}
+uint64_t
+histogram_saturated (const histogram_t *self)
+{
+    return self->saturated;
+}
 
 double
 histogram_mean (const histogram_t *self)
@@ -204,23 +220,22 @@ histogram_write_hgrm (const histogram_t *self, FILE *out, double unit_ns)
             continue;
         seen += self->counts [i];
         if (seen == self->total)
-            break;              /* the last bucket is the 100% line below */
+            break; /* the last bucket is the 100% line below */
         double reached = 100.0 * (double) seen / (double) self->total;
         uint64_t value = s_upper (i) < hi ? s_upper (i) : hi;
         for (int k = 0; k < 1000 && level <= reached; k++) {
-            fprintf (out, "%12.3f %2.12f %10llu %14.2f\n", (double) value / unit_ns,
-                     level / 100.0, (unsigned long long) seen, 1.0 / (1.0 - level / 100.0));
+            fprintf (out, "%12.3f %2.12f %10llu %14.2f\n", (double) value / unit_ns, level / 100.0,
+                     (unsigned long long) seen, 1.0 / (1.0 - level / 100.0));
             level = s_next_level (level);
         }
     }
     if (self->total)
         fprintf (out, "%12.3f %2.12f %10llu\n", (double) hi / unit_ns, 1.0,
                  (unsigned long long) self->total);
-    fprintf (out, "#[Mean    = %12.3f, StdDeviation   = %12.3f]\n",
-             histogram_mean (self) / unit_ns, s_stddev (self) / unit_ns);
+    fprintf (out, "#[Mean    = %12.3f, StdDeviation   = %12.3f]\n", histogram_mean (self) / unit_ns,
+             s_stddev (self) / unit_ns);
     fprintf (out, "#[Max     = %12.3f, Total count    = %12llu]\n", (double) hi / unit_ns,
              (unsigned long long) self->total);
-    fprintf (out, "#[Buckets = %12u, SubBuckets     = %12u]\n", TOP_EXP - LOW_EXP + 2,
-             SUB_COUNT);
+    fprintf (out, "#[Buckets = %12u, SubBuckets     = %12u]\n", TOP_EXP - LOW_EXP + 2, SUB_COUNT);
     return ferror (out) ? -1 : 0;
 }

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define HISTOGRAM_MAX_NS 100000000000ULL   /* 100 s */
+#define HISTOGRAM_MAX_NS 100000000000ULL /* 100 s */
 
 typedef struct histogram histogram_t;
 

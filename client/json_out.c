@@ -16,7 +16,8 @@ struct json_out {
     bool need_comma [JSON_OUT_DEPTH + 1];
 };
 
-json_out_t *json_out_new (void)
+json_out_t *
+json_out_new (void)
 {
     json_out_t *self = calloc (1, sizeof *self);
     if (!self)
@@ -31,7 +32,8 @@ json_out_t *json_out_new (void)
     return self;
 }
 
-void json_out_destroy (json_out_t **self_p)
+void
+json_out_destroy (json_out_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
@@ -40,7 +42,8 @@ void json_out_destroy (json_out_t **self_p)
     *self_p = NULL;
 }
 
-void json_out_reset (json_out_t *self)
+void
+json_out_reset (json_out_t *self)
 {
     self->len = 0;
     self->buf [0] = 0;
@@ -49,7 +52,8 @@ void json_out_reset (json_out_t *self)
     memset (self->need_comma, 0, sizeof self->need_comma);
 }
 
-static void s_append (json_out_t *self, const char *bytes, size_t n)
+static void
+s_append (json_out_t *self, const char *bytes, size_t n)
 {
     if (!self->ok)
         return;
@@ -74,22 +78,30 @@ static void s_append (json_out_t *self, const char *bytes, size_t n)
     self->buf [self->len] = 0;
 }
 
-static void s_escaped (json_out_t *self, const char *value, size_t len)
+static void
+s_escaped (json_out_t *self, const char *value, size_t len)
 {
     bool utf8 = zc_utf8_valid (value, len);
     s_append (self, "\"", 1);
-    size_t run = 0;             /* bytes copied verbatim in one go */
+    size_t run = 0; /* bytes copied verbatim in one go */
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char) value [i];
         const char *esc = NULL;
         char hex [8];
-        if (c == '"') esc = "\\\"";
-        else if (c == '\\') esc = "\\\\";
-        else if (c == '\n') esc = "\\n";
-        else if (c == '\r') esc = "\\r";
-        else if (c == '\t') esc = "\\t";
-        else if (c == '\b') esc = "\\b";
-        else if (c == '\f') esc = "\\f";
+        if (c == '"')
+            esc = "\\\"";
+        else if (c == '\\')
+            esc = "\\\\";
+        else if (c == '\n')
+            esc = "\\n";
+        else if (c == '\r')
+            esc = "\\r";
+        else if (c == '\t')
+            esc = "\\t";
+        else if (c == '\b')
+            esc = "\\b";
+        else if (c == '\f')
+            esc = "\\f";
         else if (c < 0x20 || c == 0x7f || (c >= 0x80 && !utf8)) {
             snprintf (hex, sizeof hex, "\\u%04x", c);
             esc = hex;
@@ -105,7 +117,8 @@ static void s_escaped (json_out_t *self, const char *value, size_t len)
 }
 
 /* Comma and key before a member. */
-static void s_member (json_out_t *self, const char *key)
+static void
+s_member (json_out_t *self, const char *key)
 {
     if (self->need_comma [self->depth])
         s_append (self, ",", 1);
@@ -116,7 +129,8 @@ static void s_member (json_out_t *self, const char *key)
     }
 }
 
-static void s_open (json_out_t *self, const char *key, const char *bracket)
+static void
+s_open (json_out_t *self, const char *key, const char *bracket)
 {
     if (self->depth == JSON_OUT_DEPTH) {
         self->ok = false;
@@ -127,7 +141,8 @@ static void s_open (json_out_t *self, const char *key, const char *bracket)
     self->need_comma [++self->depth] = false;
 }
 
-static void s_close (json_out_t *self, const char *bracket)
+static void
+s_close (json_out_t *self, const char *bracket)
 {
     if (self->depth == 0) {
         self->ok = false;
@@ -137,37 +152,58 @@ static void s_close (json_out_t *self, const char *bracket)
     s_append (self, bracket, 1);
 }
 
-void json_out_object_begin (json_out_t *self, const char *key) { s_open (self, key, "{"); }
-void json_out_object_end (json_out_t *self) { s_close (self, "}"); }
-void json_out_array_begin (json_out_t *self, const char *key) { s_open (self, key, "["); }
-void json_out_array_end (json_out_t *self) { s_close (self, "]"); }
+void
+json_out_object_begin (json_out_t *self, const char *key)
+{
+    s_open (self, key, "{");
+}
+void
+json_out_object_end (json_out_t *self)
+{
+    s_close (self, "}");
+}
+void
+json_out_array_begin (json_out_t *self, const char *key)
+{
+    s_open (self, key, "[");
+}
+void
+json_out_array_end (json_out_t *self)
+{
+    s_close (self, "]");
+}
 
-void json_out_str (json_out_t *self, const char *key, const char *value, size_t len)
+void
+json_out_str (json_out_t *self, const char *key, const char *value, size_t len)
 {
     s_member (self, key);
     s_escaped (self, value ? value : "", value ? len : 0);
 }
 
-void json_out_cstr (json_out_t *self, const char *key, const char *value)
+void
+json_out_cstr (json_out_t *self, const char *key, const char *value)
 {
     json_out_str (self, key, value, value ? strlen (value) : 0);
 }
 
-void json_out_uint (json_out_t *self, const char *key, uint64_t value)
+void
+json_out_uint (json_out_t *self, const char *key, uint64_t value)
 {
     char num [32];
     s_member (self, key);
     s_append (self, num, (size_t) snprintf (num, sizeof num, "%llu", (unsigned long long) value));
 }
 
-void json_out_int (json_out_t *self, const char *key, int64_t value)
+void
+json_out_int (json_out_t *self, const char *key, int64_t value)
 {
     char num [32];
     s_member (self, key);
     s_append (self, num, (size_t) snprintf (num, sizeof num, "%lld", (long long) value));
 }
 
-void json_out_double (json_out_t *self, const char *key, double value)
+void
+json_out_double (json_out_t *self, const char *key, double value)
 {
     char num [64];
     s_member (self, key);
@@ -177,20 +213,35 @@ void json_out_double (json_out_t *self, const char *key, double value)
         s_append (self, num, (size_t) snprintf (num, sizeof num, "%.3f", value));
 }
 
-void json_out_bool (json_out_t *self, const char *key, bool value)
+void
+json_out_bool (json_out_t *self, const char *key, bool value)
 {
     s_member (self, key);
     s_append (self, value ? "true" : "false", value ? 4 : 5);
 }
 
-bool json_out_ok (const json_out_t *self) { return self->ok; }
-const char *json_out_text (const json_out_t *self) { return self->buf; }
-size_t json_out_len (const json_out_t *self) { return self->len; }
-
-int json_out_print_line (json_out_t *self, FILE *stream)
+bool
+json_out_ok (const json_out_t *self)
 {
-    int rc = fwrite (self->buf, 1, self->len, stream) == self->len
-          && fputc ('\n', stream) != EOF ? 0 : -1;
+    return self->ok;
+}
+const char *
+json_out_text (const json_out_t *self)
+{
+    return self->buf;
+}
+size_t
+json_out_len (const json_out_t *self)
+{
+    return self->len;
+}
+
+int
+json_out_print_line (json_out_t *self, FILE *stream)
+{
+    int rc = fwrite (self->buf, 1, self->len, stream) == self->len && fputc ('\n', stream) != EOF
+                 ? 0
+                 : -1;
     json_out_reset (self);
     return rc;
 }

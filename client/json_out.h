@@ -17,7 +17,7 @@
 #include <stdio.h>
 
 #define JSON_OUT_DEPTH 16
-#define JSON_OUT_MAX (64u * 1024 * 1024)
+#define JSON_OUT_MAX   (64u * 1024 * 1024)
 
 typedef struct json_out json_out_t;
 

@@ -6,7 +6,8 @@
     it live in zcc_conn.c, zcc_request.c, zcc_session.c and zcc_fsm.c. */
 #include "zcc_internal.h"
 
-void zcc_options_defaults (zcc_options_t *options)
+void
+zcc_options_defaults (zcc_options_t *options)
 {
     assert (options);
     memset (options, 0, sizeof *options);
@@ -15,7 +16,8 @@ void zcc_options_defaults (zcc_options_t *options)
     options->max_inflight = 256;
 }
 
-zcc_t *zcc_new (const zcc_options_t *options)
+zcc_t *
+zcc_new (const zcc_options_t *options)
 {
     zcc_options_t defaults;
     zcc_options_defaults (&defaults);
@@ -40,7 +42,8 @@ zcc_t *zcc_new (const zcc_options_t *options)
     return self;
 }
 
-void zcc_destroy (zcc_t **self_p)
+void
+zcc_destroy (zcc_t **self_p)
 {
     assert (self_p);
     zcc_t *self = *self_p;
@@ -60,40 +63,45 @@ void zcc_destroy (zcc_t **self_p)
     *self_p = NULL;
 }
 
-static bool s_is_request (zc_cmd_t cmd)
+static bool
+s_is_request (zc_cmd_t cmd)
 {
     return cmd == ZC_CMD_CREATE || cmd == ZC_CMD_DELETE || cmd == ZC_CMD_CONNECT
-        || cmd == ZC_CMD_LIST || cmd == ZC_CMD_SEND || cmd == ZC_CMD_STATUS
-        || cmd == ZC_CMD_PASSWD || cmd == ZC_CMD_TRANSFER;
+           || cmd == ZC_CMD_LIST || cmd == ZC_CMD_SEND || cmd == ZC_CMD_STATUS
+           || cmd == ZC_CMD_PASSWD || cmd == ZC_CMD_TRANSFER;
 }
 
-uint64_t zcc_submit_with (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text,
-                          const char *secret, const char *new_secret)
+uint64_t
+zcc_submit_with (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text, const char *secret,
+                 const char *new_secret)
 {
     assert (self);
     if (!s_is_request (cmd))
-        return 0;               /* ACK and PING are the library's own business */
+        return 0; /* ACK and PING are the library's own business */
     return zcc_request_submit (self, cmd, name, text, secret, new_secret, NULL, false);
 }
 
-uint64_t zcc_submit_backup (zcc_t *self, const char *admin_secret, const zcc_position_t *position)
+uint64_t
+zcc_submit_backup (zcc_t *self, const char *admin_secret, const zcc_position_t *position)
 {
     assert (self && admin_secret && position);
     return zcc_request_submit (self, ZC_CMD_BACKUP, NULL, NULL, admin_secret, NULL, position,
                                false);
 }
 
-uint64_t zcc_submit (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text)
+uint64_t
+zcc_submit (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text)
 {
     return zcc_submit_with (self, cmd, name, text, NULL, NULL);
 }
 
-static zcc_event_type_t s_on_reply (zcc_t *self, const zc_frame_t *f, zcc_event_t *event)
+static zcc_event_type_t
+s_on_reply (zcc_t *self, const zc_frame_t *f, zcc_event_t *event)
 {
     zcc_req_t *req = (f->fields & ZC_F_SEQ) && f->seq ? zcc_request_find (self, f->seq) : NULL;
     if (!req) {
         zcc_session_on_error (self, f);
-        return ZCC_EV_NONE;     /* late duplicate or not ours */
+        return ZCC_EV_NONE; /* late duplicate or not ours */
     }
     if ((f->fields & ZC_F_RE) && f->re != req->cmd)
         return ZCC_EV_NONE;
@@ -104,7 +112,7 @@ static zcc_event_type_t s_on_reply (zcc_t *self, const zc_frame_t *f, zcc_event_
         if (!zcc_request_list_append (self, req, f))
             return ZCC_EV_NONE;
         if (f->more) {
-            req->sent_ms = zcc_now_ms ();   /* progress: not a timeout */
+            req->sent_ms = zcc_now_ms (); /* progress: not a timeout */
             return ZCC_EV_NONE;
         }
     }
@@ -120,7 +128,7 @@ static zcc_event_type_t s_on_reply (zcc_t *self, const zc_frame_t *f, zcc_event_
     event->latency_ms = (double) (zclock_usecs () - req->submit_us) / 1000.0;
     event->users = req->users;
     event->n_users = req->n_users;
-    req->users = NULL;          /* ownership moves to the event */
+    req->users = NULL; /* ownership moves to the event */
     req->n_users = 0;
     zcc_events_fill_error (self, event);
     zcc_request_free (self, req);
@@ -129,7 +137,8 @@ static zcc_event_type_t s_on_reply (zcc_t *self, const zc_frame_t *f, zcc_event_
 
 /* Receive one frame from the DEALER, if one is there (*got), and turn it into at most
    one event. */
-static zcc_event_type_t s_recv (zcc_t *self, zcc_event_t *event, bool *got)
+static zcc_event_type_t
+s_recv (zcc_t *self, zcc_event_t *event, bool *got)
 {
     zmq_msg_t msg;
     zmq_msg_init (&msg);
@@ -145,7 +154,7 @@ static zcc_event_type_t s_recv (zcc_t *self, zcc_event_t *event, bool *got)
         memcpy (self->rx, zmq_msg_data (&msg), len);
         self->rx_len = len;
     }
-    while (zmq_msg_more (&msg))     /* the protocol has one part: drop the rest */
+    while (zmq_msg_more (&msg)) /* the protocol has one part: drop the rest */
         if (zmq_msg_recv (&msg, handle, ZMQ_DONTWAIT) < 0)
             break;
     zmq_msg_close (&msg);
@@ -156,14 +165,15 @@ static zcc_event_type_t s_recv (zcc_t *self, zcc_event_t *event, bool *got)
     memset (event, 0, sizeof *event);
     switch (f.cmd) {
         case ZC_CMD_REPLY:
-        case ZC_CMD_ERROR:   return s_on_reply (self, &f, event);
+        case ZC_CMD_ERROR: return s_on_reply (self, &f, event);
         case ZC_CMD_MESSAGE: return zcc_session_on_message (self, &f, event);
-        case ZC_CMD_CLOSED:  return zcc_session_on_closed (self, &f, event);
-        default:             return ZCC_EV_NONE;
+        case ZC_CMD_CLOSED: return zcc_session_on_closed (self, &f, event);
+        default: return ZCC_EV_NONE;
     }
 }
 
-static zcc_event_type_t s_timers (zcc_t *self, int64_t now, zcc_event_t *event)
+static zcc_event_type_t
+s_timers (zcc_t *self, int64_t now, zcc_event_t *event)
 {
     if (zcc_fsm_moving (self) && now >= self->conn.switch_ms)
         zcc_fsm_execute (self, ZCC_IN_SWITCH_DUE);
@@ -177,15 +187,16 @@ static zcc_event_type_t s_timers (zcc_t *self, int64_t now, zcc_event_t *event)
     return ZCC_EV_NONE;
 }
 
-static int64_t s_next_timer (const zcc_t *self)
+static int64_t
+s_next_timer (const zcc_t *self)
 {
     return zcc_session_next_timer (self, zcc_conn_next_timer (self, self->reqs.scan_ms));
 }
 
 /* Wait up to wait_ms for the socket or fd; the event if there is one. *failed when
    the poll was interrupted. */
-static zcc_event_type_t s_poll_once (zcc_t *self, long wait_ms, int fd, zcc_event_t *event,
-                                     bool *failed)
+static zcc_event_type_t
+s_poll_once (zcc_t *self, long wait_ms, int fd, zcc_event_t *event, bool *failed)
 {
     zmq_pollitem_t items [2];
     int n = 0, sock_at = -1, fd_at = -1;
@@ -216,7 +227,8 @@ static zcc_event_type_t s_poll_once (zcc_t *self, long wait_ms, int fd, zcc_even
 }
 
 /* Run timers and the socket until an event, fd readiness or the timeout. */
-static zcc_event_type_t s_wait (zcc_t *self, int timeout_ms, int fd, zcc_event_t *event)
+static zcc_event_type_t
+s_wait (zcc_t *self, int timeout_ms, int fd, zcc_event_t *event)
 {
     int64_t end = timeout_ms < 0 ? INT64_MAX : zcc_now_ms () + timeout_ms;
     memset (event, 0, sizeof *event);
@@ -244,13 +256,14 @@ static zcc_event_type_t s_wait (zcc_t *self, int timeout_ms, int fd, zcc_event_t
         bool failed;
         type = s_poll_once (self, wake <= now ? 0 : (long) (wake - now), fd, event, &failed);
         if (type != ZCC_EV_NONE || failed)
-            return type;        /* EINTR: let the caller look at its signals */
+            return type; /* EINTR: let the caller look at its signals */
         if (zcc_now_ms () >= end)
             return ZCC_EV_NONE;
     }
 }
 
-zcc_event_type_t zcc_poll (zcc_t *self, int timeout_ms, int fd, zcc_event_t *event)
+zcc_event_type_t
+zcc_poll (zcc_t *self, int timeout_ms, int fd, zcc_event_t *event)
 {
     assert (self);
     assert (event);
@@ -262,14 +275,15 @@ zcc_event_type_t zcc_poll (zcc_t *self, int timeout_ms, int fd, zcc_event_t *eve
     return type;
 }
 
-zc_code_t zcc_call (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text,
-                    zcc_event_t *event)
+zc_code_t
+zcc_call (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text, zcc_event_t *event)
 {
     return zcc_call_with (self, cmd, name, text, NULL, NULL, event);
 }
 
-zc_code_t zcc_call_with (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text,
-                         const char *secret, const char *new_secret, zcc_event_t *event)
+zc_code_t
+zcc_call_with (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text, const char *secret,
+               const char *new_secret, zcc_event_t *event)
 {
     assert (self);
     assert (event);
@@ -296,19 +310,22 @@ zc_code_t zcc_call_with (zcc_t *self, zc_cmd_t cmd, const char *name, const char
     return event->code;
 }
 
-uint32_t zcc_inflight (const zcc_t *self)
+uint32_t
+zcc_inflight (const zcc_t *self)
 {
     assert (self);
     return self->reqs.n_inflight;
 }
 
-uint64_t zcc_client_id (const zcc_t *self)
+uint64_t
+zcc_client_id (const zcc_t *self)
 {
     assert (self);
     return self->cid;
 }
 
-const char *zcc_current_server (const zcc_t *self)
+const char *
+zcc_current_server (const zcc_t *self)
 {
     assert (self);
     return self->conn.current;

@@ -20,41 +20,41 @@ typedef struct zcc zcc_t;
 
 /* Where in a backup image a BACKUP request reads (PROTOCOL.md, BACKUP). */
 typedef struct {
-    uint64_t index;             /* the image's log index; 0 = take a new image */
-    uint64_t offset;            /* byte offset in it */
+    uint64_t index;  /* the image's log index; 0 = take a new image */
+    uint64_t offset; /* byte offset in it */
 } zcc_position_t;
 
 typedef struct {
-    const char *servers;          /* "host:port,host:port"; NULL = ZCHAT_SERVERS or the dev cluster */
-    uint32_t request_timeout_ms;  /* per try before failing over; default 1000 */
-    uint32_t deadline_ms;         /* total per request before ZC_ERR_TIMEOUT; default 15000 */
-    uint32_t max_inflight;        /* default 256 */
-    uint64_t client_id;           /* 0 = random */
+    const char *servers; /* "host:port,host:port"; NULL = ZCHAT_SERVERS or the dev cluster */
+    uint32_t request_timeout_ms; /* per try before failing over; default 1000 */
+    uint32_t deadline_ms;        /* total per request before ZC_ERR_TIMEOUT; default 15000 */
+    uint32_t max_inflight;       /* default 256 */
+    uint64_t client_id;          /* 0 = random */
     /* The cluster's CURVE public key: 40 characters of Z85, or the path of a
        certificate file (zchat-keys' server.cert). NULL = $ZCHAT_SERVER_KEY. */
     const char *server_key;
-    bool insecure;                /* plain ZeroMQ (servers run --insecure); also $ZCHAT_INSECURE=1 */
+    bool insecure; /* plain ZeroMQ (servers run --insecure); also $ZCHAT_INSECURE=1 */
 } zcc_options_t;
 
 typedef enum {
-    ZCC_EV_NONE = 0,    /* timeout: nothing happened */
-    ZCC_EV_REPLY,       /* frame.cmd REPLY or ERROR for request seq; for LIST, all names */
-    ZCC_EV_MESSAGE,     /* a pushed message, shown for the first time */
-    ZCC_EV_CLOSED,      /* the session ended: code REPLACED or USER_DELETED */
-    ZCC_EV_FD           /* the extra fd given to zcc_poll is readable */
+    ZCC_EV_NONE = 0, /* timeout: nothing happened */
+    ZCC_EV_REPLY,    /* frame.cmd REPLY or ERROR for request seq; for LIST, all names */
+    ZCC_EV_MESSAGE,  /* a pushed message, shown for the first time */
+    ZCC_EV_CLOSED,   /* the session ended: code REPLACED or USER_DELETED */
+    ZCC_EV_FD        /* the extra fd given to zcc_poll is readable */
 } zcc_event_type_t;
 
 typedef struct {
     zcc_event_type_t type;
-    uint64_t seq;               /* REPLY: the request's seq */
-    zc_cmd_t re;                /* REPLY: the request's command */
-    zc_code_t code;             /* REPLY: ZC_OK or the error; CLOSED: why */
-    zc_frame_t frame;           /* last frame of the event; views valid until next poll */
-    const char *error;          /* readable error text (NUL-terminated) or "" */
+    uint64_t seq;      /* REPLY: the request's seq */
+    zc_cmd_t re;       /* REPLY: the request's command */
+    zc_code_t code;    /* REPLY: ZC_OK or the error; CLOSED: why */
+    zc_frame_t frame;  /* last frame of the event; views valid until next poll */
+    const char *error; /* readable error text (NUL-terminated) or "" */
     /* LIST reply: every name across its frames, NUL-terminated, sorted */
     char **users;
     uint32_t n_users;
-    double latency_ms;          /* REPLY: submit to reply */
+    double latency_ms; /* REPLY: submit to reply */
 } zcc_event_t;
 
 void zcc_options_defaults (zcc_options_t *options);

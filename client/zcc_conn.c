@@ -9,21 +9,26 @@
 
 #define ZCC_DEFAULT_SERVERS "127.0.0.1:7001,127.0.0.1:7004,127.0.0.1:7007"
 
-static uint64_t s_rand (zcc_t *self)
+static uint64_t
+s_rand (zcc_t *self)
 {
     uint64_t x = self->conn.rng;
-    x ^= x >> 12; x ^= x << 25; x ^= x >> 27;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
     self->conn.rng = x;
     return x * 0x2545F4914F6CDD1DULL;
 }
 
 /* Half of the delay fixed, half random: retries of many clients spread out. */
-int64_t zcc_conn_jitter (zcc_t *self, uint32_t ms)
+int64_t
+zcc_conn_jitter (zcc_t *self, uint32_t ms)
 {
     return ms / 2 + (int64_t) (s_rand (self) % (ms / 2 + 1));
 }
 
-uint64_t zcc_conn_random_id (void)
+uint64_t
+zcc_conn_random_id (void)
 {
     uint64_t id = 0;
     while (id == 0) {
@@ -34,7 +39,8 @@ uint64_t zcc_conn_random_id (void)
 }
 
 /* "host:port" with a non-empty host and a port 1..65535. */
-static bool s_addr_valid (const char *addr, size_t len)
+static bool
+s_addr_valid (const char *addr, size_t len)
 {
     if (len == 0 || len >= ZCC_ADDR_MAX - 8)
         return false;
@@ -56,7 +62,8 @@ static bool s_addr_valid (const char *addr, size_t len)
     return port >= 1 && port <= 65535;
 }
 
-static int s_parse_servers (zcc_conn_t *conn, const char *list)
+static int
+s_parse_servers (zcc_conn_t *conn, const char *list)
 {
     const char *p = list;
     while (true) {
@@ -67,8 +74,10 @@ static int s_parse_servers (zcc_conn_t *conn, const char *list)
         while (len > 0 && p [len - 1] == ' ')
             len--;
         if (!s_addr_valid (p, len) || conn->n_servers == ZCC_MAX_SERVERS) {
-            fprintf (stderr, "zcc: bad server list '%s': expected host:port[,host:port...]"
-                     " (at most %d)\n", list, ZCC_MAX_SERVERS);
+            fprintf (stderr,
+                     "zcc: bad server list '%s': expected host:port[,host:port...]"
+                     " (at most %d)\n",
+                     list, ZCC_MAX_SERVERS);
             return -1;
         }
         memcpy (conn->servers [conn->n_servers], p, len);
@@ -79,7 +88,8 @@ static int s_parse_servers (zcc_conn_t *conn, const char *list)
     }
 }
 
-static bool s_env_true (const char *name)
+static bool
+s_env_true (const char *name)
 {
     const char *v = getenv (name);
     return v && (!strcmp (v, "1") || !strcmp (v, "true") || !strcmp (v, "yes"));
@@ -87,14 +97,15 @@ static bool s_env_true (const char *name)
 
 /* The cluster's key from the options or $ZCHAT_SERVER_KEY: Z85 text, or a certificate
    file. -1 (with a message) when there is none. */
-static int s_server_key (zcc_conn_t *conn, const zcc_options_t *options)
+static int
+s_server_key (zcc_conn_t *conn, const zcc_options_t *options)
 {
     const char *key = options->server_key && *options->server_key ? options->server_key
-                    : getenv ("ZCHAT_SERVER_KEY");
+                                                                  : getenv ("ZCHAT_SERVER_KEY");
     if (!key || !*key) {
         fprintf (stderr, "zcc: no server key: set ZCHAT_SERVER_KEY (or --server-key) to the "
-                 "cluster's server.cert or its 40-character key; --insecure only for a "
-                 "cluster run with --insecure\n");
+                         "cluster's server.cert or its 40-character key; --insecure only for a "
+                         "cluster run with --insecure\n");
         return -1;
     }
     /* a file first: a 40-character path is valid Z85 too (/tmp/zchat-fault.XXXXXX/...) */
@@ -105,8 +116,10 @@ static int s_server_key (zcc_conn_t *conn, const zcc_options_t *options)
     }
     zcert_t *cert = zcert_load (key);
     if (!cert) {
-        fprintf (stderr, "zcc: server key '%s' is neither a 40-character Z85 key nor a "
-                 "readable certificate file\n", key);
+        fprintf (stderr,
+                 "zcc: server key '%s' is neither a 40-character Z85 key nor a "
+                 "readable certificate file\n",
+                 key);
         return -1;
     }
     snprintf (conn->server_key, sizeof conn->server_key, "%s", zcert_public_txt (cert));
@@ -115,7 +128,8 @@ static int s_server_key (zcc_conn_t *conn, const zcc_options_t *options)
 }
 
 /* Replace the DEALER by a new one connected to addr. */
-static void s_connect (zcc_t *self, const char *addr)
+static void
+s_connect (zcc_t *self, const char *addr)
 {
     zcc_conn_t *conn = &self->conn;
     zsock_destroy (&conn->sock);
@@ -123,7 +137,7 @@ static void s_connect (zcc_t *self, const char *addr)
     snprintf (conn->current, sizeof conn->current, "%s", addr);
     conn->sock = zsock_new (ZMQ_DEALER);
     if (!conn->sock)
-        return;                 /* out of sockets: requests time out and we retry */
+        return; /* out of sockets: requests time out and we retry */
     zsock_set_linger (conn->sock, 0);
     zsock_set_maxmsgsize (conn->sock, ZC_FRAME_MAX);
     /* a random routing id: the server binds a session to it, so it must be unguessable
@@ -148,7 +162,8 @@ static void s_connect (zcc_t *self, const char *addr)
 
 /* Parse the server list, load the key and connect to the first server. -1 (with a
    message) when the list or the key is bad. */
-int zcc_conn_init (zcc_t *self, const zcc_options_t *options)
+int
+zcc_conn_init (zcc_t *self, const zcc_options_t *options)
 {
     zcc_conn_t *conn = &self->conn;
     const char *list = options->servers;
@@ -167,20 +182,23 @@ int zcc_conn_init (zcc_t *self, const zcc_options_t *options)
     return 0;
 }
 
-void zcc_conn_destroy (zcc_t *self)
+void
+zcc_conn_destroy (zcc_t *self)
 {
     zsock_destroy (&self->conn.sock);
     zcert_destroy (&self->conn.cert);
 }
 
-void zcc_conn_send_bytes (zcc_t *self, const uint8_t *buf, size_t len)
+void
+zcc_conn_send_bytes (zcc_t *self, const uint8_t *buf, size_t len)
 {
     self->conn.last_send_ms = zcc_now_ms ();
-    if (self->conn.sock)        /* a full pipe drops it: the request timer retries */
+    if (self->conn.sock) /* a full pipe drops it: the request timer retries */
         zmq_send (zsock_resolve (self->conn.sock), buf, len, ZMQ_DONTWAIT);
 }
 
-void zcc_conn_send_frame (zcc_t *self, const zc_frame_t *frame)
+void
+zcc_conn_send_frame (zcc_t *self, const zc_frame_t *frame)
 {
     uint8_t buf [ZC_FRAME_MAX];
     size_t len;
@@ -189,7 +207,8 @@ void zcc_conn_send_frame (zcc_t *self, const zc_frame_t *frame)
 }
 
 /* A frame arrived: the server is alive. */
-void zcc_conn_heard (zcc_t *self)
+void
+zcc_conn_heard (zcc_t *self)
 {
     self->conn.last_recv_ms = zcc_now_ms ();
     self->conn.ping_ms = 0;
@@ -197,14 +216,16 @@ void zcc_conn_heard (zcc_t *self)
 }
 
 /* A request got its answer: the next trouble starts from the shortest backoff. */
-void zcc_conn_good_reply (zcc_t *self)
+void
+zcc_conn_good_reply (zcc_t *self)
 {
     self->conn.backoff_ms = ZCC_BACKOFF_MIN_MS;
     self->conn.redirects = 0;
 }
 
 /* True (and kept for zcc_conn_redirect) when a NOT_LEADER names a server we can go to. */
-bool zcc_conn_leader_hint (zcc_t *self, const zc_frame_t *f)
+bool
+zcc_conn_leader_hint (zcc_t *self, const zc_frame_t *f)
 {
     zc_bytes_t leader = f->leader;
     if (!(f->fields & ZC_F_LEADER) || !s_addr_valid (leader.ptr, leader.len)
@@ -216,7 +237,8 @@ bool zcc_conn_leader_hint (zcc_t *self, const zc_frame_t *f)
     return true;
 }
 
-static void s_arm (zcc_t *self, int64_t delay_ms, const char *to)
+static void
+s_arm (zcc_t *self, int64_t delay_ms, const char *to)
 {
     self->conn.switch_ms = zcc_now_ms () + delay_ms;
     if (self->conn.switch_ms == 0)
@@ -224,30 +246,34 @@ static void s_arm (zcc_t *self, int64_t delay_ms, const char *to)
     snprintf (self->conn.switch_to, sizeof self->conn.switch_to, "%s", to);
 }
 
-static int64_t s_backoff_delay (zcc_t *self)
+static int64_t
+s_backoff_delay (zcc_t *self)
 {
     int64_t delay = zcc_conn_jitter (self, self->conn.backoff_ms);
     self->conn.backoff_ms = self->conn.backoff_ms * 2 > ZCC_BACKOFF_MAX_MS
-                          ? ZCC_BACKOFF_MAX_MS : self->conn.backoff_ms * 2;
+                                ? ZCC_BACKOFF_MAX_MS
+                                : self->conn.backoff_ms * 2;
     return delay;
 }
 
 /* Arm a switch to the next server of the list after the backoff, which then doubles. */
-void zcc_conn_backoff (zcc_t *self)
+void
+zcc_conn_backoff (zcc_t *self)
 {
     s_arm (self, s_backoff_delay (self), "");
 }
 
 /* Arm a switch to the hinted leader: at once, unless the hints go round in circles. */
-void zcc_conn_redirect (zcc_t *self)
+void
+zcc_conn_redirect (zcc_t *self)
 {
-    int64_t delay = ++self->conn.redirects <= self->conn.n_servers + 1
-                  ? 0 : s_backoff_delay (self);
+    int64_t delay = ++self->conn.redirects <= self->conn.n_servers + 1 ? 0 : s_backoff_delay (self);
     s_arm (self, delay, self->conn.hint);
 }
 
 /* Connect to the server the armed switch names. */
-void zcc_conn_switch (zcc_t *self)
+void
+zcc_conn_switch (zcc_t *self)
 {
     zcc_conn_t *conn = &self->conn;
     const char *target = conn->switch_to;
@@ -267,7 +293,8 @@ void zcc_conn_switch (zcc_t *self)
 }
 
 /* The idle ping and the verdict on an unanswered one. */
-void zcc_conn_timers (zcc_t *self, int64_t now)
+void
+zcc_conn_timers (zcc_t *self, int64_t now)
 {
     zcc_conn_t *conn = &self->conn;
     if (conn->sock && now >= conn->last_send_ms + ZCC_PING_IDLE_MS) {
@@ -275,7 +302,7 @@ void zcc_conn_timers (zcc_t *self, int64_t now)
         zcc_session_ping (self, &f);
         zcc_conn_send_frame (self, &f);
         if (!conn->ping_ms)
-            conn->ping_ms = now;        /* the oldest unanswered ping */
+            conn->ping_ms = now; /* the oldest unanswered ping */
     }
     /* A bound session hears nothing when its server died: an unanswered ping says so. */
     if (zcc_fsm_bound (self) && conn->ping_ms && now >= conn->ping_ms + self->reqs.timeout_ms
@@ -283,7 +310,8 @@ void zcc_conn_timers (zcc_t *self, int64_t now)
         zcc_fsm_execute (self, ZCC_IN_SILENCE);
 }
 
-int64_t zcc_conn_next_timer (const zcc_t *self, int64_t next)
+int64_t
+zcc_conn_next_timer (const zcc_t *self, int64_t next)
 {
     const zcc_conn_t *conn = &self->conn;
     if (zcc_fsm_moving (self) && conn->switch_ms < next)

@@ -7,7 +7,8 @@
     LIST names of the event last returned belong to the library until the next call. */
 #include "zcc_internal.h"
 
-void zcc_events_users_free (char **users, uint32_t n)
+void
+zcc_events_users_free (char **users, uint32_t n)
 {
     for (uint32_t i = 0; i < n; i++)
         free (users [i]);
@@ -15,12 +16,12 @@ void zcc_events_users_free (char **users, uint32_t n)
 }
 
 /* event->error: "" for OK, else the server's text or the code's. */
-void zcc_events_fill_error (zcc_t *self, zcc_event_t *event)
+void
+zcc_events_fill_error (zcc_t *self, zcc_event_t *event)
 {
     if (event->code == ZC_OK)
         event->error = "";
-    else
-    if (event->frame.fields & ZC_F_TEXT) {
+    else if (event->frame.fields & ZC_F_TEXT) {
         memcpy (self->err, event->frame.text.ptr, event->frame.text.len);
         self->err [event->frame.text.len] = 0;
         event->error = self->err;
@@ -30,13 +31,15 @@ void zcc_events_fill_error (zcc_t *self, zcc_event_t *event)
 }
 
 /* The caller gets event; its names are freed at the next poll or call. */
-void zcc_events_hand_over (zcc_t *self, const zcc_event_t *event)
+void
+zcc_events_hand_over (zcc_t *self, const zcc_event_t *event)
 {
     self->ev_users = event->users;
     self->ev_n_users = event->n_users;
 }
 
-void zcc_events_release (zcc_t *self)
+void
+zcc_events_release (zcc_t *self)
 {
     zcc_events_users_free (self->ev_users, self->ev_n_users);
     self->ev_users = NULL;
@@ -44,7 +47,8 @@ void zcc_events_release (zcc_t *self)
 }
 
 /* Keep an event (whose frame is the one in self->rx) for a later zcc_poll. */
-void zcc_events_push (zcc_t *self, const zcc_event_t *event)
+void
+zcc_events_push (zcc_t *self, const zcc_event_t *event)
 {
     zcc_fifo_t *fifo = &self->fifo;
     if (!fifo->ring) {
@@ -72,7 +76,8 @@ void zcc_events_push (zcc_t *self, const zcc_event_t *event)
 }
 
 /* The oldest kept event, handed over; false when there is none. */
-bool zcc_events_pop (zcc_t *self, zcc_event_t *event)
+bool
+zcc_events_pop (zcc_t *self, zcc_event_t *event)
 {
     zcc_fifo_t *fifo = &self->fifo;
     if (!fifo->len)
@@ -85,7 +90,7 @@ bool zcc_events_pop (zcc_t *self, zcc_event_t *event)
         fifo->msgs--;
     if (q->raw_len) {
         memcpy (self->rx, q->raw, q->raw_len);
-        zc_frame_decode (self->rx, q->raw_len, &event->frame);   /* decoded fine before */
+        zc_frame_decode (self->rx, q->raw_len, &event->frame); /* decoded fine before */
     }
     zcc_events_fill_error (self, event);
     if (event->type == ZCC_EV_MESSAGE)
@@ -94,7 +99,8 @@ bool zcc_events_pop (zcc_t *self, zcc_event_t *event)
     return true;
 }
 
-void zcc_events_destroy (zcc_t *self)
+void
+zcc_events_destroy (zcc_t *self)
 {
     zcc_fifo_t *fifo = &self->fifo;
     for (uint32_t i = 0; i < fifo->len; i++) {

@@ -25,55 +25,55 @@
 #define ZCC_BACKOFF_MAX_MS  1000
 #define ZCC_SOCK_HWM        4096
 #define ZCC_RECV_STREAK     64
-#define ZCC_FIFO_MSGS       256     /* pushed messages zcc_call may hold back */
-#define ZCC_FIFO_OTHER      8       /* CLOSED events zcc_call may hold back */
+#define ZCC_FIFO_MSGS       256 /* pushed messages zcc_call may hold back */
+#define ZCC_FIFO_OTHER      8   /* CLOSED events zcc_call may hold back */
 
 /* The lifecycle (zcc_fsm.c). "Moving": a server switch is due at conn.switch_ms and no
    request goes out until it happens. */
 typedef enum {
-    ZCC_STATE_OPEN,             /* no user bound; requests go out as submitted */
-    ZCC_STATE_BOUND,            /* bound to (user, epoch) on this connection */
-    ZCC_STATE_RESUMING,         /* bound; our re-CONNECT is out, SENDs wait for it */
-    ZCC_STATE_MOVING,           /* no user bound; moving to another server */
-    ZCC_STATE_BOUND_MOVING      /* bound; moving, then CONNECT again there */
+    ZCC_STATE_OPEN,        /* no user bound; requests go out as submitted */
+    ZCC_STATE_BOUND,       /* bound to (user, epoch) on this connection */
+    ZCC_STATE_RESUMING,    /* bound; our re-CONNECT is out, SENDs wait for it */
+    ZCC_STATE_MOVING,      /* no user bound; moving to another server */
+    ZCC_STATE_BOUND_MOVING /* bound; moving, then CONNECT again there */
 } zcc_state_t;
 
 typedef enum {
-    ZCC_IN_SILENCE,             /* a reply or ping timed out, or the server is unavailable */
-    ZCC_IN_REDIRECT,            /* NOT_LEADER naming another server */
-    ZCC_IN_SWITCH_DUE,          /* the switch timer fired */
-    ZCC_IN_BIND,                /* the caller's CONNECT succeeded on this connection */
-    ZCC_IN_BIND_STALE,          /* ... and was sent on an earlier one too */
-    ZCC_IN_LOST,                /* the server says it has no session for us */
-    ZCC_IN_RESUMED,             /* our re-CONNECT succeeded */
-    ZCC_IN_CLOSED               /* the session ended */
+    ZCC_IN_SILENCE,    /* a reply or ping timed out, or the server is unavailable */
+    ZCC_IN_REDIRECT,   /* NOT_LEADER naming another server */
+    ZCC_IN_SWITCH_DUE, /* the switch timer fired */
+    ZCC_IN_BIND,       /* the caller's CONNECT succeeded on this connection */
+    ZCC_IN_BIND_STALE, /* ... and was sent on an earlier one too */
+    ZCC_IN_LOST,       /* the server says it has no session for us */
+    ZCC_IN_RESUMED,    /* our re-CONNECT succeeded */
+    ZCC_IN_CLOSED      /* the session ended */
 } zcc_input_t;
 
 typedef struct {
     bool used;
-    bool internal;              /* the library's re-CONNECT: never reported */
+    bool internal; /* the library's re-CONNECT: never reported */
     zc_cmd_t cmd;
-    zc_code_t failed;           /* != ZC_OK: failed locally, report at next poll */
+    zc_code_t failed; /* != ZC_OK: failed locally, report at next poll */
     uint64_t seq;
-    uint64_t first_gen;         /* connection generation it was first sent on */
+    uint64_t first_gen; /* connection generation it was first sent on */
     char name [ZC_NAME_MAX + 1];
     char secret [ZC_SECRET_MAX + 1];
     char new_secret [ZC_SECRET_MAX + 1];
-    zcc_position_t position;    /* BACKUP: which bytes of which image */
+    zcc_position_t position; /* BACKUP: which bytes of which image */
     int64_t submit_us;
-    int64_t deadline_ms;        /* 0 = none (the re-CONNECT retries while bound) */
-    int64_t sent_ms;            /* last send on the current connection; 0 = not yet */
-    int64_t resend_ms;          /* BUSY: resend at this time; 0 = none */
+    int64_t deadline_ms; /* 0 = none (the re-CONNECT retries while bound) */
+    int64_t sent_ms;     /* last send on the current connection; 0 = not yet */
+    int64_t resend_ms;   /* BUSY: resend at this time; 0 = none */
     size_t len;
     uint8_t buf [ZC_FRAME_MAX];
-    char **users;               /* LIST: names gathered so far */
+    char **users; /* LIST: names gathered so far */
     uint32_t n_users;
     uint32_t cap_users;
 } zcc_req_t;
 
 typedef struct {
-    zcc_event_t ev;             /* frame views are rebuilt from raw when popped */
-    size_t raw_len;             /* 0 = synthetic event (timeout): frame has no views */
+    zcc_event_t ev; /* frame views are rebuilt from raw when popped */
+    size_t raw_len; /* 0 = synthetic event (timeout): frame has no views */
     uint8_t raw [ZC_FRAME_MAX];
 } zcc_queued_t;
 
@@ -83,47 +83,47 @@ typedef struct {
     uint32_t server_idx;
     char current [ZCC_ADDR_MAX];
     zsock_t *sock;
-    uint64_t gen;               /* counts connections */
-    zcert_t *cert;              /* our CURVE key (ephemeral); NULL when insecure */
-    char server_key [41];       /* the cluster's public key, Z85 */
-    bool heard;                 /* any frame ever received (else: a wrong key?) */
-    int64_t switch_ms;          /* moving: switch at this time */
-    char switch_to [ZCC_ADDR_MAX];  /* moving: "" = next server of the list */
-    char hint [ZCC_ADDR_MAX];   /* the leader a NOT_LEADER named, for ZCC_IN_REDIRECT */
+    uint64_t gen;                  /* counts connections */
+    zcert_t *cert;                 /* our CURVE key (ephemeral); NULL when insecure */
+    char server_key [41];          /* the cluster's public key, Z85 */
+    bool heard;                    /* any frame ever received (else: a wrong key?) */
+    int64_t switch_ms;             /* moving: switch at this time */
+    char switch_to [ZCC_ADDR_MAX]; /* moving: "" = next server of the list */
+    char hint [ZCC_ADDR_MAX];      /* the leader a NOT_LEADER named, for ZCC_IN_REDIRECT */
     uint32_t backoff_ms;
-    uint32_t redirects;         /* leader redirects since the last good reply */
+    uint32_t redirects; /* leader redirects since the last good reply */
     int64_t last_send_ms;
     int64_t last_recv_ms;
-    int64_t ping_ms;            /* first PING sent since the last receive; 0 = none */
+    int64_t ping_ms; /* first PING sent since the last receive; 0 = none */
     uint64_t rng;
 } zcc_conn_t;
 
 typedef struct {
-    zcc_req_t *slots;           /* max_inflight + 1; the last is the re-CONNECT's */
+    zcc_req_t *slots; /* max_inflight + 1; the last is the re-CONNECT's */
     uint32_t max_inflight;
-    uint32_t n_inflight;        /* the caller's requests only */
+    uint32_t n_inflight; /* the caller's requests only */
     uint64_t next_seq;
-    uint32_t timeout_ms;        /* per try */
-    uint32_t deadline_ms;       /* per request */
-    int64_t scan_ms;            /* next time a request timer may be due */
+    uint32_t timeout_ms;  /* per try */
+    uint32_t deadline_ms; /* per request */
+    int64_t scan_ms;      /* next time a request timer may be due */
 } zcc_requests_t;
 
 typedef struct {
-    char user [ZC_NAME_MAX + 1];        /* valid while the state is a bound one */
-    char secret [ZC_SECRET_MAX + 1];    /* the bound user's, for re-CONNECTs */
+    char user [ZC_NAME_MAX + 1];     /* valid while the state is a bound one */
+    char secret [ZC_SECRET_MAX + 1]; /* the bound user's, for re-CONNECTs */
     uint64_t epoch;
-    uint64_t shown;             /* highest mseq handed to the caller */
-    uint64_t acked;             /* highest mseq sent in an ACK on this connection */
-    int64_t unacked_ms;         /* when shown first went past acked */
-    int64_t reack_ms;           /* last ack sent again for a re-pushed message */
+    uint64_t shown;     /* highest mseq handed to the caller */
+    uint64_t acked;     /* highest mseq sent in an ACK on this connection */
+    int64_t unacked_ms; /* when shown first went past acked */
+    int64_t reack_ms;   /* last ack sent again for a re-pushed message */
 } zcc_session_t;
 
 typedef struct {
-    zcc_queued_t *ring;         /* allocated on first use */
+    zcc_queued_t *ring; /* allocated on first use */
     uint32_t cap;
     uint32_t head;
     uint32_t len;
-    uint32_t msgs;              /* MESSAGE events among them */
+    uint32_t msgs; /* MESSAGE events among them */
 } zcc_fifo_t;
 
 struct zcc {
@@ -134,15 +134,19 @@ struct zcc {
     zcc_session_t session;
     zcc_fifo_t fifo;
     bool in_call;
-    uint32_t recv_streak;       /* frames taken without a poll, since the last poll */
-    uint8_t rx [ZC_FRAME_MAX];  /* the last frame received; event views point here */
+    uint32_t recv_streak;      /* frames taken without a poll, since the last poll */
+    uint8_t rx [ZC_FRAME_MAX]; /* the last frame received; event views point here */
     size_t rx_len;
     char err [ZC_FRAME_MAX + 1];
-    char **ev_users;            /* owned by the last returned event */
+    char **ev_users; /* owned by the last returned event */
     uint32_t ev_n_users;
 };
 
-static inline int64_t zcc_now_ms (void) { return zclock_mono (); }
+static inline int64_t
+zcc_now_ms (void)
+{
+    return zclock_mono ();
+}
 
 /* zcc_fsm.c */
 void zcc_fsm_execute (zcc_t *self, zcc_input_t input);

@@ -7,14 +7,16 @@
     re-CONNECT, which has no deadline and is never reported. */
 #include "zcc_internal.h"
 
-static void s_users_free (zcc_req_t *req)
+static void
+s_users_free (zcc_req_t *req)
 {
     zcc_events_users_free (req->users, req->n_users);
     req->users = NULL;
     req->n_users = req->cap_users = 0;
 }
 
-void zcc_request_free (zcc_t *self, zcc_req_t *req)
+void
+zcc_request_free (zcc_t *self, zcc_req_t *req)
 {
     s_users_free (req);
     explicit_bzero (req->secret, sizeof req->secret);
@@ -25,7 +27,8 @@ void zcc_request_free (zcc_t *self, zcc_req_t *req)
     req->used = false;
 }
 
-void zcc_request_free_all (zcc_t *self)
+void
+zcc_request_free_all (zcc_t *self)
 {
     if (self->reqs.slots)
         for (uint32_t i = 0; i <= self->reqs.max_inflight; i++)
@@ -35,17 +38,20 @@ void zcc_request_free_all (zcc_t *self)
 }
 
 /* The slot of the library's re-CONNECT. */
-zcc_req_t *zcc_request_reconnect (zcc_t *self)
+zcc_req_t *
+zcc_request_reconnect (zcc_t *self)
 {
     return &self->reqs.slots [self->reqs.max_inflight];
 }
 
-static bool s_held (const zcc_t *self, const zcc_req_t *req)
+static bool
+s_held (const zcc_t *self, const zcc_req_t *req)
 {
     return req->cmd == ZC_CMD_SEND && zcc_fsm_sends_wait (self);
 }
 
-static void s_send (zcc_t *self, zcc_req_t *req)
+static void
+s_send (zcc_t *self, zcc_req_t *req)
 {
     int64_t now = zcc_now_ms ();
     zcc_conn_send_bytes (self, req->buf, req->len);
@@ -55,7 +61,8 @@ static void s_send (zcc_t *self, zcc_req_t *req)
         self->reqs.scan_ms = now + self->reqs.timeout_ms;
 }
 
-static zcc_req_t *s_alloc (zcc_t *self, bool internal)
+static zcc_req_t *
+s_alloc (zcc_t *self, bool internal)
 {
     if (internal) {
         zcc_req_t *req = zcc_request_reconnect (self);
@@ -69,7 +76,8 @@ static zcc_req_t *s_alloc (zcc_t *self, bool internal)
     return NULL;
 }
 
-static void s_encode (zcc_t *self, zcc_req_t *req, const char *name, const char *text)
+static void
+s_encode (zcc_t *self, zcc_req_t *req, const char *name, const char *text)
 {
     zc_frame_t f;
     zc_frame_init (&f, req->cmd);
@@ -107,9 +115,10 @@ static void s_encode (zcc_t *self, zcc_req_t *req, const char *name, const char 
 }
 
 /* Take a slot and send the request unless it must wait. 0 when no slot is free. */
-uint64_t zcc_request_submit (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text,
-                             const char *secret, const char *new_secret,
-                             const zcc_position_t *position, bool internal)
+uint64_t
+zcc_request_submit (zcc_t *self, zc_cmd_t cmd, const char *name, const char *text,
+                    const char *secret, const char *new_secret, const zcc_position_t *position,
+                    bool internal)
 {
     zcc_req_t *req = s_alloc (self, internal);
     if (!req)
@@ -129,7 +138,7 @@ uint64_t zcc_request_submit (zcc_t *self, zc_cmd_t cmd, const char *name, const 
     if (!internal)
         self->reqs.n_inflight++;
     bool too_long = (secret && strlen (secret) > ZC_SECRET_MAX)
-                 || (new_secret && strlen (new_secret) > ZC_SECRET_MAX);
+                    || (new_secret && strlen (new_secret) > ZC_SECRET_MAX);
     snprintf (req->secret, sizeof req->secret, "%s", secret && !too_long ? secret : "");
     snprintf (req->new_secret, sizeof req->new_secret, "%s",
               new_secret && !too_long ? new_secret : "");
@@ -137,7 +146,7 @@ uint64_t zcc_request_submit (zcc_t *self, zc_cmd_t cmd, const char *name, const 
     if (too_long)
         req->failed = ZC_ERR_BAD_SECRET;
     if (req->failed != ZC_OK)
-        self->reqs.scan_ms = 0;     /* report it at the next poll */
+        self->reqs.scan_ms = 0; /* report it at the next poll */
     else if (!zcc_fsm_moving (self) && !s_held (self, req))
         s_send (self, req);
     if (req->deadline_ms && req->deadline_ms < self->reqs.scan_ms)
@@ -145,7 +154,8 @@ uint64_t zcc_request_submit (zcc_t *self, zc_cmd_t cmd, const char *name, const 
     return req->seq;
 }
 
-zcc_req_t *zcc_request_find (zcc_t *self, uint64_t seq)
+zcc_req_t *
+zcc_request_find (zcc_t *self, uint64_t seq)
 {
     for (uint32_t i = 0; i <= self->reqs.max_inflight; i++)
         if (self->reqs.slots [i].used && self->reqs.slots [i].seq == seq)
@@ -153,14 +163,16 @@ zcc_req_t *zcc_request_find (zcc_t *self, uint64_t seq)
     return NULL;
 }
 
-static int s_cmp_seq (const void *a, const void *b)
+static int
+s_cmp_seq (const void *a, const void *b)
 {
     const zcc_req_t *x = *(zcc_req_t *const *) a, *y = *(zcc_req_t *const *) b;
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 /* Send again every request (or those not sent on this connection yet) but the held. */
-void zcc_request_resend (zcc_t *self, bool unsent_only)
+void
+zcc_request_resend (zcc_t *self, bool unsent_only)
 {
     zcc_req_t **order = malloc ((self->reqs.max_inflight + 1) * sizeof *order);
     uint32_t n = 0;
@@ -170,13 +182,13 @@ void zcc_request_resend (zcc_t *self, bool unsent_only)
             continue;
         req->sent_ms = 0;
         if (s_held (self, req))
-            continue;                   /* sent when the session is back */
-        s_users_free (req);             /* a LIST restarts from its first frame */
+            continue;       /* sent when the session is back */
+        s_users_free (req); /* a LIST restarts from its first frame */
         if (order)
             order [n++] = req;
     }
     if (!order)
-        return;                 /* no memory: the request timers resend later */
+        return; /* no memory: the request timers resend later */
     qsort (order, n, sizeof *order, s_cmp_seq);
     for (uint32_t i = 0; i < n; i++)
         s_send (self, order [i]);
@@ -185,13 +197,13 @@ void zcc_request_resend (zcc_t *self, bool unsent_only)
 
 /* ERRORs that mean "try again elsewhere or later"; true if handled. req is NULL for
    an error about the session rather than a request. */
-bool zcc_request_retryable (zcc_t *self, zcc_req_t *req, const zc_frame_t *f)
+bool
+zcc_request_retryable (zcc_t *self, zcc_req_t *req, const zc_frame_t *f)
 {
     if (f->cmd != ZC_CMD_ERROR)
         return false;
     if (f->code == ZC_ERR_NOT_LEADER) {
-        zcc_fsm_execute (self, zcc_conn_leader_hint (self, f) ? ZCC_IN_REDIRECT
-                                                               : ZCC_IN_SILENCE);
+        zcc_fsm_execute (self, zcc_conn_leader_hint (self, f) ? ZCC_IN_REDIRECT : ZCC_IN_SILENCE);
         return true;
     }
     if (f->code == ZC_ERR_UNAVAILABLE) {
@@ -211,7 +223,8 @@ bool zcc_request_retryable (zcc_t *self, zcc_req_t *req, const zc_frame_t *f)
     return false;
 }
 
-static bool s_list_append (zcc_req_t *req, const zc_frame_t *f)
+static bool
+s_list_append (zcc_req_t *req, const zc_frame_t *f)
 {
     for (uint32_t i = 0; i < f->n_users; i++) {
         if (req->n_users >= ZCC_LIST_MAX_USERS)
@@ -234,7 +247,8 @@ static bool s_list_append (zcc_req_t *req, const zc_frame_t *f)
 
 /* Append a LIST frame's names; false, and the request fails at the next poll, when
    out of memory or over the bound. */
-bool zcc_request_list_append (zcc_t *self, zcc_req_t *req, const zc_frame_t *f)
+bool
+zcc_request_list_append (zcc_t *self, zcc_req_t *req, const zc_frame_t *f)
 {
     if (s_list_append (req, f))
         return true;
@@ -244,8 +258,8 @@ bool zcc_request_list_append (zcc_t *self, zcc_req_t *req, const zc_frame_t *f)
 }
 
 /* A request that ends without a server reply (deadline, local failure). */
-static zcc_event_type_t s_local_reply (zcc_t *self, zcc_req_t *req, zc_code_t code,
-                                       zcc_event_t *event)
+static zcc_event_type_t
+s_local_reply (zcc_t *self, zcc_req_t *req, zc_code_t code, zcc_event_t *event)
 {
     memset (event, 0, sizeof *event);
     event->type = ZCC_EV_REPLY;
@@ -268,7 +282,8 @@ static zcc_event_type_t s_local_reply (zcc_t *self, zcc_req_t *req, zc_code_t co
 }
 
 /* Per-request timers; returns an event for at most one request per call. */
-zcc_event_type_t zcc_request_scan (zcc_t *self, int64_t now, zcc_event_t *event)
+zcc_event_type_t
+zcc_request_scan (zcc_t *self, int64_t now, zcc_event_t *event)
 {
     int64_t next = INT64_MAX;
     uint32_t timeout_ms = self->reqs.timeout_ms;
@@ -277,14 +292,14 @@ zcc_event_type_t zcc_request_scan (zcc_t *self, int64_t now, zcc_event_t *event)
         if (!req->used)
             continue;
         if (req->failed != ZC_OK || (req->deadline_ms && now >= req->deadline_ms)) {
-            self->reqs.scan_ms = now;   /* others may be due too */
-            return s_local_reply (self, req,
-                                  req->failed != ZC_OK ? req->failed : ZC_ERR_TIMEOUT, event);
+            self->reqs.scan_ms = now; /* others may be due too */
+            return s_local_reply (self, req, req->failed != ZC_OK ? req->failed : ZC_ERR_TIMEOUT,
+                                  event);
         }
         if (req->deadline_ms && req->deadline_ms < next)
             next = req->deadline_ms;
         if (zcc_fsm_moving (self))
-            continue;           /* the switch resends everything and rearms these */
+            continue; /* the switch resends everything and rearms these */
         if (req->resend_ms && now >= req->resend_ms)
             s_send (self, req);
         if (req->sent_ms && now >= req->sent_ms + timeout_ms) {

@@ -6,24 +6,26 @@
     the new session resumes after it. */
 #include "zcc_internal.h"
 
-static bool s_bytes_eq (zc_bytes_t b, const char *s)
+static bool
+s_bytes_eq (zc_bytes_t b, const char *s)
 {
     return b.len == strlen (s) && (b.len == 0 || memcmp (b.ptr, s, b.len) == 0);
 }
 
 /* A CONNECT of the bound user says what was shown of this incarnation. */
-void zcc_session_encode (const zcc_t *self, const char *name, zc_frame_t *f)
+void
+zcc_session_encode (const zcc_t *self, const char *name, zc_frame_t *f)
 {
     const zcc_session_t *session = &self->session;
-    if (zcc_fsm_bound (self) && name && strcmp (name, session->user) == 0
-        && session->shown > 0) {
+    if (zcc_fsm_bound (self) && name && strcmp (name, session->user) == 0 && session->shown > 0) {
         f->fields |= ZC_F_MSEQ | ZC_F_EPOCH;
         f->mseq = session->shown;
         f->epoch = session->epoch;
     }
 }
 
-void zcc_session_ping (const zcc_t *self, zc_frame_t *f)
+void
+zcc_session_ping (const zcc_t *self, zc_frame_t *f)
 {
     zc_frame_init (f, ZC_CMD_PING);
     f->fields = ZC_F_CID;
@@ -36,7 +38,8 @@ void zcc_session_ping (const zcc_t *self, zc_frame_t *f)
     }
 }
 
-void zcc_session_ack (zcc_t *self)
+void
+zcc_session_ack (zcc_t *self)
 {
     zcc_session_t *session = &self->session;
     zc_frame_t f;
@@ -51,29 +54,32 @@ void zcc_session_ack (zcc_t *self)
 }
 
 /* The caller's CONNECT succeeded: keep the user and its secret for re-CONNECTs. */
-void zcc_session_bind (zcc_t *self, zcc_req_t *req, const zc_frame_t *f)
+void
+zcc_session_bind (zcc_t *self, zcc_req_t *req, const zc_frame_t *f)
 {
     zcc_session_t *session = &self->session;
     bool same = zcc_fsm_bound (self) && strcmp (session->user, req->name) == 0
-             && session->epoch == f->epoch;
+                && session->epoch == f->epoch;
     if (!same)
         session->shown = 0;
     snprintf (session->user, sizeof session->user, "%s", req->name);
     snprintf (session->secret, sizeof session->secret, "%s", req->secret);
     session->epoch = f->epoch;
-    session->acked = 0;         /* re-ack what was shown to the new session */
+    session->acked = 0; /* re-ack what was shown to the new session */
     session->unacked_ms = 0;
     zcc_fsm_execute (self, req->first_gen == self->conn.gen ? ZCC_IN_BIND : ZCC_IN_BIND_STALE);
 }
 
-static void s_drop_reconnect (zcc_t *self)
+static void
+s_drop_reconnect (zcc_t *self)
 {
     zcc_req_t *req = zcc_request_reconnect (self);
     if (req->used)
         zcc_request_free (self, req);
 }
 
-void zcc_session_unbind (zcc_t *self)
+void
+zcc_session_unbind (zcc_t *self)
 {
     explicit_bzero (self->session.secret, sizeof self->session.secret);
     self->session.shown = self->session.acked = 0;
@@ -81,26 +87,30 @@ void zcc_session_unbind (zcc_t *self)
 }
 
 /* CONNECT the bound user again, with a fresh seq and its secret. */
-void zcc_session_reconnect (zcc_t *self)
+void
+zcc_session_reconnect (zcc_t *self)
 {
     s_drop_reconnect (self);
-    zcc_request_submit (self, ZC_CMD_CONNECT, self->session.user, NULL,
-                        self->session.secret, NULL, NULL, true);
+    zcc_request_submit (self, ZC_CMD_CONNECT, self->session.user, NULL, self->session.secret, NULL,
+                        NULL, true);
 }
 
-static bool s_ack_due (const zcc_t *self)
+static bool
+s_ack_due (const zcc_t *self)
 {
     return zcc_fsm_bound (self) && !zcc_fsm_moving (self)
-        && self->session.shown > self->session.acked;
+           && self->session.shown > self->session.acked;
 }
 
-void zcc_session_timers (zcc_t *self, int64_t now)
+void
+zcc_session_timers (zcc_t *self, int64_t now)
 {
     if (s_ack_due (self) && now >= self->session.unacked_ms + ZCC_ACK_INTERVAL_MS)
         zcc_session_ack (self);
 }
 
-int64_t zcc_session_next_timer (const zcc_t *self, int64_t next)
+int64_t
+zcc_session_next_timer (const zcc_t *self, int64_t next)
 {
     if (s_ack_due (self) && self->session.unacked_ms + ZCC_ACK_INTERVAL_MS < next)
         next = self->session.unacked_ms + ZCC_ACK_INTERVAL_MS;
@@ -110,7 +120,8 @@ int64_t zcc_session_next_timer (const zcc_t *self, int64_t next)
 /* An ERROR about our session rather than a request (re ACK, PING or CONNECT): the
    server we talk to lost it (restarted, or not the leader). Resume it: follow the
    leader, or CONNECT again here. */
-void zcc_session_on_error (zcc_t *self, const zc_frame_t *f)
+void
+zcc_session_on_error (zcc_t *self, const zc_frame_t *f)
 {
     if (f->cmd != ZC_CMD_ERROR || !(f->fields & ZC_F_RE) || !zcc_fsm_bound (self)
         || (f->re != ZC_CMD_ACK && f->re != ZC_CMD_PING && f->re != ZC_CMD_CONNECT))
@@ -122,16 +133,16 @@ void zcc_session_on_error (zcc_t *self, const zc_frame_t *f)
 }
 
 /* Our re-CONNECT's answer: silent unless the user is gone. */
-zcc_event_type_t zcc_session_on_reconnect (zcc_t *self, zcc_req_t *req, const zc_frame_t *f,
-                                           zcc_event_t *event)
+zcc_event_type_t
+zcc_session_on_reconnect (zcc_t *self, zcc_req_t *req, const zc_frame_t *f, zcc_event_t *event)
 {
     zcc_session_t *session = &self->session;
     bool ours = zcc_fsm_bound (self) && strcmp (req->name, session->user) == 0;
-    bool deleted = f->cmd == ZC_CMD_ERROR ? f->code == ZC_ERR_NO_SUCH_USER
-                                          : f->epoch != session->epoch;
+    bool deleted =
+        f->cmd == ZC_CMD_ERROR ? f->code == ZC_ERR_NO_SUCH_USER : f->epoch != session->epoch;
     zcc_request_free (self, req);
     if (!ours || (f->cmd == ZC_CMD_REPLY && !deleted)) {
-        session->acked = 0;     /* resumed: re-ack what was shown */
+        session->acked = 0; /* resumed: re-ack what was shown */
         session->unacked_ms = 0;
         zcc_fsm_execute (self, ZCC_IN_RESUMED);
         return ZCC_EV_NONE;
@@ -144,12 +155,12 @@ zcc_event_type_t zcc_session_on_reconnect (zcc_t *self, zcc_req_t *req, const zc
     return ZCC_EV_CLOSED;
 }
 
-zcc_event_type_t zcc_session_on_message (zcc_t *self, const zc_frame_t *f, zcc_event_t *event)
+zcc_event_type_t
+zcc_session_on_message (zcc_t *self, const zc_frame_t *f, zcc_event_t *event)
 {
     zcc_session_t *session = &self->session;
-    if (!zcc_fsm_bound (self) || !s_bytes_eq (f->name, session->user)
-        || f->epoch != session->epoch)
-        return ZCC_EV_NONE;     /* for a session we no longer have */
+    if (!zcc_fsm_bound (self) || !s_bytes_eq (f->name, session->user) || f->epoch != session->epoch)
+        return ZCC_EV_NONE; /* for a session we no longer have */
     if (f->mseq <= session->shown) {
         /* Pushed again although we acked it: the server's session never saw that ack
            (a new session, or the ack was lost). Without a new ack its window stays
@@ -163,9 +174,9 @@ zcc_event_type_t zcc_session_on_message (zcc_t *self, const zc_frame_t *f, zcc_e
         return ZCC_EV_NONE;
     }
     if (self->in_call && self->fifo.msgs >= ZCC_FIFO_MSGS)
-        return ZCC_EV_NONE;     /* not shown, not acked: the server redelivers it */
+        return ZCC_EV_NONE; /* not shown, not acked: the server redelivers it */
     if (session->shown == session->acked)
-        session->unacked_ms = zcc_now_ms ();    /* batch acks for up to the interval */
+        session->unacked_ms = zcc_now_ms (); /* batch acks for up to the interval */
     session->shown = f->mseq;
     if (session->shown - session->acked >= ZCC_ACK_BATCH)
         zcc_session_ack (self);
@@ -175,7 +186,8 @@ zcc_event_type_t zcc_session_on_message (zcc_t *self, const zc_frame_t *f, zcc_e
     return ZCC_EV_MESSAGE;
 }
 
-zcc_event_type_t zcc_session_on_closed (zcc_t *self, const zc_frame_t *f, zcc_event_t *event)
+zcc_event_type_t
+zcc_session_on_closed (zcc_t *self, const zc_frame_t *f, zcc_event_t *event)
 {
     if (!zcc_fsm_bound (self) || !s_bytes_eq (f->name, self->session.user))
         return ZCC_EV_NONE;

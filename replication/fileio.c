@@ -85,7 +85,7 @@ fileio_mkdir_durable (const char *dir, const fileio_dir_ops_t *ops)
     size_t parent_len = 0;
     for (size_t i = 1; i <= len; i++) {
         if ((i < len && path [i] != '/') || path [i - 1] == '/')
-            continue;           /* inside a name, or a repeated or trailing '/' */
+            continue; /* inside a name, or a repeated or trailing '/' */
         char c = path [i];
         path [i] = 0;
         bool made = ops->mkdir (path, 0755) == 0;

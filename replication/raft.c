@@ -26,8 +26,8 @@ raft_config_defaults (raft_config_t *cfg)
 }
 
 raft_t *
-raft_new (const raft_config_t *cfg, const raft_hardstate_t *hs,
-          uint64_t snap_index, uint64_t snap_term, uint64_t now_ms)
+raft_new (const raft_config_t *cfg, const raft_hardstate_t *hs, uint64_t snap_index,
+          uint64_t snap_term, uint64_t now_ms)
 {
     assert (cfg && hs);
     assert (cfg->n >= 1 && cfg->n <= RAFT_MAX_NODES);
@@ -46,7 +46,7 @@ raft_new (const raft_config_t *cfg, const raft_hardstate_t *hs,
     self->rng = cfg->seed ^ (0x9E3779B97F4A7C15ull * cfg->id);
     raft_reset_election_timer (self);
     if (self->cfg.n == 1)
-        self->election_deadline_ms = now_ms;   /* nobody to wait for */
+        self->election_deadline_ms = now_ms; /* nobody to wait for */
     return self;
 }
 
@@ -56,7 +56,7 @@ raft_restore_entry (raft_t *self, const raft_entry_t *entry)
     assert (self && !self->in_ready);
     assert (entry->index == raft_log_last (&self->log) + 1);
     int rc = raft_log_append (&self->log, entry->term, entry->data, entry->len);
-    assert (rc == 0);   /* restart cannot proceed without its log */
+    assert (rc == 0); /* restart cannot proceed without its log */
     (void) rc;
     self->stable = raft_log_last (&self->log);
 }
@@ -89,14 +89,13 @@ raft_tick (raft_t *self, uint64_t now_ms)
     if (now_ms > self->now_ms)
         self->now_ms = now_ms;
     if (self->role == RAFT_LEADER) {
-        raft_tick_leader_quorum (self);   /* heartbeats go out from raft_ready */
+        raft_tick_leader_quorum (self); /* heartbeats go out from raft_ready */
         if (self->role == RAFT_LEADER)
             raft_tick_replication (self);
         if (self->role == RAFT_LEADER)
             raft_tick_transfer (self);
     }
-    else
-    if (self->now_ms >= self->election_deadline_ms)
+    else if (self->now_ms >= self->election_deadline_ms)
         raft_campaign (self, true);
 }
 
@@ -108,8 +107,7 @@ s_msg_valid (const raft_t *self, const raft_msg_t *msg)
         return false;
     if (msg->from < 1 || msg->from > self->cfg.n || msg->from == self->cfg.id)
         return false;
-    if (msg->to != self->cfg.id
-    && !(msg->to == RAFT_BROADCAST && msg->type == RAFT_MSG_APPEND))
+    if (msg->to != self->cfg.id && !(msg->to == RAFT_BROADCAST && msg->type == RAFT_MSG_APPEND))
         return false;
     if (msg->type != RAFT_MSG_APPEND)
         return msg->n_entries == 0;
@@ -118,8 +116,8 @@ s_msg_valid (const raft_t *self, const raft_msg_t *msg)
     uint64_t prev_term = msg->prev_term;
     for (uint32_t i = 0; i < msg->n_entries; i++) {
         const raft_entry_t *e = &msg->entries [i];
-        if (e->index != msg->prev_index + 1 + i || e->term < prev_term
-        ||  e->term > msg->term || (e->len > 0 && !e->data) || e->len > RAFT_ENTRY_MAX)
+        if (e->index != msg->prev_index + 1 + i || e->term < prev_term || e->term > msg->term
+            || (e->len > 0 && !e->data) || e->len > RAFT_ENTRY_MAX)
             return false;
         prev_term = e->term;
     }
@@ -138,8 +136,7 @@ s_answer_stale (raft_t *self, const raft_msg_t *msg)
             out->hint = raft_log_last (&self->log);
         }
     }
-    else
-    if (msg->type == RAFT_MSG_VOTE && msg->prevote) {
+    else if (msg->type == RAFT_MSG_VOTE && msg->prevote) {
         out = raft_outbox_push (self, RAFT_MSG_VOTE_RESP, msg->from);
         if (out)
             out->prevote = true;
@@ -152,13 +149,13 @@ s_check_term (raft_t *self, const raft_msg_t *msg)
 {
     if (msg->term > self->term) {
         if (msg->type == RAFT_MSG_VOTE
-        && (msg->prevote || (raft_in_lease (self) && !msg->transfer)))
-            return msg->prevote;   /* pre-votes never change terms; lease: ignore,
+            && (msg->prevote || (raft_in_lease (self) && !msg->transfer)))
+            return msg->prevote; /* pre-votes never change terms; lease: ignore,
                                       unless the leader itself asked for this campaign */
         if (msg->type == RAFT_MSG_VOTE_RESP && msg->prevote && msg->granted)
             return true;
         bool from_leader = msg->type == RAFT_MSG_APPEND || msg->type == RAFT_MSG_SNAPSHOT
-                        || msg->type == RAFT_MSG_TIMEOUT_NOW;
+                           || msg->type == RAFT_MSG_TIMEOUT_NOW;
         raft_become_follower (self, msg->term, from_leader ? msg->from : 0);
         return true;
     }
@@ -176,11 +173,11 @@ raft_step (raft_t *self, const raft_msg_t *msg)
     if (!s_msg_valid (self, msg) || !s_check_term (self, msg))
         return;
     switch (msg->type) {
-        case RAFT_MSG_APPEND:      raft_step_append (self, msg); break;
+        case RAFT_MSG_APPEND: raft_step_append (self, msg); break;
         case RAFT_MSG_APPEND_RESP: raft_step_append_resp (self, msg); break;
-        case RAFT_MSG_VOTE:        raft_step_vote (self, msg); break;
-        case RAFT_MSG_VOTE_RESP:   raft_step_vote_resp (self, msg); break;
-        case RAFT_MSG_SNAPSHOT:    raft_step_snapshot (self, msg); break;
+        case RAFT_MSG_VOTE: raft_step_vote (self, msg); break;
+        case RAFT_MSG_VOTE_RESP: raft_step_vote_resp (self, msg); break;
+        case RAFT_MSG_SNAPSHOT: raft_step_snapshot (self, msg); break;
         case RAFT_MSG_TIMEOUT_NOW: raft_step_timeout_now (self, msg); break;
         default: break;
     }
@@ -193,14 +190,14 @@ raft_propose (raft_t *self, const uint8_t *data, uint32_t len, uint64_t *index_o
     if (self->role != RAFT_LEADER)
         return RAFT_ERR_NOT_LEADER;
     if (self->transfer_target)
-        return RAFT_ERR_BUSY;   /* handing over: the target must catch up, then lead */
+        return RAFT_ERR_BUSY; /* handing over: the target must catch up, then lead */
     if (len > RAFT_ENTRY_MAX)
         return RAFT_ERR_TOO_LARGE;
     uint64_t last = raft_log_last (&self->log);
     if (last - self->commit >= self->cfg.max_uncommitted)
         return RAFT_ERR_BUSY;
     if (raft_log_append (&self->log, self->term, data, len))
-        return RAFT_ERR_BUSY;   /* out of memory: back off, like any full queue */
+        return RAFT_ERR_BUSY; /* out of memory: back off, like any full queue */
     if (index_out)
         *index_out = last + 1;
     return RAFT_OK;
@@ -215,22 +212,50 @@ raft_compact (raft_t *self, uint64_t index)
     raft_log_compact (&self->log, index);
 }
 
-raft_role_t raft_role (const raft_t *self) { return self->role; }
-uint32_t raft_leader (const raft_t *self) { return self->leader; }
-uint64_t raft_term (const raft_t *self) { return self->term; }
-uint64_t raft_commit_index (const raft_t *self) { return self->commit; }
-uint64_t raft_last_index (const raft_t *self) { return raft_log_last (&self->log); }
-uint64_t raft_first_index (const raft_t *self) { return self->log.snap_index + 1; }
-uint64_t raft_applied_index (const raft_t *self) { return self->applied; }
+raft_role_t
+raft_role (const raft_t *self)
+{
+    return self->role;
+}
+uint32_t
+raft_leader (const raft_t *self)
+{
+    return self->leader;
+}
+uint64_t
+raft_term (const raft_t *self)
+{
+    return self->term;
+}
+uint64_t
+raft_commit_index (const raft_t *self)
+{
+    return self->commit;
+}
+uint64_t
+raft_last_index (const raft_t *self)
+{
+    return raft_log_last (&self->log);
+}
+uint64_t
+raft_first_index (const raft_t *self)
+{
+    return self->log.snap_index + 1;
+}
+uint64_t
+raft_applied_index (const raft_t *self)
+{
+    return self->applied;
+}
 
 const char *
 raft_role_name (raft_role_t role)
 {
     switch (role) {
-        case RAFT_FOLLOWER:     return "follower";
+        case RAFT_FOLLOWER: return "follower";
         case RAFT_PRECANDIDATE: return "precandidate";
-        case RAFT_CANDIDATE:    return "candidate";
-        case RAFT_LEADER:       return "leader";
+        case RAFT_CANDIDATE: return "candidate";
+        case RAFT_LEADER: return "leader";
     }
     return "unknown";
 }

@@ -32,10 +32,10 @@ typedef enum { RAFT_FOLLOWER = 0, RAFT_PRECANDIDATE, RAFT_CANDIDATE, RAFT_LEADER
 /* The core's own refusals; callers map them to their wire codes. */
 typedef enum {
     RAFT_OK = 0,
-    RAFT_ERR_NOT_LEADER,          /* ask the leader (raft_leader) */
-    RAFT_ERR_BUSY,                /* too much uncommitted or pending: back off */
-    RAFT_ERR_TOO_LARGE,           /* entry over RAFT_ENTRY_MAX */
-    RAFT_ERR_NO_SUCH_NODE         /* transfer: no member with that id, or none other */
+    RAFT_ERR_NOT_LEADER,  /* ask the leader (raft_leader) */
+    RAFT_ERR_BUSY,        /* too much uncommitted or pending: back off */
+    RAFT_ERR_TOO_LARGE,   /* entry over RAFT_ENTRY_MAX */
+    RAFT_ERR_NO_SUCH_NODE /* transfer: no member with that id, or none other */
 } raft_err_t;
 
 typedef struct {
@@ -51,33 +51,33 @@ typedef struct {
 
 typedef struct {
     uint64_t term;
-    uint32_t vote;                /* 0 = none */
+    uint32_t vote; /* 0 = none */
 } raft_hardstate_t;
 
 typedef struct {
-    uint64_t ctx;                 /* caller's read context */
-    uint64_t index;               /* serve the read once applied >= index */
+    uint64_t ctx;   /* caller's read context */
+    uint64_t index; /* serve the read once applied >= index */
 } raft_read_t;
 
 typedef struct {
     bool hardstate_changed;
     raft_hardstate_t hardstate;
-    const raft_entry_t *entries;  /* to persist; owned by the core until raft_advance */
+    const raft_entry_t *entries; /* to persist; owned by the core until raft_advance */
     uint32_t n_entries;
-    const raft_msg_t *msgs;       /* to send; owned by the core until raft_advance */
+    const raft_msg_t *msgs; /* to send; owned by the core until raft_advance */
     uint32_t n_msgs;
-    const raft_entry_t *committed;/* to apply, consecutive from applied + 1 */
+    const raft_entry_t *committed; /* to apply, consecutive from applied + 1 */
     uint32_t n_committed;
-    const raft_read_t *reads;     /* confirmed reads (ReadIndex) */
+    const raft_read_t *reads; /* confirmed reads (ReadIndex) */
     uint32_t n_reads;
     const uint64_t *failed_reads; /* read contexts that can no longer be confirmed */
     uint32_t n_failed_reads;
-    uint64_t install_index;       /* nonzero: before advance, replace the state machine and
+    uint64_t install_index; /* nonzero: before advance, replace the state machine and
                                      the stored log with the snapshot received for
                                      (install_index, install_term), durably */
     uint64_t install_term;
-    raft_role_t role;             /* current role and leader, for logging and NOT_LEADER */
-    uint32_t leader;              /* 0 = unknown */
+    raft_role_t role; /* current role and leader, for logging and NOT_LEADER */
+    uint32_t leader;  /* 0 = unknown */
     uint64_t term;
     uint64_t commit;
 } raft_ready_t;
@@ -88,8 +88,8 @@ void raft_config_defaults (raft_config_t *cfg);
 /* New core starting from persisted state: hardstate, and a snapshot covering the log
    up to (snap_index, snap_term) (0, 0 for none). Then feed the log entries after
    snap_index with raft_restore_entry, in order. now_ms starts the election timer. */
-raft_t *raft_new (const raft_config_t *cfg, const raft_hardstate_t *hs,
-                  uint64_t snap_index, uint64_t snap_term, uint64_t now_ms);
+raft_t *raft_new (const raft_config_t *cfg, const raft_hardstate_t *hs, uint64_t snap_index,
+                  uint64_t snap_term, uint64_t now_ms);
 
 /* Restore one persisted entry (index must be last + 1); copies the data. */
 void raft_restore_entry (raft_t *self, const raft_entry_t *entry);
@@ -158,7 +158,7 @@ uint32_t raft_leader (const raft_t *self);
 uint64_t raft_term (const raft_t *self);
 uint64_t raft_commit_index (const raft_t *self);
 uint64_t raft_last_index (const raft_t *self);
-uint64_t raft_first_index (const raft_t *self);   /* first index held in memory */
+uint64_t raft_first_index (const raft_t *self); /* first index held in memory */
 uint64_t raft_applied_index (const raft_t *self);
 /* Leader only: match index of peer id (0 when unknown or not leader). */
 uint64_t raft_peer_match (const raft_t *self, uint32_t peer);

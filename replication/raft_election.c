@@ -30,7 +30,7 @@ raft_in_lease (const raft_t *self)
     if (self->role == RAFT_LEADER)
         return true;
     return self->leader != 0
-        && self->now_ms - self->leader_contact_ms < self->cfg.election_timeout_ms;
+           && self->now_ms - self->leader_contact_ms < self->cfg.election_timeout_ms;
 }
 
 static void
@@ -104,7 +104,7 @@ raft_campaign (raft_t *self, bool prevote)
         return;
     }
     if (self->role == RAFT_LEADER || self->install_index)
-        return;   /* a snapshot install pending replaces the log first */
+        return; /* a snapshot install pending replaces the log first */
     self->leader = 0;
     if (prevote)
         self->role = RAFT_PRECANDIDATE;
@@ -139,7 +139,7 @@ s_log_up_to_date (const raft_t *self, uint64_t last_index, uint64_t last_term)
 {
     uint64_t my_term = raft_log_last_term (&self->log);
     return last_term > my_term
-        || (last_term == my_term && last_index >= raft_log_last (&self->log));
+           || (last_term == my_term && last_index >= raft_log_last (&self->log));
 }
 
 void
@@ -152,8 +152,8 @@ raft_step_vote (raft_t *self, const raft_msg_t *msg)
     else if (msg->prevote)
         grant = msg->term > self->term && up_to_date && !raft_in_lease (self);
     else
-        grant = msg->term == self->term && up_to_date
-             && (self->vote == 0 || self->vote == msg->from);
+        grant =
+            msg->term == self->term && up_to_date && (self->vote == 0 || self->vote == msg->from);
     if (grant && !msg->prevote && self->vote != msg->from) {
         self->vote = msg->from;
         self->hs_dirty = true;
@@ -166,16 +166,15 @@ raft_step_vote (raft_t *self, const raft_msg_t *msg)
     out->prevote = msg->prevote;
     out->granted = grant;
     if (grant && msg->prevote)
-        out->term = msg->term;   /* the candidate counts grants for its next term */
+        out->term = msg->term; /* the candidate counts grants for its next term */
 }
 
 void
 raft_step_vote_resp (raft_t *self, const raft_msg_t *msg)
 {
-    bool counts = msg->prevote
-                ? self->role == RAFT_PRECANDIDATE
-                  && msg->term == (msg->granted ? self->term + 1 : self->term)
-                : self->role == RAFT_CANDIDATE && msg->term == self->term;
+    bool counts = msg->prevote ? self->role == RAFT_PRECANDIDATE
+                                     && msg->term == (msg->granted ? self->term + 1 : self->term)
+                               : self->role == RAFT_CANDIDATE && msg->term == self->term;
     if (!counts)
         return;
     /* raft_step let through only senders 1..n: a vote from anyone else is a bug here */
@@ -193,7 +192,7 @@ raft_hold_votes (raft_t *self, bool hold)
     assert (self && !self->in_ready);
     self->votes_held = hold;
     if (hold && self->role != RAFT_FOLLOWER)
-        raft_become_follower (self, self->term, 0);     /* a campaign it must not finish */
+        raft_become_follower (self, self->term, 0); /* a campaign it must not finish */
 }
 
 bool

@@ -13,44 +13,44 @@
 
 #include "raft.h"
 
-#define RAFT_OUTBOX_MAX 256          /* messages per ready */
-#define RAFT_READY_MAX_ENTRIES 8192  /* entries to persist per ready */
+#define RAFT_OUTBOX_MAX          256  /* messages per ready */
+#define RAFT_READY_MAX_ENTRIES   8192 /* entries to persist per ready */
 #define RAFT_READY_MAX_COMMITTED 8192
-#define RAFT_MAX_READS 1024          /* pending ReadIndex requests */
-#define RAFT_MAX_INFLIGHT 4          /* point-to-point batches in flight per peer */
-#define RAFT_ENTRY_MAX (RAFT_PEER_FRAME_MAX / 2)
+#define RAFT_MAX_READS           1024 /* pending ReadIndex requests */
+#define RAFT_MAX_INFLIGHT        4    /* point-to-point batches in flight per peer */
+#define RAFT_ENTRY_MAX           (RAFT_PEER_FRAME_MAX / 2)
 
 /* Entry data lives in large blocks filled in index order (one allocation per block,
    not per entry); a block is freed when compaction or truncation passes all of it. */
 typedef struct raft_block {
-    struct raft_block *next;         /* newer */
-    uint64_t first_index, last_index;/* entries with data in this block (upper bound) */
+    struct raft_block *next;          /* newer */
+    uint64_t first_index, last_index; /* entries with data in this block (upper bound) */
     size_t used, cap;
     uint8_t data [];
 } raft_block_t;
 
 /* The in-memory log: entries (snap_index, snap_index + count], data owned here. */
 typedef struct {
-    raft_entry_t *ents;              /* live entries are ents[off .. off + count) */
+    raft_entry_t *ents; /* live entries are ents[off .. off + count) */
     size_t cap;
     uint64_t off, count;
-    uint64_t snap_index, snap_term;  /* the entry just before the first one */
-    raft_block_t *oldest, *newest;   /* the data blocks, oldest first */
+    uint64_t snap_index, snap_term; /* the entry just before the first one */
+    raft_block_t *oldest, *newest;  /* the data blocks, oldest first */
 } raft_log_t;
 
 /* Leader's view of one follower. */
 typedef struct {
-    uint64_t match;                  /* highest index known durable on the peer */
-    uint64_t next;                   /* next index to send point to point */
-    bool p2p;                        /* being repaired point to point (not broadcast) */
-    uint64_t p2p_prev;               /* prev index the current p2p stream starts at */
-    uint32_t inflight;               /* p2p batches sent and not acked */
-    uint64_t progress_ms;            /* last progress (or stream start): resend timer */
+    uint64_t match;       /* highest index known durable on the peer */
+    uint64_t next;        /* next index to send point to point */
+    bool p2p;             /* being repaired point to point (not broadcast) */
+    uint64_t p2p_prev;    /* prev index the current p2p stream starts at */
+    uint32_t inflight;    /* p2p batches sent and not acked */
+    uint64_t progress_ms; /* last progress (or stream start): resend timer */
     bool snap_pending;
-    uint64_t snap_index;             /* snapshot index sent while snap_pending */
+    uint64_t snap_index; /* snapshot index sent while snap_pending */
     uint64_t snap_sent_ms;
-    bool active;                     /* heard from since the last check-quorum */
-    uint64_t acked_round;            /* highest heartbeat round echoed (ReadIndex) */
+    bool active;          /* heard from since the last check-quorum */
+    uint64_t acked_round; /* highest heartbeat round echoed (ReadIndex) */
 } raft_progress_t;
 
 typedef struct {
@@ -71,25 +71,25 @@ struct raft {
     uint64_t now_ms;
     uint64_t rng;
     uint64_t election_deadline_ms;
-    uint64_t leader_contact_ms;      /* last message from the current leader */
-    bool votes_granted[RAFT_MAX_NODES + 1];
-    bool votes_rejected[RAFT_MAX_NODES + 1];
+    uint64_t leader_contact_ms; /* last message from the current leader */
+    bool votes_granted [RAFT_MAX_NODES + 1];
+    bool votes_rejected [RAFT_MAX_NODES + 1];
 
     /* leader */
-    raft_progress_t peers[RAFT_MAX_NODES + 1];
-    uint64_t bcast_index;            /* last index published by broadcast */
-    uint64_t term_start_index;       /* the NOOP of this term */
+    raft_progress_t peers [RAFT_MAX_NODES + 1];
+    uint64_t bcast_index;      /* last index published by broadcast */
+    uint64_t term_start_index; /* the NOOP of this term */
     uint64_t heartbeat_due_ms;
     uint64_t quorum_check_ms;
 
     /* ReadIndex */
-    raft_pending_read_t pending[RAFT_MAX_READS];
+    raft_pending_read_t pending [RAFT_MAX_READS];
     uint32_t n_pending;
-    uint64_t round;                  /* heartbeat rounds sent this term */
-    bool round_wanted;               /* a read waits for a round not sent yet */
-    raft_read_t reads[RAFT_MAX_READS];
+    uint64_t round;    /* heartbeat rounds sent this term */
+    bool round_wanted; /* a read waits for a round not sent yet */
+    raft_read_t reads [RAFT_MAX_READS];
     uint32_t n_reads;
-    uint64_t failed[RAFT_MAX_READS];
+    uint64_t failed [RAFT_MAX_READS];
     uint32_t n_failed;
 
     /* follower: acknowledgement deferred until its entries are durable */
@@ -98,16 +98,16 @@ struct raft {
     uint64_t ack_match, ack_ctx;
 
     /* leadership transfer (raft_transfer.c) */
-    uint32_t transfer_target;        /* leader: 0 = none; proposals refused while set */
-    uint64_t transfer_deadline_ms;   /* the transfer is abandoned then */
-    uint64_t transfer_sent_ms;       /* last TIMEOUT_NOW sent; 0 = none yet */
-    bool campaign_transfer;          /* the next campaign was asked for by the leader */
-    bool votes_held;                 /* neither campaigns nor grants votes (raft_hold_votes) */
+    uint32_t transfer_target;      /* leader: 0 = none; proposals refused while set */
+    uint64_t transfer_deadline_ms; /* the transfer is abandoned then */
+    uint64_t transfer_sent_ms;     /* last TIMEOUT_NOW sent; 0 = none yet */
+    bool campaign_transfer;        /* the next campaign was asked for by the leader */
+    bool votes_held;               /* neither campaigns nor grants votes (raft_hold_votes) */
 
     /* follower: snapshot to install in the next ready */
     uint64_t install_index, install_term;
 
-    raft_msg_t outbox[RAFT_OUTBOX_MAX];
+    raft_msg_t outbox [RAFT_OUTBOX_MAX];
     uint32_t n_out;
     bool in_ready;
 };

@@ -28,13 +28,14 @@ static raft_block_t *
 s_block_new (uint32_t len)
 {
     size_t need = sizeof (raft_block_t) + len;
-    size_t bytes = need <= RAFT_BLOCK_BYTES ? RAFT_BLOCK_BYTES
-                 : (need + RAFT_BLOCK_BYTES - 1) / RAFT_BLOCK_BYTES * RAFT_BLOCK_BYTES;
+    size_t bytes = need <= RAFT_BLOCK_BYTES
+                       ? RAFT_BLOCK_BYTES
+                       : (need + RAFT_BLOCK_BYTES - 1) / RAFT_BLOCK_BYTES * RAFT_BLOCK_BYTES;
     void *p = NULL;
     if (posix_memalign (&p, RAFT_BLOCK_BYTES, bytes))
         return NULL;
 #ifdef MADV_HUGEPAGE
-    madvise (p, bytes, MADV_HUGEPAGE);      /* a hint: ignored where unsupported */
+    madvise (p, bytes, MADV_HUGEPAGE); /* a hint: ignored where unsupported */
 #endif
     raft_block_t *b = p;
     b->cap = bytes - sizeof (raft_block_t);
@@ -83,7 +84,7 @@ s_free_blocks_after (raft_log_t *log, uint64_t index)
     for (raft_block_t *b = log->oldest; b; b = b->next) {
         log->newest = b;
         if (b->last_index > index)
-            b->last_index = index;      /* its later bytes are dead until it is freed */
+            b->last_index = index; /* its later bytes are dead until it is freed */
     }
 }
 

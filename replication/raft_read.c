@@ -48,8 +48,7 @@ s_confirmed_round (const raft_t *self)
 void
 raft_reads_on_ack (raft_t *self)
 {
-    if (self->role != RAFT_LEADER || self->n_pending == 0
-    ||  self->commit < self->term_start_index)
+    if (self->role != RAFT_LEADER || self->n_pending == 0 || self->commit < self->term_start_index)
         return;
     uint64_t confirmed = s_confirmed_round (self);
     uint32_t done = 0;

@@ -13,7 +13,7 @@ raft_msg_t *
 raft_outbox_push (raft_t *self, raft_msg_type_t type, uint32_t to)
 {
     if (self->n_out >= RAFT_OUTBOX_MAX)
-        return NULL;   /* like a lost message: every sender recovers by timer */
+        return NULL; /* like a lost message: every sender recovers by timer */
     raft_msg_t *m = &self->outbox [self->n_out++];
     memset (m, 0, sizeof *m);
     m->type = type;
@@ -81,9 +81,8 @@ raft_ready (raft_t *self, raft_ready_t *rd)
     rd->leader = self->leader;
     rd->term = self->term;
     rd->commit = self->commit;
-    self->in_ready = rd->hardstate_changed || rd->n_entries || rd->n_msgs
-                  || rd->n_committed || rd->n_reads || rd->n_failed_reads
-                  || rd->install_index;
+    self->in_ready = rd->hardstate_changed || rd->n_entries || rd->n_msgs || rd->n_committed
+                     || rd->n_reads || rd->n_failed_reads || rd->install_index;
     return self->in_ready;
 }
 

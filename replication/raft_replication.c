@@ -30,7 +30,7 @@ raft_leader_init (raft_t *self)
     self->n_pending = 0;
     self->ack_pending = false;
     if (raft_log_append (&self->log, self->term, NULL, 0))
-        raft_become_follower (self, self->term, 0);   /* no memory for the NOOP */
+        raft_become_follower (self, self->term, 0); /* no memory for the NOOP */
 }
 
 /* ---- follower side ---- */
@@ -74,7 +74,7 @@ s_append_entries (raft_t *self, const raft_entry_t *ents, uint32_t n, uint64_t p
             if (raft_log_term (&self->log, idx) == ents [i].term)
                 continue;
             if (idx <= self->commit)
-                return prev;   /* a committed entry conflicts: refuse, keep ours */
+                return prev; /* a committed entry conflicts: refuse, keep ours */
             raft_log_truncate_after (&self->log, idx - 1);
             if (self->stable > idx - 1)
                 self->stable = idx - 1;
@@ -100,7 +100,7 @@ raft_step_append (raft_t *self, const raft_msg_t *msg)
 {
     s_heard_from_leader (self, msg->from);
     if (self->install_index)
-        return;   /* the log is about to be replaced */
+        return; /* the log is about to be replaced */
     uint64_t prev = msg->prev_index, prev_term = msg->prev_term;
     const raft_entry_t *ents = msg->entries;
     uint32_t n = msg->n_entries;
@@ -211,17 +211,17 @@ s_on_reject (raft_t *self, raft_progress_t *p, uint64_t hint)
            reordering network). Counting what it may have lost is unsafe; sending
            again from hint costs at most a resend. Commit never goes back. */
         p->match = hint;
-        p->p2p = false;             /* restart its stream below, snapshot first if */
-        p->snap_pending = false;    /* its log now starts before ours */
+        p->p2p = false;          /* restart its stream below, snapshot first if */
+        p->snap_pending = false; /* its log now starts before ours */
     }
     uint64_t last = raft_log_last (&self->log);
     uint64_t next = hint + 1;
     if (next > last + 1)
         next = last + 1;
     if (p->snap_pending && next <= self->log.snap_index)
-        return;   /* the snapshot is on its way */
+        return; /* the snapshot is on its way */
     if (p->p2p && hint >= p->p2p_prev)
-        return;   /* what it lacks is already in flight; the resend timer covers loss */
+        return; /* what it lacks is already in flight; the resend timer covers loss */
     p->p2p = true;
     p->snap_pending = false;
     p->next = next;
@@ -342,8 +342,7 @@ s_flush_peer (raft_t *self, uint32_t id)
     assert (id >= 1 && id <= self->cfg.n && id != self->cfg.id);
     raft_progress_t *p = &self->peers [id];
     if (p->next <= self->log.snap_index) {
-        if (p->snap_pending
-        &&  self->now_ms - p->snap_sent_ms < self->cfg.election_timeout_ms)
+        if (p->snap_pending && self->now_ms - p->snap_sent_ms < self->cfg.election_timeout_ms)
             return;
         raft_msg_t *m = raft_outbox_push (self, RAFT_MSG_SNAPSHOT, id);
         if (!m)

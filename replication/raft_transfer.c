@@ -27,8 +27,7 @@ s_maybe_hand_over (raft_t *self)
     uint32_t target = self->transfer_target;
     if (self->peers [target].match < raft_log_last (&self->log))
         return;
-    if (self->transfer_sent_ms
-    &&  self->now_ms - self->transfer_sent_ms < self->cfg.heartbeat_ms)
+    if (self->transfer_sent_ms && self->now_ms - self->transfer_sent_ms < self->cfg.heartbeat_ms)
         return;
     s_send_timeout_now (self);
 }
@@ -79,7 +78,7 @@ raft_tick_transfer (raft_t *self)
     if (!self->transfer_target)
         return;
     if (self->now_ms >= self->transfer_deadline_ms) {
-        self->transfer_target = 0;   /* the target did not take over: lead on */
+        self->transfer_target = 0; /* the target did not take over: lead on */
         return;
     }
     s_maybe_hand_over (self);

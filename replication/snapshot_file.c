@@ -19,11 +19,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define SNAP_MAGIC "ZCSNAP01"
+#define SNAP_MAGIC        "ZCSNAP01"
 #define SNAP_HEADER_BYTES 32u
-#define HS_MAGIC "ZCHS0001"
-#define HS_BYTES 24u
-#define SF_PATH_BYTES (PATH_MAX + 32)
+#define HS_MAGIC          "ZCHS0001"
+#define HS_BYTES          24u
+#define SF_PATH_BYTES     (PATH_MAX + 32)
 
 static void
 s_put_le (uint8_t *p, uint64_t v, int n)
@@ -110,8 +110,8 @@ s_snap_crc (const uint8_t *head, const uint8_t *body, size_t len)
 }
 
 int
-snapshot_file_write (const char *dir, uint64_t index, uint64_t term,
-                     const uint8_t *body, size_t len, char *err, size_t err_len)
+snapshot_file_write (const char *dir, uint64_t index, uint64_t term, const uint8_t *body,
+                     size_t len, char *err, size_t err_len)
 {
     return snapshot_file_write_at (dir, "snapshot", index, term, body, len, err, err_len);
 }
@@ -135,8 +135,8 @@ snapshot_file_write_at (const char *dir, const char *name, uint64_t index, uint6
 
 /* Check the header against the real file size; on success *len is the body length. */
 static int
-s_check_snap_header (const char *path, const uint8_t *head, uint64_t size,
-                     size_t *len, char *err, size_t err_len)
+s_check_snap_header (const char *path, const uint8_t *head, uint64_t size, size_t *len, char *err,
+                     size_t err_len)
 {
     if (memcmp (head, SNAP_MAGIC, 8)) {
         fileio_err (err, err_len, "%s: not a zchat snapshot (bad magic): file is corrupt", path);
@@ -144,7 +144,8 @@ s_check_snap_header (const char *path, const uint8_t *head, uint64_t size,
     }
     uint64_t body_len = s_get_le (head + 24, 4);
     if (body_len != size - SNAP_HEADER_BYTES) {
-        fileio_err (err, err_len, "%s: header announces %" PRIu64 " body bytes but the file"
+        fileio_err (err, err_len,
+                    "%s: header announces %" PRIu64 " body bytes but the file"
                     " holds %" PRIu64 ": file is corrupt or truncated",
                     path, body_len, size - SNAP_HEADER_BYTES);
         return -1;
@@ -154,8 +155,8 @@ s_check_snap_header (const char *path, const uint8_t *head, uint64_t size,
 }
 
 int
-snapshot_file_read (const char *dir, uint64_t *index, uint64_t *term,
-                    uint8_t **body_out, size_t *len_out, char *err, size_t err_len)
+snapshot_file_read (const char *dir, uint64_t *index, uint64_t *term, uint8_t **body_out,
+                    size_t *len_out, char *err, size_t err_len)
 {
     char path [SF_PATH_BYTES];
     snapshot_file_path (dir, path, sizeof path);
@@ -163,8 +164,8 @@ snapshot_file_read (const char *dir, uint64_t *index, uint64_t *term,
 }
 
 int
-snapshot_file_read_at (const char *path, uint64_t *index, uint64_t *term,
-                       uint8_t **body_out, size_t *len_out, char *err, size_t err_len)
+snapshot_file_read_at (const char *path, uint64_t *index, uint64_t *term, uint8_t **body_out,
+                       size_t *len_out, char *err, size_t err_len)
 {
     int fd;
     uint64_t size;
@@ -177,16 +178,13 @@ snapshot_file_read_at (const char *path, uint64_t *index, uint64_t *term,
     int rc = -1;
     if (size < SNAP_HEADER_BYTES || fileio_read_all (fd, head, sizeof head))
         fileio_err (err, err_len, "%s: shorter than a snapshot header: file is corrupt", path);
-    else
-    if (s_check_snap_header (path, head, size, &len, err, err_len) == 0) {
+    else if (s_check_snap_header (path, head, size, &len, err, err_len) == 0) {
         body = malloc (len ? len : 1);
         if (!body)
             fileio_err (err, err_len, "%s: out of memory for %zu bytes", path, len);
-        else
-        if (fileio_read_all (fd, body, len))
+        else if (fileio_read_all (fd, body, len))
             fileio_err (err, err_len, "%s: read failed: %s", path, strerror (errno ? errno : EIO));
-        else
-        if (s_snap_crc (head, body, len) != (uint32_t) s_get_le (head + 28, 4))
+        else if (s_snap_crc (head, body, len) != (uint32_t) s_get_le (head + 28, 4))
             fileio_err (err, err_len, "%s: CRC mismatch in snapshot: file is corrupt", path);
         else
             rc = 1;
@@ -230,8 +228,8 @@ hardstate_read (const char *dir, raft_hardstate_t *hs, char *err, size_t err_len
     int ok = size == HS_BYTES && fileio_read_all (fd, buf, sizeof buf) == 0;
     close (fd);
     if (!ok) {
-        fileio_err (err, err_len, "%s: %" PRIu64 " bytes instead of %u: file is corrupt",
-                    path, size, HS_BYTES);
+        fileio_err (err, err_len, "%s: %" PRIu64 " bytes instead of %u: file is corrupt", path,
+                    size, HS_BYTES);
         return -1;
     }
     if (memcmp (buf, HS_MAGIC, 8)) {

@@ -14,20 +14,20 @@
 #include "raft.h"
 
 /* Write the snapshot durably. Returns 0, or -1 with err filled. */
-int snapshot_file_write (const char *dir, uint64_t index, uint64_t term,
-                         const uint8_t *body, size_t len, char *err, size_t err_len);
+int snapshot_file_write (const char *dir, uint64_t index, uint64_t term, const uint8_t *body,
+                         size_t len, char *err, size_t err_len);
 
 /* Load the snapshot. Returns 1 and a malloc'd *body_out (caller frees) when one exists,
    0 when there is none, -1 on corruption or I/O error with err filled. */
-int snapshot_file_read (const char *dir, uint64_t *index, uint64_t *term,
-                        uint8_t **body_out, size_t *len_out, char *err, size_t err_len);
+int snapshot_file_read (const char *dir, uint64_t *index, uint64_t *term, uint8_t **body_out,
+                        size_t *len_out, char *err, size_t err_len);
 
 /* The same, under another name in dir (a backup: `zchat admin backup`). */
 int snapshot_file_write_at (const char *dir, const char *name, uint64_t index, uint64_t term,
                             const uint8_t *body, size_t len, char *err, size_t err_len);
 /* The same, from any path (a backup given to `zchat-broker --restore`). */
-int snapshot_file_read_at (const char *path, uint64_t *index, uint64_t *term,
-                           uint8_t **body_out, size_t *len_out, char *err, size_t err_len);
+int snapshot_file_read_at (const char *path, uint64_t *index, uint64_t *term, uint8_t **body_out,
+                           size_t *len_out, char *err, size_t err_len);
 
 /* Path of the snapshot file in dir, for streaming it to a follower. */
 void snapshot_file_path (const char *dir, char *path, size_t path_len);

@@ -37,16 +37,16 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-#define WAL_BUF_BYTES (256u * 1024)
+#define WAL_BUF_BYTES       (256u * 1024)
 #define WAL_SEGMENT_DEFAULT (64ull * 1024 * 1024)
-#define WAL_PREALLOC_BYTES (4ull * 1024 * 1024)
-#define WAL_NAME_LEN 28         /* "log-" + 20 digits + ".seg" */
-#define WAL_PATH_BYTES (PATH_MAX + 32)
+#define WAL_PREALLOC_BYTES  (4ull * 1024 * 1024)
+#define WAL_NAME_LEN        28 /* "log-" + 20 digits + ".seg" */
+#define WAL_PATH_BYTES      (PATH_MAX + 32)
 
 typedef struct {
-    uint64_t first;             /* index in the file name */
-    uint64_t last;              /* last index held; first - 1 when empty */
-    uint64_t bytes;             /* file size including buffered bytes */
+    uint64_t first; /* index in the file name */
+    uint64_t last;  /* last index held; first - 1 when empty */
+    uint64_t bytes; /* file size including buffered bytes */
 } wal_segment_t;
 
 struct wal {
@@ -56,18 +56,18 @@ struct wal {
     wal_segment_t *segs;
     size_t n_segs;
     size_t cap_segs;
-    int fd;                     /* last segment; -1 when no segment */
-    uint64_t file_bytes;        /* its size on disk, preallocated zeros included */
-    bool no_prealloc;           /* the file system cannot fallocate */
+    int fd;              /* last segment; -1 when no segment */
+    uint64_t file_bytes; /* its size on disk, preallocated zeros included */
+    bool no_prealloc;    /* the file system cannot fallocate */
     uint8_t *buf;
     size_t buf_len;
     bool need_datasync;
     bool need_dirsync;
     bool mark_due;
     bool failed;
-    bool repair;                /* cut at damage instead of refusing to open */
+    bool repair; /* cut at damage instead of refusing to open */
     uint64_t truncated_bytes;
-    char repair_note [1024];    /* what the repair cut; "" when nothing */
+    char repair_note [1024]; /* what the repair cut; "" when nothing */
 };
 
 static void
@@ -120,7 +120,7 @@ s_reserve (wal_t *self, uint64_t end)
     uint64_t target = (end + WAL_PREALLOC_BYTES - 1) / WAL_PREALLOC_BYTES * WAL_PREALLOC_BYTES;
     uint64_t limit = end > self->segment_bytes ? end : self->segment_bytes;
     if (target > limit)
-        target = limit;     /* the segment rolls at segment_bytes: no more is needed */
+        target = limit; /* the segment rolls at segment_bytes: no more is needed */
     /* fallocate, not posix_fallocate: that one falls back to writing the zeros */
     if (fallocate (self->fd, 0, (off_t) self->file_bytes, (off_t) (target - self->file_bytes)) == 0)
         self->file_bytes = target;
@@ -190,7 +190,7 @@ s_segment_create (wal_t *self, uint64_t first)
             return -1;
         uint64_t bytes = s_cur (self)->bytes;
         if (self->file_bytes > bytes) {
-            if (ftruncate (self->fd, (off_t) bytes))     /* drop the preallocated tail */
+            if (ftruncate (self->fd, (off_t) bytes)) /* drop the preallocated tail */
                 return s_fail (self);
             self->need_datasync = true;
         }
@@ -253,14 +253,14 @@ s_offset_after (wal_t *self, const wal_segment_t *seg, uint64_t index, uint64_t 
         return -1;
     size_t off = 0;
     int rc = 0;
-    for (uint64_t i = seg->first; i <= index; ) {
+    for (uint64_t i = seg->first; i <= index;) {
         raft_entry_t entry;
         size_t record_len;
-        log_record_status_t st = log_record_decode (map + off, seg->bytes - off, &entry,
-                                                    &record_len);
+        log_record_status_t st =
+            log_record_decode (map + off, seg->bytes - off, &entry, &record_len);
         if ((st != LOG_RECORD_OK && st != LOG_RECORD_MARK)
-        ||  (st == LOG_RECORD_OK && entry.index != i++)) {
-            errno = EIO;        /* the file changed under us */
+            || (st == LOG_RECORD_OK && entry.index != i++)) {
+            errno = EIO; /* the file changed under us */
             rc = -1;
             break;
         }
@@ -287,7 +287,7 @@ s_truncate_after (wal_t *self, uint64_t index)
         keep--;
     if (keep < self->n_segs) {
         s_close_fd (self);
-        self->need_datasync = false;    /* older segments were synced when rolled */
+        self->need_datasync = false; /* older segments were synced when rolled */
         if (s_unlink_from (self, keep) || s_fsync_dir (self) || s_open_last (self))
             return -1;
         self->mark_due = true;
@@ -299,7 +299,7 @@ s_truncate_after (wal_t *self, uint64_t index)
     /* Synced at once (conflicts are rare): new records then never share the file with
        a cut-off tail that a crash could bring back, with its sync marks. */
     if (s_offset_after (self, seg, index, &off) || ftruncate (self->fd, (off_t) off)
-    ||  fdatasync (self->fd))
+        || fdatasync (self->fd))
         return s_fail (self);
     self->file_bytes = off;
     seg->bytes = off;
@@ -355,7 +355,7 @@ s_append_one (wal_t *self, const raft_entry_t *entry)
     uint8_t head [LOG_RECORD_HEAD_MAX];
     size_t head_len = log_record_encode_head (entry, head);
     if (head_len == 0)
-        return errno = EINVAL, -1;     /* excluded by wal_append's checks */
+        return errno = EINVAL, -1; /* excluded by wal_append's checks */
     if (s_prepare (self, entry->index) || (self->mark_due && s_put_mark (self)))
         return -1;
     size_t total = head_len + entry->len;
@@ -363,9 +363,7 @@ s_append_one (wal_t *self, const raft_entry_t *entry)
         return -1;
     if (total > WAL_BUF_BYTES) {
         /* Larger than the buffer (so the buffer is empty now): one pwritev, no copy. */
-        struct iovec iov [2] = {
-            { head, head_len }, { (void *) entry->data, entry->len }
-        };
+        struct iovec iov [2] = { { head, head_len }, { (void *) entry->data, entry->len } };
         uint64_t off = s_cur (self)->bytes;
         s_reserve (self, off + total);
         ssize_t n;
@@ -397,9 +395,9 @@ wal_append (wal_t *self, const raft_entry_t *entries, uint32_t n)
     uint64_t last = wal_last_index (self);
     for (uint32_t i = 0; i < n; i++) {
         const raft_entry_t *e = &entries [i];
-        if (e->index == 0 || e->index != entries [0].index + i
-        ||  (e->len && !e->data) || e->len > LOG_RECORD_BODY_MAX - LOG_RECORD_PREFIX_MAX
-        ||  (i == 0 && !s_is_empty (self) && e->index > last + 1))
+        if (e->index == 0 || e->index != entries [0].index + i || (e->len && !e->data)
+            || e->len > LOG_RECORD_BODY_MAX - LOG_RECORD_PREFIX_MAX
+            || (i == 0 && !s_is_empty (self) && e->index > last + 1))
             return errno = EINVAL, -1;
     }
     for (uint32_t i = 0; i < n; i++) {
@@ -464,8 +462,7 @@ wal_compact (wal_t *self, uint64_t index)
         }
     }
     if (removed) {
-        memmove (self->segs, self->segs + removed,
-                 (self->n_segs - removed) * sizeof *self->segs);
+        memmove (self->segs, self->segs + removed, (self->n_segs - removed) * sizeof *self->segs);
         self->n_segs -= removed;
     }
     return rc;
@@ -511,7 +508,7 @@ wal_destroy (wal_t **self_p)
         return;
     wal_t *self = *self_p;
     if (!self->failed)
-        s_flush (self);         /* not durable without wal_sync, but not lost either */
+        s_flush (self); /* not durable without wal_sync, but not lost either */
     s_close_fd (self);
     if (self->dir_fd >= 0)
         close (self->dir_fd);
@@ -530,16 +527,16 @@ typedef enum { WAL_SEG_OK, WAL_SEG_DAMAGED, WAL_SEG_FAILED } wal_seg_outcome_t;
 
 typedef struct {
     const char *path;
-    uint64_t expect;            /* index the next record must carry */
+    uint64_t expect; /* index the next record must carry */
     uint64_t after_index;
     wal_replay_fn *fn;
     void *arg;
     char *err;
     size_t err_len;
-    bool refused;               /* the caller refused an entry */
-    size_t cut_seg;             /* where a DAMAGED log is wrong from */
+    bool refused;   /* the caller refused an entry */
+    size_t cut_seg; /* where a DAMAGED log is wrong from */
     uint64_t cut_keep;
-    uint64_t cut_size;          /* that segment's file size */
+    uint64_t cut_size; /* that segment's file size */
 } wal_replay_t;
 
 static int
@@ -581,7 +578,7 @@ s_settle_damage (wal_t *self, int fd, const uint8_t *image, uint64_t size, bool 
     if (res->status == LOG_RECORD_OK)
         return WAL_SEG_OK;
     if (is_last && s_all_zero (image + res->valid_bytes, size - res->valid_bytes))
-        return WAL_SEG_OK;      /* preallocated space: the clean end of the log */
+        return WAL_SEG_OK; /* preallocated space: the clean end of the log */
     if (!is_last || !res->torn_tail) {
         char why [96];
         if (!is_last)
@@ -591,8 +588,7 @@ s_settle_damage (wal_t *self, int fd, const uint8_t *image, uint64_t size, bool 
         else
             snprintf (why, sizeof why, "a sync mark at byte offset %zu shows it was durable",
                       res->mark_after);
-        fileio_err (ctx->err, ctx->err_len,
-                    "%s: corrupt record at byte offset %zu: %s (%s)",
+        fileio_err (ctx->err, ctx->err_len, "%s: corrupt record at byte offset %zu: %s (%s)",
                     ctx->path, res->valid_bytes, log_record_status_text (res->status), why);
         return WAL_SEG_DAMAGED;
     }
@@ -666,8 +662,9 @@ s_recover_segment (wal_t *self, size_t i, wal_replay_t *ctx, wal_readbuf_t *rb)
     log_record_scan_t res;
     log_record_scan (rb->p, size, s_replay_visit, ctx, &res);
     wal_seg_outcome_t out = ctx->refused ? WAL_SEG_FAILED
-                          : res.stopped ? WAL_SEG_DAMAGED
-                          : s_settle_damage (self, fd, rb->p, size, is_last, &res, ctx);
+                            : res.stopped
+                                ? WAL_SEG_DAMAGED
+                                : s_settle_damage (self, fd, rb->p, size, is_last, &res, ctx);
     close (fd);
     seg->bytes = res.valid_bytes;
     seg->last = seg->first + res.n_records - 1;
@@ -693,8 +690,7 @@ s_seg_compare (const void *a, const void *b)
 static bool
 s_parse_name (const char *name, uint64_t *first)
 {
-    if (strlen (name) != WAL_NAME_LEN || strncmp (name, "log-", 4)
-    ||  strcmp (name + 24, ".seg"))
+    if (strlen (name) != WAL_NAME_LEN || strncmp (name, "log-", 4) || strcmp (name + 24, ".seg"))
         return false;
     uint64_t v = 0;
     for (int i = 4; i < 24; i++) {
@@ -760,8 +756,8 @@ s_repair (wal_t *self, const wal_replay_t *ctx, char *err, size_t err_len)
     s_seg_path (self, self->segs [ctx->cut_seg].first, path, sizeof path);
     int fd = -1;
     if (s_unlink_from (self, ctx->cut_seg + 1) || (removed && s_fsync_dir (self))
-    ||  (fd = open (path, O_WRONLY | O_CLOEXEC)) < 0
-    ||  ftruncate (fd, (off_t) ctx->cut_keep) || fsync (fd)) {
+        || (fd = open (path, O_WRONLY | O_CLOEXEC)) < 0 || ftruncate (fd, (off_t) ctx->cut_keep)
+        || fsync (fd)) {
         fileio_err (err, err_len, "%s: repair failed: %s", path, strerror (errno));
         if (fd >= 0)
             close (fd);
@@ -776,27 +772,30 @@ s_repair (wal_t *self, const wal_replay_t *ctx, char *err, size_t err_len)
 }
 
 static int
-s_recover_all (wal_t *self, uint64_t after_index, wal_replay_fn *fn, void *arg,
-               char *err, size_t err_len)
+s_recover_all (wal_t *self, uint64_t after_index, wal_replay_fn *fn, void *arg, char *err,
+               size_t err_len)
 {
-    wal_replay_t ctx = { .after_index = after_index, .fn = fn, .arg = arg, .err = err,
-                         .err_len = err_len };
+    wal_replay_t ctx = {
+        .after_index = after_index, .fn = fn, .arg = arg, .err = err, .err_len = err_len
+    };
     wal_readbuf_t rb = { NULL, 0 };
     wal_seg_outcome_t out = WAL_SEG_OK;
     for (size_t i = 0; i < self->n_segs && out == WAL_SEG_OK; i++) {
         wal_segment_t *seg = &self->segs [i];
         if (i > 0 && seg->first != seg [-1].last + 1) {
-            fileio_err (err, err_len, "%s/log-%020" PRIu64 ".seg: segment starts at index %"
-                        PRIu64 " but the previous one ends at %" PRIu64 " (log has a gap)",
+            fileio_err (err, err_len,
+                        "%s/log-%020" PRIu64 ".seg: segment starts at index %" PRIu64
+                        " but the previous one ends at %" PRIu64 " (log has a gap)",
                         self->dir, seg->first, seg->first, seg [-1].last);
             ctx.cut_seg = i - 1;
             ctx.cut_keep = ctx.cut_size = seg [-1].bytes;
             out = WAL_SEG_DAMAGED;
         }
-        else if ((out = s_recover_segment (self, i, &ctx, &rb)) == WAL_SEG_OK
-             &&  i == 0 && !s_is_empty (self) && seg->first > after_index + 1) {
+        else if ((out = s_recover_segment (self, i, &ctx, &rb)) == WAL_SEG_OK && i == 0
+                 && !s_is_empty (self) && seg->first > after_index + 1) {
             /* the snapshot is what is missing here, and entries were replayed: no cut */
-            fileio_err (err, err_len, "%s/log-%020" PRIu64 ".seg: log starts at index %" PRIu64
+            fileio_err (err, err_len,
+                        "%s/log-%020" PRIu64 ".seg: log starts at index %" PRIu64
                         " but the snapshot covers only up to %" PRIu64 " (entries missing)",
                         self->dir, seg->first, seg->first, after_index);
             out = WAL_SEG_FAILED;
@@ -806,7 +805,7 @@ s_recover_all (wal_t *self, uint64_t after_index, wal_replay_fn *fn, void *arg,
     if (out == WAL_SEG_DAMAGED && self->repair)
         return s_repair (self, &ctx, err, err_len);
     if (out == WAL_SEG_DAMAGED && err && err_len) {
-        size_t used = strlen (err);     /* the words by which the broker offers --repair */
+        size_t used = strlen (err); /* the words by which the broker offers --repair */
         snprintf (err + used, err_len - used, "; refusing to start");
     }
     return out == WAL_SEG_OK ? 0 : -1;
@@ -832,16 +831,16 @@ s_open (const char *dir, uint64_t after_index, uint64_t segment_bytes, bool repa
     snprintf (self->dir, sizeof self->dir, "%s", dir);
     self->segment_bytes = segment_bytes ? segment_bytes : WAL_SEGMENT_DEFAULT;
     if (fileio_mkdir_durable (dir, NULL)
-    ||  (self->dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+        || (self->dir_fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
         fileio_err (err, err_len, "%s: %s", dir, strerror (errno));
         goto fail;
     }
     if (s_list_segments (self, err, err_len)
-    ||  s_recover_all (self, after_index, fn, arg, err, err_len))
+        || s_recover_all (self, after_index, fn, arg, err, err_len))
         goto fail;
     int rc = 0;
     if (!s_is_empty (self) && wal_last_index (self) < after_index)
-        rc = wal_reset (self, after_index + 1);    /* the snapshot supersedes it all */
+        rc = wal_reset (self, after_index + 1); /* the snapshot supersedes it all */
     else if (self->n_segs)
         rc = s_open_last (self) || s_sync_recovered (self);
     if (rc) {
@@ -855,15 +854,15 @@ fail:
 }
 
 wal_t *
-wal_open (const char *dir, uint64_t after_index, uint64_t segment_bytes,
-          wal_replay_fn *fn, void *arg, char *err, size_t err_len)
+wal_open (const char *dir, uint64_t after_index, uint64_t segment_bytes, wal_replay_fn *fn,
+          void *arg, char *err, size_t err_len)
 {
     return s_open (dir, after_index, segment_bytes, false, fn, arg, err, err_len);
 }
 
 wal_t *
-wal_open_repair (const char *dir, uint64_t after_index, uint64_t segment_bytes,
-                 wal_replay_fn *fn, void *arg, char *err, size_t err_len)
+wal_open_repair (const char *dir, uint64_t after_index, uint64_t segment_bytes, wal_replay_fn *fn,
+                 void *arg, char *err, size_t err_len)
 {
     return s_open (dir, after_index, segment_bytes, true, fn, arg, err, err_len);
 }

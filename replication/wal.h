@@ -28,8 +28,8 @@ typedef int (wal_replay_fn) (void *arg, const raft_entry_t *entry);
    fn (entries <= after_index are covered by a snapshot and skipped). segment_bytes:
    roll to a new segment past this size (0 = 64 MiB). Returns NULL on corruption or
    I/O error, with a readable reason in err. */
-wal_t *wal_open (const char *dir, uint64_t after_index, uint64_t segment_bytes,
-                 wal_replay_fn *fn, void *arg, char *err, size_t err_len);
+wal_t *wal_open (const char *dir, uint64_t after_index, uint64_t segment_bytes, wal_replay_fn *fn,
+                 void *arg, char *err, size_t err_len);
 
 /* As wal_open, but damage that wal_open refuses as corruption is cut instead: the
    damaged segment is truncated at the damage and every later segment removed (the

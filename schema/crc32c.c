@@ -20,8 +20,8 @@
    s_shift, a table for "append LANE zero bytes" (CRC is linear in its register). */
 #define LANE 256
 
-static uint32_t s_table[8][256];
-static uint32_t s_shift[4][256];
+static uint32_t s_table [8][256];
+static uint32_t s_shift [4][256];
 static int s_use_hw;
 static pthread_once_t s_once = PTHREAD_ONCE_INIT;
 
@@ -35,11 +35,11 @@ s_init (void)
         uint32_t crc = n;
         for (int k = 0; k < 8; k++)
             crc = (crc & 1) ? (crc >> 1) ^ CRC32C_POLY : crc >> 1;
-        s_table[0][n] = crc;
+        s_table [0][n] = crc;
     }
     for (uint32_t n = 0; n < 256; n++)
         for (int k = 1; k < 8; k++)
-            s_table[k][n] = (s_table[k - 1][n] >> 8) ^ s_table[0][s_table[k - 1][n] & 0xff];
+            s_table [k][n] = (s_table [k - 1][n] >> 8) ^ s_table [0][s_table [k - 1][n] & 0xff];
     s_init_shift ();
 #ifdef CRC32C_HAVE_SSE42
     __builtin_cpu_init ();
@@ -52,7 +52,7 @@ static uint32_t
 s_crc_sw (uint32_t crc, const uint8_t *p, size_t len)
 {
     while (len && ((uintptr_t) p & 7)) {
-        crc = (crc >> 8) ^ s_table[0][(crc ^ *p++) & 0xff];
+        crc = (crc >> 8) ^ s_table [0][(crc ^ *p++) & 0xff];
         len--;
     }
     while (len >= 8) {
@@ -64,15 +64,15 @@ s_crc_sw (uint32_t crc, const uint8_t *p, size_t len)
         hi = __builtin_bswap32 (hi);
 #endif
         lo ^= crc;
-        crc = s_table[7][lo & 0xff] ^ s_table[6][(lo >> 8) & 0xff]
-            ^ s_table[5][(lo >> 16) & 0xff] ^ s_table[4][lo >> 24]
-            ^ s_table[3][hi & 0xff] ^ s_table[2][(hi >> 8) & 0xff]
-            ^ s_table[1][(hi >> 16) & 0xff] ^ s_table[0][hi >> 24];
+        crc = s_table [7][lo & 0xff] ^ s_table [6][(lo >> 8) & 0xff]
+              ^ s_table [5][(lo >> 16) & 0xff] ^ s_table [4][lo >> 24] ^ s_table [3][hi & 0xff]
+              ^ s_table [2][(hi >> 8) & 0xff] ^ s_table [1][(hi >> 16) & 0xff]
+              ^ s_table [0][hi >> 24];
         p += 8;
         len -= 8;
     }
     while (len--)
-        crc = (crc >> 8) ^ s_table[0][(crc ^ *p++) & 0xff];
+        crc = (crc >> 8) ^ s_table [0][(crc ^ *p++) & 0xff];
     return crc;
 }
 
@@ -98,7 +98,7 @@ static uint32_t
 s_shift_lane (uint32_t crc)
 {
     return s_shift [0][crc & 0xff] ^ s_shift [1][(crc >> 8) & 0xff]
-         ^ s_shift [2][(crc >> 16) & 0xff] ^ s_shift [3][crc >> 24];
+           ^ s_shift [2][(crc >> 16) & 0xff] ^ s_shift [3][crc >> 24];
 }
 
 #ifdef CRC32C_HAVE_SSE42

@@ -13,17 +13,17 @@
 #include "mpwrite.h"
 
 static const char *const s_cmd_names [ZC_CMD__COUNT] = {
-    "CREATE", "DELETE", "CONNECT", "LIST", "SEND", "ACK", "STATUS", "PING",
-    "PASSWD", "REPLY", "ERROR", "MESSAGE", "PONG", "CLOSED", "TRANSFER", "BACKUP",
+    "CREATE", "DELETE", "CONNECT", "LIST",    "SEND", "ACK",    "STATUS",   "PING",
+    "PASSWD", "REPLY",  "ERROR",   "MESSAGE", "PONG", "CLOSED", "TRANSFER", "BACKUP",
 };
 
 /* Keys by ZC_F_* bit number; also the order the encoder writes them in. */
 static const char *const s_keys [] = {
-    "ts", "cid", "seq", "name", "from", "text", "mseq", "epoch", "code", "re",
-    "users", "more", "leader", "replicas", "stats", "secret", "new_secret",
-    "index", "term", "offset", "total", "data",
+    "ts",         "cid",   "seq",   "name",   "from",   "text",     "mseq",  "epoch",
+    "code",       "re",    "users", "more",   "leader", "replicas", "stats", "secret",
+    "new_secret", "index", "term",  "offset", "total",  "data",
 };
-#define N_KEYS (sizeof s_keys / sizeof s_keys [0])
+#define N_KEYS     (sizeof s_keys / sizeof s_keys [0])
 #define ALL_FIELDS ((1u << N_KEYS) - 1)
 
 /* Fields a frame must carry, by command (PROTOCOL.md "Commands"). */
@@ -55,12 +55,14 @@ static const uint32_t s_reply_required [ZC_CMD__COUNT] = {
     [ZC_CMD_BACKUP] = ZC_F_INDEX | ZC_F_TERM | ZC_F_OFFSET | ZC_F_TOTAL | ZC_F_DATA,
 };
 
-const char *zc_cmd_name (zc_cmd_t cmd)
+const char *
+zc_cmd_name (zc_cmd_t cmd)
 {
     return (int) cmd >= 0 && cmd < ZC_CMD__COUNT ? s_cmd_names [cmd] : NULL;
 }
 
-int zc_cmd_from_name (const char *name, size_t len)
+int
+zc_cmd_from_name (const char *name, size_t len)
 {
     for (int i = 0; i < ZC_CMD__COUNT; i++)
         if (strlen (s_cmd_names [i]) == len && memcmp (s_cmd_names [i], name, len) == 0)
@@ -68,7 +70,8 @@ int zc_cmd_from_name (const char *name, size_t len)
     return -1;
 }
 
-void zc_frame_init (zc_frame_t *frame, zc_cmd_t cmd)
+void
+zc_frame_init (zc_frame_t *frame, zc_cmd_t cmd)
 {
     assert (frame);
     memset (frame, 0, sizeof *frame);
@@ -79,25 +82,27 @@ void zc_frame_init (zc_frame_t *frame, zc_cmd_t cmd)
 
 #define pack_bytes mpw_pack_str
 
-static int pack_cstr (msgpack_packer *pk, const char *s)
+static int
+pack_cstr (msgpack_packer *pk, const char *s)
 {
     zc_bytes_t b = { s, (uint32_t) strlen (s) };
     return pack_bytes (pk, b);
 }
 
-static int pack_replica (msgpack_packer *pk, const zc_replica_status_t *rs)
+static int
+pack_replica (msgpack_packer *pk, const zc_replica_status_t *rs)
 {
     zc_bytes_t role = { rs->role, (uint32_t) strnlen (rs->role, sizeof rs->role) };
-    return msgpack_pack_map (pk, 6)
-        || pack_cstr (pk, "id") || msgpack_pack_uint32 (pk, rs->id)
-        || pack_cstr (pk, "role") || pack_bytes (pk, role)
-        || pack_cstr (pk, "term") || msgpack_pack_uint64 (pk, rs->term)
-        || pack_cstr (pk, "commit") || msgpack_pack_uint64 (pk, rs->commit)
-        || pack_cstr (pk, "applied") || msgpack_pack_uint64 (pk, rs->applied)
-        || pack_cstr (pk, "last") || msgpack_pack_uint64 (pk, rs->last_index);
+    return msgpack_pack_map (pk, 6) || pack_cstr (pk, "id") || msgpack_pack_uint32 (pk, rs->id)
+           || pack_cstr (pk, "role") || pack_bytes (pk, role) || pack_cstr (pk, "term")
+           || msgpack_pack_uint64 (pk, rs->term) || pack_cstr (pk, "commit")
+           || msgpack_pack_uint64 (pk, rs->commit) || pack_cstr (pk, "applied")
+           || msgpack_pack_uint64 (pk, rs->applied) || pack_cstr (pk, "last")
+           || msgpack_pack_uint64 (pk, rs->last_index);
 }
 
-static int pack_lists (msgpack_packer *pk, const zc_frame_t *f, uint32_t bit)
+static int
+pack_lists (msgpack_packer *pk, const zc_frame_t *f, uint32_t bit)
 {
     int rc = 0;
     if (bit == ZC_F_USERS) {
@@ -113,12 +118,13 @@ static int pack_lists (msgpack_packer *pk, const zc_frame_t *f, uint32_t bit)
     else {
         assert (bit == ZC_F_STATS);
         rc = msgpack_pack_array (pk, 3) || msgpack_pack_uint64 (pk, f->n_users_total)
-          || msgpack_pack_uint64 (pk, f->n_queued) || msgpack_pack_uint64 (pk, f->n_sessions);
+             || msgpack_pack_uint64 (pk, f->n_queued) || msgpack_pack_uint64 (pk, f->n_sessions);
     }
     return rc;
 }
 
-static int pack_value (msgpack_packer *pk, const zc_frame_t *f, uint32_t bit)
+static int
+pack_value (msgpack_packer *pk, const zc_frame_t *f, uint32_t bit)
 {
     switch (bit) {
         case ZC_F_TS: return msgpack_pack_uint64 (pk, f->ts);
@@ -141,12 +147,13 @@ static int pack_value (msgpack_packer *pk, const zc_frame_t *f, uint32_t bit)
         case ZC_F_TOTAL: return msgpack_pack_uint64 (pk, f->total);
         case ZC_F_DATA:
             return msgpack_pack_bin (pk, f->data.len)
-                || msgpack_pack_bin_body (pk, f->data.ptr, f->data.len);
+                   || msgpack_pack_bin_body (pk, f->data.ptr, f->data.len);
         default: return pack_lists (pk, f, bit);
     }
 }
 
-zc_code_t zc_frame_encode (const zc_frame_t *frame, uint8_t *buf, size_t cap, size_t *len_out)
+zc_code_t
+zc_frame_encode (const zc_frame_t *frame, uint8_t *buf, size_t cap, size_t *len_out)
 {
     assert (frame && buf && len_out);
     const char *name = zc_cmd_name (frame->cmd);
@@ -179,12 +186,14 @@ zc_code_t zc_frame_encode (const zc_frame_t *frame, uint8_t *buf, size_t cap, si
 
 /* ---- decoding ------------------------------------------------------------------- */
 
-static zc_code_t read_bytes (mpr_t *r, zc_bytes_t *out)
+static zc_code_t
+read_bytes (mpr_t *r, zc_bytes_t *out)
 {
     return mpr_str (r, &out->ptr, &out->len);
 }
 
-static zc_code_t read_users (mpr_t *r, zc_frame_t *f)
+static zc_code_t
+read_users (mpr_t *r, zc_frame_t *f)
 {
     uint32_t n;
     zc_code_t rc = mpr_array (r, &n);
@@ -196,7 +205,8 @@ static zc_code_t read_users (mpr_t *r, zc_frame_t *f)
     return rc;
 }
 
-static zc_code_t read_replica_field (mpr_t *r, zc_replica_status_t *rs, zc_bytes_t key)
+static zc_code_t
+read_replica_field (mpr_t *r, zc_replica_status_t *rs, zc_bytes_t key)
 {
     uint64_t id;
     zc_code_t rc;
@@ -212,20 +222,25 @@ static zc_code_t read_replica_field (mpr_t *r, zc_replica_status_t *rs, zc_bytes
         if (rc == ZC_OK && role.len >= sizeof rs->role)
             return ZC_ERR_TOO_LARGE;
         if (rc == ZC_OK) {
-            memset (rs->role, 0, sizeof rs->role);      /* a repeated key must not mix */
+            memset (rs->role, 0, sizeof rs->role); /* a repeated key must not mix */
             memcpy (rs->role, role.ptr, role.len);
         }
         return rc;
     }
-    if (KEY_IS ("term")) return mpr_uint (r, &rs->term);
-    if (KEY_IS ("commit")) return mpr_uint (r, &rs->commit);
-    if (KEY_IS ("applied")) return mpr_uint (r, &rs->applied);
-    if (KEY_IS ("last")) return mpr_uint (r, &rs->last_index);
+    if (KEY_IS ("term"))
+        return mpr_uint (r, &rs->term);
+    if (KEY_IS ("commit"))
+        return mpr_uint (r, &rs->commit);
+    if (KEY_IS ("applied"))
+        return mpr_uint (r, &rs->applied);
+    if (KEY_IS ("last"))
+        return mpr_uint (r, &rs->last_index);
 #undef KEY_IS
     return mpr_skip (r);
 }
 
-static zc_code_t read_replica (mpr_t *r, zc_replica_status_t *rs)
+static zc_code_t
+read_replica (mpr_t *r, zc_replica_status_t *rs)
 {
     uint32_t n;
     memset (rs, 0, sizeof *rs);
@@ -239,7 +254,8 @@ static zc_code_t read_replica (mpr_t *r, zc_replica_status_t *rs)
     return rc;
 }
 
-static zc_code_t read_replicas (mpr_t *r, zc_frame_t *f)
+static zc_code_t
+read_replicas (mpr_t *r, zc_frame_t *f)
 {
     uint32_t n;
     zc_code_t rc = mpr_array (r, &n);
@@ -252,22 +268,27 @@ static zc_code_t read_replicas (mpr_t *r, zc_frame_t *f)
 }
 
 /* "stats": at least [users, queued, sessions]; later elements are for future use. */
-static zc_code_t read_stats (mpr_t *r, zc_frame_t *f)
+static zc_code_t
+read_stats (mpr_t *r, zc_frame_t *f)
 {
     uint32_t n;
     zc_code_t rc = mpr_array (r, &n);
     if (rc == ZC_OK && n < 3)
         return ZC_ERR_BAD_TYPE;
-    if (rc == ZC_OK) rc = mpr_uint (r, &f->n_users_total);
-    if (rc == ZC_OK) rc = mpr_uint (r, &f->n_queued);
-    if (rc == ZC_OK) rc = mpr_uint (r, &f->n_sessions);
+    if (rc == ZC_OK)
+        rc = mpr_uint (r, &f->n_users_total);
+    if (rc == ZC_OK)
+        rc = mpr_uint (r, &f->n_queued);
+    if (rc == ZC_OK)
+        rc = mpr_uint (r, &f->n_sessions);
     for (uint32_t i = 3; i < n && rc == ZC_OK; i++)
         rc = mpr_skip (r);
     return rc;
 }
 
 /* "re" names a command; "" means the same as absent (answer to an undecodable frame). */
-static zc_code_t read_re (mpr_t *r, zc_frame_t *f, bool *present)
+static zc_code_t
+read_re (mpr_t *r, zc_frame_t *f, bool *present)
 {
     zc_bytes_t re;
     zc_code_t rc = read_bytes (r, &re);
@@ -284,7 +305,8 @@ static zc_code_t read_re (mpr_t *r, zc_frame_t *f, bool *present)
 }
 
 /* Decode the value of the known key `bit`; *present is false for an empty "re". */
-static zc_code_t read_value (mpr_t *r, zc_frame_t *f, uint32_t bit, bool *present)
+static zc_code_t
+read_value (mpr_t *r, zc_frame_t *f, uint32_t bit, bool *present)
 {
     uint64_t code;
     zc_code_t rc;
@@ -313,13 +335,13 @@ static zc_code_t read_value (mpr_t *r, zc_frame_t *f, uint32_t bit, bool *presen
         case ZC_F_TERM: return mpr_uint (r, &f->term);
         case ZC_F_OFFSET: return mpr_uint (r, &f->offset);
         case ZC_F_TOTAL: return mpr_uint (r, &f->total);
-        case ZC_F_DATA:
-            return mpr_bin (r, (const uint8_t **) &f->data.ptr, &f->data.len);
+        case ZC_F_DATA: return mpr_bin (r, (const uint8_t **) &f->data.ptr, &f->data.len);
         default: return read_stats (r, f);
     }
 }
 
-static uint32_t key_bit (zc_bytes_t key)
+static uint32_t
+key_bit (zc_bytes_t key)
 {
     for (uint32_t i = 0; i < N_KEYS; i++)
         if (strlen (s_keys [i]) == key.len && memcmp (s_keys [i], key.ptr, key.len) == 0)
@@ -327,7 +349,8 @@ static uint32_t key_bit (zc_bytes_t key)
     return 0;
 }
 
-static zc_code_t read_body (mpr_t *r, zc_frame_t *f)
+static zc_code_t
+read_body (mpr_t *r, zc_frame_t *f)
 {
     uint32_t n;
     zc_code_t rc = mpr_map (r, &n);
@@ -338,11 +361,11 @@ static zc_code_t read_body (mpr_t *r, zc_frame_t *f)
             break;
         uint32_t bit = key_bit (key);
         if (bit == 0) {
-            rc = mpr_skip (r);              /* unknown key: forward compatibility */
+            rc = mpr_skip (r); /* unknown key: forward compatibility */
             continue;
         }
         if (f->fields & bit)
-            return ZC_ERR_BAD_TYPE;         /* duplicate key: ambiguous, refuse */
+            return ZC_ERR_BAD_TYPE; /* duplicate key: ambiguous, refuse */
         bool present;
         rc = read_value (r, f, bit, &present);
         if (present)
@@ -353,7 +376,8 @@ static zc_code_t read_body (mpr_t *r, zc_frame_t *f)
     return rc;
 }
 
-static zc_code_t read_header (const uint8_t *buf, zc_cmd_t *cmd)
+static zc_code_t
+read_header (const uint8_t *buf, zc_cmd_t *cmd)
 {
     size_t n = 0;
     while (n < ZC_COMMAND_LEN && buf [n] != 0)
@@ -362,7 +386,7 @@ static zc_code_t read_header (const uint8_t *buf, zc_cmd_t *cmd)
         return ZC_ERR_BAD_UTF8;
     for (size_t i = n; i < ZC_COMMAND_LEN; i++)
         if (buf [i] != 0)
-            return ZC_ERR_BAD_TYPE;         /* padding must be all NUL */
+            return ZC_ERR_BAD_TYPE; /* padding must be all NUL */
     int c = zc_cmd_from_name ((const char *) buf, n);
     if (c < 0)
         return ZC_ERR_UNKNOWN_COMMAND;
@@ -370,7 +394,8 @@ static zc_code_t read_header (const uint8_t *buf, zc_cmd_t *cmd)
     return ZC_OK;
 }
 
-zc_code_t zc_frame_decode (const uint8_t *buf, size_t len, zc_frame_t *frame)
+zc_code_t
+zc_frame_decode (const uint8_t *buf, size_t len, zc_frame_t *frame)
 {
     assert (frame);
     if (len > ZC_FRAME_MAX)

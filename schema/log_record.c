@@ -17,17 +17,17 @@
 static void
 s_put_le32 (uint8_t *p, uint32_t v)
 {
-    p[0] = (uint8_t) v;
-    p[1] = (uint8_t) (v >> 8);
-    p[2] = (uint8_t) (v >> 16);
-    p[3] = (uint8_t) (v >> 24);
+    p [0] = (uint8_t) v;
+    p [1] = (uint8_t) (v >> 8);
+    p [2] = (uint8_t) (v >> 16);
+    p [3] = (uint8_t) (v >> 24);
 }
 
 static uint32_t
 s_get_le32 (const uint8_t *p)
 {
-    return (uint32_t) p[0] | (uint32_t) p[1] << 8 | (uint32_t) p[2] << 16
-         | (uint32_t) p[3] << 24;
+    return (uint32_t) p [0] | (uint32_t) p [1] << 8 | (uint32_t) p [2] << 16
+           | (uint32_t) p [3] << 24;
 }
 
 static uint64_t
@@ -35,7 +35,7 @@ s_get_be (const uint8_t *p, size_t n)
 {
     uint64_t v = 0;
     for (size_t i = 0; i < n; i++)
-        v = v << 8 | p[i];
+        v = v << 8 | p [i];
     return v;
 }
 
@@ -43,13 +43,13 @@ static size_t
 s_put_uint (uint8_t *p, uint64_t v)
 {
     if (v < 128) {
-        p[0] = (uint8_t) v;
+        p [0] = (uint8_t) v;
         return 1;
     }
     size_t n = v <= 0xff ? 1 : v <= 0xffff ? 2 : v <= 0xffffffffu ? 4 : 8;
-    p[0] = n == 1 ? 0xcc : n == 2 ? 0xcd : n == 4 ? 0xce : 0xcf;
+    p [0] = n == 1 ? 0xcc : n == 2 ? 0xcd : n == 4 ? 0xce : 0xcf;
     for (size_t i = 0; i < n; i++)
-        p[1 + i] = (uint8_t) (v >> (8 * (n - 1 - i)));
+        p [1 + i] = (uint8_t) (v >> (8 * (n - 1 - i)));
     return 1 + n;
 }
 
@@ -57,12 +57,12 @@ const char *
 log_record_status_text (log_record_status_t status)
 {
     switch (status) {
-        case LOG_RECORD_OK:         return "ok";
+        case LOG_RECORD_OK: return "ok";
         case LOG_RECORD_INCOMPLETE: return "record cut off by end of file";
         case LOG_RECORD_BAD_LENGTH: return "bad record length";
-        case LOG_RECORD_BAD_CRC:    return "CRC mismatch";
-        case LOG_RECORD_BAD_BODY:   return "malformed record body";
-        case LOG_RECORD_MARK:       return "sync mark";
+        case LOG_RECORD_BAD_CRC: return "CRC mismatch";
+        case LOG_RECORD_BAD_BODY: return "malformed record body";
+        case LOG_RECORD_MARK: return "sync mark";
     }
     return "unknown status";
 }
@@ -155,7 +155,7 @@ s_get_uint (const uint8_t **p, const uint8_t *end, uint64_t *v)
         return false;
     if ((size_t) (end - *p) < 1 + n)
         return false;
-    if (is_signed && ((*p)[1] & 0x80))
+    if (is_signed && ((*p) [1] & 0x80))
         return false;
     *v = s_get_be (*p + 1, n);
     *p += 1 + n;
@@ -186,7 +186,7 @@ s_decode_body (const uint8_t *p, const uint8_t *end, raft_entry_t *entry)
     uint64_t data_len = s_get_be (p + 1, n_len);
     p += 1 + n_len;
     if (data_len != (uint64_t) (end - p))
-        return false;           /* short data or trailing bytes */
+        return false; /* short data or trailing bytes */
     entry->term = term;
     entry->index = index;
     entry->len = (uint32_t) data_len;
@@ -206,8 +206,7 @@ s_decode_mark (const uint8_t *p, const uint8_t *end, uint64_t *offset)
 
 /* Decode one record; for a mark, *mark gets the offset it names. */
 static log_record_status_t
-s_decode (const uint8_t *buf, size_t len, raft_entry_t *entry, size_t *record_len,
-          uint64_t *mark)
+s_decode (const uint8_t *buf, size_t len, raft_entry_t *entry, size_t *record_len, uint64_t *mark)
 {
     if (len < LOG_RECORD_HEADER_BYTES)
         return LOG_RECORD_INCOMPLETE;
@@ -219,17 +218,16 @@ s_decode (const uint8_t *buf, size_t len, raft_entry_t *entry, size_t *record_le
     const uint8_t *body = buf + LOG_RECORD_HEADER_BYTES;
     if (zc_crc32c (0, body, body_len) != s_get_le32 (buf + 4))
         return LOG_RECORD_BAD_CRC;
-    log_record_status_t st = s_decode_mark (body, body + body_len, mark) ? LOG_RECORD_MARK
-                           : s_decode_body (body, body + body_len, entry) ? LOG_RECORD_OK
-                           : LOG_RECORD_BAD_BODY;
+    log_record_status_t st = s_decode_mark (body, body + body_len, mark)    ? LOG_RECORD_MARK
+                             : s_decode_body (body, body + body_len, entry) ? LOG_RECORD_OK
+                                                                            : LOG_RECORD_BAD_BODY;
     if (st != LOG_RECORD_BAD_BODY)
         *record_len = LOG_RECORD_HEADER_BYTES + body_len;
     return st;
 }
 
 log_record_status_t
-log_record_decode (const uint8_t *buf, size_t len, raft_entry_t *entry,
-                   size_t *record_len)
+log_record_decode (const uint8_t *buf, size_t len, raft_entry_t *entry, size_t *record_len)
 {
     uint64_t mark;
     return s_decode (buf, len, entry, record_len, &mark);
@@ -243,13 +241,12 @@ s_mark_after (const uint8_t *buf, size_t len, size_t from)
     for (size_t p = from; p + LOG_RECORD_HEADER_BYTES + MARK_BODY_MIN <= len; p++) {
         uint32_t body_len = s_get_le32 (buf + p);
         if (body_len < MARK_BODY_MIN || body_len > MARK_BODY_MAX
-        ||  buf [p + LOG_RECORD_HEADER_BYTES] != 0x91)
+            || buf [p + LOG_RECORD_HEADER_BYTES] != 0x91)
             continue;
         raft_entry_t entry;
         size_t record_len;
         uint64_t mark;
-        if (s_decode (buf + p, len - p, &entry, &record_len, &mark) == LOG_RECORD_MARK
-        &&  mark == p)
+        if (s_decode (buf + p, len - p, &entry, &record_len, &mark) == LOG_RECORD_MARK && mark == p)
             return p;
     }
     return 0;
@@ -269,8 +266,8 @@ s_classify (const uint8_t *buf, size_t len, size_t off, log_record_status_t st,
 }
 
 void
-log_record_scan (const uint8_t *buf, size_t len, log_record_visit_fn *visit,
-                 void *arg, log_record_scan_t *result)
+log_record_scan (const uint8_t *buf, size_t len, log_record_visit_fn *visit, void *arg,
+                 log_record_scan_t *result)
 {
     memset (result, 0, sizeof *result);
     size_t off = 0;
@@ -280,7 +277,7 @@ log_record_scan (const uint8_t *buf, size_t len, log_record_visit_fn *visit,
         uint64_t mark = 0;
         log_record_status_t st = s_decode (buf + off, len - off, &entry, &record_len, &mark);
         if (st == LOG_RECORD_MARK && mark != off)
-            st = LOG_RECORD_BAD_BODY;       /* a mark must name where it lies */
+            st = LOG_RECORD_BAD_BODY; /* a mark must name where it lies */
         if (st != LOG_RECORD_OK && st != LOG_RECORD_MARK) {
             s_classify (buf, len, off, st, result);
             break;

@@ -8,13 +8,14 @@ typedef enum { K_INT, K_NIL, K_BOOL, K_FLOAT, K_STR, K_BIN, K_EXT, K_ARRAY, K_MA
 
 typedef struct {
     kind_t kind;
-    bool neg;           /* K_INT: value is negative (u holds nothing useful then) */
-    uint64_t u;         /* K_INT value, K_BOOL value */
-    uint32_t n;         /* payload bytes (STR, BIN, EXT, FLOAT) or element count */
-    size_t hlen;        /* header bytes, including an int's value bytes */
+    bool neg;    /* K_INT: value is negative (u holds nothing useful then) */
+    uint64_t u;  /* K_INT value, K_BOOL value */
+    uint32_t n;  /* payload bytes (STR, BIN, EXT, FLOAT) or element count */
+    size_t hlen; /* header bytes, including an int's value bytes */
 } mph_t;
 
-static uint64_t be (const uint8_t *p, size_t n)
+static uint64_t
+be (const uint8_t *p, size_t n)
 {
     uint64_t v = 0;
     for (size_t i = 0; i < n; i++)
@@ -22,14 +23,15 @@ static uint64_t be (const uint8_t *p, size_t n)
     return v;
 }
 
-static size_t avail (const mpr_t *r)
+static size_t
+avail (const mpr_t *r)
 {
     return (size_t) (r->end - r->pos);
 }
 
 /* Header with a big-endian length/count of lenbytes after the tag (plus extra bytes). */
-static zc_code_t head_sized (const mpr_t *r, mph_t *h, kind_t kind, size_t lenbytes,
-                             size_t extra)
+static zc_code_t
+head_sized (const mpr_t *r, mph_t *h, kind_t kind, size_t lenbytes, size_t extra)
 {
     if (avail (r) < 1 + lenbytes + extra)
         return ZC_ERR_TRUNCATED;
@@ -39,7 +41,8 @@ static zc_code_t head_sized (const mpr_t *r, mph_t *h, kind_t kind, size_t lenby
     return ZC_OK;
 }
 
-static zc_code_t head_int (const mpr_t *r, mph_t *h, size_t nbytes, bool is_signed)
+static zc_code_t
+head_int (const mpr_t *r, mph_t *h, size_t nbytes, bool is_signed)
 {
     if (avail (r) < 1 + nbytes)
         return ZC_ERR_TRUNCATED;
@@ -51,7 +54,8 @@ static zc_code_t head_int (const mpr_t *r, mph_t *h, size_t nbytes, bool is_sign
     return ZC_OK;
 }
 
-static zc_code_t head_fixed (mph_t *h, kind_t kind, size_t hlen, uint32_t payload)
+static zc_code_t
+head_fixed (mph_t *h, kind_t kind, size_t hlen, uint32_t payload)
 {
     h->kind = kind;
     h->hlen = hlen;
@@ -59,7 +63,8 @@ static zc_code_t head_fixed (mph_t *h, kind_t kind, size_t hlen, uint32_t payloa
     return ZC_OK;
 }
 
-static zc_code_t head_raw (const mpr_t *r, mph_t *h)
+static zc_code_t
+head_raw (const mpr_t *r, mph_t *h)
 {
     if (avail (r) < 1)
         return ZC_ERR_TRUNCATED;
@@ -67,14 +72,28 @@ static zc_code_t head_raw (const mpr_t *r, mph_t *h)
     h->neg = false;
     h->u = 0;
     h->n = 0;
-    if (t <= 0x7f) { h->kind = K_INT; h->u = t; h->hlen = 1; return ZC_OK; }
-    if (t >= 0xe0) { h->kind = K_INT; h->neg = true; h->hlen = 1; return ZC_OK; }
-    if (t <= 0x8f) return head_fixed (h, K_MAP, 1, t & 0x0f);
-    if (t <= 0x9f) return head_fixed (h, K_ARRAY, 1, t & 0x0f);
-    if (t <= 0xbf) return head_fixed (h, K_STR, 1, t & 0x1f);
+    if (t <= 0x7f) {
+        h->kind = K_INT;
+        h->u = t;
+        h->hlen = 1;
+        return ZC_OK;
+    }
+    if (t >= 0xe0) {
+        h->kind = K_INT;
+        h->neg = true;
+        h->hlen = 1;
+        return ZC_OK;
+    }
+    if (t <= 0x8f)
+        return head_fixed (h, K_MAP, 1, t & 0x0f);
+    if (t <= 0x9f)
+        return head_fixed (h, K_ARRAY, 1, t & 0x0f);
+    if (t <= 0xbf)
+        return head_fixed (h, K_STR, 1, t & 0x1f);
     switch (t) {
         case 0xc0: return head_fixed (h, K_NIL, 1, 0);
-        case 0xc2: case 0xc3: h->u = t & 1; return head_fixed (h, K_BOOL, 1, 0);
+        case 0xc2:
+        case 0xc3: h->u = t & 1; return head_fixed (h, K_BOOL, 1, 0);
         case 0xc4: return head_sized (r, h, K_BIN, 1, 0);
         case 0xc5: return head_sized (r, h, K_BIN, 2, 0);
         case 0xc6: return head_sized (r, h, K_BIN, 4, 0);
@@ -103,13 +122,14 @@ static zc_code_t head_raw (const mpr_t *r, mph_t *h)
         case 0xdd: return head_sized (r, h, K_ARRAY, 4, 0);
         case 0xde: return head_sized (r, h, K_MAP, 2, 0);
         case 0xdf: return head_sized (r, h, K_MAP, 4, 0);
-        default: return ZC_ERR_BAD_TYPE;     /* 0xc1: never used */
+        default: return ZC_ERR_BAD_TYPE; /* 0xc1: never used */
     }
 }
 
 /* Read the next value's header without moving the reader; the header lies inside the
    buffer on ZC_OK (its payload may not: callers check that). */
-static zc_code_t mpr_head (const mpr_t *r, mph_t *h)
+static zc_code_t
+mpr_head (const mpr_t *r, mph_t *h)
 {
     zc_code_t rc = head_raw (r, h);
     if (rc == ZC_OK && avail (r) < h->hlen)
@@ -118,7 +138,8 @@ static zc_code_t mpr_head (const mpr_t *r, mph_t *h)
 }
 
 /* Header of the given kind whose payload of h->n bytes lies inside the buffer. */
-static zc_code_t head_payload (const mpr_t *r, mph_t *h, kind_t kind)
+static zc_code_t
+head_payload (const mpr_t *r, mph_t *h, kind_t kind)
 {
     zc_code_t rc = mpr_head (r, h);
     if (rc != ZC_OK)
@@ -130,7 +151,8 @@ static zc_code_t head_payload (const mpr_t *r, mph_t *h, kind_t kind)
     return ZC_OK;
 }
 
-zc_code_t mpr_uint (mpr_t *r, uint64_t *out)
+zc_code_t
+mpr_uint (mpr_t *r, uint64_t *out)
 {
     mph_t h;
     zc_code_t rc = mpr_head (r, &h);
@@ -143,7 +165,8 @@ zc_code_t mpr_uint (mpr_t *r, uint64_t *out)
     return ZC_OK;
 }
 
-zc_code_t mpr_uint_max (mpr_t *r, uint64_t max, uint64_t *out)
+zc_code_t
+mpr_uint_max (mpr_t *r, uint64_t max, uint64_t *out)
 {
     mpr_t save = *r;
     zc_code_t rc = mpr_uint (r, out);
@@ -154,7 +177,8 @@ zc_code_t mpr_uint_max (mpr_t *r, uint64_t max, uint64_t *out)
     return rc;
 }
 
-zc_code_t mpr_bool (mpr_t *r, bool *out)
+zc_code_t
+mpr_bool (mpr_t *r, bool *out)
 {
     mph_t h;
     zc_code_t rc = mpr_head (r, &h);
@@ -167,7 +191,8 @@ zc_code_t mpr_bool (mpr_t *r, bool *out)
     return ZC_OK;
 }
 
-zc_code_t mpr_str (mpr_t *r, const char **ptr, uint32_t *len)
+zc_code_t
+mpr_str (mpr_t *r, const char **ptr, uint32_t *len)
 {
     mph_t h;
     zc_code_t rc = head_payload (r, &h, K_STR);
@@ -182,7 +207,8 @@ zc_code_t mpr_str (mpr_t *r, const char **ptr, uint32_t *len)
     return ZC_OK;
 }
 
-zc_code_t mpr_bin (mpr_t *r, const uint8_t **ptr, uint32_t *len)
+zc_code_t
+mpr_bin (mpr_t *r, const uint8_t **ptr, uint32_t *len)
 {
     mph_t h;
     zc_code_t rc = head_payload (r, &h, K_BIN);
@@ -194,7 +220,8 @@ zc_code_t mpr_bin (mpr_t *r, const uint8_t **ptr, uint32_t *len)
     return ZC_OK;
 }
 
-static zc_code_t container (mpr_t *r, kind_t kind, uint32_t *count)
+static zc_code_t
+container (mpr_t *r, kind_t kind, uint32_t *count)
 {
     mph_t h;
     zc_code_t rc = mpr_head (r, &h);
@@ -207,17 +234,20 @@ static zc_code_t container (mpr_t *r, kind_t kind, uint32_t *count)
     return ZC_OK;
 }
 
-zc_code_t mpr_array (mpr_t *r, uint32_t *count)
+zc_code_t
+mpr_array (mpr_t *r, uint32_t *count)
 {
     return container (r, K_ARRAY, count);
 }
 
-zc_code_t mpr_map (mpr_t *r, uint32_t *count)
+zc_code_t
+mpr_map (mpr_t *r, uint32_t *count)
 {
     return container (r, K_MAP, count);
 }
 
-static zc_code_t skip_depth (mpr_t *r, int depth)
+static zc_code_t
+skip_depth (mpr_t *r, int depth)
 {
     if (depth > MPR_MAX_DEPTH)
         return ZC_ERR_TOO_LARGE;
@@ -252,7 +282,8 @@ static zc_code_t skip_depth (mpr_t *r, int depth)
     return ZC_OK;
 }
 
-zc_code_t mpr_skip (mpr_t *r)
+zc_code_t
+mpr_skip (mpr_t *r)
 {
     return skip_depth (r, 0);
 }

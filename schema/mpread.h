@@ -25,13 +25,15 @@ typedef struct {
     const uint8_t *end;
 } mpr_t;
 
-static inline void mpr_init (mpr_t *r, const uint8_t *buf, size_t len)
+static inline void
+mpr_init (mpr_t *r, const uint8_t *buf, size_t len)
 {
     r->pos = buf;
     r->end = buf + len;
 }
 
-static inline bool mpr_done (const mpr_t *r)
+static inline bool
+mpr_done (const mpr_t *r)
 {
     return r->pos >= r->end;
 }

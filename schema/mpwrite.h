@@ -12,7 +12,7 @@
 typedef struct {
     uint8_t *buf;
     size_t cap;
-    size_t len;     /* bytes written so far (start past any header) */
+    size_t len; /* bytes written so far (start past any header) */
 } mpw_t;
 
 /* msgpack_packer write callback over an mpw_t. */

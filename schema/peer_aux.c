@@ -7,7 +7,8 @@
 #include "mpwrite.h"
 
 zc_code_t
-zc_snapshot_chunk_encode (const zc_snapshot_chunk_t *chunk, uint8_t *buf, size_t cap, size_t *len_out)
+zc_snapshot_chunk_encode (const zc_snapshot_chunk_t *chunk, uint8_t *buf, size_t cap,
+                          size_t *len_out)
 {
     if (cap < 1 || chunk->len > ZC_SNAPSHOT_CHUNK_MAX)
         return ZC_ERR_TOO_LARGE;
@@ -48,7 +49,12 @@ s_open (mpr_t *r, const uint8_t *buf, size_t len, uint8_t kind, uint32_t count)
     return code;
 }
 
-#define TRY(expr) do { zc_code_t rc_ = (expr); if (rc_ != ZC_OK) return rc_; } while (0)
+#define TRY(expr)                                                                                  \
+    do {                                                                                           \
+        zc_code_t rc_ = (expr);                                                                    \
+        if (rc_ != ZC_OK)                                                                          \
+            return rc_;                                                                            \
+    } while (0)
 
 zc_code_t
 zc_snapshot_chunk_decode (const uint8_t *buf, size_t len, zc_snapshot_chunk_t *chunk)
@@ -75,7 +81,8 @@ zc_snapshot_chunk_decode (const uint8_t *buf, size_t len, zc_snapshot_chunk_t *c
 }
 
 zc_code_t
-zc_status_gossip_encode (const zc_status_gossip_t *gossip, uint8_t *buf, size_t cap, size_t *len_out)
+zc_status_gossip_encode (const zc_status_gossip_t *gossip, uint8_t *buf, size_t cap,
+                         size_t *len_out)
 {
     if (cap < 1)
         return ZC_ERR_TOO_LARGE;
@@ -122,7 +129,7 @@ zc_status_gossip_decode (const uint8_t *buf, size_t len, zc_status_gossip_t *gos
     TRY (mpr_uint (&r, &gossip->last_index));
     gossip->advertise [0] = 0;
     if (r.pos < r.end && *r.pos == 0xc0)
-        r.pos++;                  /* nil: no --advertise (or a replica from before it) */
+        r.pos++; /* nil: no --advertise (or a replica from before it) */
     else {
         const char *text;
         uint32_t text_len;

@@ -9,30 +9,30 @@
 #include <stdint.h>
 #include "zc_codes.h"
 
-#define ZC_PEER_KIND_RAFT 1
+#define ZC_PEER_KIND_RAFT           1
 #define ZC_PEER_KIND_SNAPSHOT_CHUNK 2
-#define ZC_PEER_KIND_STATUS 3
-#define ZC_SNAPSHOT_CHUNK_MAX (1024u * 1024)
-#define ZC_SNAPSHOT_MAX (4ull * 1024 * 1024 * 1024)
-#define ZC_ADVERTISE_MAX 261    /* "host:port": a 255-byte host name, ':', 5 digits */
-#define ZC_STATUS_GOSSIP_MAX 512  /* bytes: seven fields and an advertised address */
+#define ZC_PEER_KIND_STATUS         3
+#define ZC_SNAPSHOT_CHUNK_MAX       (1024u * 1024)
+#define ZC_SNAPSHOT_MAX             (4ull * 1024 * 1024 * 1024)
+#define ZC_ADVERTISE_MAX            261 /* "host:port": a 255-byte host name, ':', 5 digits */
+#define ZC_STATUS_GOSSIP_MAX        512 /* bytes: seven fields and an advertised address */
 
 /* One piece of the leader's snapshot on its way to a follower. */
 typedef struct {
     uint32_t from;
-    uint64_t term;          /* leader's term when it sent the chunk */
+    uint64_t term; /* leader's term when it sent the chunk */
     uint64_t snap_index;
     uint64_t snap_term;
-    uint64_t total;         /* whole snapshot body length */
-    uint64_t offset;        /* where this chunk's bytes go */
-    const uint8_t *data;    /* view into the frame */
+    uint64_t total;      /* whole snapshot body length */
+    uint64_t offset;     /* where this chunk's bytes go */
+    const uint8_t *data; /* view into the frame */
     uint32_t len;
 } zc_snapshot_chunk_t;
 
 /* What a replica says of itself every few hundred ms, so any replica can answer STATUS. */
 typedef struct {
     uint32_t id;
-    uint32_t role;          /* raft_role_t */
+    uint32_t role; /* raft_role_t */
     uint64_t term;
     uint64_t commit;
     uint64_t applied;

@@ -20,57 +20,59 @@
    campaign has one more element (transfer = true); every other VOTE keeps the 7 of
    earlier releases, so replicas of both kinds still elect each other. */
 static const uint32_t s_arity [RAFT_MSG__COUNT] = {
-    [RAFT_MSG_APPEND] = 9, [RAFT_MSG_APPEND_RESP] = 8, [RAFT_MSG_VOTE] = 7,
-    [RAFT_MSG_VOTE_RESP] = 6, [RAFT_MSG_SNAPSHOT] = 6, [RAFT_MSG_TIMEOUT_NOW] = 4,
+    [RAFT_MSG_APPEND] = 9,    [RAFT_MSG_APPEND_RESP] = 8, [RAFT_MSG_VOTE] = 7,
+    [RAFT_MSG_VOTE_RESP] = 6, [RAFT_MSG_SNAPSHOT] = 6,    [RAFT_MSG_TIMEOUT_NOW] = 4,
 };
 
-static int pack_bool (msgpack_packer *pk, bool b)
+static int
+pack_bool (msgpack_packer *pk, bool b)
 {
     return b ? msgpack_pack_true (pk) : msgpack_pack_false (pk);
 }
 
-static int pack_entries (msgpack_packer *pk, const raft_msg_t *m)
+static int
+pack_entries (msgpack_packer *pk, const raft_msg_t *m)
 {
     int rc = msgpack_pack_array (pk, m->n_entries);
     for (uint32_t i = 0; i < m->n_entries && rc == 0; i++) {
         const raft_entry_t *e = &m->entries [i];
         rc = msgpack_pack_array (pk, 3) || msgpack_pack_uint64 (pk, e->term)
-          || msgpack_pack_uint64 (pk, e->index)
-          || msgpack_pack_bin (pk, e->len) || msgpack_pack_bin_body (pk, e->data, e->len);
+             || msgpack_pack_uint64 (pk, e->index) || msgpack_pack_bin (pk, e->len)
+             || msgpack_pack_bin_body (pk, e->data, e->len);
     }
     return rc;
 }
 
-static int pack_body (msgpack_packer *pk, const raft_msg_t *m)
+static int
+pack_body (msgpack_packer *pk, const raft_msg_t *m)
 {
     bool transfer = m->type == RAFT_MSG_VOTE && m->transfer;
     int rc = msgpack_pack_array (pk, s_arity [m->type] + (transfer ? 1 : 0))
-          || msgpack_pack_uint32 (pk, (uint32_t) m->type)
-          || msgpack_pack_uint32 (pk, m->from) || msgpack_pack_uint32 (pk, m->to)
-          || msgpack_pack_uint64 (pk, m->term);
+             || msgpack_pack_uint32 (pk, (uint32_t) m->type) || msgpack_pack_uint32 (pk, m->from)
+             || msgpack_pack_uint32 (pk, m->to) || msgpack_pack_uint64 (pk, m->term);
     if (rc != 0)
         return rc;
     switch (m->type) {
         case RAFT_MSG_APPEND:
             return msgpack_pack_uint64 (pk, m->prev_index) || msgpack_pack_uint64 (pk, m->prev_term)
-                || msgpack_pack_uint64 (pk, m->commit) || msgpack_pack_uint64 (pk, m->read_ctx)
-                || pack_entries (pk, m);
+                   || msgpack_pack_uint64 (pk, m->commit) || msgpack_pack_uint64 (pk, m->read_ctx)
+                   || pack_entries (pk, m);
         case RAFT_MSG_APPEND_RESP:
             return pack_bool (pk, m->reject) || msgpack_pack_uint64 (pk, m->match)
-                || msgpack_pack_uint64 (pk, m->hint) || msgpack_pack_uint64 (pk, m->read_ctx);
+                   || msgpack_pack_uint64 (pk, m->hint) || msgpack_pack_uint64 (pk, m->read_ctx);
         case RAFT_MSG_VOTE:
             return pack_bool (pk, m->prevote) || msgpack_pack_uint64 (pk, m->last_index)
-                || msgpack_pack_uint64 (pk, m->last_term) || (transfer && pack_bool (pk, true));
-        case RAFT_MSG_VOTE_RESP:
-            return pack_bool (pk, m->prevote) || pack_bool (pk, m->granted);
+                   || msgpack_pack_uint64 (pk, m->last_term) || (transfer && pack_bool (pk, true));
+        case RAFT_MSG_VOTE_RESP: return pack_bool (pk, m->prevote) || pack_bool (pk, m->granted);
         case RAFT_MSG_SNAPSHOT:
-            return msgpack_pack_uint64 (pk, m->snap_index) || msgpack_pack_uint64 (pk, m->snap_term);
-        default:
-            return 0;
+            return msgpack_pack_uint64 (pk, m->snap_index)
+                   || msgpack_pack_uint64 (pk, m->snap_term);
+        default: return 0;
     }
 }
 
-zc_code_t raft_msg_encode (const raft_msg_t *msg, uint8_t **buf_out, size_t *len_out)
+zc_code_t
+raft_msg_encode (const raft_msg_t *msg, uint8_t **buf_out, size_t *len_out)
 {
     assert (msg && buf_out && len_out);
     assert (msg->type >= RAFT_MSG_APPEND && msg->type < RAFT_MSG__COUNT);
@@ -83,17 +85,17 @@ zc_code_t raft_msg_encode (const raft_msg_t *msg, uint8_t **buf_out, size_t *len
     for (uint32_t i = 0; i < msg->n_entries; i++)
         data += msg->entries [i].len;
     if (data > RAFT_PEER_FRAME_MAX)
-        return ZC_ERR_TOO_LARGE;        /* refuse before allocating */
+        return ZC_ERR_TOO_LARGE; /* refuse before allocating */
     size_t cap = (size_t) data + 32 * (size_t) msg->n_entries + 128;
     mpw_t w = { (uint8_t *) malloc (cap), cap, 0 };
     if (!w.buf)
-        return ZC_ERR_INTERNAL;         /* out of memory */
+        return ZC_ERR_INTERNAL; /* out of memory */
     msgpack_packer pk;
     msgpack_packer_init (&pk, &w, mpw_write);
     const char version = RAFT_WIRE_VERSION;
     if (mpw_write (&w, &version, 1) || pack_body (&pk, msg)) {
         free (w.buf);
-        return ZC_ERR_INTERNAL;         /* cannot happen: cap is an upper bound */
+        return ZC_ERR_INTERNAL; /* cannot happen: cap is an upper bound */
     }
     if (w.len > RAFT_PEER_FRAME_MAX) {
         free (w.buf);
@@ -104,19 +106,24 @@ zc_code_t raft_msg_encode (const raft_msg_t *msg, uint8_t **buf_out, size_t *len
     return ZC_OK;
 }
 
-static zc_code_t read_entry (mpr_t *r, raft_entry_t *e)
+static zc_code_t
+read_entry (mpr_t *r, raft_entry_t *e)
 {
     uint32_t n;
     zc_code_t rc = mpr_array (r, &n);
     if (rc == ZC_OK && n != 3)
         return ZC_ERR_BAD_TYPE;
-    if (rc == ZC_OK) rc = mpr_uint (r, &e->term);
-    if (rc == ZC_OK) rc = mpr_uint (r, &e->index);
-    if (rc == ZC_OK) rc = mpr_bin (r, &e->data, &e->len);
+    if (rc == ZC_OK)
+        rc = mpr_uint (r, &e->term);
+    if (rc == ZC_OK)
+        rc = mpr_uint (r, &e->index);
+    if (rc == ZC_OK)
+        rc = mpr_bin (r, &e->data, &e->len);
     return rc;
 }
 
-static zc_code_t read_entries (mpr_t *r, raft_msg_t *m, raft_entry_t *entries, uint32_t max)
+static zc_code_t
+read_entries (mpr_t *r, raft_msg_t *m, raft_entry_t *entries, uint32_t max)
 {
     uint32_t n;
     zc_code_t rc = mpr_array (r, &n);
@@ -133,9 +140,9 @@ static zc_code_t read_entries (mpr_t *r, raft_msg_t *m, raft_entry_t *entries, u
         if (rc != ZC_OK)
             return rc;
         if (e->index != m->prev_index + 1 + i)
-            return ZC_ERR_BAD_TYPE;         /* not consecutive */
+            return ZC_ERR_BAD_TYPE; /* not consecutive */
         if (e->term < last_term || e->term > m->term)
-            return ZC_ERR_BAD_TYPE;         /* terms can only grow, up to the sender's */
+            return ZC_ERR_BAD_TYPE; /* terms can only grow, up to the sender's */
         last_term = e->term;
     }
     m->entries = entries;
@@ -143,22 +150,26 @@ static zc_code_t read_entries (mpr_t *r, raft_msg_t *m, raft_entry_t *entries, u
     return ZC_OK;
 }
 
-static zc_code_t read_common (mpr_t *r, raft_msg_t *m, uint32_t *arity)
+static zc_code_t
+read_common (mpr_t *r, raft_msg_t *m, uint32_t *arity)
 {
     uint64_t type, from, to;
     zc_code_t rc = mpr_array (r, arity);
-    if (rc == ZC_OK) rc = mpr_uint (r, &type);
+    if (rc == ZC_OK)
+        rc = mpr_uint (r, &type);
     if (rc != ZC_OK)
         return rc;
     if (type < RAFT_MSG_APPEND || type >= RAFT_MSG__COUNT)
         return ZC_ERR_UNKNOWN_COMMAND;
     m->type = (raft_msg_type_t) type;
     if (*arity != s_arity [m->type]
-    && !(m->type == RAFT_MSG_VOTE && *arity == s_arity [m->type] + 1))
+        && !(m->type == RAFT_MSG_VOTE && *arity == s_arity [m->type] + 1))
         return ZC_ERR_BAD_TYPE;
     rc = mpr_uint (r, &from);
-    if (rc == ZC_OK) rc = mpr_uint (r, &to);
-    if (rc == ZC_OK) rc = mpr_uint (r, &m->term);
+    if (rc == ZC_OK)
+        rc = mpr_uint (r, &to);
+    if (rc == ZC_OK)
+        rc = mpr_uint (r, &m->term);
     if (rc != ZC_OK)
         return rc;
     if (from < 1 || from > RAFT_MAX_NODES || to > RAFT_MAX_NODES)
@@ -170,45 +181,62 @@ static zc_code_t read_common (mpr_t *r, raft_msg_t *m, uint32_t *arity)
     return ZC_OK;
 }
 
-static zc_code_t read_fields (mpr_t *r, raft_msg_t *m, uint32_t arity, raft_entry_t *entries,
-                              uint32_t max)
+static zc_code_t
+read_fields (mpr_t *r, raft_msg_t *m, uint32_t arity, raft_entry_t *entries, uint32_t max)
 {
     zc_code_t rc = ZC_OK;
     switch (m->type) {
         case RAFT_MSG_APPEND:
-            if (rc == ZC_OK) rc = mpr_uint (r, &m->prev_index);
-            if (rc == ZC_OK) rc = mpr_uint (r, &m->prev_term);
-            if (rc == ZC_OK) rc = mpr_uint (r, &m->commit);
-            if (rc == ZC_OK) rc = mpr_uint (r, &m->read_ctx);
-            if (rc == ZC_OK) rc = read_entries (r, m, entries, max);
+            if (rc == ZC_OK)
+                rc = mpr_uint (r, &m->prev_index);
+            if (rc == ZC_OK)
+                rc = mpr_uint (r, &m->prev_term);
+            if (rc == ZC_OK)
+                rc = mpr_uint (r, &m->commit);
+            if (rc == ZC_OK)
+                rc = mpr_uint (r, &m->read_ctx);
+            if (rc == ZC_OK)
+                rc = read_entries (r, m, entries, max);
             return rc;
         case RAFT_MSG_APPEND_RESP:
-            if (rc == ZC_OK) rc = mpr_bool (r, &m->reject);
-            if (rc == ZC_OK) rc = mpr_uint (r, &m->match);
-            if (rc == ZC_OK) rc = mpr_uint (r, &m->hint);
-            if (rc == ZC_OK) rc = mpr_uint (r, &m->read_ctx);
+            if (rc == ZC_OK)
+                rc = mpr_bool (r, &m->reject);
+            if (rc == ZC_OK)
+                rc = mpr_uint (r, &m->match);
+            if (rc == ZC_OK)
+                rc = mpr_uint (r, &m->hint);
+            if (rc == ZC_OK)
+                rc = mpr_uint (r, &m->read_ctx);
             return rc;
         case RAFT_MSG_VOTE:
-            if (rc == ZC_OK) rc = mpr_bool (r, &m->prevote);
-            if (rc == ZC_OK) rc = mpr_uint (r, &m->last_index);
-            if (rc == ZC_OK) rc = mpr_uint (r, &m->last_term);
-            if (rc == ZC_OK && arity > s_arity [RAFT_MSG_VOTE]) rc = mpr_bool (r, &m->transfer);
+            if (rc == ZC_OK)
+                rc = mpr_bool (r, &m->prevote);
+            if (rc == ZC_OK)
+                rc = mpr_uint (r, &m->last_index);
+            if (rc == ZC_OK)
+                rc = mpr_uint (r, &m->last_term);
+            if (rc == ZC_OK && arity > s_arity [RAFT_MSG_VOTE])
+                rc = mpr_bool (r, &m->transfer);
             return rc;
         case RAFT_MSG_VOTE_RESP:
-            if (rc == ZC_OK) rc = mpr_bool (r, &m->prevote);
-            if (rc == ZC_OK) rc = mpr_bool (r, &m->granted);
+            if (rc == ZC_OK)
+                rc = mpr_bool (r, &m->prevote);
+            if (rc == ZC_OK)
+                rc = mpr_bool (r, &m->granted);
             return rc;
         case RAFT_MSG_SNAPSHOT:
-            if (rc == ZC_OK) rc = mpr_uint (r, &m->snap_index);
-            if (rc == ZC_OK) rc = mpr_uint (r, &m->snap_term);
+            if (rc == ZC_OK)
+                rc = mpr_uint (r, &m->snap_index);
+            if (rc == ZC_OK)
+                rc = mpr_uint (r, &m->snap_term);
             return rc;
-        default:
-            return ZC_OK;
+        default: return ZC_OK;
     }
 }
 
-zc_code_t raft_msg_decode (const uint8_t *buf, size_t len, raft_msg_t *msg,
-                           raft_entry_t *entries, uint32_t max_entries)
+zc_code_t
+raft_msg_decode (const uint8_t *buf, size_t len, raft_msg_t *msg, raft_entry_t *entries,
+                 uint32_t max_entries)
 {
     assert (msg);
     assert (entries || max_entries == 0);

@@ -13,31 +13,31 @@
 #include "zc_codes.h"
 
 #define RAFT_PEER_FRAME_MAX (4u * 1024 * 1024)
-#define RAFT_MAX_NODES 7
-#define RAFT_BROADCAST 0     /* msg.to for AppendEntries published to every follower */
+#define RAFT_MAX_NODES      7
+#define RAFT_BROADCAST      0 /* msg.to for AppendEntries published to every follower */
 
 typedef struct {
     uint64_t term;
     uint64_t index;
     uint32_t len;
-    const uint8_t *data;     /* zc_command_t encoding; owner depends on who made it */
+    const uint8_t *data; /* zc_command_t encoding; owner depends on who made it */
 } raft_entry_t;
 
 typedef enum {
-    RAFT_MSG_APPEND = 1,        /* leader -> follower(s): entries or heartbeat */
-    RAFT_MSG_APPEND_RESP = 2,   /* follower -> leader, after the entries are durable */
-    RAFT_MSG_VOTE = 3,          /* candidate -> all (pre-vote when prevote is set) */
+    RAFT_MSG_APPEND = 1,      /* leader -> follower(s): entries or heartbeat */
+    RAFT_MSG_APPEND_RESP = 2, /* follower -> leader, after the entries are durable */
+    RAFT_MSG_VOTE = 3,        /* candidate -> all (pre-vote when prevote is set) */
     RAFT_MSG_VOTE_RESP = 4,
-    RAFT_MSG_SNAPSHOT = 5,      /* leader -> follower: "install my snapshot (index, term)";
+    RAFT_MSG_SNAPSHOT = 5,    /* leader -> follower: "install my snapshot (index, term)";
                                    the bytes travel separately (broker's snapshot transfer) */
-    RAFT_MSG_TIMEOUT_NOW = 6,   /* leader -> follower: start an election now (transfer) */
+    RAFT_MSG_TIMEOUT_NOW = 6, /* leader -> follower: start an election now (transfer) */
     RAFT_MSG__COUNT
 } raft_msg_type_t;
 
 typedef struct {
     raft_msg_type_t type;
-    uint32_t from;              /* replica ids are 1..N */
-    uint32_t to;                /* RAFT_BROADCAST only for APPEND */
+    uint32_t from; /* replica ids are 1..N */
+    uint32_t to;   /* RAFT_BROADCAST only for APPEND */
     uint64_t term;
     /* APPEND */
     uint64_t prev_index;
@@ -72,7 +72,7 @@ zc_code_t raft_msg_encode (const raft_msg_t *msg, uint8_t **buf_out, size_t *len
 /* Decode a peer frame. Entries are written into entries[0..max_entries) with data
    pointing into buf. Validates types, counts and that entry indexes are consecutive
    starting at prev_index + 1. Returns ZC_OK or a decoder code. */
-zc_code_t raft_msg_decode (const uint8_t *buf, size_t len, raft_msg_t *msg,
-                           raft_entry_t *entries, uint32_t max_entries);
+zc_code_t raft_msg_decode (const uint8_t *buf, size_t len, raft_msg_t *msg, raft_entry_t *entries,
+                           uint32_t max_entries);
 
 #endif

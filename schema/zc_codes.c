@@ -3,12 +3,38 @@
 #include "zc_codes.h"
 
 static const char *const s_names [] = {
-    "OK", "TOO_LARGE", "TRUNCATED", "TRAILING", "BAD_TYPE", "BAD_UTF8",
-    "UNKNOWN_COMMAND", "MISSING_FIELD", "BAD_NAME", "BAD_PATTERN", "PATTERN_TOO_COMPLEX",
-    "USER_EXISTS", "NO_SUCH_USER", "NOT_CONNECTED", "QUEUE_FULL", "TOO_MANY_USERS",
-    "TOO_MANY_CLIENTS", "TEXT_TOO_LONG", "NOT_LEADER", "UNAVAILABLE", "BUSY",
-    "STALE_REQUEST", "REPLACED", "USER_DELETED", "WRONG_STATE", "TIMEOUT", "INTERNAL",
-    "AUTH_FAILED", "FORBIDDEN", "THROTTLED", "BAD_SECRET", "BAD_CLIENT_ID",
+    "OK",
+    "TOO_LARGE",
+    "TRUNCATED",
+    "TRAILING",
+    "BAD_TYPE",
+    "BAD_UTF8",
+    "UNKNOWN_COMMAND",
+    "MISSING_FIELD",
+    "BAD_NAME",
+    "BAD_PATTERN",
+    "PATTERN_TOO_COMPLEX",
+    "USER_EXISTS",
+    "NO_SUCH_USER",
+    "NOT_CONNECTED",
+    "QUEUE_FULL",
+    "TOO_MANY_USERS",
+    "TOO_MANY_CLIENTS",
+    "TEXT_TOO_LONG",
+    "NOT_LEADER",
+    "UNAVAILABLE",
+    "BUSY",
+    "STALE_REQUEST",
+    "REPLACED",
+    "USER_DELETED",
+    "WRONG_STATE",
+    "TIMEOUT",
+    "INTERNAL",
+    "AUTH_FAILED",
+    "FORBIDDEN",
+    "THROTTLED",
+    "BAD_SECRET",
+    "BAD_CLIENT_ID",
     "NO_SUCH_REPLICA",
 };
 
@@ -48,15 +74,17 @@ static const char *const s_texts [] = {
     "no such replica to hand leadership to",
 };
 
-_Static_assert (sizeof s_names / sizeof s_names [0] == ZC_CODE__COUNT, "code names");
-_Static_assert (sizeof s_texts / sizeof s_texts [0] == ZC_CODE__COUNT, "code texts");
+_Static_assert(sizeof s_names / sizeof s_names [0] == ZC_CODE__COUNT, "code names");
+_Static_assert(sizeof s_texts / sizeof s_texts [0] == ZC_CODE__COUNT, "code texts");
 
-const char *zc_code_name (int code)
+const char *
+zc_code_name (int code)
 {
     return code >= 0 && code < ZC_CODE__COUNT ? s_names [code] : "UNKNOWN";
 }
 
-const char *zc_code_text (int code)
+const char *
+zc_code_text (int code)
 {
     return code >= 0 && code < ZC_CODE__COUNT ? s_texts [code] : "unknown error";
 }

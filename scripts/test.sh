@@ -14,6 +14,9 @@ bash scripts/deps.sh
 
 step() { printf '\n==== %s (%s)\n' "$1" "$(date +%H:%M:%S)"; }
 
+step "format (clang-format --dry-run -Werror, .clang-format)"
+git ls-files '*.c' '*.h' | xargs clang-format --dry-run -Werror
+
 step "build (RelWithDebInfo)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$jobs"

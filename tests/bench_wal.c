@@ -26,7 +26,9 @@ s_now_s (void)
 static int
 s_rm (const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-    (void) st; (void) flag; (void) ftw;
+    (void) st;
+    (void) flag;
+    (void) ftw;
     return remove (path);
 }
 
@@ -94,22 +96,21 @@ main (int argc, char **argv)
     double build_s = s_append (wal, entries, 4096, data, len);
     uint64_t bytes = wal_size_bytes (wal);
     wal_destroy (&wal);
-    printf ("build: %" PRIu64 " entries of %u B (%.0f MiB) in %.2f s, sync every 4096\n",
-            entries, len, (double) bytes / (1 << 20), build_s);
+    printf ("build: %" PRIu64 " entries of %u B (%.0f MiB) in %.2f s, sync every 4096\n", entries,
+            len, (double) bytes / (1 << 20), build_s);
 
     double t0 = s_now_s ();
     wal = s_open (dir, &replayed);
     double replay_s = s_now_s () - t0;
-    printf ("replay: %" PRIu64 " entries in %.3f s (%.0f entries/s, %.0f MiB/s)\n",
-            replayed, replay_s, (double) replayed / replay_s,
-            (double) bytes / (1 << 20) / replay_s);
+    printf ("replay: %" PRIu64 " entries in %.3f s (%.0f entries/s, %.0f MiB/s)\n", replayed,
+            replay_s, (double) replayed / replay_s, (double) bytes / (1 << 20) / replay_s);
 
     uint32_t batches [] = { 1, 64, 256 };
     for (size_t b = 0; b < 3; b++) {
         uint64_t n = batches [b] == 1 ? 500 : 20000;
         double s = s_append (wal, n, batches [b], data, len);
-        printf ("append: %u entries per wal_sync: %.0f entries/s (%.3f ms per sync)\n",
-                batches [b], (double) n / s, s * 1e3 / ((double) n / batches [b]));
+        printf ("append: %u entries per wal_sync: %.0f entries/s (%.3f ms per sync)\n", batches [b],
+                (double) n / s, s * 1e3 / ((double) n / batches [b]));
     }
     wal_destroy (&wal);
     free (data);

@@ -10,20 +10,23 @@
 #include <string.h>
 #include "chat_internal.h"
 
-static void s_out_of_memory (void)
+static void
+s_out_of_memory (void)
 {
     fprintf (stderr, "chat: out of memory while applying a committed entry\n");
     abort ();
 }
 
-void chat_limits_defaults (chat_limits_t *limits)
+void
+chat_limits_defaults (chat_limits_t *limits)
 {
     limits->max_users = 100000;
     limits->max_queue = 100000;
     limits->max_clients = 10000;
 }
 
-chat_t *chat_new (const chat_limits_t *limits)
+chat_t *
+chat_new (const chat_limits_t *limits)
 {
     chat_t *self = calloc (1, sizeof (chat_t));
     if (self == NULL)
@@ -35,7 +38,8 @@ chat_t *chat_new (const chat_limits_t *limits)
     return self;
 }
 
-static void s_user_free (chat_user_t *user)
+static void
+s_user_free (chat_user_t *user)
 {
     chat_msg_t *msg = user->head;
     while (msg) {
@@ -46,7 +50,8 @@ static void s_user_free (chat_user_t *user)
     free (user);
 }
 
-void chat_clear (chat_t *self)
+void
+chat_clear (chat_t *self)
 {
     for (size_t i = 0; self->users.items && i <= self->users.mask; i++)
         if (self->users.items [i])
@@ -64,7 +69,8 @@ void chat_clear (chat_t *self)
     self->queued_bytes = 0;
 }
 
-void chat_destroy (chat_t **self_p)
+void
+chat_destroy (chat_t **self_p)
 {
     if (self_p == NULL || *self_p == NULL)
         return;
@@ -80,14 +86,16 @@ typedef struct {
     size_t len;
 } s_name_key_t;
 
-static bool s_user_eq (const void *item, const void *key)
+static bool
+s_user_eq (const void *item, const void *key)
 {
     const chat_user_t *user = item;
     const s_name_key_t *k = key;
     return user->name_len == k->len && memcmp (user->name, k->name, k->len) == 0;
 }
 
-chat_user_t *chat_user_find (const chat_t *self, const char *name, size_t len)
+chat_user_t *
+chat_user_find (const chat_t *self, const char *name, size_t len)
 {
     if (len == 0 || len > ZC_NAME_MAX)
         return NULL;
@@ -95,7 +103,8 @@ chat_user_t *chat_user_find (const chat_t *self, const char *name, size_t len)
     return chat_map_find (&self->users, chat_hash_bytes (name, len), s_user_eq, &key);
 }
 
-chat_user_t *chat_user_add (chat_t *self, const char *name, size_t len, uint64_t epoch)
+chat_user_t *
+chat_user_add (chat_t *self, const char *name, size_t len, uint64_t epoch)
 {
     chat_user_t *user = calloc (1, sizeof (chat_user_t));
     if (user == NULL || chat_map_reserve (&self->users) != 0) {
@@ -111,14 +120,16 @@ chat_user_t *chat_user_add (chat_t *self, const char *name, size_t len, uint64_t
     return user;
 }
 
-void chat_user_set_cred (chat_user_t *user, zc_bytes_t cred)
+void
+chat_user_set_cred (chat_user_t *user, zc_bytes_t cred)
 {
     user->cred_len = (uint8_t) cred.len;
     if (cred.len)
         memcpy (user->cred, cred.ptr, cred.len);
 }
 
-static void s_user_remove (chat_t *self, chat_user_t *user)
+static void
+s_user_remove (chat_t *self, chat_user_t *user)
 {
     s_name_key_t key = { user->name, user->name_len };
     chat_map_remove (&self->users, user->hash, s_user_eq, &key);
@@ -129,7 +140,8 @@ static void s_user_remove (chat_t *self, chat_user_t *user)
     s_user_free (user);
 }
 
-chat_msg_t *chat_msg_new (uint64_t mseq, uint64_t ts, zc_bytes_t from, zc_bytes_t text)
+chat_msg_t *
+chat_msg_new (uint64_t mseq, uint64_t ts, zc_bytes_t from, zc_bytes_t text)
 {
     chat_msg_t *msg = malloc (sizeof (chat_msg_t) + from.len + text.len);
     if (msg == NULL)
@@ -146,7 +158,8 @@ chat_msg_t *chat_msg_new (uint64_t mseq, uint64_t ts, zc_bytes_t from, zc_bytes_
     return msg;
 }
 
-void chat_user_push (chat_t *self, chat_user_t *user, chat_msg_t *msg)
+void
+chat_user_push (chat_t *self, chat_user_t *user, chat_msg_t *msg)
 {
     if (user->tail)
         user->tail->next = msg;
@@ -159,7 +172,8 @@ void chat_user_push (chat_t *self, chat_user_t *user, chat_msg_t *msg)
 }
 
 /* Drop user's messages with mseq <= upto (cumulative ack). */
-static void s_user_ack (chat_t *self, chat_user_t *user, uint64_t upto)
+static void
+s_user_ack (chat_t *self, chat_user_t *user, uint64_t upto)
 {
     if (user->cursor && user->cursor->mseq <= upto)
         user->cursor = NULL;
@@ -177,12 +191,14 @@ static void s_user_ack (chat_t *self, chat_user_t *user, uint64_t upto)
 
 /* ---- the commands ---- */
 
-static bool s_from_valid (zc_bytes_t from)
+static bool
+s_from_valid (zc_bytes_t from)
 {
     return from.len == 0 || zc_name_valid (from.ptr, from.len);
 }
 
-static zc_code_t s_check (const chat_t *self, const zc_command_t *cmd, chat_user_t **user_out)
+static zc_code_t
+s_check (const chat_t *self, const zc_command_t *cmd, chat_user_t **user_out)
 {
     if (!zc_name_valid (cmd->name.ptr, cmd->name.len))
         return ZC_ERR_BAD_NAME;
@@ -215,14 +231,13 @@ static zc_code_t s_check (const chat_t *self, const zc_command_t *cmd, chat_user
             if (cmd->op == ZC_OP_PASSWD && cmd->cred.len == 0)
                 return ZC_ERR_BAD_SECRET;
             return ZC_OK;
-        default:
-            return ZC_ERR_UNKNOWN_COMMAND;
+        default: return ZC_ERR_UNKNOWN_COMMAND;
     }
 }
 
 /* The command's own effect, without the client table. */
-static void s_execute (chat_t *self, uint64_t index, const zc_command_t *cmd,
-                       chat_result_t *result)
+static void
+s_execute (chat_t *self, uint64_t index, const zc_command_t *cmd, chat_result_t *result)
 {
     chat_user_t *user = NULL;
     result->code = s_check (self, cmd, &user);
@@ -236,9 +251,7 @@ static void s_execute (chat_t *self, uint64_t index, const zc_command_t *cmd,
             chat_user_set_cred (user, cmd->cred);
             result->epoch = index;
             break;
-        case ZC_OP_DELETE:
-            s_user_remove (self, user);
-            break;
+        case ZC_OP_DELETE: s_user_remove (self, user); break;
         case ZC_OP_SEND: {
             chat_msg_t *msg = chat_msg_new (user->next_mseq, cmd->ts, cmd->from, cmd->text);
             if (msg == NULL)
@@ -256,24 +269,26 @@ static void s_execute (chat_t *self, uint64_t index, const zc_command_t *cmd,
             chat_user_set_cred (user, cmd->cred);
             result->epoch = user->epoch;
             break;
-        default:
-            break;
+        default: break;
     }
 }
 
 /* ---- the client table ---- */
 
-static bool s_client_eq (const void *item, const void *key)
+static bool
+s_client_eq (const void *item, const void *key)
 {
     return ((const chat_client_t *) item)->cid == *(const uint64_t *) key;
 }
 
-chat_client_t *chat_client_find (const chat_t *self, uint64_t cid)
+chat_client_t *
+chat_client_find (const chat_t *self, uint64_t cid)
 {
     return chat_map_find (&self->clients, chat_hash_u64 (cid), s_client_eq, &cid);
 }
 
-static void s_client_unlink (chat_t *self, chat_client_t *client)
+static void
+s_client_unlink (chat_t *self, chat_client_t *client)
 {
     if (client->older)
         client->older->newer = client->newer;
@@ -286,7 +301,8 @@ static void s_client_unlink (chat_t *self, chat_client_t *client)
     client->older = client->newer = NULL;
 }
 
-static void s_client_link_newest (chat_t *self, chat_client_t *client)
+static void
+s_client_link_newest (chat_t *self, chat_client_t *client)
 {
     client->older = self->newest;
     client->newer = NULL;
@@ -297,7 +313,8 @@ static void s_client_link_newest (chat_t *self, chat_client_t *client)
     self->newest = client;
 }
 
-chat_client_t *chat_client_add (chat_t *self, uint64_t cid)
+chat_client_t *
+chat_client_add (chat_t *self, uint64_t cid)
 {
     chat_client_t *client = calloc (1, sizeof (chat_client_t));
     if (client == NULL || chat_map_reserve (&self->clients) != 0) {
@@ -311,7 +328,8 @@ chat_client_t *chat_client_add (chat_t *self, uint64_t cid)
 }
 
 /* A client entry for cid, evicting the least recently active one if the table is full. */
-static chat_client_t *s_client_admit (chat_t *self, uint64_t cid)
+static chat_client_t *
+s_client_admit (chat_t *self, uint64_t cid)
 {
     if (self->clients.count >= self->limits.max_clients && self->oldest) {
         chat_client_t *victim = self->oldest;
@@ -325,14 +343,16 @@ static chat_client_t *s_client_admit (chat_t *self, uint64_t cid)
     return client;
 }
 
-static bool s_slot_applied (const chat_client_t *client, uint64_t seq)
+static bool
+s_slot_applied (const chat_client_t *client, uint64_t seq)
 {
     size_t slot = seq % CHAT_DEDUP_WINDOW;
     return (client->applied [slot / 64] >> (slot % 64)) & 1;
 }
 
 /* Slide the window so that seq is its highest: seqs that fall out free their slots. */
-static void s_window_advance (chat_client_t *client, uint64_t seq)
+static void
+s_window_advance (chat_client_t *client, uint64_t seq)
 {
     if (seq - client->highest >= CHAT_DEDUP_WINDOW) {
         memset (client->applied, 0, sizeof (client->applied));
@@ -350,15 +370,17 @@ static void s_window_advance (chat_client_t *client, uint64_t seq)
 }
 
 /* The one number of a result that a retry must see again. */
-static uint64_t s_result_value (zc_op_t op, const chat_result_t *result)
+static uint64_t
+s_result_value (zc_op_t op, const chat_result_t *result)
 {
     if (result->code != ZC_OK)
         return 0;
     return op == ZC_OP_SEND ? result->mseq : result->epoch;
 }
 
-static void s_client_record (chat_t *self, chat_client_t *client, uint64_t index,
-                             uint64_t seq, zc_op_t op, const chat_result_t *result)
+static void
+s_client_record (chat_t *self, chat_client_t *client, uint64_t index, uint64_t seq, zc_op_t op,
+                 const chat_result_t *result)
 {
     zc_code_t code = result->code;
     if (seq > client->highest)
@@ -373,8 +395,8 @@ static void s_client_record (chat_t *self, chat_client_t *client, uint64_t index
 }
 
 /* How the table answers (cid, seq): ZC_OK = not seen, apply it; otherwise the answer. */
-static bool s_client_answer (const chat_client_t *client, zc_op_t op, uint64_t seq,
-                             chat_result_t *result)
+static bool
+s_client_answer (const chat_client_t *client, zc_op_t op, uint64_t seq, chat_result_t *result)
 {
     if (client == NULL)
         return false;
@@ -395,12 +417,12 @@ static bool s_client_answer (const chat_client_t *client, zc_op_t op, uint64_t s
     return false;
 }
 
-void chat_apply (chat_t *self, uint64_t index, const zc_command_t *cmd, chat_result_t *result)
+void
+chat_apply (chat_t *self, uint64_t index, const zc_command_t *cmd, chat_result_t *result)
 {
     memset (result, 0, sizeof (*result));
     switch (cmd->op) {
-        case ZC_OP_NOOP:
-            return;
+        case ZC_OP_NOOP: return;
         case ZC_OP_ACK: {
             chat_user_t *user = chat_user_find (self, cmd->name.ptr, cmd->name.len);
             if (user && user->epoch == cmd->epoch)
@@ -411,11 +433,8 @@ void chat_apply (chat_t *self, uint64_t index, const zc_command_t *cmd, chat_res
         case ZC_OP_DELETE:
         case ZC_OP_SEND:
         case ZC_OP_CONNECT:
-        case ZC_OP_PASSWD:
-            break;
-        default:
-            result->code = ZC_ERR_UNKNOWN_COMMAND;
-            return;
+        case ZC_OP_PASSWD: break;
+        default: result->code = ZC_ERR_UNKNOWN_COMMAND; return;
     }
     if (cmd->cid == 0 || self->limits.max_clients == 0) {
         s_execute (self, index, cmd, result);
@@ -432,14 +451,16 @@ void chat_apply (chat_t *self, uint64_t index, const zc_command_t *cmd, chat_res
 
 /* ---- queries ---- */
 
-bool chat_client_answered (const chat_t *self, uint64_t cid, uint64_t seq, zc_op_t op,
-                           chat_result_t *result)
+bool
+chat_client_answered (const chat_t *self, uint64_t cid, uint64_t seq, zc_op_t op,
+                      chat_result_t *result)
 {
     memset (result, 0, sizeof (*result));
     return cid && s_client_answer (chat_client_find (self, cid), op, seq, result);
 }
 
-bool chat_user_exists (const chat_t *self, const char *name, size_t len, uint64_t *epoch_out)
+bool
+chat_user_exists (const chat_t *self, const char *name, size_t len, uint64_t *epoch_out)
 {
     chat_user_t *user = chat_user_find (self, name, len);
     if (user && epoch_out)
@@ -447,8 +468,9 @@ bool chat_user_exists (const chat_t *self, const char *name, size_t len, uint64_
     return user != NULL;
 }
 
-bool chat_user_cred (const chat_t *self, const char *name, size_t len, uint64_t *epoch_out,
-                     zc_bytes_t *cred_out)
+bool
+chat_user_cred (const chat_t *self, const char *name, size_t len, uint64_t *epoch_out,
+                zc_bytes_t *cred_out)
 {
     chat_user_t *user = chat_user_find (self, name, len);
     if (user == NULL)
@@ -458,8 +480,9 @@ bool chat_user_cred (const chat_t *self, const char *name, size_t len, uint64_t 
     return true;
 }
 
-size_t chat_queue_peek (const chat_t *self, const char *name, size_t len, uint64_t epoch,
-                        uint64_t after, chat_message_t *out, size_t max)
+size_t
+chat_queue_peek (const chat_t *self, const char *name, size_t len, uint64_t epoch, uint64_t after,
+                 chat_message_t *out, size_t max)
 {
     chat_user_t *user = chat_user_find (self, name, len);
     if (user == NULL || user->epoch != epoch)
@@ -479,25 +502,29 @@ size_t chat_queue_peek (const chat_t *self, const char *name, size_t len, uint64
     return n;
 }
 
-uint64_t chat_user_count (const chat_t *self)
+uint64_t
+chat_user_count (const chat_t *self)
 {
     return self->users.count;
 }
 
-uint64_t chat_queued_count (const chat_t *self)
+uint64_t
+chat_queued_count (const chat_t *self)
 {
     return self->queued;
 }
 
-uint64_t chat_queued_bytes (const chat_t *self)
+uint64_t
+chat_queued_bytes (const chat_t *self)
 {
     return self->queued_bytes;
 }
 
-int chat_user_cmp (const void *a, const void *b)
+int
+chat_user_cmp (const void *a, const void *b)
 {
-    const chat_user_t *x = *(chat_user_t * const *) a;
-    const chat_user_t *y = *(chat_user_t * const *) b;
+    const chat_user_t *x = *(chat_user_t *const *) a;
+    const chat_user_t *y = *(chat_user_t *const *) b;
     size_t n = x->name_len < y->name_len ? x->name_len : y->name_len;
     int c = memcmp (x->name, y->name, n);
     if (c)
@@ -505,7 +532,8 @@ int chat_user_cmp (const void *a, const void *b)
     return (int) x->name_len - (int) y->name_len;
 }
 
-int chat_users_sorted (const chat_t *self, chat_user_t ***out, size_t *n_out)
+int
+chat_users_sorted (const chat_t *self, chat_user_t ***out, size_t *n_out)
 {
     size_t n = self->users.count;
     chat_user_t **users = malloc ((n ? n : 1) * sizeof (chat_user_t *));

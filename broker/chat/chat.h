@@ -26,16 +26,16 @@
 typedef struct chat chat_t;
 
 typedef struct {
-    uint32_t max_users;          /* default 100000 */
-    uint32_t max_queue;          /* messages queued per user; default 100000 */
-    uint32_t max_clients;        /* client table entries; default 10000 */
+    uint32_t max_users;   /* default 100000 */
+    uint32_t max_queue;   /* messages queued per user; default 100000 */
+    uint32_t max_clients; /* client table entries; default 10000 */
 } chat_limits_t;
 
 typedef struct {
-    zc_code_t code;              /* outcome the requester is told */
-    bool duplicate;              /* a retry answered from the client table */
-    uint64_t epoch;              /* CREATE/CONNECT/SEND/PASSWD: the user's epoch */
-    uint64_t mseq;               /* SEND: seq given to the message; CONNECT: last mseq */
+    zc_code_t code; /* outcome the requester is told */
+    bool duplicate; /* a retry answered from the client table */
+    uint64_t epoch; /* CREATE/CONNECT/SEND/PASSWD: the user's epoch */
+    uint64_t mseq;  /* SEND: seq given to the message; CONNECT: last mseq */
 } chat_result_t;
 
 /* One queued message, as handed to the broker for a push. Views valid until the next
@@ -59,9 +59,8 @@ void chat_apply (chat_t *self, uint64_t index, const zc_command_t *cmd, chat_res
    = all), sorted bytewise, written into names[0..max) as views; *n_out is how many
    matched in total (may exceed max). Returns ZC_OK, ZC_ERR_BAD_PATTERN or
    ZC_ERR_PATTERN_TOO_COMPLEX; on error err (if not NULL) gets PCRE2's message. */
-zc_code_t chat_list (const chat_t *self, const char *pattern, size_t pattern_len,
-                     zc_bytes_t *names, size_t max, size_t *n_out,
-                     char *err, size_t err_len);
+zc_code_t chat_list (const chat_t *self, const char *pattern, size_t pattern_len, zc_bytes_t *names,
+                     size_t max, size_t *n_out, char *err, size_t err_len);
 
 /* True and *epoch_out when user exists. */
 bool chat_user_exists (const chat_t *self, const char *name, size_t len, uint64_t *epoch_out);
@@ -83,7 +82,7 @@ size_t chat_queue_peek (const chat_t *self, const char *name, size_t len, uint64
 
 uint64_t chat_user_count (const chat_t *self);
 uint64_t chat_queued_count (const chat_t *self);
-uint64_t chat_queued_bytes (const chat_t *self);   /* text bytes held */
+uint64_t chat_queued_bytes (const chat_t *self); /* text bytes held */
 
 /* Serialize the whole state (users, queues, client table) as msgpack into a malloc'd
    buffer (caller frees). Returns 0 or -1 on allocation failure. */

@@ -23,13 +23,13 @@ typedef struct chat_msg {
     uint64_t ts;
     uint16_t from_len;
     uint16_t text_len;
-    char data [];               /* from_len bytes of from, then text_len bytes of text */
+    char data []; /* from_len bytes of from, then text_len bytes of text */
 } chat_msg_t;
 
 typedef struct {
-    uint64_t hash;              /* of the name; kept to probe and grow without rehashing */
+    uint64_t hash; /* of the name; kept to probe and grow without rehashing */
     uint64_t epoch;
-    uint64_t next_mseq;         /* mseq the next send gets; highest assigned = this - 1 */
+    uint64_t next_mseq; /* mseq the next send gets; highest assigned = this - 1 */
     chat_msg_t *head;
     chat_msg_t *tail;
     /* where the last peek stopped, so pushing a long queue is not quadratic; a cache
@@ -37,17 +37,17 @@ typedef struct {
     chat_msg_t *cursor;
     uint32_t queued;
     uint8_t name_len;
-    uint8_t cred_len;           /* 0: a user created before credentials (cannot log in) */
+    uint8_t cred_len; /* 0: a user created before credentials (cannot log in) */
     char name [ZC_NAME_MAX];
-    char cred [ZC_CRED_MAX];    /* Argon2id hash string (libsodium), never the secret */
+    char cred [ZC_CRED_MAX]; /* Argon2id hash string (libsodium), never the secret */
 } chat_user_t;
 
 #define CHAT_WINDOW_WORDS (CHAT_DEDUP_WINDOW / 64)
 
 typedef struct chat_client {
     uint64_t cid;
-    uint64_t highest;           /* highest seq applied */
-    uint64_t last_active;       /* log index of the last applied request */
+    uint64_t highest;     /* highest seq applied */
+    uint64_t last_active; /* log index of the last applied request */
     struct chat_client *older;
     struct chat_client *newer;
     uint64_t applied [CHAT_WINDOW_WORDS];
@@ -61,7 +61,7 @@ typedef struct chat_client {
 typedef struct {
     void **items;
     uint64_t *hashes;
-    size_t mask;                /* capacity - 1; capacity is a power of two, 0 if none */
+    size_t mask; /* capacity - 1; capacity is a power of two, 0 if none */
     size_t count;
 } chat_map_t;
 
@@ -71,7 +71,7 @@ struct chat {
     chat_limits_t limits;
     chat_map_t users;
     chat_map_t clients;
-    chat_client_t *oldest;      /* activity list, oldest..newest */
+    chat_client_t *oldest; /* activity list, oldest..newest */
     chat_client_t *newest;
     uint64_t queued;
     uint64_t queued_bytes;

@@ -15,34 +15,37 @@
 #include <string.h>
 #include "chat_internal.h"
 
-#define CHAT_MATCH_LIMIT 100000         /* backtracking steps per name */
-#define CHAT_DEPTH_LIMIT 1000           /* nested backtracking frames per name */
-#define CHAT_HEAP_LIMIT_KIB 1024        /* backtracking frames' memory per name */
-#define CHAT_LIST_STEPS 10000000        /* pattern items evaluated per call, all names:
+#define CHAT_MATCH_LIMIT    100000 /* backtracking steps per name */
+#define CHAT_DEPTH_LIMIT    1000   /* nested backtracking frames per name */
+#define CHAT_HEAP_LIMIT_KIB 1024   /* backtracking frames' memory per name */
+#define CHAT_LIST_STEPS                                                                            \
+    10000000 /* pattern items evaluated per call, all names:
                                            ~0.25 s of matching on the reference machine */
 
 typedef struct {
-    uint64_t steps;                     /* budget left for the whole call */
+    uint64_t steps; /* budget left for the whole call */
 } s_budget_t;
 
-static int s_count_step (pcre2_callout_block *block, void *data)
+static int
+s_count_step (pcre2_callout_block *block, void *data)
 {
     (void) block;
     s_budget_t *budget = data;
     if (budget->steps == 0)
-        return PCRE2_ERROR_MATCHLIMIT;  /* negative: abandon the match */
+        return PCRE2_ERROR_MATCHLIMIT; /* negative: abandon the match */
     budget->steps--;
     return 0;
 }
 
-static void s_error (char *err, size_t err_len, const char *fmt, const char *detail, size_t at)
+static void
+s_error (char *err, size_t err_len, const char *fmt, const char *detail, size_t at)
 {
     if (err && err_len)
         snprintf (err, err_len, fmt, detail, at);
 }
 
-static pcre2_code *s_compile (const char *pattern, size_t len, zc_code_t *code,
-                              char *err, size_t err_len)
+static pcre2_code *
+s_compile (const char *pattern, size_t len, zc_code_t *code, char *err, size_t err_len)
 {
     *code = ZC_ERR_BAD_PATTERN;
     if (len > ZC_PATTERN_MAX) {
@@ -73,8 +76,9 @@ static pcre2_code *s_compile (const char *pattern, size_t len, zc_code_t *code,
 }
 
 /* Fills matched[] with the users whose name matches re (all users when re is NULL). */
-static zc_code_t s_collect (const chat_t *self, const pcre2_code *re, chat_user_t **matched,
-                            size_t *n_out, char *err, size_t err_len)
+static zc_code_t
+s_collect (const chat_t *self, const pcre2_code *re, chat_user_t **matched, size_t *n_out,
+           char *err, size_t err_len)
 {
     pcre2_match_data *md = re ? pcre2_match_data_create (1, NULL) : NULL;
     pcre2_match_context *mctx = re ? pcre2_match_context_create (NULL) : NULL;
@@ -103,13 +107,11 @@ static zc_code_t s_collect (const chat_t *self, const pcre2_code *re, chat_user_
         int rc = pcre2_match (re, (PCRE2_SPTR) user->name, user->name_len, 0, 0, md, mctx);
         if (rc >= 0)
             matched [n++] = user;
-        else
-        if (rc != PCRE2_ERROR_NOMATCH) {
+        else if (rc != PCRE2_ERROR_NOMATCH) {
             PCRE2_UCHAR message [160];
             if (budget.steps == 0)
                 strcpy ((char *) message, "pattern too costly over all users");
-            else
-            if (pcre2_get_error_message (rc, message, sizeof (message)) < 0)
+            else if (pcre2_get_error_message (rc, message, sizeof (message)) < 0)
                 strcpy ((char *) message, "match failed");
             if (err && err_len)
                 snprintf (err, err_len, "%s (at user '%.*s')", (const char *) message,
@@ -124,9 +126,9 @@ static zc_code_t s_collect (const chat_t *self, const pcre2_code *re, chat_user_
     return code;
 }
 
-zc_code_t chat_list (const chat_t *self, const char *pattern, size_t pattern_len,
-                     zc_bytes_t *names, size_t max, size_t *n_out,
-                     char *err, size_t err_len)
+zc_code_t
+chat_list (const chat_t *self, const char *pattern, size_t pattern_len, zc_bytes_t *names,
+           size_t max, size_t *n_out, char *err, size_t err_len)
 {
     *n_out = 0;
     if (err && err_len)

@@ -8,7 +8,8 @@
 
 #define MAP_MIN_CAPACITY 16
 
-static uint64_t s_mix (uint64_t h)
+static uint64_t
+s_mix (uint64_t h)
 {
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdULL;
@@ -18,7 +19,8 @@ static uint64_t s_mix (uint64_t h)
     return h;
 }
 
-uint64_t chat_hash_bytes (const void *bytes, size_t len)
+uint64_t
+chat_hash_bytes (const void *bytes, size_t len)
 {
     const uint8_t *p = bytes;
     uint64_t h = 0xcbf29ce484222325ULL;
@@ -29,12 +31,14 @@ uint64_t chat_hash_bytes (const void *bytes, size_t len)
     return s_mix (h ^ len);
 }
 
-uint64_t chat_hash_u64 (uint64_t value)
+uint64_t
+chat_hash_u64 (uint64_t value)
 {
     return s_mix (value + 0x9e3779b97f4a7c15ULL);
 }
 
-void *chat_map_find (const chat_map_t *map, uint64_t hash, chat_map_eq_fn *eq, const void *key)
+void *
+chat_map_find (const chat_map_t *map, uint64_t hash, chat_map_eq_fn *eq, const void *key)
 {
     if (map->items == NULL)
         return NULL;
@@ -44,7 +48,8 @@ void *chat_map_find (const chat_map_t *map, uint64_t hash, chat_map_eq_fn *eq, c
     return NULL;
 }
 
-static void s_place (void **items, uint64_t *hashes, size_t mask, uint64_t hash, void *item)
+static void
+s_place (void **items, uint64_t *hashes, size_t mask, uint64_t hash, void *item)
 {
     size_t i = hash & mask;
     while (items [i])
@@ -53,7 +58,8 @@ static void s_place (void **items, uint64_t *hashes, size_t mask, uint64_t hash,
     hashes [i] = hash;
 }
 
-int chat_map_reserve (chat_map_t *map)
+int
+chat_map_reserve (chat_map_t *map)
 {
     size_t capacity = map->items ? map->mask + 1 : 0;
     if ((map->count + 1) * 2 <= capacity)
@@ -77,13 +83,15 @@ int chat_map_reserve (chat_map_t *map)
     return 0;
 }
 
-void chat_map_insert (chat_map_t *map, uint64_t hash, void *item)
+void
+chat_map_insert (chat_map_t *map, uint64_t hash, void *item)
 {
     s_place (map->items, map->hashes, map->mask, hash, item);
     map->count++;
 }
 
-void *chat_map_remove (chat_map_t *map, uint64_t hash, chat_map_eq_fn *eq, const void *key)
+void *
+chat_map_remove (chat_map_t *map, uint64_t hash, chat_map_eq_fn *eq, const void *key)
 {
     if (map->items == NULL)
         return NULL;
@@ -113,7 +121,8 @@ void *chat_map_remove (chat_map_t *map, uint64_t hash, chat_map_eq_fn *eq, const
     return found;
 }
 
-void chat_map_free (chat_map_t *map)
+void
+chat_map_free (chat_map_t *map)
 {
     free (map->items);
     free (map->hashes);

@@ -12,13 +12,14 @@
 #include "chat_internal.h"
 #include "../../schema/mpread.h"
 
-#define SNAPSHOT_MAGIC "zchat.chat"
-#define SNAPSHOT_VERSION 2      /* 2 added each user's credential; 1 still loads */
-#define BITMAP_BYTES (CHAT_DEDUP_WINDOW / 8)
+#define SNAPSHOT_MAGIC   "zchat.chat"
+#define SNAPSHOT_VERSION 2 /* 2 added each user's credential; 1 still loads */
+#define BITMAP_BYTES     (CHAT_DEDUP_WINDOW / 8)
 
 /* ---- save ---- */
 
-static int s_pack_bytes (msgpack_packer *pk, bool bin, const char *ptr, size_t len)
+static int
+s_pack_bytes (msgpack_packer *pk, bool bin, const char *ptr, size_t len)
 {
     int rc = bin ? msgpack_pack_bin (pk, len) : msgpack_pack_str (pk, len);
     if (rc == 0 && len)
@@ -26,7 +27,8 @@ static int s_pack_bytes (msgpack_packer *pk, bool bin, const char *ptr, size_t l
     return rc;
 }
 
-static int s_pack_user (msgpack_packer *pk, const chat_user_t *user)
+static int
+s_pack_user (msgpack_packer *pk, const chat_user_t *user)
 {
     int rc = msgpack_pack_array (pk, 5);
     rc |= s_pack_bytes (pk, false, user->name, user->name_len);
@@ -44,7 +46,8 @@ static int s_pack_user (msgpack_packer *pk, const chat_user_t *user)
     return rc;
 }
 
-static int s_pack_client (msgpack_packer *pk, const chat_client_t *client)
+static int
+s_pack_client (msgpack_packer *pk, const chat_client_t *client)
 {
     uint8_t bitmap [BITMAP_BYTES];
     for (size_t i = 0; i < BITMAP_BYTES; i++)
@@ -65,7 +68,8 @@ static int s_pack_client (msgpack_packer *pk, const chat_client_t *client)
     return rc;
 }
 
-int chat_snapshot_save (const chat_t *self, uint8_t **buf_out, size_t *len_out)
+int
+chat_snapshot_save (const chat_t *self, uint8_t **buf_out, size_t *len_out)
 {
     chat_user_t **users;
     size_t n_users;
@@ -98,7 +102,8 @@ int chat_snapshot_save (const chat_t *self, uint8_t **buf_out, size_t *len_out)
     return 0;
 }
 
-uint64_t chat_digest (const chat_t *self)
+uint64_t
+chat_digest (const chat_t *self)
 {
     uint8_t *buf;
     size_t len;
@@ -116,16 +121,23 @@ uint64_t chat_digest (const chat_t *self)
 /* ---- load ---- */
 
 /* Each step below returns ZC_OK or the code of the first thing wrong. */
-#define TRY(expr) do { zc_code_t rc_ = (expr); if (rc_ != ZC_OK) return rc_; } while (0)
+#define TRY(expr)                                                                                  \
+    do {                                                                                           \
+        zc_code_t rc_ = (expr);                                                                    \
+        if (rc_ != ZC_OK)                                                                          \
+            return rc_;                                                                            \
+    } while (0)
 
-static zc_code_t s_expect_array (mpr_t *r, uint32_t want)
+static zc_code_t
+s_expect_array (mpr_t *r, uint32_t want)
 {
     uint32_t n;
     TRY (mpr_array (r, &n));
     return n == want ? ZC_OK : ZC_ERR_BAD_TYPE;
 }
 
-static zc_code_t s_load_msg (chat_t *self, mpr_t *r, chat_user_t *user)
+static zc_code_t
+s_load_msg (chat_t *self, mpr_t *r, chat_user_t *user)
 {
     uint64_t mseq, ts;
     zc_bytes_t from, text;
@@ -150,7 +162,8 @@ static zc_code_t s_load_msg (chat_t *self, mpr_t *r, chat_user_t *user)
     return ZC_OK;
 }
 
-static zc_code_t s_load_user (chat_t *self, mpr_t *r, uint64_t version, zc_bytes_t *prev)
+static zc_code_t
+s_load_user (chat_t *self, mpr_t *r, uint64_t version, zc_bytes_t *prev)
 {
     zc_bytes_t name, cred = { "", 0 };
     uint64_t epoch, next_mseq;
@@ -188,8 +201,8 @@ static zc_code_t s_load_user (chat_t *self, mpr_t *r, uint64_t version, zc_bytes
 
 /* The window bitmap and codes must be what apply leaves: codes only for applied
    seqs, nothing outside (highest - window, highest], and highest itself applied. */
-static zc_code_t s_load_window (chat_client_t *client, const uint8_t *bitmap,
-                                const uint8_t *codes)
+static zc_code_t
+s_load_window (chat_client_t *client, const uint8_t *bitmap, const uint8_t *codes)
 {
     for (size_t slot = 0; slot < CHAT_DEDUP_WINDOW; slot++) {
         bool set = (bitmap [slot / 8] >> (slot % 8)) & 1;
@@ -205,7 +218,8 @@ static zc_code_t s_load_window (chat_client_t *client, const uint8_t *bitmap,
 }
 
 /* One value per applied slot, in slot order. */
-static zc_code_t s_load_values (mpr_t *r, chat_client_t *client)
+static zc_code_t
+s_load_values (mpr_t *r, chat_client_t *client)
 {
     uint32_t applied = 0;
     for (size_t slot = 0; slot < CHAT_DEDUP_WINDOW; slot++)
@@ -217,7 +231,8 @@ static zc_code_t s_load_values (mpr_t *r, chat_client_t *client)
     return ZC_OK;
 }
 
-static zc_code_t s_load_client (chat_t *self, mpr_t *r, uint64_t *prev_active)
+static zc_code_t
+s_load_client (chat_t *self, mpr_t *r, uint64_t *prev_active)
 {
     uint64_t cid, highest, last_active;
     const uint8_t *bitmap, *codes;
@@ -241,7 +256,8 @@ static zc_code_t s_load_client (chat_t *self, mpr_t *r, uint64_t *prev_active)
     return s_load_values (r, client);
 }
 
-static zc_code_t s_load_header (mpr_t *r, uint64_t *version_out, uint64_t counters [3])
+static zc_code_t
+s_load_header (mpr_t *r, uint64_t *version_out, uint64_t counters [3])
 {
     const char *magic;
     uint32_t magic_len;
@@ -260,7 +276,8 @@ static zc_code_t s_load_header (mpr_t *r, uint64_t *version_out, uint64_t counte
     return ZC_OK;
 }
 
-static zc_code_t s_load (chat_t *self, mpr_t *r)
+static zc_code_t
+s_load (chat_t *self, mpr_t *r)
 {
     uint64_t counters [3], version;
     uint32_t n;
@@ -285,7 +302,8 @@ static zc_code_t s_load (chat_t *self, mpr_t *r)
     return ZC_OK;
 }
 
-zc_code_t chat_snapshot_load (chat_t *self, const uint8_t *buf, size_t len)
+zc_code_t
+chat_snapshot_load (chat_t *self, const uint8_t *buf, size_t len)
 {
     static const uint8_t nothing [1];
     chat_clear (self);

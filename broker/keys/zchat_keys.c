@@ -7,18 +7,19 @@
 static void
 s_usage (FILE *out)
 {
-    fprintf (out,
-"usage: zchat-keys init DIR [--replicas N]   make every missing key (N default 3)\n"
-"       zchat-keys rotate DIR server|replica-N   replace one key (old one kept as *.old)\n"
-"       zchat-keys show DIR                      print the public keys\n"
-"\n"
-"DIR/server.cert           the cluster's public key: give it to clients\n"
-"                          (ZCHAT_SERVER_KEY=DIR/server.cert or --server-key)\n"
-"DIR/server.cert_secret    its secret key: on every replica, nowhere else\n"
-"DIR/replica-N.cert_secret replica N's own peer key: on replica N only\n"
-"DIR/members/replica-N.cert  every replica's public peer key: on every replica;\n"
-"                          delete one to shut that key out of the cluster at once\n"
-"Secret files are written mode 600. See README, Security.\n");
+    fprintf (
+        out,
+        "usage: zchat-keys init DIR [--replicas N]   make every missing key (N default 3)\n"
+        "       zchat-keys rotate DIR server|replica-N   replace one key (old one kept as *.old)\n"
+        "       zchat-keys show DIR                      print the public keys\n"
+        "\n"
+        "DIR/server.cert           the cluster's public key: give it to clients\n"
+        "                          (ZCHAT_SERVER_KEY=DIR/server.cert or --server-key)\n"
+        "DIR/server.cert_secret    its secret key: on every replica, nowhere else\n"
+        "DIR/replica-N.cert_secret replica N's own peer key: on replica N only\n"
+        "DIR/members/replica-N.cert  every replica's public peer key: on every replica;\n"
+        "                          delete one to shut that key out of the cluster at once\n"
+        "Secret files are written mode 600. See README, Security.\n");
 }
 
 static bool
@@ -42,11 +43,12 @@ s_make (const char *dir, const char *pubdir, const char *name)
     zcert_set_meta (cert, "created", "%" PRId64, zclock_time () / 1000);
     int rc = zcert_save_secret (cert, secret) || zcert_save_public (cert, public);
     if (rc == 0)
-        chmod (public, 0644);           /* public halves are meant to be handed out */
+        chmod (public, 0644); /* public halves are meant to be handed out */
     if (rc == 0)
         printf ("zchat-keys: made %s (public key %s)\n", secret, zcert_public_txt (cert));
     else
-        fprintf (stderr, "zchat-keys: cannot write %s or %s: %s\n", secret, public, strerror (errno));
+        fprintf (stderr, "zchat-keys: cannot write %s or %s: %s\n", secret, public,
+                 strerror (errno));
     zcert_destroy (&cert);
     return rc ? -1 : 0;
 }

@@ -40,7 +40,7 @@
 #include "../../schema/raft_msg.h"
 
 #define ATTACK_GUESS_CONNS_MAX 64
-#define ATTACK_HUGE_TERM (UINT64_C (1) << 62)
+#define ATTACK_HUGE_TERM       (UINT64_C (1) << 62)
 
 static const char *s_server = "127.0.0.1:7001";
 static int s_timeout_ms = 5000;
@@ -90,7 +90,7 @@ s_public_key (const char *key, char *z85)
 
 typedef struct {
     zsock_t *pipe;
-    const char *handshake;      /* the first outcome seen; "none" until then */
+    const char *handshake; /* the first outcome seen; "none" until then */
 } s_monitor_t;
 
 static void
@@ -101,7 +101,7 @@ s_monitor_start (s_monitor_t *mon, zsock_t *sock)
     snprintf (endpoint, sizeof endpoint, "inproc://attack-monitor-%d", n++);
     mon->handshake = "none";
     int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-               | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+                 | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
     mon->pipe = NULL;
     if (zmq_socket_monitor (zsock_resolve (sock), endpoint, events) != 0)
         return;
@@ -120,10 +120,10 @@ s_monitor_read (s_monitor_t *mon)
         if (head && zframe_size (head) >= 6 && streq (mon->handshake, "none")) {
             uint16_t event;
             memcpy (&event, zframe_data (head), 2);
-            mon->handshake = event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED ? "ok"
-                           : event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? "failed_auth"
-                           : event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ? "failed_protocol"
-                           : "failed";
+            mon->handshake = event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED         ? "ok"
+                             : event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH     ? "failed_auth"
+                             : event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL ? "failed_protocol"
+                                                                            : "failed";
         }
         zmsg_destroy (&msg);
     }
@@ -159,7 +159,7 @@ s_client (void)
     zsock_set_maxmsgsize (sock, ZC_FRAME_MAX);
     uint8_t id [16];
     s_random (id, sizeof id);
-    id [0] |= 1;                    /* libzmq reserves a leading 0 */
+    id [0] |= 1; /* libzmq reserves a leading 0 */
     zmq_setsockopt (zsock_resolve (sock), ZMQ_ROUTING_ID, id, sizeof id);
     zcert_apply (s_client_cert, sock);
     zsock_set_curve_serverkey (sock, server_key);
@@ -210,10 +210,10 @@ s_request (zc_frame_t *frame, zc_cmd_t cmd, uint64_t cid, uint64_t seq, const ch
 }
 
 typedef struct {
-    int code;                   /* zc_code_t, or ZC_ERR_TIMEOUT */
-    char text [ZC_FRAME_MAX];   /* the error's text */
-    uint64_t epoch, mseq;       /* from a REPLY */
-    int pushed;                 /* MESSAGE frames seen meanwhile */
+    int code;                 /* zc_code_t, or ZC_ERR_TIMEOUT */
+    char text [ZC_FRAME_MAX]; /* the error's text */
+    uint64_t epoch, mseq;     /* from a REPLY */
+    int pushed;               /* MESSAGE frames seen meanwhile */
 } s_answer_t;
 
 /* Send frame, wait for the REPLY or ERROR with its seq (or seq 0: refused unread). */
@@ -235,7 +235,8 @@ s_call (zsock_t *sock, const zc_frame_t *request, s_answer_t *answer)
         bool ours = frame.seq == request->seq || frame.seq == 0;
         if (frame.cmd == ZC_CMD_ERROR && ours) {
             answer->code = (int) frame.code;
-            snprintf (answer->text, sizeof answer->text, "%.*s", (int) frame.text.len, frame.text.ptr);
+            snprintf (answer->text, sizeof answer->text, "%.*s", (int) frame.text.len,
+                      frame.text.ptr);
             return;
         }
         if (frame.cmd == ZC_CMD_REPLY && frame.seq == request->seq) {
@@ -248,7 +249,8 @@ s_call (zsock_t *sock, const zc_frame_t *request, s_answer_t *answer)
 }
 
 static void
-s_connect_frame (zc_frame_t *frame, uint64_t cid, uint64_t seq, const char *user, const char *secret)
+s_connect_frame (zc_frame_t *frame, uint64_t cid, uint64_t seq, const char *user,
+                 const char *secret)
 {
     s_request (frame, ZC_CMD_CONNECT, cid, seq, user);
     frame->fields |= ZC_F_SECRET;
@@ -323,7 +325,7 @@ s_mode_ack (const char *user, uint64_t epoch, uint64_t mseq, const char *as, con
         frame.epoch = epoch;
         frame.mseq = mseq;
         s_answer_t answer;
-        s_call (sock, &frame, &answer);     /* an accepted ACK has no reply: TIMEOUT */
+        s_call (sock, &frame, &answer); /* an accepted ACK has no reply: TIMEOUT */
         printf ("ack user=%s as=%s code=%s", user, as ? as : "-", zc_code_name (answer.code));
         s_print_text (answer.text);
         printf ("\n");
@@ -361,12 +363,13 @@ s_mode_send_as (const char *from, const char *to, const char *text, const char *
 }
 
 static void
-s_print_counts (const char *mode, const char *user, uint64_t sent, uint64_t answered,
-                uint64_t lost, uint64_t elapsed_ms, const uint64_t *counts)
+s_print_counts (const char *mode, const char *user, uint64_t sent, uint64_t answered, uint64_t lost,
+                uint64_t elapsed_ms, const uint64_t *counts)
 {
-    printf ("%s user=%s sent=%" PRIu64 " answered=%" PRIu64 " timeout=%" PRIu64 " elapsed_ms=%"
-            PRIu64 " AUTH_FAILED=%" PRIu64 " THROTTLED=%" PRIu64, mode, user, sent, answered, lost,
-            elapsed_ms, counts [ZC_ERR_AUTH_FAILED], counts [ZC_ERR_THROTTLED]);
+    printf ("%s user=%s sent=%" PRIu64 " answered=%" PRIu64 " timeout=%" PRIu64
+            " elapsed_ms=%" PRIu64 " AUTH_FAILED=%" PRIu64 " THROTTLED=%" PRIu64,
+            mode, user, sent, answered, lost, elapsed_ms, counts [ZC_ERR_AUTH_FAILED],
+            counts [ZC_ERR_THROTTLED]);
     for (int code = 0; code < ZC_CODE__COUNT; code++)
         if (counts [code] && code != ZC_ERR_AUTH_FAILED && code != ZC_ERR_THROTTLED)
             printf (" %s=%" PRIu64, zc_code_name (code), counts [code]);
@@ -377,14 +380,15 @@ s_print_counts (const char *mode, const char *user, uint64_t sent, uint64_t answ
 typedef struct {
     zsock_t *sock;
     uint64_t cid, seq;
-    uint64_t sent_ms;           /* 0 = nothing in flight */
+    uint64_t sent_ms; /* 0 = nothing in flight */
     char secret [40];
 } s_guesser_t;
 
 static void
 s_guess_send (s_guesser_t *g, const char *user, uint64_t *sent)
 {
-    snprintf (g->secret, sizeof g->secret, "wrong-%" PRIu64 "-%08x", *sent, (unsigned) randof (1 << 30));
+    snprintf (g->secret, sizeof g->secret, "wrong-%" PRIu64 "-%08x", *sent,
+              (unsigned) randof (1 << 30));
     zc_frame_t frame;
     s_connect_frame (&frame, g->cid, ++g->seq, user, g->secret);
     if (s_send_frame (g->sock, &frame) == 0) {
@@ -420,9 +424,11 @@ s_mode_guess (const char *user, uint64_t n, uint64_t conns)
             zc_frame_t frame;
             bool done = false;
             if ((items [i].revents & ZMQ_POLLIN) && s_recv_frame (g [i].sock, 0, buf, &frame) == 0
-                && frame.seq == g [i].seq && (frame.cmd == ZC_CMD_ERROR || frame.cmd == ZC_CMD_REPLY)) {
-                counts [frame.cmd == ZC_CMD_REPLY ? ZC_OK : frame.code < ZC_CODE__COUNT ? frame.code
-                                                                       : ZC_ERR_INTERNAL]++;
+                && frame.seq == g [i].seq
+                && (frame.cmd == ZC_CMD_ERROR || frame.cmd == ZC_CMD_REPLY)) {
+                counts [frame.cmd == ZC_CMD_REPLY     ? ZC_OK
+                        : frame.code < ZC_CODE__COUNT ? frame.code
+                                                      : ZC_ERR_INTERNAL]++;
                 answered++;
                 done = true;
             }
@@ -456,7 +462,8 @@ s_ready (zsock_t *sock, uint64_t cid)
         return false;
     uint64_t end = s_now_ms () + (uint64_t) s_timeout_ms;
     while (s_now_ms () < end)
-        if (s_recv_frame (sock, (int) (end - s_now_ms ()), buf, &frame) == 0 && frame.cmd == ZC_CMD_PONG)
+        if (s_recv_frame (sock, (int) (end - s_now_ms ()), buf, &frame) == 0
+            && frame.cmd == ZC_CMD_PONG)
             return true;
     return false;
 }
@@ -514,8 +521,10 @@ s_peer_socket (int type, const char *endpoint, const char *key, s_monitor_t *mon
         char server_key [41];
         zcert_t *cert = streq (key, "random") ? zcert_new () : zcert_load (key);
         if (!cert || !s_peer_key || !s_public_key (s_peer_key, server_key)) {
-            fprintf (stderr, "zchat-attack: need --peer-key (members/replica-N.cert) and a "
-                     "readable KEY (%s)\n", key);
+            fprintf (stderr,
+                     "zchat-attack: need --peer-key (members/replica-N.cert) and a "
+                     "readable KEY (%s)\n",
+                     key);
             zcert_destroy (&cert);
             zsock_destroy (&sock);
             return NULL;
@@ -555,7 +564,8 @@ s_mode_sub (const char *endpoint, const char *key, uint64_t window_ms)
     }
     s_monitor_read (&mon);
     printf ("sub endpoint=%s key=%s window_ms=%" PRIu64 " handshake=%s received=%" PRIu64
-            " bytes=%" PRIu64 "\n", endpoint, key, window_ms, mon.handshake, received, bytes);
+            " bytes=%" PRIu64 "\n",
+            endpoint, key, window_ms, mon.handshake, received, bytes);
     s_monitor_stop (&mon, sub);
     zsock_destroy (&sub);
     return 0;
@@ -567,7 +577,10 @@ s_forge (const char *name, uint32_t to, uint32_t from)
 {
     uint8_t cmd_buf [ZC_COMMAND_MAX];
     size_t cmd_len;
-    zc_command_t cmd = { .op = ZC_OP_CREATE, .ts = (uint64_t) zclock_time (), .cid = 1, .seq = 1,
+    zc_command_t cmd = { .op = ZC_OP_CREATE,
+                         .ts = (uint64_t) zclock_time (),
+                         .cid = 1,
+                         .seq = 1,
                          .name = { "intruder", 8 } };
     if (zc_command_encode (&cmd, cmd_buf, sizeof cmd_buf, &cmd_len) != ZC_OK)
         return NULL;
@@ -588,16 +601,25 @@ s_forge (const char *name, uint32_t to, uint32_t from)
     }
     else if (streq (name, "chunk")) {
         s_random (junk, sizeof junk);
-        zc_snapshot_chunk_t chunk = { from, ATTACK_HUGE_TERM, ATTACK_HUGE_TERM, ATTACK_HUGE_TERM,
-                                      sizeof junk, 0, junk, sizeof junk };
+        zc_snapshot_chunk_t chunk = {
+            from, ATTACK_HUGE_TERM, ATTACK_HUGE_TERM, ATTACK_HUGE_TERM, sizeof junk, 0,
+            junk, sizeof junk
+        };
         return zc_snapshot_chunk_encode (&chunk, buf, sizeof buf, &len) == ZC_OK
-             ? zframe_new (buf, len) : NULL;
+                   ? zframe_new (buf, len)
+                   : NULL;
     }
     else if (streq (name, "gossip")) {
-        zc_status_gossip_t gossip = { to, 2 /* leader */, ATTACK_HUGE_TERM, ATTACK_HUGE_TERM,
-                                      ATTACK_HUGE_TERM, ATTACK_HUGE_TERM, "" };
+        zc_status_gossip_t gossip = { to,
+                                      2 /* leader */,
+                                      ATTACK_HUGE_TERM,
+                                      ATTACK_HUGE_TERM,
+                                      ATTACK_HUGE_TERM,
+                                      ATTACK_HUGE_TERM,
+                                      "" };
         return zc_status_gossip_encode (&gossip, buf, sizeof buf, &len) == ZC_OK
-             ? zframe_new (buf, len) : NULL;
+                   ? zframe_new (buf, len)
+                   : NULL;
     }
     else
         return NULL;
@@ -622,8 +644,10 @@ s_forge_list (const char *list, uint32_t to, uint32_t from, zframe_t **frames)
     for (char *name = strtok_r (copy, ",", &save); name; name = strtok_r (NULL, ",", &save)) {
         zframe_t *frame = n < ATTACK_FRAMES_MAX ? s_forge (name, to, from) : NULL;
         if (!frame) {
-            fprintf (stderr, "zchat-attack: cannot forge '%s' (vote, append, chunk, gossip, "
-                     "heartbeat; at most %d)\n", name, ATTACK_FRAMES_MAX);
+            fprintf (stderr,
+                     "zchat-attack: cannot forge '%s' (vote, append, chunk, gossip, "
+                     "heartbeat; at most %d)\n",
+                     name, ATTACK_FRAMES_MAX);
             while (n > 0)
                 zframe_destroy (&frames [--n]);
             return -1;
@@ -662,8 +686,10 @@ s_mode_inject (const char *endpoint, const char *key, uint32_t to, uint32_t from
         }
     }
     s_monitor_read (&mon);
-    printf ("inject endpoint=%s key=%s to=%u from=%u frames=%s queued=%d handshake=%s received=%"
-            PRIu64 "\n", endpoint, key, to, from, list, queued, mon.handshake, received);
+    printf (
+        "inject endpoint=%s key=%s to=%u from=%u frames=%s queued=%d handshake=%s received=%" PRIu64
+        "\n",
+        endpoint, key, to, from, list, queued, mon.handshake, received);
     for (int i = 0; i < n; i++)
         zframe_destroy (&frames [i]);
     s_monitor_stop (&mon, dealer);
@@ -676,10 +702,12 @@ s_mode_inject (const char *endpoint, const char *key, uint32_t to, uint32_t from
 static void
 s_usage (void)
 {
-    fprintf (stderr, "usage: zchat-attack [--server HOST:PORT] [--timeout MS] [--peer-key KEY] MODE ARGS\n"
+    fprintf (stderr,
+             "usage: zchat-attack [--server HOST:PORT] [--timeout MS] [--peer-key KEY] MODE ARGS\n"
              "  connect USER SECRET | ack USER EPOCH MSEQ [--as USER SECRET]\n"
              "  send-as FROM TO TEXT [--as USER SECRET] | guess USER N [CONNS] | burst USER N\n"
-             "  sub HOST:PORT plain|random|CERT WINDOW_MS | inject HOST:PORT plain|random|CERT TO FROM [FRAMES]\n"
+             "  sub HOST:PORT plain|random|CERT WINDOW_MS | inject HOST:PORT plain|random|CERT TO "
+             "FROM [FRAMES]\n"
              "  randkey\n");
 }
 

@@ -21,8 +21,8 @@
 #include "../../client/json_out.h"
 #include "../../schema/zc_codes.h"
 
-#define WL_STABLE_USERS 3       /* s0..s2: created once, never deleted */
-#define WL_CHURN_USERS  2       /* c0..c1: created and deleted all the time */
+#define WL_STABLE_USERS 3 /* s0..s2: created once, never deleted */
+#define WL_CHURN_USERS  2 /* c0..c1: created and deleted all the time */
 #define WL_USERS        (WL_STABLE_USERS + WL_CHURN_USERS)
 #define WL_MAX_CLIENTS  64
 #define WL_POLL_MS      50
@@ -45,9 +45,9 @@ typedef struct {
     zcc_t *zcc;
     json_out_t *line;
     uint64_t rng;
-    const char *user;           /* receiver: the user it stays connected as; else NULL */
+    const char *user; /* receiver: the user it stays connected as; else NULL */
     bool bound;
-    int64_t connect_at_ms;      /* next connect attempt while unbound */
+    int64_t connect_at_ms; /* next connect attempt while unbound */
     uint64_t op_id;
     uint64_t sends;
 } wl_client_t;
@@ -59,16 +59,22 @@ static _Atomic int64_t s_drain_end_ms;
 static atomic_uint s_running;
 static const char *s_users [WL_USERS] = { "s0", "s1", "s2", "c0", "c1" };
 
-static int64_t s_mono_ns (void)
+static int64_t
+s_mono_ns (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
     return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static int64_t s_mono_ms (void) { return s_mono_ns () / 1000000; }
+static int64_t
+s_mono_ms (void)
+{
+    return s_mono_ns () / 1000000;
+}
 
-static uint32_t s_rand (wl_client_t *self, uint32_t below)
+static uint32_t
+s_rand (wl_client_t *self, uint32_t below)
 {
     /* xorshift64*: reproducible per (seed, client) without shared state */
     self->rng ^= self->rng >> 12;
@@ -78,7 +84,8 @@ static uint32_t s_rand (wl_client_t *self, uint32_t below)
 }
 
 /* Start a history line: time and client id first. */
-static void s_line_begin (wl_client_t *self, const char *type, int64_t t_ns)
+static void
+s_line_begin (wl_client_t *self, const char *type, int64_t t_ns)
 {
     json_out_reset (self->line);
     json_out_object_begin (self->line, NULL);
@@ -87,7 +94,8 @@ static void s_line_begin (wl_client_t *self, const char *type, int64_t t_ns)
     json_out_cstr (self->line, "type", type);
 }
 
-static void s_line_end (wl_client_t *self)
+static void
+s_line_end (wl_client_t *self)
 {
     json_out_object_end (self->line);
     pthread_mutex_lock (&s_out_lock);
@@ -95,13 +103,15 @@ static void s_line_end (wl_client_t *self)
     pthread_mutex_unlock (&s_out_lock);
 }
 
-static void s_bytes (json_out_t *line, const char *key, zc_bytes_t b)
+static void
+s_bytes (json_out_t *line, const char *key, zc_bytes_t b)
 {
     json_out_str (line, key, b.ptr ? b.ptr : "", b.len);
 }
 
 /* Record a pushed message or a closed session; other events are not ours to log. */
-static void s_record_event (wl_client_t *self, zcc_event_type_t type, const zcc_event_t *ev)
+static void
+s_record_event (wl_client_t *self, zcc_event_type_t type, const zcc_event_t *ev)
 {
     if (type == ZCC_EV_MESSAGE) {
         s_line_begin (self, "deliver", s_mono_ns ());
@@ -112,8 +122,7 @@ static void s_record_event (wl_client_t *self, zcc_event_type_t type, const zcc_
         s_bytes (self->line, "text", ev->frame.text);
         s_line_end (self);
     }
-    else
-    if (type == ZCC_EV_CLOSED) {
+    else if (type == ZCC_EV_CLOSED) {
         s_line_begin (self, "closed", s_mono_ns ());
         s_bytes (self->line, "name", ev->frame.name);
         json_out_uint (self->line, "code", ev->code);
@@ -123,18 +132,20 @@ static void s_record_event (wl_client_t *self, zcc_event_type_t type, const zcc_
     }
 }
 
-static const char *s_op_name (zc_cmd_t cmd)
+static const char *
+s_op_name (zc_cmd_t cmd)
 {
     switch (cmd) {
-        case ZC_CMD_CREATE:  return "create";
-        case ZC_CMD_DELETE:  return "delete";
+        case ZC_CMD_CREATE: return "create";
+        case ZC_CMD_DELETE: return "delete";
         case ZC_CMD_CONNECT: return "connect";
-        case ZC_CMD_LIST:    return "list";
-        default:             return "send";
+        case ZC_CMD_LIST: return "list";
+        default: return "send";
     }
 }
 
-static void s_record_done (wl_client_t *self, zc_cmd_t cmd, const zcc_event_t *ev)
+static void
+s_record_done (wl_client_t *self, zc_cmd_t cmd, const zcc_event_t *ev)
 {
     const char *type = ev->code == ZC_OK ? "ok" : "done";
     s_line_begin (self, type, s_mono_ns ());
@@ -158,7 +169,8 @@ static void s_record_done (wl_client_t *self, zc_cmd_t cmd, const zcc_event_t *e
 /* One operation: log the invoke, submit, poll (logging pushes) until its reply. */
 #define WL_SECRET "workload secret"
 
-static void s_run_op (wl_client_t *self, zc_cmd_t cmd, const char *name, const char *text)
+static void
+s_run_op (wl_client_t *self, zc_cmd_t cmd, const char *name, const char *text)
 {
     self->op_id++;
     s_line_begin (self, "invoke", s_mono_ns ());
@@ -172,7 +184,7 @@ static void s_run_op (wl_client_t *self, zc_cmd_t cmd, const char *name, const c
     /* every user of the workload shares one secret: credentials are on, as in
        production, and what is checked here is replication, not who knows what */
     uint64_t seq = zcc_submit_with (self->zcc, cmd, name, text, WL_SECRET, NULL);
-    assert (seq);               /* one request at a time never fills max_inflight */
+    assert (seq); /* one request at a time never fills max_inflight */
     while (true) {
         zcc_event_t ev;
         zcc_event_type_t type = zcc_poll (self->zcc, WL_POLL_MS, -1, &ev);
@@ -180,8 +192,7 @@ static void s_run_op (wl_client_t *self, zc_cmd_t cmd, const char *name, const c
             s_record_done (self, cmd, &ev);
             if (cmd == ZC_CMD_CONNECT && ev.code == ZC_OK)
                 self->bound = true;
-            else
-            if (cmd == ZC_CMD_CONNECT)
+            else if (cmd == ZC_CMD_CONNECT)
                 self->connect_at_ms = s_mono_ms () + 300;
             return;
         }
@@ -190,13 +201,15 @@ static void s_run_op (wl_client_t *self, zc_cmd_t cmd, const char *name, const c
 }
 
 /* Poll for pushes until until_ms. */
-static void s_idle (wl_client_t *self, int64_t until_ms)
+static void
+s_idle (wl_client_t *self, int64_t until_ms)
 {
     int64_t now;
     while ((now = s_mono_ms ()) < until_ms) {
         int64_t left = until_ms - now;
         zcc_event_t ev;
-        zcc_event_type_t type = zcc_poll (self->zcc, (int) (left < WL_POLL_MS ? left : WL_POLL_MS), -1, &ev);
+        zcc_event_type_t type =
+            zcc_poll (self->zcc, (int) (left < WL_POLL_MS ? left : WL_POLL_MS), -1, &ev);
         s_record_event (self, type, &ev);
     }
 }
@@ -204,7 +217,8 @@ static void s_idle (wl_client_t *self, int64_t until_ms)
 static const char *s_patterns [] = { NULL, "", "^s", "^c[01]$", "1$", "^(s0|c0)$" };
 
 /* Mostly sends to stable users; creates/deletes churn c0, c1; lists all or some. */
-static void s_random_op (wl_client_t *self)
+static void
+s_random_op (wl_client_t *self)
 {
     uint32_t r = s_rand (self, 100);
     if (r < 72) {
@@ -215,12 +229,10 @@ static void s_random_op (wl_client_t *self)
                                : s_users [s_rand (self, WL_STABLE_USERS)];
         s_run_op (self, ZC_CMD_SEND, to, text);
     }
-    else
-    if (r < 84)
+    else if (r < 84)
         s_run_op (self, ZC_CMD_LIST, NULL,
                   s_patterns [s_rand (self, sizeof s_patterns / sizeof s_patterns [0])]);
-    else
-    if (r < 93) {
+    else if (r < 93) {
         /* mostly churn users; a stable one now and then must fail with USER_EXISTS */
         bool stable = s_rand (self, 10) == 0;
         const char *name = stable ? s_users [s_rand (self, WL_STABLE_USERS)]
@@ -228,11 +240,12 @@ static void s_random_op (wl_client_t *self)
         s_run_op (self, ZC_CMD_CREATE, name, NULL);
     }
     else
-        s_run_op (self, ZC_CMD_DELETE,
-                  s_users [WL_STABLE_USERS + s_rand (self, WL_CHURN_USERS)], NULL);
+        s_run_op (self, ZC_CMD_DELETE, s_users [WL_STABLE_USERS + s_rand (self, WL_CHURN_USERS)],
+                  NULL);
 }
 
-static void *s_client_main (void *arg)
+static void *
+s_client_main (void *arg)
 {
     wl_client_t *self = (wl_client_t *) arg;
     if (self->user)
@@ -258,9 +271,11 @@ static void *s_client_main (void *arg)
     return NULL;
 }
 
-static void s_usage (void)
+static void
+s_usage (void)
 {
-    fprintf (stderr,
+    fprintf (
+        stderr,
         "usage: zchat-workload --servers LIST --out FILE [--clients K (8)] [--duration S (30)]\n"
         "         [--drain S (10)] [--seed N (1)] [--max-ops N per client (20000)]\n"
         "         [--deadline-ms MS (10000)]\n"
@@ -269,7 +284,8 @@ static void s_usage (void)
         "SIGUSR1 records a \"healed\" line (the fault schedule's final heal).\n");
 }
 
-static bool s_parse_uint (const char *s, uint64_t max, uint64_t *out)
+static bool
+s_parse_uint (const char *s, uint64_t max, uint64_t *out)
 {
     char *end;
     errno = 0;
@@ -280,35 +296,60 @@ static bool s_parse_uint (const char *s, uint64_t max, uint64_t *out)
     return true;
 }
 
-static int s_parse (int argc, char **argv, wl_options_t *o)
+static int
+s_parse (int argc, char **argv, wl_options_t *o)
 {
-    *o = (wl_options_t) { .clients = 8, .duration_s = 30, .drain_s = 10, .max_ops = 20000,
-                          .deadline_ms = 10000, .seed = 1 };
+    *o = (wl_options_t) { .clients = 8,
+                          .duration_s = 30,
+                          .drain_s = 10,
+                          .max_ops = 20000,
+                          .deadline_ms = 10000,
+                          .seed = 1 };
     for (int i = 1; i < argc; i++) {
         const char *a = argv [i];
         const char *v = i + 1 < argc ? argv [i + 1] : NULL;
         uint64_t n = 0;
-        if (!strcmp (a, "--status")) { o->status = true; continue; }
-        if (!v) { s_usage (); return -1; }
+        if (!strcmp (a, "--status")) {
+            o->status = true;
+            continue;
+        }
+        if (!v) {
+            s_usage ();
+            return -1;
+        }
         i++;
-        if (!strcmp (a, "--servers")) o->servers = v;
-        else if (!strcmp (a, "--out")) o->out = v;
-        else if (!strcmp (a, "--seed") && s_parse_uint (v, UINT64_MAX, &n)) o->seed = n;
+        if (!strcmp (a, "--servers"))
+            o->servers = v;
+        else if (!strcmp (a, "--out"))
+            o->out = v;
+        else if (!strcmp (a, "--seed") && s_parse_uint (v, UINT64_MAX, &n))
+            o->seed = n;
         else if (!strcmp (a, "--clients") && s_parse_uint (v, WL_MAX_CLIENTS, &n) && n)
             o->clients = (uint32_t) n;
-        else if (!strcmp (a, "--duration") && s_parse_uint (v, 86400, &n)) o->duration_s = (uint32_t) n;
-        else if (!strcmp (a, "--drain") && s_parse_uint (v, 3600, &n)) o->drain_s = (uint32_t) n;
-        else if (!strcmp (a, "--max-ops") && s_parse_uint (v, 10000000, &n)) o->max_ops = (uint32_t) n;
+        else if (!strcmp (a, "--duration") && s_parse_uint (v, 86400, &n))
+            o->duration_s = (uint32_t) n;
+        else if (!strcmp (a, "--drain") && s_parse_uint (v, 3600, &n))
+            o->drain_s = (uint32_t) n;
+        else if (!strcmp (a, "--max-ops") && s_parse_uint (v, 10000000, &n))
+            o->max_ops = (uint32_t) n;
         else if (!strcmp (a, "--deadline-ms") && s_parse_uint (v, 600000, &n) && n >= 100)
             o->deadline_ms = (uint32_t) n;
-        else { fprintf (stderr, "zchat-workload: bad option %s %s\n", a, v); s_usage (); return -1; }
+        else {
+            fprintf (stderr, "zchat-workload: bad option %s %s\n", a, v);
+            s_usage ();
+            return -1;
+        }
     }
-    if (!o->servers || (!o->status && !o->out)) { s_usage (); return -1; }
+    if (!o->servers || (!o->status && !o->out)) {
+        s_usage ();
+        return -1;
+    }
     return 0;
 }
 
 /* --status: one STATUS request, printed as {"replicas":[...]} for run.sh. */
-static int s_status (const wl_options_t *opt)
+static int
+s_status (const wl_options_t *opt)
 {
     zcc_options_t zo;
     zcc_options_defaults (&zo);
@@ -348,7 +389,8 @@ static int s_status (const wl_options_t *opt)
     return rc;
 }
 
-static void s_record_healed (void)
+static void
+s_record_healed (void)
 {
     json_out_t *j = json_out_new ();
     json_out_object_begin (j, NULL);
@@ -362,7 +404,8 @@ static void s_record_healed (void)
     json_out_destroy (&j);
 }
 
-static void s_record_meta (const wl_options_t *opt)
+static void
+s_record_meta (const wl_options_t *opt)
 {
     json_out_t *j = json_out_new ();
     json_out_object_begin (j, NULL);
@@ -383,13 +426,15 @@ static void s_record_meta (const wl_options_t *opt)
     json_out_destroy (&j);
 }
 
-static int s_setup_client (wl_client_t *c, uint32_t id, const wl_options_t *opt)
+static int
+s_setup_client (wl_client_t *c, uint32_t id, const wl_options_t *opt)
 {
     zcc_options_t zo;
     zcc_options_defaults (&zo);
     zo.servers = opt->servers;
     zo.deadline_ms = opt->deadline_ms;
-    *c = (wl_client_t) { .id = id, .opt = opt,
+    *c = (wl_client_t) { .id = id,
+                         .opt = opt,
                          .rng = (opt->seed + 1) * 0x9E3779B97F4A7C15ULL + id * 7919 + 1,
                          .user = id < WL_USERS ? s_users [id] : NULL };
     c->zcc = zcc_new (&zo);
@@ -397,7 +442,8 @@ static int s_setup_client (wl_client_t *c, uint32_t id, const wl_options_t *opt)
     return c->zcc && c->line ? 0 : -1;
 }
 
-int main (int argc, char **argv)
+int
+main (int argc, char **argv)
 {
     wl_options_t opt;
     if (s_parse (argc, argv, &opt))
@@ -405,7 +451,10 @@ int main (int argc, char **argv)
     if (opt.status)
         return s_status (&opt);
     s_out = fopen (opt.out, "w");
-    if (!s_out) { fprintf (stderr, "zchat-workload: %s: %s\n", opt.out, strerror (errno)); return 2; }
+    if (!s_out) {
+        fprintf (stderr, "zchat-workload: %s: %s\n", opt.out, strerror (errno));
+        return 2;
+    }
     /* Workers inherit a mask without SIGUSR1/TERM/INT; the main thread waits for them. */
     sigset_t sigs;
     sigemptyset (&sigs);
@@ -421,7 +470,10 @@ int main (int argc, char **argv)
     int rc = 0;
     uint32_t started = 0;
     for (; started < opt.clients; started++) {
-        if (s_setup_client (&clients [started], started, &opt)) { rc = 2; break; }
+        if (s_setup_client (&clients [started], started, &opt)) {
+            rc = 2;
+            break;
+        }
         atomic_fetch_add (&s_running, 1);
         if (pthread_create (&threads [started], NULL, s_client_main, &clients [started])) {
             atomic_fetch_sub (&s_running, 1);
@@ -435,11 +487,10 @@ int main (int argc, char **argv)
         int sig = sigtimedwait (&sigs, NULL, &wait);
         if (sig == SIGUSR1)
             s_record_healed ();
-        else
-        if (sig == SIGTERM || sig == SIGINT)
+        else if (sig == SIGTERM || sig == SIGINT)
             stop = true;
     }
-    if (stop) {                 /* cut short: end the ops and the drain now */
+    if (stop) { /* cut short: end the ops and the drain now */
         s_ops_end_ms = 0;
         s_drain_end_ms = 0;
         rc = rc ? rc : 1;

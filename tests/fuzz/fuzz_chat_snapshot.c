@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include "chat.h"
 
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     chat_limits_t limits = { 1000, 1000, 100 };
     chat_t *chat = chat_new (&limits);

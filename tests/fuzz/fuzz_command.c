@@ -6,7 +6,8 @@
 #include <string.h>
 #include "command.h"
 
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     zc_command_t cmd;
     zc_code_t rc = zc_command_decode (data, size, &cmd);

@@ -7,7 +7,8 @@
 #include <string.h>
 #include "frame.h"
 
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     zc_frame_t frame;
     zc_code_t rc = zc_frame_decode (data, size, &frame);
@@ -18,7 +19,7 @@ int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     uint8_t once [ZC_FRAME_MAX], twice [ZC_FRAME_MAX];
     size_t len1, len2;
     if (zc_frame_encode (&frame, once, sizeof once, &len1) != ZC_OK)
-        abort ();                       /* a valid frame always fits again */
+        abort (); /* a valid frame always fits again */
     zc_frame_t again;
     if (zc_frame_decode (once, len1, &again) != ZC_OK)
         abort ();

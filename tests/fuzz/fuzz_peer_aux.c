@@ -42,7 +42,8 @@ s_gossip (const uint8_t *data, size_t size)
         abort ();
 }
 
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     s_chunk (data, size);
     s_gossip (data, size);

@@ -11,7 +11,8 @@
 static raft_entry_t s_entries [MAX_ENTRIES];
 static raft_entry_t s_entries2 [MAX_ENTRIES];
 
-int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
 {
     raft_msg_t msg;
     zc_code_t rc = raft_msg_decode (data, size, &msg, s_entries, MAX_ENTRIES);

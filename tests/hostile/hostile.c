@@ -22,7 +22,7 @@
 #include "../../schema/frame.h"
 
 #define HOSTILE_MAX_IDLE 20000
-#define REPLY_WAIT_MS 10000     /* how long replies to a batch may take to arrive */
+#define REPLY_WAIT_MS    10000 /* how long replies to a batch may take to arrive */
 
 static const char *s_server = "127.0.0.1:7001";
 static int s_hold_s = 0;
@@ -65,8 +65,9 @@ s_secure (zsock_t *sock)
         return;
     if (!s_cert) {
         s_cert = zcert_new ();
-        zcert_t *server = zcert_load (key);     /* a file, else the key itself */
-        snprintf (s_server_key, sizeof s_server_key, "%s", server ? zcert_public_txt (server) : key);
+        zcert_t *server = zcert_load (key); /* a file, else the key itself */
+        snprintf (s_server_key, sizeof s_server_key, "%s",
+                  server ? zcert_public_txt (server) : key);
         zcert_destroy (&server);
     }
     zcert_apply (s_cert, sock);
@@ -157,8 +158,8 @@ s_request_init (zc_frame_t *frame, zc_cmd_t cmd, uint64_t cid, uint64_t seq, con
    LIST's continuation frames are read up to the last). Returns the code, ZC_ERR_TIMEOUT
    after timeout_ms, or -1 when a reply did not decode. */
 static int
-s_call (zsock_t *sock, zc_cmd_t cmd, uint64_t cid, uint64_t seq, const char *name,
-        const char *text, int timeout_ms)
+s_call (zsock_t *sock, zc_cmd_t cmd, uint64_t cid, uint64_t seq, const char *name, const char *text,
+        int timeout_ms)
 {
     zc_frame_t frame;
     s_request_init (&frame, cmd, cid, seq, name, text);
@@ -173,7 +174,7 @@ s_call (zsock_t *sock, zc_cmd_t cmd, uint64_t cid, uint64_t seq, const char *nam
         if (rc < 0)
             break;
         if (frame.cmd == ZC_CMD_ERROR && (frame.seq == seq || frame.seq == 0))
-            return (int) frame.code;        /* seq 0: refused before it was read */
+            return (int) frame.code; /* seq 0: refused before it was read */
         if (frame.cmd == ZC_CMD_REPLY && frame.seq == seq && !(cmd == ZC_CMD_LIST && frame.more))
             return ZC_OK;
     }
@@ -188,7 +189,7 @@ s_ping (zsock_t *sock, uint64_t cid)
     frame.fields = ZC_F_CID;
     frame.cid = cid;
     zmq_pollitem_t item = { zsock_resolve (sock), 0, ZMQ_POLLOUT, 0 };
-    if (zmq_poll (&item, 1, 0) == 1)      /* a full pipe is the point of some modes */
+    if (zmq_poll (&item, 1, 0) == 1) /* a full pipe is the point of some modes */
         s_send_frame (sock, &frame);
 }
 
@@ -213,7 +214,8 @@ s_idle_answers (zsock_t **socks, int n, bool *alive)
     uint64_t end = s_now_ms () + REPLY_WAIT_MS;
     while (pending > 0 && s_now_ms () < end && !s_stop) {
         for (int i = 0; i < n; i++)
-            items [i] = (zmq_pollitem_t) { zsock_resolve (socks [i]), 0, answered [i] ? 0 : ZMQ_POLLIN, 0 };
+            items [i] =
+                (zmq_pollitem_t) { zsock_resolve (socks [i]), 0, answered [i] ? 0 : ZMQ_POLLIN, 0 };
         if (zmq_poll (items, n, 100) <= 0)
             continue;
         for (int i = 0; i < n; i++) {
@@ -290,29 +292,33 @@ static size_t
 s_bad_frame (uint64_t i, uint8_t *buf, size_t cap)
 {
     switch (i % 4) {
-        case 0: {                                   /* oversize: 2000 bytes */
+        case 0: { /* oversize: 2000 bytes */
             memset (buf, 'A', 2000);
             memcpy (buf, "SEND", 4);
             return 2000;
         }
-        case 1: {                                   /* random bytes, 16..1000 long */
+        case 1: { /* random bytes, 16..1000 long */
             size_t len = 16 + (size_t) randof (985);
             for (size_t k = 0; k < len; k++)
                 buf [k] = (uint8_t) randof (256);
             return len;
         }
-        case 2: {                                   /* a valid SEND cut short */
+        case 2: { /* a valid SEND cut short */
             zc_frame_t frame;
             s_request_init (&frame, ZC_CMD_SEND, 7, i + 1, "nobody", "cut here");
             size_t len;
             zc_frame_encode (&frame, buf, cap, &len);
-            return (size_t) randof ((int) len);     /* 0 .. len-1 bytes */
+            return (size_t) randof ((int) len); /* 0 .. len-1 bytes */
         }
-        default: {                                  /* well-formed, unknown name */
+        default: { /* well-formed, unknown name */
             memset (buf, 0, ZC_COMMAND_LEN);
             memcpy (buf, "LAUNCH", 6);
-            buf [ZC_COMMAND_LEN] = 0x81;            /* {"cid": 7} */
-            memcpy (buf + ZC_COMMAND_LEN + 1, "\xa3" "cid" "\x07", 5);
+            buf [ZC_COMMAND_LEN] = 0x81; /* {"cid": 7} */
+            memcpy (buf + ZC_COMMAND_LEN + 1,
+                    "\xa3"
+                    "cid"
+                    "\x07",
+                    5);
             return ZC_COMMAND_LEN + 6;
         }
     }
@@ -343,14 +349,15 @@ s_flood_check (zsock_t *sock, const uint8_t *expected, uint64_t sent, uint64_t m
             no_text++;
         if (frame.cmd != ZC_CMD_ERROR || code != expected [replies]) {
             if (!mismatch++)
-                snprintf (first, sizeof first, "frame %" PRIu64 ": expected %s, got %s %s",
-                          replies, zc_code_name (expected [replies]), zc_cmd_name (frame.cmd),
+                snprintf (first, sizeof first, "frame %" PRIu64 ": expected %s, got %s %s", replies,
+                          zc_code_name (expected [replies]), zc_cmd_name (frame.cmd),
                           zc_code_name ((int) code));
         }
         replies++;
     }
     printf ("flood sent=%" PRIu64 " send_ms=%" PRIu64 " replies=%" PRIu64 " mismatch=%" PRIu64
-            " no_text=%" PRIu64, sent, ms, replies, mismatch, no_text);
+            " no_text=%" PRIu64,
+            sent, ms, replies, mismatch, no_text);
     for (int c = 0; c <= ZC_ERR_INTERNAL; c++)
         if (by_code [c])
             printf (" %s=%" PRIu64, c ? zc_code_name (c) : "not_error", by_code [c]);
@@ -371,11 +378,11 @@ s_flood (uint64_t n)
     uint64_t sent = 0, start = s_now_ms ();
     for (; sent < n && !s_stop; sent++) {
         size_t len;
-        do      /* random bytes that happen to decode are not garbage: draw again */
+        do /* random bytes that happen to decode are not garbage: draw again */
             len = s_bad_frame (sent, buf, sizeof buf);
         while ((expected [sent] = s_expected_code (buf, len)) == ZC_OK);
         if (s_send_raw (sock, buf, len) < 0)
-            break;                                      /* broker stopped reading */
+            break; /* broker stopped reading */
     }
     s_flood_check (sock, expected, sent, s_now_ms () - start);
     zsock_destroy (&sock);
@@ -466,7 +473,8 @@ s_noread_drain (zsock_t *sock, uint64_t n)
             seen [frame.mseq] = 1, distinct++;
     }
     printf ("noread drained pushes=%" PRIu64 " distinct=%" PRIu64 " max_mseq=%" PRIu64
-            " other_frames=%" PRIu64 "\n", pushes, distinct, max_mseq, other);
+            " other_frames=%" PRIu64 "\n",
+            pushes, distinct, max_mseq, other);
     free (seen);
 }
 
@@ -474,7 +482,7 @@ static int
 s_noread (const char *user, uint64_t n)
 {
     zsock_t *sender = s_dealer (0, 0);
-    zsock_t *reader = s_dealer (1, 4096);       /* 1-message pipe, 4 KiB kernel buffer */
+    zsock_t *reader = s_dealer (1, 4096); /* 1-message pipe, 4 KiB kernel buffer */
     uint64_t cid = s_random_cid (), ok = 0;
     int code = -1, rc = 1;
     const char *step = "socket";
@@ -550,8 +558,9 @@ s_probe (void)
     printf ("probe");
     for (int i = 0; i < 4; i++) {
         uint64_t start = s_now_ms ();
-        int code = s_call (sock, ops [i], cid, (uint64_t) i + 1, ops [i] == ZC_CMD_LIST ? NULL : user,
-                           ops [i] == ZC_CMD_SEND ? "are you there?" : NULL, s_deadline_ms);
+        int code =
+            s_call (sock, ops [i], cid, (uint64_t) i + 1, ops [i] == ZC_CMD_LIST ? NULL : user,
+                    ops [i] == ZC_CMD_SEND ? "are you there?" : NULL, s_deadline_ms);
         uint64_t ms = s_now_ms () - start;
         max_ms = ms > max_ms ? ms : max_ms;
         printf (" %s_ms=%" PRIu64, names [i], ms);
@@ -568,8 +577,10 @@ s_probe (void)
 static void
 s_usage (void)
 {
-    fprintf (stderr, "usage: zchat-hostile [--server HOST:PORT] [--hold S] [--deadline MS] MODE ARGS\n"
-             "  idle N | flood N | sendflood USER N | noread USER N | fill USER N [SIZE] | probe\n");
+    fprintf (
+        stderr,
+        "usage: zchat-hostile [--server HOST:PORT] [--hold S] [--deadline MS] MODE ARGS\n"
+        "  idle N | flood N | sendflood USER N | noread USER N | fill USER N [SIZE] | probe\n");
 }
 
 static bool

@@ -22,14 +22,14 @@
 #include "../../broker/chat/chat.h"
 
 #define SIM_MAX_NODES 5
-#define SIM_CLIENTS 3
+#define SIM_CLIENTS   3
 
 typedef struct {
     uint64_t state;
 } sim_rng_t;
 
 uint64_t sim_rand (sim_rng_t *rng);
-uint64_t sim_below (sim_rng_t *rng, uint64_t n);          /* [0, n) */
+uint64_t sim_below (sim_rng_t *rng, uint64_t n); /* [0, n) */
 bool sim_chance (sim_rng_t *rng, uint32_t per_million);
 
 /* A snapshot: the chat state as of (index, term). */
@@ -52,7 +52,7 @@ typedef struct {
 
 typedef struct {
     uint32_t n;
-    bool cut [SIM_MAX_NODES + 1][SIM_MAX_NODES + 1];   /* cut[a][b]: a -> b lost */
+    bool cut [SIM_MAX_NODES + 1][SIM_MAX_NODES + 1]; /* cut[a][b]: a -> b lost */
     uint32_t drop_ppm, dup_ppm;
     sim_packet_t *packets;
     size_t count, cap;
@@ -64,23 +64,23 @@ typedef struct sim sim_t;
 typedef struct {
     sim_t *sim;
     uint32_t id;
-    raft_hardstate_t hs;                 /* disk */
+    raft_hardstate_t hs; /* disk */
     bool has_hs;
-    raft_entry_t *log;                   /* disk: entries snap.index + 1 .. */
+    raft_entry_t *log; /* disk: entries snap.index + 1 .. */
     size_t log_n, log_cap;
-    size_t synced_n;                     /* log [0, synced_n) is durable */
-    sim_snap_t snap;                     /* disk */
-    sim_snap_t writing;                  /* background snapshot: durable once done */
+    size_t synced_n;    /* log [0, synced_n) is durable */
+    sim_snap_t snap;    /* disk */
+    sim_snap_t writing; /* background snapshot: durable once done */
     uint64_t writing_done_ms;
     bool writing_fails;
     bool up;
-    bool crashing;                       /* struck inside a ready: every I/O now fails */
+    bool crashing; /* struck inside a ready: every I/O now fails */
     uint64_t restart_ms;
     uint32_t incarnation;
     replica_t *replica;
-    const raft_t *raft;                  /* the replica's core, for the checks */
+    const raft_t *raft; /* the replica's core, for the checks */
     chat_t *chat;
-    uint64_t commit_seen;                /* for the monotonic-commit check */
+    uint64_t commit_seen; /* for the monotonic-commit check */
     bool was_leader;
 } sim_node_t;
 
@@ -97,24 +97,24 @@ typedef struct {
 typedef struct {
     uint64_t ctx;
     uint32_t node;
-    uint64_t min_index;                  /* max commit anywhere when it was asked */
+    uint64_t min_index; /* max commit anywhere when it was asked */
 } sim_read_t;
 
 /* The checker's record of the one committed log. */
 typedef struct {
     uint64_t term;
-    uint64_t hash;                       /* of the data */
-    uint64_t commit_term;                /* smallest term a node held when seeing it committed */
+    uint64_t hash;        /* of the data */
+    uint64_t commit_term; /* smallest term a node held when seeing it committed */
     bool applied;
     chat_result_t result;
-    uint64_t digest;                     /* chat_digest after applying it */
+    uint64_t digest; /* chat_digest after applying it */
     bool has_digest;
 } sim_oracle_entry_t;
 
 /* How hostile a run is: drawn per seed, so runs range from calm to brutal. */
 typedef struct {
     uint32_t partition_ppm, heal_ppm, crash_ppm;
-    uint32_t crash_io_ppm;               /* per I/O call of a ready */
+    uint32_t crash_io_ppm; /* per I/O call of a ready */
     uint32_t snapshot_fail_ppm, snapshot_inline_ppm;
     uint64_t snapshot_entries;
     uint32_t batch_entries;
@@ -138,16 +138,18 @@ struct sim {
     /* checker */
     bool failed;
     char why [512];
-    sim_oracle_entry_t *oracle;          /* by index */
+    sim_oracle_entry_t *oracle; /* by index */
     size_t oracle_cap;
     uint64_t max_commit;
-    uint32_t *leader_of_term;            /* by term */
+    uint32_t *leader_of_term; /* by term */
     size_t terms_cap;
-    struct sim_logreg *logreg;           /* (index, term) -> (hash, prev term) */
-    struct sim_cidreg *cidreg;           /* (cid, seq) -> first applied index */
-    struct { uint64_t index, term, hash; } *acks;   /* G1: every acknowledged entry */
+    struct sim_logreg *logreg; /* (index, term) -> (hash, prev term) */
+    struct sim_cidreg *cidreg; /* (cid, seq) -> first applied index */
+    struct {
+        uint64_t index, term, hash;
+    } * acks; /* G1: every acknowledged entry */
     size_t n_acks, acks_cap;
-    struct sim_userreg *userreg;         /* G4-G6: per user, what the log did to it */
+    struct sim_userreg *userreg; /* G4-G6: per user, what the log did to it */
     uint64_t acked, proposals, elections, crashes, installs, compactions, reads_ok;
 };
 

@@ -32,8 +32,12 @@ typedef struct {
     size_t cap, count;
 } s_table_t;
 
-struct sim_logreg { s_table_t t; };
-struct sim_cidreg { s_table_t t; };
+struct sim_logreg {
+    s_table_t t;
+};
+struct sim_cidreg {
+    s_table_t t;
+};
 
 static uint64_t
 s_mix (uint64_t a, uint64_t b)
@@ -164,15 +168,15 @@ sim_check_entries (sim_t *sim, sim_node_t *node, const raft_entry_t *entries, ui
         uint64_t hash = sim_hash (e->data, e->len);
         s_slot_t *s = s_table_find (&sim->logreg->t, e->index, e->term, true);
         if (s->v1 == 0 && s->v2 == 0) {
-            s->v1 = hash | 1;                       /* never 0: marks "set" */
+            s->v1 = hash | 1; /* never 0: marks "set" */
             s->v2 = prev < 0 ? 0 : (uint64_t) prev + 1;
             continue;
         }
-        if (s->v1 != (hash | 1)
-        ||  (prev >= 0 && s->v2 && s->v2 != (uint64_t) prev + 1))
-            sim_fail (sim, "log matching: node %u entry %llu/%llu differs from another "
-                      "replica's entry with the same index and term", node->id,
-                      (unsigned long long) e->index, (unsigned long long) e->term);
+        if (s->v1 != (hash | 1) || (prev >= 0 && s->v2 && s->v2 != (uint64_t) prev + 1))
+            sim_fail (sim,
+                      "log matching: node %u entry %llu/%llu differs from another "
+                      "replica's entry with the same index and term",
+                      node->id, (unsigned long long) e->index, (unsigned long long) e->term);
     }
 }
 
@@ -193,8 +197,8 @@ s_check_leader (sim_t *sim, sim_node_t *node)
     }
     uint32_t *who = &sim->leader_of_term [term];
     if (*who && *who != node->id) {
-        sim_fail (sim, "election safety: nodes %u and %u both leader of term %llu",
-                  *who, node->id, (unsigned long long) term);
+        sim_fail (sim, "election safety: nodes %u and %u both leader of term %llu", *who, node->id,
+                  (unsigned long long) term);
         return;
     }
     if (*who)
@@ -212,9 +216,11 @@ s_check_leader (sim_t *sim, sim_node_t *node)
             continue;
         const raft_entry_t *e = raft_entry_at (node->raft, i);
         if (!e || e->term != o->term || sim_hash (e->data, e->len) != o->hash) {
-            sim_fail (sim, "leader completeness: leader %u of term %llu lacks committed "
-                      "entry %llu/%llu", node->id, (unsigned long long) term,
-                      (unsigned long long) i, (unsigned long long) o->term);
+            sim_fail (sim,
+                      "leader completeness: leader %u of term %llu lacks committed "
+                      "entry %llu/%llu",
+                      node->id, (unsigned long long) term, (unsigned long long) i,
+                      (unsigned long long) o->term);
             return;
         }
     }
@@ -234,7 +240,7 @@ s_check_commit (sim_t *sim, sim_node_t *node)
     for (uint64_t i = node->commit_seen + 1; i <= commit; i++) {
         const raft_entry_t *e = raft_entry_at (node->raft, i);
         if (!e)
-            continue;   /* arrived inside a snapshot */
+            continue; /* arrived inside a snapshot */
         sim_oracle_entry_t *o = s_oracle (sim, i);
         uint64_t hash = sim_hash (e->data, e->len);
         if (!o->term) {
@@ -242,8 +248,7 @@ s_check_commit (sim_t *sim, sim_node_t *node)
             o->hash = hash;
             o->commit_term = term;
         }
-        else
-        if (o->term != e->term || o->hash != hash) {
+        else if (o->term != e->term || o->hash != hash) {
             sim_fail (sim, "committed entry %llu changed: node %u has term %llu, was %llu",
                       (unsigned long long) i, node->id, (unsigned long long) e->term,
                       (unsigned long long) o->term);
@@ -288,23 +293,22 @@ s_check_g3 (sim_t *sim, uint64_t index, const zc_command_t *cmd, const chat_resu
         sim_fail (sim, "G3: request %llx/%llu at %llu answered as a duplicate of nothing",
                   (unsigned long long) cmd->cid, (unsigned long long) cmd->seq,
                   (unsigned long long) index);
-    else
-    if (s->v2 != (uint64_t) res->code)
+    else if (s->v2 != (uint64_t) res->code)
         sim_fail (sim, "G3: retry of %llx/%llu answered %s, original was %s",
                   (unsigned long long) cmd->cid, (unsigned long long) cmd->seq,
                   zc_code_name (res->code), zc_code_name ((int) s->v2));
 }
 
 void
-sim_check_apply (sim_t *sim, sim_node_t *node, const raft_entry_t *entry,
-                 const zc_command_t *cmd, const chat_result_t *result)
+sim_check_apply (sim_t *sim, sim_node_t *node, const raft_entry_t *entry, const zc_command_t *cmd,
+                 const chat_result_t *result)
 {
     sim_oracle_entry_t *o = s_oracle (sim, entry->index);
     uint64_t hash = sim_hash (entry->data, entry->len);
     if (!o->term || o->term != entry->term || o->hash != hash) {
         sim_fail (sim, "state machine safety: node %u applies %llu/%llu, committed was %llu",
-                  node->id, (unsigned long long) entry->index,
-                  (unsigned long long) entry->term, (unsigned long long) o->term);
+                  node->id, (unsigned long long) entry->index, (unsigned long long) entry->term,
+                  (unsigned long long) o->term);
         return;
     }
     if (!o->applied) {
@@ -313,12 +317,11 @@ sim_check_apply (sim_t *sim, sim_node_t *node, const raft_entry_t *entry,
         s_check_g3 (sim, entry->index, cmd, result);
         sim_check_user_effects (sim, entry->index, cmd, result);
     }
-    else
-    if (o->result.code != result->code || o->result.duplicate != result->duplicate
-    ||  o->result.epoch != result->epoch || o->result.mseq != result->mseq) {
-        sim_fail (sim, "state machine safety: node %u result at %llu differs (%s vs %s)",
-                  node->id, (unsigned long long) entry->index,
-                  zc_code_name (result->code), zc_code_name (o->result.code));
+    else if (o->result.code != result->code || o->result.duplicate != result->duplicate
+             || o->result.epoch != result->epoch || o->result.mseq != result->mseq) {
+        sim_fail (sim, "state machine safety: node %u result at %llu differs (%s vs %s)", node->id,
+                  (unsigned long long) entry->index, zc_code_name (result->code),
+                  zc_code_name (o->result.code));
         return;
     }
     /* the digest serializes the whole state: sample it, and always near the end */
@@ -329,8 +332,7 @@ sim_check_apply (sim_t *sim, sim_node_t *node, const raft_entry_t *entry,
         o->digest = digest;
         o->has_digest = true;
     }
-    else
-    if (o->digest != digest)
+    else if (o->digest != digest)
         sim_fail (sim, "state machine safety: node %u digest at %llu differs", node->id,
                   (unsigned long long) entry->index);
 }
@@ -340,17 +342,15 @@ sim_check_install (sim_t *sim, sim_node_t *node)
 {
     const sim_oracle_entry_t *o = s_oracle (sim, node->snap.index);
     if (node->snap.index > sim->max_commit)
-        sim_fail (sim, "node %u installed snapshot %llu beyond anything committed",
-                  node->id, (unsigned long long) node->snap.index);
-    else
-    if (o->term && o->term != node->snap.term)
+        sim_fail (sim, "node %u installed snapshot %llu beyond anything committed", node->id,
+                  (unsigned long long) node->snap.index);
+    else if (o->term && o->term != node->snap.term)
         sim_fail (sim, "node %u installed snapshot %llu of term %llu, committed term %llu",
                   node->id, (unsigned long long) node->snap.index,
                   (unsigned long long) node->snap.term, (unsigned long long) o->term);
-    else
-    if (o->has_digest && o->digest != chat_digest (node->chat))
-        sim_fail (sim, "node %u: snapshot %llu state differs from the applied state",
-                  node->id, (unsigned long long) node->snap.index);
+    else if (o->has_digest && o->digest != chat_digest (node->chat))
+        sim_fail (sim, "node %u: snapshot %llu state differs from the applied state", node->id,
+                  (unsigned long long) node->snap.index);
 }
 
 void
@@ -392,7 +392,7 @@ sim_converged (sim_t *sim)
     for (uint32_t id = 1; id <= sim->n; id++) {
         const raft_t *r = sim->nodes [id].raft;
         if (raft_commit_index (r) != commit || raft_applied_index (r) != commit
-        ||  raft_term (r) != raft_term (leader->raft))
+            || raft_term (r) != raft_term (leader->raft))
             return false;
     }
     return true;
@@ -411,7 +411,7 @@ sim_check_converged (sim_t *sim, bool final)
     for (size_t i = 0; i < sim->n_acks && !sim->failed; i++) {
         const sim_oracle_entry_t *o = s_oracle (sim, sim->acks [i].index);
         if (sim->acks [i].index > commit || o->term != sim->acks [i].term
-        ||  o->hash != sim->acks [i].hash)
+            || o->hash != sim->acks [i].hash)
             sim_fail (sim, "G1: acknowledged entry %llu/%llu is not in the committed log",
                       (unsigned long long) sim->acks [i].index,
                       (unsigned long long) sim->acks [i].term);

@@ -13,7 +13,7 @@
 #include <string.h>
 #include "sim.h"
 
-#define SIM_USERS 4
+#define SIM_USERS              4
 #define SIM_REQUEST_TIMEOUT_MS 400
 
 void
@@ -189,9 +189,11 @@ sim_reads_on_ready (sim_t *sim, sim_node_t *node, uint64_t ctx, bool ok)
     }
     uint64_t applied = raft_applied_index (node->raft);
     if (ok && applied < r->min_index) {
-        sim_fail (sim, "G2: node %u serves read %llu at applied %llu, but %llu was "
-                  "committed before it was asked", node->id, (unsigned long long) ctx,
-                  (unsigned long long) applied, (unsigned long long) r->min_index);
+        sim_fail (sim,
+                  "G2: node %u serves read %llu at applied %llu, but %llu was "
+                  "committed before it was asked",
+                  node->id, (unsigned long long) ctx, (unsigned long long) applied,
+                  (unsigned long long) r->min_index);
         return;
     }
     sim->reads_ok += ok;

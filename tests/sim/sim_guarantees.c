@@ -12,7 +12,7 @@
 #include <string.h>
 #include "sim.h"
 
-#define SIM_USERS_MAX 8
+#define SIM_USERS_MAX   8
 #define SIM_SENDERS_MAX 8
 
 typedef struct {
@@ -34,10 +34,11 @@ s_user (sim_t *sim, zc_bytes_t name)
         abort ();
     struct sim_userreg *reg = sim->userreg;
     for (size_t i = 0; i < reg->n; i++)
-        if (strlen (reg->users [i].name) == name.len && !memcmp (reg->users [i].name, name.ptr, name.len))
+        if (strlen (reg->users [i].name) == name.len
+            && !memcmp (reg->users [i].name, name.ptr, name.len))
             return &reg->users [i];
     if (reg->n == SIM_USERS_MAX || name.len > ZC_NAME_MAX)
-        abort ();   /* the simulated clients use a handful of short names */
+        abort (); /* the simulated clients use a handful of short names */
     s_user_t *user = &reg->users [reg->n++];
     memcpy (user->name, name.ptr, name.len);
     return user;
@@ -52,8 +53,10 @@ s_check_order (sim_t *sim, uint64_t index, s_user_t *user, const zc_command_t *c
     if (slot == SIM_SENDERS_MAX)
         return;
     if (user->sender_cid [slot] == cmd->cid && cmd->seq <= user->sender_seq [slot])
-        sim_fail (sim, "G5: at %llu, client %llx's seq %llu to '%s' takes effect after its "
-                  "seq %llu", (unsigned long long) index, (unsigned long long) cmd->cid,
+        sim_fail (sim,
+                  "G5: at %llu, client %llx's seq %llu to '%s' takes effect after its "
+                  "seq %llu",
+                  (unsigned long long) index, (unsigned long long) cmd->cid,
                   (unsigned long long) cmd->seq, user->name,
                   (unsigned long long) user->sender_seq [slot]);
     user->sender_cid [slot] = cmd->cid;
@@ -103,11 +106,8 @@ sim_check_user_effects (sim_t *sim, uint64_t index, const zc_command_t *cmd,
             if (res->code == ZC_OK)
                 user->exists = false;
             return;
-        case ZC_OP_SEND:
-            s_on_send (sim, index, user, cmd, res);
-            return;
-        default:
-            return;
+        case ZC_OP_SEND: s_on_send (sim, index, user, cmd, res); return;
+        default: return;
     }
 }
 

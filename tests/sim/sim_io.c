@@ -59,7 +59,8 @@ s_log_push (sim_node_t *node, const raft_entry_t *e)
 static int
 s_load (void *arg, replica_disk_t *disk, char *err, size_t err_len)
 {
-    (void) err; (void) err_len;
+    (void) err;
+    (void) err_len;
     sim_node_t *node = (sim_node_t *) arg;
     disk->hardstate = node->hs;
     disk->found_hardstate = node->has_hs;
@@ -206,7 +207,7 @@ s_snapshot_begin (void *arg, int (*save) (void *, uint8_t **, size_t *), void *s
     sim_node_t *node = (sim_node_t *) arg;
     sim_t *sim = node->sim;
     if (node->crashing || sim_chance (&sim->rng, sim->profile.snapshot_inline_ppm))
-        return -1;      /* as when fork fails: the replica writes it inline */
+        return -1; /* as when fork fails: the replica writes it inline */
     sim_snap_free (&node->writing);
     node->writing.index = index;
     node->writing.term = term;
@@ -259,13 +260,20 @@ s_send (void *arg, uint32_t to, uint8_t *frame, size_t len)
 replica_io_t
 sim_io (sim_node_t *node)
 {
-    return (replica_io_t) {
-        .arg = node, .load = s_load, .log_open = s_log_open, .hardstate_put = s_hardstate_put,
-        .log_append = s_log_append, .log_sync = s_log_sync, .log_compact = s_log_compact,
-        .snapshot_install = s_snapshot_install, .snapshot_put = s_snapshot_put,
-        .snapshot_get = s_snapshot_get, .snapshot_begin = s_snapshot_begin,
-        .snapshot_poll = s_snapshot_poll, .snapshot_abort = s_snapshot_abort, .send = s_send
-    };
+    return (replica_io_t) { .arg = node,
+                            .load = s_load,
+                            .log_open = s_log_open,
+                            .hardstate_put = s_hardstate_put,
+                            .log_append = s_log_append,
+                            .log_sync = s_log_sync,
+                            .log_compact = s_log_compact,
+                            .snapshot_install = s_snapshot_install,
+                            .snapshot_put = s_snapshot_put,
+                            .snapshot_get = s_snapshot_get,
+                            .snapshot_begin = s_snapshot_begin,
+                            .snapshot_poll = s_snapshot_poll,
+                            .snapshot_abort = s_snapshot_abort,
+                            .send = s_send };
 }
 
 void
@@ -274,7 +282,7 @@ sim_io_crash (sim_t *sim, sim_node_t *node)
     size_t unsynced = node->log_n - node->synced_n;
     s_log_drop_from (node, node->synced_n + (size_t) sim_below (&sim->rng, unsynced + 1));
     node->synced_n = node->log_n;
-    s_log_compact (node, node->snap.index);     /* a real log skips what a snapshot covers */
+    s_log_compact (node, node->snap.index); /* a real log skips what a snapshot covers */
     sim_snap_free (&node->writing);
     node->crashing = false;
 }

@@ -16,15 +16,15 @@ static void
 s_usage (void)
 {
     fprintf (stderr,
-        "usage: zchat-sim [--seeds N] [--start S] [--steps K] [--nodes 3|5]\n"
-        "                 [--seed S] [--verbose] [--duration-s T]\n"
-        "  --seeds N       run seeds start .. start+N-1 (default 100)\n"
-        "  --start S       first seed (default 1)\n"
-        "  --steps K       chaos steps per run (default %d), then a quiet phase\n"
-        "  --nodes 3|5     cluster size (default 3)\n"
-        "  --seed S        run exactly one seed (with --verbose: full trace)\n"
-        "  --duration-s T  keep running seeds until T seconds have passed\n",
-        SIM_DEFAULT_STEPS);
+             "usage: zchat-sim [--seeds N] [--start S] [--steps K] [--nodes 3|5]\n"
+             "                 [--seed S] [--verbose] [--duration-s T]\n"
+             "  --seeds N       run seeds start .. start+N-1 (default 100)\n"
+             "  --start S       first seed (default 1)\n"
+             "  --steps K       chaos steps per run (default %d), then a quiet phase\n"
+             "  --nodes 3|5     cluster size (default 3)\n"
+             "  --seed S        run exactly one seed (with --verbose: full trace)\n"
+             "  --duration-s T  keep running seeds until T seconds have passed\n",
+             SIM_DEFAULT_STEPS);
 }
 
 static bool
@@ -54,14 +54,26 @@ main (int argc, char **argv)
         const char *a = argv [i];
         const char *v = i + 1 < argc ? argv [i + 1] : NULL;
         bool ok = true;
-        if (!strcmp (a, "--verbose")) { verbose = true; continue; }
-        if (!strcmp (a, "--seeds")) ok = s_number (v, &seeds);
-        else if (!strcmp (a, "--start")) ok = s_number (v, &start);
-        else if (!strcmp (a, "--steps")) ok = s_number (v, &steps);
-        else if (!strcmp (a, "--nodes")) ok = s_number (v, &nodes);
-        else if (!strcmp (a, "--duration-s")) ok = s_number (v, &duration);
-        else if (!strcmp (a, "--seed")) { ok = s_number (v, &start); seeds = 1; }
-        else ok = false;
+        if (!strcmp (a, "--verbose")) {
+            verbose = true;
+            continue;
+        }
+        if (!strcmp (a, "--seeds"))
+            ok = s_number (v, &seeds);
+        else if (!strcmp (a, "--start"))
+            ok = s_number (v, &start);
+        else if (!strcmp (a, "--steps"))
+            ok = s_number (v, &steps);
+        else if (!strcmp (a, "--nodes"))
+            ok = s_number (v, &nodes);
+        else if (!strcmp (a, "--duration-s"))
+            ok = s_number (v, &duration);
+        else if (!strcmp (a, "--seed")) {
+            ok = s_number (v, &start);
+            seeds = 1;
+        }
+        else
+            ok = false;
         if (!ok || (nodes != 3 && nodes != 5)) {
             s_usage ();
             return 2;
@@ -73,7 +85,7 @@ main (int argc, char **argv)
     sim_stats_t stats;
     memset (&stats, 0, sizeof stats);
     uint64_t ran = 0, failed = 0;
-    for (uint64_t seed = start; ; seed++) {
+    for (uint64_t seed = start;; seed++) {
         if (duration ? s_elapsed (&t0) >= (double) duration : ran >= seeds)
             break;
         if (!sim_run (seed, steps, (uint32_t) nodes, verbose, &stats))

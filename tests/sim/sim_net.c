@@ -49,9 +49,8 @@ s_enqueue (sim_t *sim, uint32_t from, uint32_t to, const uint8_t *frame, size_t 
     if (!copy)
         abort ();
     memcpy (copy, frame, len);
-    net->packets [net->count++] = (sim_packet_t) {
-        sim->now_ms + s_latency (sim), from, to, copy, len
-    };
+    net->packets [net->count++] =
+        (sim_packet_t) { sim->now_ms + s_latency (sim), from, to, copy, len };
 }
 
 void

@@ -17,14 +17,16 @@ s_fsm_apply (void *arg, uint64_t index, const uint8_t *data, size_t len)
     sim_node_t *node = (sim_node_t *) arg;
     sim_t *sim = node->sim;
     if (node->crashing || sim->failed)
-        return;     /* the process is dead: nothing it does from now on is seen */
+        return; /* the process is dead: nothing it does from now on is seen */
     const raft_entry_t *stored = raft_entry_at (node->raft, index);
     if (!stored) {
         sim_fail (sim, "node %u: applies %llu, which its core does not hold", node->id,
                   (unsigned long long) index);
         return;
     }
-    raft_entry_t entry = { .index = index, .term = stored->term, .data = data, .len = (uint32_t) len };
+    raft_entry_t entry = {
+        .index = index, .term = stored->term, .data = data, .len = (uint32_t) len
+    };
     zc_command_t cmd;
     if (zc_command_decode (data, len, &cmd) != ZC_OK) {
         sim_fail (sim, "node %u: entry %llu does not decode", node->id, (unsigned long long) index);
@@ -60,7 +62,10 @@ s_on_read (void *arg, uint64_t ctx, bool ok)
 static void
 s_on_role (void *arg, raft_role_t role, uint32_t leader, uint64_t term)
 {
-    (void) arg; (void) role; (void) leader; (void) term;
+    (void) arg;
+    (void) role;
+    (void) leader;
+    (void) term;
 }
 
 /* ---- life cycle */
@@ -69,13 +74,17 @@ void
 sim_node_start (sim_t *sim, sim_node_t *node)
 {
     node->sim = sim;
-    replica_config_t config = {
-        .raft = { .id = node->id, .n = sim->n, .election_timeout_ms = 100, .heartbeat_ms = 20,
-                  .seed = sim->seed * 1000003ull + node->id * 7919ull + node->incarnation,
-                  .max_batch_entries = sim->profile.batch_entries, .max_batch_bytes = 4096,
-                  .max_uncommitted = 64 },
-        .snapshot_entries = sim->profile.snapshot_entries, .name = "sim"
-    };
+    replica_config_t config = { .raft = { .id = node->id,
+                                          .n = sim->n,
+                                          .election_timeout_ms = 100,
+                                          .heartbeat_ms = 20,
+                                          .seed = sim->seed * 1000003ull + node->id * 7919ull
+                                                  + node->incarnation,
+                                          .max_batch_entries = sim->profile.batch_entries,
+                                          .max_batch_bytes = 4096,
+                                          .max_uncommitted = 64 },
+                                .snapshot_entries = sim->profile.snapshot_entries,
+                                .name = "sim" };
     node->incarnation++;
     chat_limits_t limits;
     chat_limits_defaults (&limits);
@@ -139,8 +148,7 @@ s_after (sim_t *sim, sim_node_t *node, int rc)
     if (node->crashing)
         sim_node_crash (sim, node);
     else if (rc < 0)
-        sim_fail (sim, "node %u: the replica stopped on a storage error no crash caused",
-                  node->id);
+        sim_fail (sim, "node %u: the replica stopped on a storage error no crash caused", node->id);
     else
         sim_check_node (sim, node);
 }
@@ -168,12 +176,14 @@ s_trace_packet (sim_t *sim, const sim_packet_t *packet)
     raft_msg_t m;
     if (packet->len && packet->frame [0] == ZC_PEER_KIND_RAFT
         && raft_msg_decode (packet->frame, packet->len, &m, entries, 4096) == ZC_OK)
-        sim_trace (sim, "  %u -> %u type %d term %llu prev %llu/%llu n %u commit %llu rej %d "
-                   "match %llu hint %llu granted %d pre %d snap %llu", packet->from, packet->to,
-                   m.type, (unsigned long long) m.term, (unsigned long long) m.prev_index,
-                   (unsigned long long) m.prev_term, m.n_entries, (unsigned long long) m.commit,
-                   m.reject, (unsigned long long) m.match, (unsigned long long) m.hint,
-                   m.granted, m.prevote, (unsigned long long) m.snap_index);
+        sim_trace (sim,
+                   "  %u -> %u type %d term %llu prev %llu/%llu n %u commit %llu rej %d "
+                   "match %llu hint %llu granted %d pre %d snap %llu",
+                   packet->from, packet->to, m.type, (unsigned long long) m.term,
+                   (unsigned long long) m.prev_index, (unsigned long long) m.prev_term, m.n_entries,
+                   (unsigned long long) m.commit, m.reject, (unsigned long long) m.match,
+                   (unsigned long long) m.hint, m.granted, m.prevote,
+                   (unsigned long long) m.snap_index);
     else
         sim_trace (sim, "  %u -> %u kind %u bytes %zu", packet->from, packet->to,
                    packet->len ? packet->frame [0] : 0, packet->len);

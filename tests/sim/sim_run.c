@@ -85,7 +85,7 @@ s_chaos (sim_t *sim)
     for (uint32_t id = 1; id <= sim->n; id++) {
         sim_node_t *node = &sim->nodes [id];
         if (node->up && raft_role (node->raft) == RAFT_LEADER && sim_chance (rng, 2000)) {
-            uint32_t target = (uint32_t) sim_below (rng, sim->n + 1);   /* 0 = any */
+            uint32_t target = (uint32_t) sim_below (rng, sim->n + 1); /* 0 = any */
             raft_err_t err = replica_transfer (node->replica, target);
             sim_trace (sim, "node %u transfers leadership to %u: %d", id, target, (int) err);
         }
@@ -151,9 +151,8 @@ s_go_quiet (sim_t *sim)
 static void
 s_report (const sim_t *sim)
 {
-    printf ("sim: seed %llu FAILED at step %llu (t=%llums): %s\n",
-            (unsigned long long) sim->seed, (unsigned long long) sim->step,
-            (unsigned long long) sim->now_ms, sim->why);
+    printf ("sim: seed %llu FAILED at step %llu (t=%llums): %s\n", (unsigned long long) sim->seed,
+            (unsigned long long) sim->step, (unsigned long long) sim->now_ms, sim->why);
     printf ("sim: replay with: zchat-sim --seed %llu --nodes %u --steps %llu --verbose\n",
             (unsigned long long) sim->seed, sim->n, (unsigned long long) sim->steps);
 }
@@ -203,7 +202,8 @@ sim_run (uint64_t seed, uint64_t steps, uint32_t n, bool verbose, sim_stats_t *s
                 const sim_node_t *node = &sim->nodes [id];
                 if (node->up)
                     sim_trace (sim, "node %u: role %d term %llu commit %llu applied %llu last %llu",
-                               id, raft_role (node->raft), (unsigned long long) raft_term (node->raft),
+                               id, raft_role (node->raft),
+                               (unsigned long long) raft_term (node->raft),
                                (unsigned long long) raft_commit_index (node->raft),
                                (unsigned long long) raft_applied_index (node->raft),
                                (unsigned long long) raft_last_index (node->raft));

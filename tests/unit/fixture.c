@@ -25,7 +25,9 @@ fixture_dir_new (char *dir, size_t dir_len, const char *name)
 static int
 s_remove_entry (const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-    (void) st; (void) flag; (void) ftw;
+    (void) st;
+    (void) flag;
+    (void) ftw;
     return remove (path);
 }
 

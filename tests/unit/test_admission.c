@@ -41,11 +41,11 @@ a_refused_write_holds_later_writes_of_its_client_only (void **state)
     admission_t *door = admission_new (16);
     pending_t *entry;
     assert_int_equal (s_admit (door, 7, 5, s_conn_a, &entry), ADMIT_NEW);
-    admission_refused (door, entry);                            /* BUSY */
+    admission_refused (door, entry); /* BUSY */
     assert_null (admission_find (door, 7, 5));
     assert_int_equal (s_admit (door, 7, 6, s_conn_a, &entry), ADMIT_REFUSED);
     assert_int_equal (s_admit (door, 8, 6, s_conn_b, &entry), ADMIT_NEW);
-    assert_int_equal (s_admit (door, 7, 5, s_conn_a, &entry), ADMIT_NEW);   /* its retry */
+    assert_int_equal (s_admit (door, 7, 5, s_conn_a, &entry), ADMIT_NEW); /* its retry */
     admission_accepted (door, entry);
     assert_int_equal (s_admit (door, 7, 6, s_conn_a, &entry), ADMIT_NEW);
     admission_destroy (&door);
@@ -58,10 +58,10 @@ a_deferred_write_holds_later_ones_until_it_ends (void **state)
     admission_t *door = admission_new (16);
     pending_t *login, *entry;
     assert_int_equal (s_admit (door, 7, 1, s_conn_a, &login), ADMIT_NEW);
-    admission_deferred (door, login);                           /* secret being checked */
-    assert_ptr_equal (admission_find (door, 7, 1), login);      /* still waits */
+    admission_deferred (door, login);                      /* secret being checked */
+    assert_ptr_equal (admission_find (door, 7, 1), login); /* still waits */
     assert_int_equal (s_admit (door, 7, 2, s_conn_a, &entry), ADMIT_REFUSED);
-    admission_ended (door, login);                              /* wrong secret */
+    admission_ended (door, login); /* wrong secret */
     assert_null (admission_find (door, 7, 1));
     assert_int_equal (s_admit (door, 7, 2, s_conn_a, &entry), ADMIT_NEW);
     admission_destroy (&door);
@@ -72,7 +72,8 @@ static int s_cleared;
 static void
 s_count (void *arg, pending_t *entry)
 {
-    (void) arg; (void) entry;
+    (void) arg;
+    (void) entry;
     s_cleared++;
 }
 
@@ -90,7 +91,7 @@ a_change_of_leader_answers_every_waiter_and_forgets_the_holds (void **state)
     admission_accepted (door, entry);
     s_cleared = 0;
     admission_clear (door, s_count, NULL);
-    assert_int_equal (s_cleared, 2);                            /* the read and 9/1 */
+    assert_int_equal (s_cleared, 2); /* the read and 9/1 */
     assert_null (admission_find (door, 9, 1));
     assert_int_equal (s_admit (door, 7, 2, s_conn_a, &entry), ADMIT_NEW);
     admission_destroy (&door);

@@ -29,7 +29,7 @@ s_serve (void *arg)
 }
 
 static char s_port [16];
-static const char *s_secret = "pw";       /* what s_call puts in CREATE/CONNECT/DELETE */
+static const char *s_secret = "pw"; /* what s_call puts in CREATE/CONNECT/DELETE */
 
 /* A client connection; long_id: a random 16-byte routing id, as the library uses. */
 static zsock_t *
@@ -58,8 +58,18 @@ s_setup (void **state)
     snprintf (port, sizeof port, "%d", 21000 + (getpid () % 3000) * 3);
     /* request semantics are checked here over plain ZeroMQ; test_security.sh runs the
        same attacks through CURVE. Cheap hashing keeps the many logins fast. */
-    char *argv [] = { "zchat-broker", "--data", s_dir, "--session-timeout", "60000",
-                      "--insecure", "--pwhash-ops", "1", "--pwhash-mem-kib", "64", port, NULL };
+    char *argv [] = { "zchat-broker",
+                      "--data",
+                      s_dir,
+                      "--session-timeout",
+                      "60000",
+                      "--insecure",
+                      "--pwhash-ops",
+                      "1",
+                      "--pwhash-mem-kib",
+                      "64",
+                      port,
+                      NULL };
     assert_int_equal (config_parse (&s_config, 11, argv), 0);
     server_t *server = server_new (&s_config);
     assert_non_null (server);
@@ -83,7 +93,7 @@ s_teardown (void **state)
     return 0;
 }
 
-static zsock_t *s_on;        /* the socket s_call uses: s_client unless a test says */
+static zsock_t *s_on; /* the socket s_call uses: s_client unless a test says */
 
 static void
 s_send_raw (const void *bytes, size_t len)
@@ -122,12 +132,13 @@ s_call (zc_cmd_t cmd, const char *name, const char *text, uint64_t seq, zc_frame
         frame.fields |= ZC_F_TEXT;
         frame.text = (zc_bytes_t) { text, (uint32_t) strlen (text) };
     }
-    if (s_secret && (cmd == ZC_CMD_CREATE || cmd == ZC_CMD_CONNECT || cmd == ZC_CMD_DELETE
-                     || cmd == ZC_CMD_PASSWD)) {
+    if (s_secret
+        && (cmd == ZC_CMD_CREATE || cmd == ZC_CMD_CONNECT || cmd == ZC_CMD_DELETE
+            || cmd == ZC_CMD_PASSWD)) {
         frame.fields |= ZC_F_SECRET;
         frame.secret = (zc_bytes_t) { s_secret, (uint32_t) strlen (s_secret) };
     }
-    if (cmd == ZC_CMD_PASSWD) {     /* text is the new secret */
+    if (cmd == ZC_CMD_PASSWD) { /* text is the new secret */
         frame.fields = (frame.fields & ~(uint32_t) ZC_F_TEXT) | ZC_F_NEW_SECRET;
         frame.new_secret = frame.text;
     }
@@ -194,10 +205,10 @@ garbage_and_truncated_frames_get_decoder_errors (void **state)
     (void) state;
     s_expect_error ("CREATE", 6, ZC_ERR_TRUNCATED);
     uint8_t unknown [20] = "LAUNCH";
-    unknown [15] = 0x80;      /* empty map */
+    unknown [15] = 0x80; /* empty map */
     s_expect_error (unknown, 16, ZC_ERR_UNKNOWN_COMMAND);
     uint8_t not_map [16] = "CREATE";
-    not_map [15] = 0x01;      /* an integer where the map belongs */
+    not_map [15] = 0x01; /* an integer where the map belongs */
     s_expect_error (not_map, 16, ZC_ERR_BAD_TYPE);
     uint8_t bad_utf8 [16] = "CR\xff\xfe";
     bad_utf8 [15] = 0x80;
@@ -244,7 +255,8 @@ every_command_reports_its_errors (void **state)
     assert_int_equal (s_do (ZC_CMD_CREATE, "alice", NULL), ZC_OK);
     assert_int_equal (s_do (ZC_CMD_CREATE, "alice", NULL), ZC_ERR_USER_EXISTS);
     assert_int_equal (s_do (ZC_CMD_CREATE, "bad name", NULL), ZC_ERR_BAD_NAME);
-    assert_int_equal (s_do (ZC_CMD_CREATE, "a-name-that-is-longer-than-32-bytes", NULL), ZC_ERR_BAD_NAME);
+    assert_int_equal (s_do (ZC_CMD_CREATE, "a-name-that-is-longer-than-32-bytes", NULL),
+                      ZC_ERR_BAD_NAME);
     assert_int_equal (s_do (ZC_CMD_DELETE, "nobody", NULL), ZC_ERR_NO_SUCH_USER);
     assert_int_equal (s_do (ZC_CMD_CONNECT, "nobody", NULL), ZC_ERR_NO_SUCH_USER);
     assert_int_equal (s_do (ZC_CMD_SEND, "nobody", "hi"), ZC_ERR_NO_SUCH_USER);
@@ -255,7 +267,7 @@ every_command_reports_its_errors (void **state)
     assert_int_equal (s_do (ZC_CMD_LIST, NULL, "(unclosed"), ZC_ERR_BAD_PATTERN);
     char users [1024];
     s_list (NULL, users, sizeof users);
-    assert_string_equal (users, "alice");    /* no error changed anything */
+    assert_string_equal (users, "alice"); /* no error changed anything */
     assert_int_equal (s_do (ZC_CMD_DELETE, "alice", NULL), ZC_OK);
     s_list (NULL, users, sizeof users);
     assert_string_equal (users, "");
@@ -349,7 +361,7 @@ ack_with_no_later_write_still_frees_the_queue (void **state)
     int64_t deadline = zclock_mono () + 3000;
     uint64_t queued;
     while ((queued = s_queued ()) != before - 2 && zclock_mono () < deadline)
-        zclock_sleep (5);       /* polling STATUS: a read, never a write */
+        zclock_sleep (5); /* polling STATUS: a read, never a write */
     assert_int_equal (queued, before - 2);
 }
 
@@ -377,7 +389,7 @@ connect_again_keeps_what_the_client_acked (void **state)
     assert_int_equal (s_call (ZC_CMD_CONNECT, "erin", NULL, ++s_seq, &reply, buf), ZC_OK);
     s_recv (buf, &reply);
     assert_int_equal (reply.cmd, ZC_CMD_MESSAGE);
-    assert_int_equal (reply.mseq, 3);           /* 1 and 2 were acked: not again */
+    assert_int_equal (reply.mseq, 3); /* 1 and 2 were acked: not again */
     /* and nothing else was pushed before the answer to a later request */
     uint64_t seq = ++s_seq;
     uint8_t out [ZC_FRAME_MAX];
@@ -457,7 +469,7 @@ connect_needs_an_unguessable_routing_id (void **state)
     zsock_t *mine = s_dealer (true);
     s_on = mine;
     assert_int_equal (s_do (ZC_CMD_CREATE, "gil", NULL), ZC_OK);
-    zsock_t *plain = s_dealer (false);      /* libzmq's own 5-byte counting id */
+    zsock_t *plain = s_dealer (false); /* libzmq's own 5-byte counting id */
     s_on = plain;
     assert_int_equal (s_do (ZC_CMD_CONNECT, "gil", NULL), ZC_ERR_FORBIDDEN);
     zsock_destroy (&plain);
@@ -479,7 +491,7 @@ send_as_another_user_is_forbidden (void **state)
     frame.seq = ++s_seq;
     frame.name = (zc_bytes_t) { "hal", 3 };
     frame.text = (zc_bytes_t) { "hi", 2 };
-    frame.from = (zc_bytes_t) { "fay", 3 };     /* not this connection's user */
+    frame.from = (zc_bytes_t) { "fay", 3 }; /* not this connection's user */
     uint8_t out [ZC_FRAME_MAX];
     size_t len;
     assert_int_equal (zc_frame_encode (&frame, out, sizeof out, &len), ZC_OK);
@@ -548,11 +560,11 @@ retried_delete_and_connect_get_their_first_answer (void **state)
     assert_int_equal (s_call (ZC_CMD_CONNECT, "kim", NULL, connect_seq, &reply, buf), 0);
     uint64_t delete_seq = ++s_seq;
     assert_int_equal (s_call (ZC_CMD_DELETE, "kim", NULL, delete_seq, &reply, buf), 0);
-    s_recv (buf, &reply);                       /* the session is told */
+    s_recv (buf, &reply); /* the session is told */
     assert_int_equal (reply.cmd, ZC_CMD_CLOSED);
     assert_int_equal (s_call (ZC_CMD_DELETE, "kim", NULL, delete_seq, &reply, buf), 0);
     assert_int_equal (s_call (ZC_CMD_CONNECT, "kim", NULL, connect_seq, &reply, buf), 0);
-    s_recv (buf, &reply);                       /* and no session: the user is gone */
+    s_recv (buf, &reply); /* and no session: the user is gone */
     assert_int_equal (reply.cmd, ZC_CMD_CLOSED);
     assert_int_equal (reply.code, ZC_ERR_USER_DELETED);
     /* a new DELETE is checked against today's state */

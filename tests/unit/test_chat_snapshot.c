@@ -11,21 +11,26 @@
 #include "chat.h"
 #include "fixture.h"
 
-static zc_bytes_t s_bytes (const char *s)
+static zc_bytes_t
+s_bytes (const char *s)
 {
     return (zc_bytes_t) { s, (uint32_t) strlen (s) };
 }
 
 /* One random command of every kind, with client ids and seqs that collide often. */
-static void s_random_step (chat_t *chat, uint64_t index, uint64_t *rng)
+static void
+s_random_step (chat_t *chat, uint64_t index, uint64_t *rng)
 {
     static const char *names [] = { "ann", "bo", "cy", "dee", "ed", "flo", "gus", "hal" };
     static const char *texts [] = { "", "hi", "a, b\nc", "\xc3\xa9t\xc3\xa9" };
     static const char *creds [] = { "", "$argon2id$v=19$m=8,t=1,p=1$c2FsdA$aGFzaA",
-                                    "$argon2id$v=19$m=19456,t=2,p=1$wy3TB0GiifR73fqVBDzyxA$gWHS9Rp0EPTrbb4PmzecwPyiY0yx0CgQs18nWp7Ffdw" };
+                                    "$argon2id$v=19$m=19456,t=2,p=1$wy3TB0GiifR73fqVBDzyxA$"
+                                    "gWHS9Rp0EPTrbb4PmzecwPyiY0yx0CgQs18nWp7Ffdw" };
     zc_command_t cmd = {
-        .op = (zc_op_t) (fixture_rand (rng) % ZC_OP__COUNT), .ts = index * 7,
-        .cid = fixture_rand (rng) % 6, .seq = 1 + fixture_rand (rng) % 300,
+        .op = (zc_op_t) (fixture_rand (rng) % ZC_OP__COUNT),
+        .ts = index * 7,
+        .cid = fixture_rand (rng) % 6,
+        .seq = 1 + fixture_rand (rng) % 300,
         .name = s_bytes (names [fixture_rand (rng) % 8]),
         .from = s_bytes (names [fixture_rand (rng) % 8]),
         .text = s_bytes (texts [fixture_rand (rng) % 4]),
@@ -33,7 +38,7 @@ static void s_random_step (chat_t *chat, uint64_t index, uint64_t *rng)
         .cred = s_bytes (creds [fixture_rand (rng) % 3]),
     };
     if (cmd.op == ZC_OP_DELETE && fixture_rand (rng) % 3)
-        cmd.op = ZC_OP_SEND;            /* keep queues long enough to matter */
+        cmd.op = ZC_OP_SEND; /* keep queues long enough to matter */
     chat_user_exists (chat, cmd.name.ptr, cmd.name.len, &cmd.epoch);
     chat_result_t r;
     chat_apply (chat, index, &cmd, &r);
@@ -41,7 +46,8 @@ static void s_random_step (chat_t *chat, uint64_t index, uint64_t *rng)
 
 static chat_limits_t s_limits = { 6, 20, 4 };
 
-static chat_t *s_random_chat (uint64_t seed, uint64_t steps)
+static chat_t *
+s_random_chat (uint64_t seed, uint64_t steps)
 {
     chat_t *chat = chat_new (&s_limits);
     assert_non_null (chat);
@@ -50,7 +56,8 @@ static chat_t *s_random_chat (uint64_t seed, uint64_t steps)
     return chat;
 }
 
-static void s_assert_empty (chat_t *chat)
+static void
+s_assert_empty (chat_t *chat)
 {
     chat_t *empty = chat_new (&s_limits);
     assert_int_equal (chat_user_count (chat), 0);
@@ -62,13 +69,16 @@ static void s_assert_empty (chat_t *chat)
 
 /* ---- round trips ---- */
 
-static void credential_survives_a_snapshot (void **state)
+static void
+credential_survives_a_snapshot (void **state)
 {
     (void) state;
-    const char *cred = "$argon2id$v=19$m=19456,t=2,p=1$wy3TB0GiifR73fqVBDzyxA$gWHS9Rp0EPTrbb4PmzecwPyiY0yx0CgQs18nWp7Ffdw";
+    const char *cred = "$argon2id$v=19$m=19456,t=2,p=1$wy3TB0GiifR73fqVBDzyxA$"
+                       "gWHS9Rp0EPTrbb4PmzecwPyiY0yx0CgQs18nWp7Ffdw";
     chat_t *a = chat_new (&s_limits), *b = chat_new (&s_limits);
-    zc_command_t create = { .op = ZC_OP_CREATE, .cid = 1, .seq = 1, .name = s_bytes ("ann"),
-                            .cred = s_bytes (cred) };
+    zc_command_t create = {
+        .op = ZC_OP_CREATE, .cid = 1, .seq = 1, .name = s_bytes ("ann"), .cred = s_bytes (cred)
+    };
     chat_result_t r;
     chat_apply (a, 1, &create, &r);
     assert_int_equal (r.code, ZC_OK);
@@ -87,7 +97,8 @@ static void credential_survives_a_snapshot (void **state)
     chat_destroy (&b);
 }
 
-static void empty_state_round_trips (void **state)
+static void
+empty_state_round_trips (void **state)
 {
     (void) state;
     chat_t *a = chat_new (&s_limits), *b = chat_new (&s_limits);
@@ -101,7 +112,8 @@ static void empty_state_round_trips (void **state)
     chat_destroy (&b);
 }
 
-static void round_trip_keeps_state_and_its_future (void **state)
+static void
+round_trip_keeps_state_and_its_future (void **state)
 {
     (void) state;
     for (uint64_t seed = 1; seed <= 20; seed++) {
@@ -133,7 +145,8 @@ static void round_trip_keeps_state_and_its_future (void **state)
     }
 }
 
-static void load_replaces_existing_state (void **state)
+static void
+load_replaces_existing_state (void **state)
 {
     (void) state;
     chat_t *a = s_random_chat (5, 500);
@@ -151,7 +164,8 @@ static void load_replaces_existing_state (void **state)
 
 /* ---- hostile bytes ---- */
 
-static void every_truncation_fails_and_leaves_state_empty (void **state)
+static void
+every_truncation_fails_and_leaves_state_empty (void **state)
 {
     (void) state;
     chat_t *a = s_random_chat (11, 2000);
@@ -160,7 +174,7 @@ static void every_truncation_fails_and_leaves_state_empty (void **state)
     assert_int_equal (chat_snapshot_save (a, &buf, &len), 0);
     chat_t *b = chat_new (&s_limits);
     for (size_t cut = 0; cut < len; cut++) {
-        uint8_t *copy = malloc (cut ? cut : 1);   /* exact size: ASan sees any overread */
+        uint8_t *copy = malloc (cut ? cut : 1); /* exact size: ASan sees any overread */
         memcpy (copy, buf, cut);
         assert_int_not_equal (chat_snapshot_load (b, copy, cut), ZC_OK);
         s_assert_empty (b);
@@ -172,7 +186,8 @@ static void every_truncation_fails_and_leaves_state_empty (void **state)
     chat_destroy (&b);
 }
 
-static void random_corruption_never_crashes (void **state)
+static void
+random_corruption_never_crashes (void **state)
 {
     (void) state;
     chat_t *a = s_random_chat (13, 2000);
@@ -208,7 +223,8 @@ static void random_corruption_never_crashes (void **state)
     chat_destroy (&b);
 }
 
-static void trailing_bytes_are_rejected (void **state)
+static void
+trailing_bytes_are_rejected (void **state)
 {
     (void) state;
     chat_t *a = s_random_chat (17, 300);
@@ -225,7 +241,8 @@ static void trailing_bytes_are_rejected (void **state)
     chat_destroy (&a);
 }
 
-static void snapshot_over_this_replicas_limits_is_rejected (void **state)
+static void
+snapshot_over_this_replicas_limits_is_rejected (void **state)
 {
     (void) state;
     chat_t *a = s_random_chat (19, 3000);
@@ -252,34 +269,44 @@ typedef struct {
     const char *magic;
     uint64_t version;
     uint64_t counters [3];
-    const char *names [2];      /* two users, each with one queued message */
+    const char *names [2]; /* two users, each with one queued message */
     uint64_t next_mseq;
-    uint64_t mseqs [2];         /* the messages of the first user (two of them) */
+    uint64_t mseqs [2]; /* the messages of the first user (two of them) */
     const char *from;
     size_t text_len;
     uint64_t cids [2];
     uint64_t last_active [2];
-    uint8_t stray_code;         /* code byte in a slot whose bit is clear */
+    uint8_t stray_code; /* code byte in a slot whose bit is clear */
     uint32_t user_count_override;
 } s_spec_t;
 
-static s_spec_t s_valid_spec (void)
+static s_spec_t
+s_valid_spec (void)
 {
     s_spec_t spec = {
-        .magic = "zchat.chat", .version = 1, .counters = { 2, 3, 3 },
-        .names = { "ann", "bob" }, .next_mseq = 5, .mseqs = { 2, 4 }, .from = "cy",
-        .text_len = 1, .cids = { 10, 11 }, .last_active = { 3, 4 },
+        .magic = "zchat.chat",
+        .version = 1,
+        .counters = { 2, 3, 3 },
+        .names = { "ann", "bob" },
+        .next_mseq = 5,
+        .mseqs = { 2, 4 },
+        .from = "cy",
+        .text_len = 1,
+        .cids = { 10, 11 },
+        .last_active = { 3, 4 },
     };
     return spec;
 }
 
-static void s_pack_str (msgpack_packer *pk, const char *s)
+static void
+s_pack_str (msgpack_packer *pk, const char *s)
 {
     msgpack_pack_str (pk, strlen (s));
     msgpack_pack_str_body (pk, s, strlen (s));
 }
 
-static void s_pack_msg (msgpack_packer *pk, const s_spec_t *spec, uint64_t mseq)
+static void
+s_pack_msg (msgpack_packer *pk, const s_spec_t *spec, uint64_t mseq)
 {
     static const char text [ZC_TEXT_MAX + 8];
     msgpack_pack_array (pk, 4);
@@ -290,9 +317,10 @@ static void s_pack_msg (msgpack_packer *pk, const s_spec_t *spec, uint64_t mseq)
     msgpack_pack_bin_body (pk, text, spec->text_len);
 }
 
-static void s_pack_client (msgpack_packer *pk, const s_spec_t *spec, int i)
+static void
+s_pack_client (msgpack_packer *pk, const s_spec_t *spec, int i)
 {
-    uint8_t bitmap [32] = { 0x02 }, codes [256] = { 0, 12 };   /* seq 1 applied, failed */
+    uint8_t bitmap [32] = { 0x02 }, codes [256] = { 0, 12 }; /* seq 1 applied, failed */
     codes [9] = spec->stray_code;
     msgpack_pack_array (pk, 6);
     msgpack_pack_uint64 (pk, spec->cids [i]);
@@ -302,11 +330,12 @@ static void s_pack_client (msgpack_packer *pk, const s_spec_t *spec, int i)
     msgpack_pack_bin_body (pk, bitmap, 32);
     msgpack_pack_bin (pk, 256);
     msgpack_pack_bin_body (pk, codes, 256);
-    msgpack_pack_array (pk, 1);          /* the value of seq 1: none, it failed */
+    msgpack_pack_array (pk, 1); /* the value of seq 1: none, it failed */
     msgpack_pack_uint64 (pk, 0);
 }
 
-static zc_code_t s_load_spec (const s_spec_t *spec, chat_t **chat_out)
+static zc_code_t
+s_load_spec (const s_spec_t *spec, chat_t **chat_out)
 {
     msgpack_sbuffer sbuf;
     msgpack_sbuffer_init (&sbuf);
@@ -343,7 +372,8 @@ static zc_code_t s_load_spec (const s_spec_t *spec, chat_t **chat_out)
     return code;
 }
 
-static void hand_built_valid_snapshot_loads (void **state)
+static void
+hand_built_valid_snapshot_loads (void **state)
 {
     (void) state;
     s_spec_t spec = s_valid_spec ();
@@ -361,45 +391,49 @@ static void hand_built_valid_snapshot_loads (void **state)
     chat_destroy (&chat);
 }
 
-static void snapshot_with_bad_values_is_rejected (void **state)
+static void
+snapshot_with_bad_values_is_rejected (void **state)
 {
     (void) state;
     s_spec_t spec;
-#define REJECT(field_assignment, expected) \
-    spec = s_valid_spec (); field_assignment; \
+#define REJECT(field_assignment, expected)                                                         \
+    spec = s_valid_spec ();                                                                        \
+    field_assignment;                                                                              \
     assert_int_equal (s_load_spec (&spec, NULL), expected)
     REJECT (spec.magic = "zchat.xxxx", ZC_ERR_BAD_TYPE);
     REJECT (spec.version = 2, ZC_ERR_BAD_TYPE);
     REJECT (spec.counters [1] = 4, ZC_ERR_BAD_TYPE);
     REJECT (spec.names [0] = "a n", ZC_ERR_BAD_NAME);
-    REJECT (spec.names [1] = "ann", ZC_ERR_BAD_TYPE);         /* duplicate user */
-    REJECT (spec.names [0] = "cat", ZC_ERR_BAD_TYPE);         /* not sorted */
-    REJECT (spec.mseqs [1] = 2, ZC_ERR_BAD_TYPE);             /* not increasing */
+    REJECT (spec.names [1] = "ann", ZC_ERR_BAD_TYPE); /* duplicate user */
+    REJECT (spec.names [0] = "cat", ZC_ERR_BAD_TYPE); /* not sorted */
+    REJECT (spec.mseqs [1] = 2, ZC_ERR_BAD_TYPE);     /* not increasing */
     REJECT (spec.mseqs [0] = 0, ZC_ERR_BAD_TYPE);
-    REJECT (spec.next_mseq = 4, ZC_ERR_BAD_TYPE);             /* mseq 4 not yet assigned */
+    REJECT (spec.next_mseq = 4, ZC_ERR_BAD_TYPE); /* mseq 4 not yet assigned */
     REJECT (spec.from = "not a name", ZC_ERR_BAD_NAME);
     REJECT (spec.text_len = ZC_TEXT_MAX + 1, ZC_ERR_TOO_LARGE);
-    REJECT (spec.cids [1] = 10, ZC_ERR_BAD_TYPE);             /* duplicate client */
+    REJECT (spec.cids [1] = 10, ZC_ERR_BAD_TYPE); /* duplicate client */
     REJECT (spec.cids [0] = 0, ZC_ERR_BAD_TYPE);
-    REJECT (spec.last_active [1] = 2, ZC_ERR_BAD_TYPE);       /* activity out of order */
+    REJECT (spec.last_active [1] = 2, ZC_ERR_BAD_TYPE); /* activity out of order */
     REJECT (spec.stray_code = 8, ZC_ERR_BAD_TYPE);
     REJECT (spec.user_count_override = 0xffffffffu, ZC_ERR_TOO_LARGE);
 #undef REJECT
 }
 
-static void huge_counts_end_in_truncated_without_allocating (void **state)
+static void
+huge_counts_end_in_truncated_without_allocating (void **state)
 {
     (void) state;
     /* [magic, 1, [0,0,0], users: array32 of 5 (within limits) but only bytes for none] */
-    const uint8_t bytes [] = { 0x95, 0xaa, 'z', 'c', 'h', 'a', 't', '.', 'c', 'h', 'a', 't',
-                               0x01, 0x93, 0x00, 0x00, 0x00, 0xdd, 0x00, 0x00, 0x00, 0x05 };
+    const uint8_t bytes [] = { 0x95, 0xaa, 'z',  'c',  'h',  'a',  't',  '.',  'c',  'h',  'a',
+                               't',  0x01, 0x93, 0x00, 0x00, 0x00, 0xdd, 0x00, 0x00, 0x00, 0x05 };
     chat_t *chat = chat_new (&s_limits);
     assert_int_equal (chat_snapshot_load (chat, bytes, sizeof (bytes)), ZC_ERR_TRUNCATED);
     s_assert_empty (chat);
     chat_destroy (&chat);
 }
 
-int main (void)
+int
+main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (empty_state_round_trips),

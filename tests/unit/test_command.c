@@ -12,7 +12,8 @@
 
 #define B(s) ((zc_bytes_t) { (s), (uint32_t) strlen (s) })
 
-static void make_send (zc_command_t *c)
+static void
+make_send (zc_command_t *c)
 {
     memset (c, 0, sizeof *c);
     c->op = ZC_OP_SEND;
@@ -24,7 +25,8 @@ static void make_send (zc_command_t *c)
     c->text = B ("hi, bob\n\xc3\xa7");
 }
 
-static size_t encode (const zc_command_t *c, uint8_t *buf)
+static size_t
+encode (const zc_command_t *c, uint8_t *buf)
 {
     size_t len = 0;
     assert_int_equal (zc_command_encode (c, buf, ZC_COMMAND_MAX, &len), ZC_OK);
@@ -32,7 +34,8 @@ static size_t encode (const zc_command_t *c, uint8_t *buf)
     return len;
 }
 
-static void assert_same (const zc_command_t *a, const zc_command_t *b)
+static void
+assert_same (const zc_command_t *a, const zc_command_t *b)
 {
     assert_int_equal (a->op, b->op);
     assert_true (a->ts == b->ts && a->cid == b->cid && a->seq == b->seq);
@@ -45,7 +48,8 @@ static void assert_same (const zc_command_t *a, const zc_command_t *b)
     assert_memory_equal (a->text.ptr, b->text.ptr, a->text.len);
 }
 
-static void every_op_round_trips (void **state)
+static void
+every_op_round_trips (void **state)
 {
     (void) state;
     for (int op = 0; op < ZC_OP__COUNT; op++) {
@@ -68,7 +72,8 @@ static void every_op_round_trips (void **state)
 }
 
 /* The layout is on disk: pin its bytes (documented in PROTOCOL.md). */
-static void encoding_is_stable (void **state)
+static void
+encoding_is_stable (void **state)
 {
     (void) state;
     zc_command_t c;
@@ -76,10 +81,9 @@ static void encoding_is_stable (void **state)
     make_send (&c);
     size_t len = encode (&c, buf);
     static const uint8_t want [] = {
-        0x9a, 0x03, 0xcf, 0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00,
-        0xcf, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x02,
-        0xa3, 'b', 'o', 'b', 0xa5, 'a', 'l', 'i', 'c', 'e',
-        0xaa, 'h', 'i', ',', ' ', 'b', 'o', 'b', '\n', 0xc3, 0xa7, 0x00, 0x00, 0xa0,
+        0x9a, 0x03, 0xcf, 0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00, 0xcf, 0x11, 0x22, 0x33,
+        0x44, 0x55, 0x66, 0x77, 0x88, 0x02, 0xa3, 'b',  'o',  'b',  0xa5, 'a',  'l',  'i',  'c',
+        'e',  0xaa, 'h',  'i',  ',',  ' ',  'b',  'o',  'b',  '\n', 0xc3, 0xa7, 0x00, 0x00, 0xa0,
     };
     if (getenv ("ZCHAT_PRINT_EXAMPLES")) {
         for (size_t i = 0; i < len; i++)
@@ -91,13 +95,15 @@ static void encoding_is_stable (void **state)
 }
 
 /* Logs written before credentials hold 9-element commands: they still decode. */
-static void first_format_still_decodes (void **state)
+static void
+first_format_still_decodes (void **state)
 {
     (void) state;
-    static const uint8_t v1 [] = {      /* PROTOCOL.md section 10: CREATE alice */
-        0x99, 0x01, 0xcf, 0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00, 0xcf, 0x11, 0x22,
-        0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x01, 0xa5, 'a', 'l', 'i', 'c', 'e', 0xa0, 0xa0,
-        0x00, 0x00,
+    static const uint8_t v1 [] = {
+        /* PROTOCOL.md section 10: CREATE alice */
+        0x99, 0x01, 0xcf, 0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00,
+        0xcf, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x01, 0xa5,
+        'a',  'l',  'i',  'c',  'e',  0xa0, 0xa0, 0x00, 0x00,
     };
     zc_command_t c;
     assert_int_equal (zc_command_decode (v1, sizeof v1, &c), ZC_OK);
@@ -107,13 +113,16 @@ static void first_format_still_decodes (void **state)
     /* and a credential too long for any Argon2id string is refused */
     char cred [ZC_CRED_MAX + 1];
     memset (cred, 'h', sizeof cred);
-    zc_command_t big = { .op = ZC_OP_PASSWD, .name = { "alice", 5 }, .cred = { cred, sizeof cred } };
+    zc_command_t big = { .op = ZC_OP_PASSWD,
+                         .name = { "alice", 5 },
+                         .cred = { cred, sizeof cred } };
     uint8_t buf [ZC_COMMAND_MAX];
     size_t len = encode (&big, buf);
     assert_int_equal (zc_command_decode (buf, len, &c), ZC_ERR_TOO_LARGE);
 }
 
-static void largest_send_fits (void **state)
+static void
+largest_send_fits (void **state)
 {
     (void) state;
     char name [ZC_NAME_MAX], text [ZC_TEXT_MAX];
@@ -130,7 +139,8 @@ static void largest_send_fits (void **state)
     assert_same (&c, &d);
 }
 
-static void too_small_buffer_is_too_large (void **state)
+static void
+too_small_buffer_is_too_large (void **state)
 {
     (void) state;
     zc_command_t c;
@@ -144,7 +154,8 @@ static void too_small_buffer_is_too_large (void **state)
     assert_int_equal (zc_command_decode (buf, ZC_COMMAND_MAX + 1, &c), ZC_ERR_TOO_LARGE);
 }
 
-static void every_truncation_is_truncated (void **state)
+static void
+every_truncation_is_truncated (void **state)
 {
     (void) state;
     zc_command_t c;
@@ -159,7 +170,8 @@ static void every_truncation_is_truncated (void **state)
     }
 }
 
-static void every_single_byte_corruption_is_handled (void **state)
+static void
+every_single_byte_corruption_is_handled (void **state)
 {
     (void) state;
     zc_command_t c, d;
@@ -180,7 +192,8 @@ static void every_single_byte_corruption_is_handled (void **state)
     }
 }
 
-static void hostile_shapes_are_rejected (void **state)
+static void
+hostile_shapes_are_rejected (void **state)
 {
     (void) state;
     zc_command_t c;
@@ -192,30 +205,31 @@ static void hostile_shapes_are_rejected (void **state)
 
     make_send (&c);
     len = encode (&c, buf);
-    buf [1] = ZC_OP__COUNT;                         /* op out of range */
+    buf [1] = ZC_OP__COUNT; /* op out of range */
     assert_int_equal (zc_command_decode (buf, len, &c), ZC_ERR_UNKNOWN_COMMAND);
-    buf [1] = 0xff;                                 /* op negative */
+    buf [1] = 0xff; /* op negative */
     assert_int_equal (zc_command_decode (buf, len, &c), ZC_ERR_BAD_TYPE);
 
     make_send (&c);
     len = encode (&c, buf);
-    buf [0] = 0x98;                                 /* 8 elements, not 9 */
+    buf [0] = 0x98; /* 8 elements, not 9 */
     assert_int_equal (zc_command_decode (buf, len, &c), ZC_ERR_BAD_TYPE);
-    buf [0] = 0x89;                                 /* a map, not an array */
+    buf [0] = 0x89; /* a map, not an array */
     assert_int_equal (zc_command_decode (buf, len, &c), ZC_ERR_BAD_TYPE);
 
     make_send (&c);
-    c.text = B ("\xed\xa0\x80");                    /* surrogate */
+    c.text = B ("\xed\xa0\x80"); /* surrogate */
     len = encode (&c, buf);
     assert_int_equal (zc_command_decode (buf, len, &c), ZC_ERR_BAD_UTF8);
 
     make_send (&c);
     len = encode (&c, buf);
-    buf [21] = 0xc4;                                /* name as bin instead of str */
+    buf [21] = 0xc4; /* name as bin instead of str */
     assert_int_equal (zc_command_decode (buf, len, &c), ZC_ERR_BAD_TYPE);
 }
 
-int main (void)
+int
+main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (every_op_round_trips),

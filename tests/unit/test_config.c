@@ -45,7 +45,7 @@ repair_can_come_from_the_environment (void **state)
     setenv ("ZCHAT_REPAIR", "0", 1);
     assert_int_equal (s_parse (0), 0);
     assert_false (s_config.repair);
-    assert_int_equal (s_parse (1), 0);      /* the flag beats the variable */
+    assert_int_equal (s_parse (1), 0); /* the flag beats the variable */
     assert_true (s_config.repair);
     setenv ("ZCHAT_REPAIR", "maybe", 1);
     assert_int_equal (s_parse (0), -1);
@@ -61,7 +61,7 @@ advertise_is_one_host_and_port (void **state)
     assert_string_equal (s_config.advertise, "127.0.0.1:7004");
     char *none [] = { "zchat-broker", "7000", NULL };
     assert_int_equal (config_parse (&s_config, 2, none), 0);
-    assert_string_equal (s_config.advertise, "");           /* the --peers entry then */
+    assert_string_equal (s_config.advertise, ""); /* the --peers entry then */
     setenv ("ZCHAT_ADVERTISE", "chat.example.org:443", 1);
     assert_int_equal (config_parse (&s_config, 2, none), 0);
     assert_string_equal (s_config.advertise, "chat.example.org:443");

@@ -21,8 +21,8 @@
 /* A fake file system: the directories that exist, and the calls made, in order. */
 typedef struct {
     const char *exists [8];
-    const char *fail_mkdir;     /* mkdir of this path fails with EACCES */
-    const char *fail_fsync;     /* fsync of this path fails with EIO */
+    const char *fail_mkdir; /* mkdir of this path fails with EACCES */
+    const char *fail_fsync; /* fsync of this path fails with EIO */
     char calls [1024];
 } fake_fs_t;
 
@@ -78,9 +78,8 @@ each_new_directory_is_followed_by_an_fsync_of_its_parent (void **state)
     s_reset ();
     s_fs.exists [0] = "/srv";
     assert_int_equal (fileio_mkdir_durable ("/srv/zchat/data", &s_fake), 0);
-    assert_string_equal (s_fs.calls,
-                         "mkdir /srv; mkdir /srv/zchat; fsync /srv; "
-                         "mkdir /srv/zchat/data; fsync /srv/zchat; ");
+    assert_string_equal (s_fs.calls, "mkdir /srv; mkdir /srv/zchat; fsync /srv; "
+                                     "mkdir /srv/zchat/data; fsync /srv/zchat; ");
 }
 
 static void
@@ -132,7 +131,7 @@ real_calls_create_every_component (void **state)
     char path [128];
     snprintf (path, sizeof path, "%s/x/y", base);
     assert_int_equal (fileio_mkdir_durable (path, NULL), 0);
-    assert_int_equal (fileio_mkdir_durable (path, NULL), 0);      /* again: all exist */
+    assert_int_equal (fileio_mkdir_durable (path, NULL), 0); /* again: all exist */
     struct stat st;
     assert_int_equal (stat (path, &st), 0);
     assert_true (S_ISDIR (st.st_mode));

@@ -12,13 +12,16 @@
 #include "frame.h"
 
 #define B(s) ((zc_bytes_t) { (s), (uint32_t) strlen (s) })
-#define CID 0x1122334455667788ull
-#define TS 1700000000000ull
-#define HELLO "Hi, bob!\nCa va? \xc3\xa7" "a \xe2\x82\xac 5 \xf0\x9f\x91\x8b"
+#define CID  0x1122334455667788ull
+#define TS   1700000000000ull
+#define HELLO                                                                                      \
+    "Hi, bob!\nCa va? \xc3\xa7"                                                                    \
+    "a \xe2\x82\xac 5 \xf0\x9f\x91\x8b"
 
 /* ---- helpers ---------------------------------------------------------------------- */
 
-static size_t encode (const zc_frame_t *f, uint8_t *buf)
+static size_t
+encode (const zc_frame_t *f, uint8_t *buf)
 {
     size_t len = 0;
     assert_int_equal (zc_frame_encode (f, buf, ZC_FRAME_MAX, &len), ZC_OK);
@@ -26,7 +29,8 @@ static size_t encode (const zc_frame_t *f, uint8_t *buf)
     return len;
 }
 
-static void assert_bytes (zc_bytes_t got, const char *want, size_t want_len)
+static void
+assert_bytes (zc_bytes_t got, const char *want, size_t want_len)
 {
     assert_int_equal (got.len, want_len);
     assert_memory_equal (got.ptr, want, want_len);
@@ -34,7 +38,8 @@ static void assert_bytes (zc_bytes_t got, const char *want, size_t want_len)
 
 /* Decode, re-encode, and demand the very same bytes: since the encoder writes every
    present field, this shows each field survived. */
-static void assert_reencodes (const uint8_t *buf, size_t len)
+static void
+assert_reencodes (const uint8_t *buf, size_t len)
 {
     zc_frame_t g;
     assert_int_equal (zc_frame_decode (buf, len, &g), ZC_OK);
@@ -50,7 +55,8 @@ typedef struct {
     msgpack_packer pk;
 } raw_t;
 
-static void raw_begin (raw_t *r, const char *cmd)
+static void
+raw_begin (raw_t *r, const char *cmd)
 {
     char header [ZC_COMMAND_LEN] = { 0 };
     memcpy (header, cmd, strlen (cmd));
@@ -59,17 +65,20 @@ static void raw_begin (raw_t *r, const char *cmd)
     msgpack_packer_init (&r->pk, &r->sb, msgpack_sbuffer_write);
 }
 
-static void raw_key (raw_t *r, const char *key)
+static void
+raw_key (raw_t *r, const char *key)
 {
     msgpack_pack_str_with_body (&r->pk, key, strlen (key));
 }
 
-static void raw_str (raw_t *r, const char *s, size_t len)
+static void
+raw_str (raw_t *r, const char *s, size_t len)
 {
     msgpack_pack_str_with_body (&r->pk, s, len);
 }
 
-static zc_code_t raw_decode (raw_t *r, zc_frame_t *f)
+static zc_code_t
+raw_decode (raw_t *r, zc_frame_t *f)
 {
     zc_code_t rc = zc_frame_decode ((uint8_t *) r->sb.data, r->sb.size, f);
     msgpack_sbuffer_destroy (&r->sb);
@@ -78,180 +87,237 @@ static zc_code_t raw_decode (raw_t *r, zc_frame_t *f)
 
 /* ---- the documented examples ----------------------------------------------------- */
 
-static void ex_create (zc_frame_t *f)
+static void
+ex_create (zc_frame_t *f)
 {
     zc_frame_init (f, ZC_CMD_CREATE);
     f->fields = ZC_F_CID | ZC_F_SEQ | ZC_F_NAME | ZC_F_SECRET;
-    f->cid = CID; f->seq = 1; f->name = B ("alice"); f->secret = B ("correct horse");
+    f->cid = CID;
+    f->seq = 1;
+    f->name = B ("alice");
+    f->secret = B ("correct horse");
 }
 
-static void ex_send (zc_frame_t *f)
+static void
+ex_send (zc_frame_t *f)
 {
     zc_frame_init (f, ZC_CMD_SEND);
     f->fields = ZC_F_TS | ZC_F_CID | ZC_F_SEQ | ZC_F_NAME | ZC_F_FROM | ZC_F_TEXT;
-    f->ts = TS; f->cid = CID; f->seq = 2; f->name = B ("bob"); f->from = B ("alice");
+    f->ts = TS;
+    f->cid = CID;
+    f->seq = 2;
+    f->name = B ("bob");
+    f->from = B ("alice");
     f->text = B (HELLO);
 }
 
-static void ex_reply_create (zc_frame_t *f)
+static void
+ex_reply_create (zc_frame_t *f)
 {
     zc_frame_init (f, ZC_CMD_REPLY);
     f->fields = ZC_F_SEQ | ZC_F_EPOCH | ZC_F_CODE | ZC_F_RE;
-    f->seq = 1; f->epoch = 42; f->code = ZC_OK; f->re = ZC_CMD_CREATE;
+    f->seq = 1;
+    f->epoch = 42;
+    f->code = ZC_OK;
+    f->re = ZC_CMD_CREATE;
 }
 
-static void ex_error (zc_frame_t *f)
+static void
+ex_error (zc_frame_t *f)
 {
     zc_frame_init (f, ZC_CMD_ERROR);
     f->fields = ZC_F_SEQ | ZC_F_TEXT | ZC_F_CODE | ZC_F_RE;
-    f->seq = 2; f->text = B ("user 'bob' does not exist");
-    f->code = ZC_ERR_NO_SUCH_USER; f->re = ZC_CMD_SEND;
+    f->seq = 2;
+    f->text = B ("user 'bob' does not exist");
+    f->code = ZC_ERR_NO_SUCH_USER;
+    f->re = ZC_CMD_SEND;
 }
 
-static void ex_message (zc_frame_t *f)
+static void
+ex_message (zc_frame_t *f)
 {
     zc_frame_init (f, ZC_CMD_MESSAGE);
     f->fields = ZC_F_TS | ZC_F_NAME | ZC_F_FROM | ZC_F_TEXT | ZC_F_MSEQ | ZC_F_EPOCH;
-    f->ts = TS + 3; f->name = B ("bob"); f->from = B ("alice"); f->text = B (HELLO);
-    f->mseq = 1; f->epoch = 43;
+    f->ts = TS + 3;
+    f->name = B ("bob");
+    f->from = B ("alice");
+    f->text = B (HELLO);
+    f->mseq = 1;
+    f->epoch = 43;
 }
 
-static void ex_ack (zc_frame_t *f)
+static void
+ex_ack (zc_frame_t *f)
 {
     zc_frame_init (f, ZC_CMD_ACK);
     f->fields = ZC_F_CID | ZC_F_NAME | ZC_F_MSEQ | ZC_F_EPOCH;
-    f->cid = CID; f->name = B ("bob"); f->mseq = 1; f->epoch = 43;
+    f->cid = CID;
+    f->name = B ("bob");
+    f->mseq = 1;
+    f->epoch = 43;
 }
 
-static void ex_list_reply (zc_frame_t *f)
+static void
+ex_list_reply (zc_frame_t *f)
 {
     zc_frame_init (f, ZC_CMD_REPLY);
     f->fields = ZC_F_SEQ | ZC_F_CODE | ZC_F_RE | ZC_F_USERS | ZC_F_MORE;
-    f->seq = 3; f->code = ZC_OK; f->re = ZC_CMD_LIST;
-    f->users [0] = B ("alice"); f->users [1] = B ("bob"); f->n_users = 2; f->more = false;
+    f->seq = 3;
+    f->code = ZC_OK;
+    f->re = ZC_CMD_LIST;
+    f->users [0] = B ("alice");
+    f->users [1] = B ("bob");
+    f->n_users = 2;
+    f->more = false;
 }
 
-static void ex_not_leader (zc_frame_t *f)
+static void
+ex_not_leader (zc_frame_t *f)
 {
     zc_frame_init (f, ZC_CMD_ERROR);
     f->fields = ZC_F_SEQ | ZC_F_TEXT | ZC_F_CODE | ZC_F_RE | ZC_F_LEADER;
-    f->seq = 4; f->text = B ("not the leader"); f->code = ZC_ERR_NOT_LEADER;
-    f->re = ZC_CMD_SEND; f->leader = B ("10.0.0.2:7001");
+    f->seq = 4;
+    f->text = B ("not the leader");
+    f->code = ZC_ERR_NOT_LEADER;
+    f->re = ZC_CMD_SEND;
+    f->leader = B ("10.0.0.2:7001");
 }
 
-static void ex_ping (zc_frame_t *f)
+static void
+ex_ping (zc_frame_t *f)
 {
     zc_frame_init (f, ZC_CMD_PING);
     f->fields = ZC_F_CID;
     f->cid = CID;
 }
 
-static void ex_pong (zc_frame_t *f)
+static void
+ex_pong (zc_frame_t *f)
 {
     zc_frame_init (f, ZC_CMD_PONG);
     f->fields = ZC_F_TS;
     f->ts = TS;
 }
 
-static void ex_transfer (zc_frame_t *f)
+static void
+ex_transfer (zc_frame_t *f)
 {
     zc_frame_init (f, ZC_CMD_TRANSFER);
     f->fields = ZC_F_CID | ZC_F_SEQ | ZC_F_TEXT | ZC_F_SECRET;
-    f->cid = CID; f->seq = 5; f->text = B ("2"); f->secret = B ("adm1n");
+    f->cid = CID;
+    f->seq = 5;
+    f->text = B ("2");
+    f->secret = B ("adm1n");
 }
 
-static void ex_transfer_reply (zc_frame_t *f)
+static void
+ex_transfer_reply (zc_frame_t *f)
 {
     zc_frame_init (f, ZC_CMD_REPLY);
     f->fields = ZC_F_SEQ | ZC_F_TEXT | ZC_F_CODE | ZC_F_RE | ZC_F_LEADER;
-    f->seq = 5; f->text = B ("replica 2 is the leader at 10.0.0.2:7004"); f->code = ZC_OK;
-    f->re = ZC_CMD_TRANSFER; f->leader = B ("10.0.0.2:7004");
+    f->seq = 5;
+    f->text = B ("replica 2 is the leader at 10.0.0.2:7004");
+    f->code = ZC_OK;
+    f->re = ZC_CMD_TRANSFER;
+    f->leader = B ("10.0.0.2:7004");
 }
 
-static void ex_backup (zc_frame_t *f)
+static void
+ex_backup (zc_frame_t *f)
 {
     zc_frame_init (f, ZC_CMD_BACKUP);
     f->fields = ZC_F_CID | ZC_F_SEQ | ZC_F_SECRET | ZC_F_INDEX | ZC_F_OFFSET;
-    f->cid = CID; f->seq = 6; f->secret = B ("adm1n"); f->index = 4242; f->offset = 768;
+    f->cid = CID;
+    f->seq = 6;
+    f->secret = B ("adm1n");
+    f->index = 4242;
+    f->offset = 768;
 }
 
-static void ex_backup_reply (zc_frame_t *f)
+static void
+ex_backup_reply (zc_frame_t *f)
 {
     zc_frame_init (f, ZC_CMD_REPLY);
-    f->fields = ZC_F_SEQ | ZC_F_CODE | ZC_F_RE | ZC_F_INDEX | ZC_F_TERM | ZC_F_OFFSET
-              | ZC_F_TOTAL | ZC_F_DATA;
-    f->seq = 6; f->code = ZC_OK; f->re = ZC_CMD_BACKUP; f->index = 4242; f->term = 3;
-    f->offset = 768; f->total = 772; f->data = (zc_bytes_t) { "\x01\x02\x03\x04", 4 };
+    f->fields = ZC_F_SEQ | ZC_F_CODE | ZC_F_RE | ZC_F_INDEX | ZC_F_TERM | ZC_F_OFFSET | ZC_F_TOTAL
+                | ZC_F_DATA;
+    f->seq = 6;
+    f->code = ZC_OK;
+    f->re = ZC_CMD_BACKUP;
+    f->index = 4242;
+    f->term = 3;
+    f->offset = 768;
+    f->total = 772;
+    f->data = (zc_bytes_t) { "\x01\x02\x03\x04", 4 };
 }
 
 typedef struct {
     const char *title;
     void (*make) (zc_frame_t *);
-    const char *hex;        /* exact bytes, as in PROTOCOL.md */
+    const char *hex; /* exact bytes, as in PROTOCOL.md */
 } example_t;
 
 static const example_t s_examples [] = {
     { "CREATE alice", ex_create,
-        "43524541544500000000000000000084a3636964cf1122334455667788a37365"
-        "7101a46e616d65a5616c696365a6736563726574ad636f727265637420686f72"
-        "7365" },
+      "43524541544500000000000000000084a3636964cf1122334455667788a37365"
+      "7101a46e616d65a5616c696365a6736563726574ad636f727265637420686f72"
+      "7365" },
     { "SEND to bob, text with comma, spaces, newline and UTF-8", ex_send,
-        "53454e44000000000000000000000086a27473cf0000018bcfe56800a3636964"
-        "cf1122334455667788a373657102a46e616d65a3626f62a466726f6da5616c69"
-        "6365a474657874be48692c20626f62210a43612076613f20c3a76120e282ac20"
-        "3520f09f918b" },
+      "53454e44000000000000000000000086a27473cf0000018bcfe56800a3636964"
+      "cf1122334455667788a373657102a46e616d65a3626f62a466726f6da5616c69"
+      "6365a474657874be48692c20626f62210a43612076613f20c3a76120e282ac20"
+      "3520f09f918b" },
     { "REPLY to CREATE", ex_reply_create,
-        "5245504c590000000000000000000084a373657101a565706f63682aa4636f64"
-        "6500a27265a6435245415445" },
+      "5245504c590000000000000000000084a373657101a565706f63682aa4636f64"
+      "6500a27265a6435245415445" },
     { "ERROR NO_SUCH_USER", ex_error,
-        "4552524f520000000000000000000084a373657102a474657874b97573657220"
-        "27626f622720646f6573206e6f74206578697374a4636f64650ca27265a45345"
-        "4e44" },
+      "4552524f520000000000000000000084a373657102a474657874b97573657220"
+      "27626f622720646f6573206e6f74206578697374a4636f64650ca27265a45345"
+      "4e44" },
     { "MESSAGE push", ex_message,
-        "4d455353414745000000000000000086a27473cf0000018bcfe56803a46e616d"
-        "65a3626f62a466726f6da5616c696365a474657874be48692c20626f62210a43"
-        "612076613f20c3a76120e282ac203520f09f918ba46d73657101a565706f6368"
-        "2b" },
+      "4d455353414745000000000000000086a27473cf0000018bcfe56803a46e616d"
+      "65a3626f62a466726f6da5616c696365a474657874be48692c20626f62210a43"
+      "612076613f20c3a76120e282ac203520f09f918ba46d73657101a565706f6368"
+      "2b" },
     { "ACK", ex_ack,
-        "41434b00000000000000000000000084a3636964cf1122334455667788a46e61"
-        "6d65a3626f62a46d73657101a565706f63682b" },
+      "41434b00000000000000000000000084a3636964cf1122334455667788a46e61"
+      "6d65a3626f62a46d73657101a565706f63682b" },
     { "REPLY to LIST", ex_list_reply,
-        "5245504c590000000000000000000085a373657103a4636f646500a27265a44c"
-        "495354a5757365727392a5616c696365a3626f62a46d6f7265c2" },
+      "5245504c590000000000000000000085a373657103a4636f646500a27265a44c"
+      "495354a5757365727392a5616c696365a3626f62a46d6f7265c2" },
     { "ERROR NOT_LEADER", ex_not_leader,
-        "4552524f520000000000000000000085a373657104a474657874ae6e6f742074"
-        "6865206c6561646572a4636f646512a27265a453454e44a66c6561646572ad31"
-        "302e302e302e323a37303031" },
-    { "PING", ex_ping,
-        "50494e47000000000000000000000081a3636964cf1122334455667788" },
-    { "PONG", ex_pong,
-        "504f4e47000000000000000000000081a27473cf0000018bcfe56800" },
+      "4552524f520000000000000000000085a373657104a474657874ae6e6f742074"
+      "6865206c6561646572a4636f646512a27265a453454e44a66c6561646572ad31"
+      "302e302e302e323a37303031" },
+    { "PING", ex_ping, "50494e47000000000000000000000081a3636964cf1122334455667788" },
+    { "PONG", ex_pong, "504f4e47000000000000000000000081a27473cf0000018bcfe56800" },
     { "TRANSFER to replica 2", ex_transfer,
-        "5452414e534645520000000000000084a3636964cf1122334455667788a37365"
-        "7105a474657874a132a6736563726574a561646d316e" },
+      "5452414e534645520000000000000084a3636964cf1122334455667788a37365"
+      "7105a474657874a132a6736563726574a561646d316e" },
     { "REPLY to TRANSFER", ex_transfer_reply,
-        "5245504c590000000000000000000085a373657105a474657874d9287265706c"
-        "696361203220697320746865206c65616465722061742031302e302e302e323a"
-        "37303034a4636f646500a27265a85452414e53464552a66c6561646572ad3130"
-        "2e302e302e323a37303034" },
+      "5245504c590000000000000000000085a373657105a474657874d9287265706c"
+      "696361203220697320746865206c65616465722061742031302e302e302e323a"
+      "37303034a4636f646500a27265a85452414e53464552a66c6561646572ad3130"
+      "2e302e302e323a37303034" },
     { "BACKUP of image 4242 from offset 768", ex_backup,
-        "4241434b555000000000000000000085a3636964cf1122334455667788a37365"
-        "7106a6736563726574a561646d316ea5696e646578cd1092a66f6666736574cd"
-        "0300" },
+      "4241434b555000000000000000000085a3636964cf1122334455667788a37365"
+      "7106a6736563726574a561646d316ea5696e646578cd1092a66f6666736574cd"
+      "0300" },
     { "REPLY to BACKUP", ex_backup_reply,
-        "5245504c590000000000000000000088a373657106a4636f646500a27265a642"
-        "41434b5550a5696e646578cd1092a47465726d03a66f6666736574cd0300a574"
-        "6f74616ccd0304a464617461c40401020304" },
+      "5245504c590000000000000000000088a373657106a4636f646500a27265a642"
+      "41434b5550a5696e646578cd1092a47465726d03a66f6666736574cd0300a574"
+      "6f74616ccd0304a464617461c40401020304" },
 };
 #define N_EXAMPLES (sizeof s_examples / sizeof s_examples [0])
 
-static void hex_of (const uint8_t *buf, size_t len, char *out)
+static void
+hex_of (const uint8_t *buf, size_t len, char *out)
 {
     for (size_t i = 0; i < len; i++)
         sprintf (out + 2 * i, "%02x", buf [i]);
 }
 
-static void print_dump (const char *title, const uint8_t *buf, size_t len)
+static void
+print_dump (const char *title, const uint8_t *buf, size_t len)
 {
     printf ("### %s (%zu bytes)\n```\n", title, len);
     for (size_t off = 0; off < len; off += 16) {
@@ -266,7 +332,8 @@ static void print_dump (const char *title, const uint8_t *buf, size_t len)
     printf ("```\n\n");
 }
 
-static void documented_examples_have_exact_bytes (void **state)
+static void
+documented_examples_have_exact_bytes (void **state)
 {
     (void) state;
     bool print = getenv ("ZCHAT_PRINT_EXAMPLES") != NULL;
@@ -289,35 +356,52 @@ static void documented_examples_have_exact_bytes (void **state)
 
 /* ---- round trips ------------------------------------------------------------------ */
 
-static void every_command_round_trips (void **state)
+static void
+every_command_round_trips (void **state)
 {
     (void) state;
     zc_frame_t f;
     uint8_t buf [ZC_FRAME_MAX];
     for (int c = 0; c < ZC_CMD__COUNT; c++) {
         zc_frame_init (&f, (zc_cmd_t) c);
-        f.fields = ZC_F_TS | ZC_F_CID | ZC_F_SEQ | ZC_F_NAME | ZC_F_FROM | ZC_F_TEXT
-                 | ZC_F_MSEQ | ZC_F_EPOCH | ZC_F_CODE | ZC_F_RE | ZC_F_MORE | ZC_F_LEADER
-                 | ZC_F_USERS | ZC_F_REPLICAS | ZC_F_STATS | ZC_F_SECRET | ZC_F_NEW_SECRET
-                 | ZC_F_INDEX | ZC_F_TERM | ZC_F_OFFSET | ZC_F_TOTAL | ZC_F_DATA;
-        f.secret = B ("old pw"); f.new_secret = B ("new pw");
-        f.index = 77; f.term = 3; f.offset = 768; f.total = 1u << 20;
-        f.data = (zc_bytes_t) { "\0\xff\x80", 3 };      /* bin: any bytes, NUL included */
-        f.ts = TS; f.cid = CID; f.seq = UINT64_MAX; f.name = B ("carol");
-        f.from = B ("dave"); f.text = B ("t"); f.mseq = 1u << 20; f.epoch = 70000;
-        f.code = ZC_ERR_BUSY; f.re = ZC_CMD_STATUS; f.more = true; f.leader = B ("h:1");
-        f.users [0] = B ("a"); f.n_users = 1;
+        f.fields = ZC_F_TS | ZC_F_CID | ZC_F_SEQ | ZC_F_NAME | ZC_F_FROM | ZC_F_TEXT | ZC_F_MSEQ
+                   | ZC_F_EPOCH | ZC_F_CODE | ZC_F_RE | ZC_F_MORE | ZC_F_LEADER | ZC_F_USERS
+                   | ZC_F_REPLICAS | ZC_F_STATS | ZC_F_SECRET | ZC_F_NEW_SECRET | ZC_F_INDEX
+                   | ZC_F_TERM | ZC_F_OFFSET | ZC_F_TOTAL | ZC_F_DATA;
+        f.secret = B ("old pw");
+        f.new_secret = B ("new pw");
+        f.index = 77;
+        f.term = 3;
+        f.offset = 768;
+        f.total = 1u << 20;
+        f.data = (zc_bytes_t) { "\0\xff\x80", 3 }; /* bin: any bytes, NUL included */
+        f.ts = TS;
+        f.cid = CID;
+        f.seq = UINT64_MAX;
+        f.name = B ("carol");
+        f.from = B ("dave");
+        f.text = B ("t");
+        f.mseq = 1u << 20;
+        f.epoch = 70000;
+        f.code = ZC_ERR_BUSY;
+        f.re = ZC_CMD_STATUS;
+        f.more = true;
+        f.leader = B ("h:1");
+        f.users [0] = B ("a");
+        f.n_users = 1;
         f.n_replicas = 2;
         f.replicas [0] = (zc_replica_status_t) { 1, "leader", 5, 100, 99, 101 };
         f.replicas [1] = (zc_replica_status_t) { 2, "precandidate", 5, 90, 90, UINT64_MAX };
-        f.n_users_total = 3; f.n_queued = 4; f.n_sessions = 5;
+        f.n_users_total = 3;
+        f.n_queued = 4;
+        f.n_sessions = 5;
         size_t len = encode (&f, buf);
         assert_reencodes (buf, len);
         zc_frame_t g;
         assert_int_equal (zc_frame_decode (buf, len, &g), ZC_OK);
         assert_int_equal (g.cmd, c);
         assert_int_equal (g.fields, f.fields);
-        assert_string_equal (g.replicas [1].role, "precandidate");   /* not cut to 11 */
+        assert_string_equal (g.replicas [1].role, "precandidate"); /* not cut to 11 */
         assert_bytes (g.new_secret, "new pw", 6);
         assert_bytes (g.data, "\0\xff\x80", 3);
         assert_true (g.index == 77 && g.term == 3 && g.offset == 768 && g.total == 1u << 20);
@@ -343,12 +427,19 @@ static void every_command_round_trips (void **state)
     assert_false (g.more);
 }
 
-static void text_survives_byte_exactly (void **state)
+static void
+text_survives_byte_exactly (void **state)
 {
     (void) state;
     static const char *texts [] = {
-        "", "a,b,,c", "  leading and trailing  ", "line1\nline2\r\n\n", "tab\there",
-        "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", "nul\0inside", "\xf4\x8f\xbf\xbf",
+        "",
+        "a,b,,c",
+        "  leading and trailing  ",
+        "line1\nline2\r\n\n",
+        "tab\there",
+        "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
+        "nul\0inside",
+        "\xf4\x8f\xbf\xbf",
     };
     static const size_t lens [] = { 0, 6, 24, 15, 8, 9, 10, 4 };
     for (size_t i = 0; i < sizeof lens / sizeof lens [0]; i++) {
@@ -363,7 +454,8 @@ static void text_survives_byte_exactly (void **state)
     }
 }
 
-static void largest_send_message_list_status_fit (void **state)
+static void
+largest_send_message_list_status_fit (void **state)
 {
     (void) state;
     char name [ZC_NAME_MAX], text [ZC_TEXT_MAX];
@@ -373,11 +465,17 @@ static void largest_send_message_list_status_fit (void **state)
     zc_frame_t f;
     uint8_t buf [ZC_FRAME_MAX];
     ex_send (&f);
-    f.ts = f.cid = f.seq = UINT64_MAX; f.name = n; f.from = n; f.text = t;
+    f.ts = f.cid = f.seq = UINT64_MAX;
+    f.name = n;
+    f.from = n;
+    f.text = t;
     size_t len = encode (&f, buf);
     assert_reencodes (buf, len);
     ex_message (&f);
-    f.ts = f.mseq = f.epoch = UINT64_MAX; f.name = n; f.from = n; f.text = t;
+    f.ts = f.mseq = f.epoch = UINT64_MAX;
+    f.name = n;
+    f.from = n;
+    f.text = t;
     len = encode (&f, buf);
     assert_reencodes (buf, len);
     ex_list_reply (&f);
@@ -390,10 +488,12 @@ static void largest_send_message_list_status_fit (void **state)
     assert_reencodes (buf, len);
     zc_frame_init (&f, ZC_CMD_REPLY);
     f.fields = ZC_F_SEQ | ZC_F_CODE | ZC_F_RE | ZC_F_REPLICAS | ZC_F_STATS;
-    f.re = ZC_CMD_STATUS; f.seq = UINT64_MAX; f.n_replicas = ZC_STATUS_MAX_REPLICAS;
+    f.re = ZC_CMD_STATUS;
+    f.seq = UINT64_MAX;
+    f.n_replicas = ZC_STATUS_MAX_REPLICAS;
     for (int i = 0; i < ZC_STATUS_MAX_REPLICAS; i++)
         f.replicas [i] = (zc_replica_status_t) { UINT32_MAX, "candidate", UINT64_MAX,
-                                                 UINT64_MAX, UINT64_MAX, UINT64_MAX };
+                                                 UINT64_MAX, UINT64_MAX,  UINT64_MAX };
     f.n_users_total = f.n_queued = f.n_sessions = UINT64_MAX;
     len = encode (&f, buf);
     assert_reencodes (buf, len);
@@ -401,7 +501,8 @@ static void largest_send_message_list_status_fit (void **state)
 
 /* ---- hostile frames ------------------------------------------------------------- */
 
-static void every_truncation_is_truncated (void **state)
+static void
+every_truncation_is_truncated (void **state)
 {
     (void) state;
     for (size_t i = 0; i < N_EXAMPLES; i++) {
@@ -410,7 +511,7 @@ static void every_truncation_is_truncated (void **state)
         s_examples [i].make (&f);
         size_t len = encode (&f, buf);
         for (size_t cut = 0; cut < len; cut++) {
-            uint8_t *copy = malloc (cut ? cut : 1);   /* exact size: ASan sees overreads */
+            uint8_t *copy = malloc (cut ? cut : 1); /* exact size: ASan sees overreads */
             memcpy (copy, buf, cut);
             assert_int_equal (zc_frame_decode (copy, cut, &f), ZC_ERR_TRUNCATED);
             free (copy);
@@ -420,7 +521,8 @@ static void every_truncation_is_truncated (void **state)
 
 /* Every byte of every example set to every value: never a crash; whatever decodes
    must also re-encode to something that decodes. */
-static void every_single_byte_corruption_is_handled (void **state)
+static void
+every_single_byte_corruption_is_handled (void **state)
 {
     (void) state;
     for (size_t i = 0; i < N_EXAMPLES; i++) {
@@ -447,7 +549,8 @@ static void every_single_byte_corruption_is_handled (void **state)
     }
 }
 
-static void oversize_frames_are_rejected (void **state)
+static void
+oversize_frames_are_rejected (void **state)
 {
     (void) state;
     uint8_t big [ZC_FRAME_MAX + 1];
@@ -475,7 +578,8 @@ static void oversize_frames_are_rejected (void **state)
     assert_int_equal (zc_frame_encode (&f, big, ZC_FRAME_MAX, &len), ZC_ERR_TOO_LARGE);
 }
 
-static void too_many_users_or_replicas_is_too_large (void **state)
+static void
+too_many_users_or_replicas_is_too_large (void **state)
 {
     (void) state;
     raw_t r;
@@ -509,7 +613,8 @@ static void too_many_users_or_replicas_is_too_large (void **state)
     assert_int_equal (raw_decode (&r, &f), ZC_ERR_TRUNCATED);
 }
 
-static void trailing_bytes_are_rejected (void **state)
+static void
+trailing_bytes_are_rejected (void **state)
 {
     (void) state;
     zc_frame_t f;
@@ -520,18 +625,19 @@ static void trailing_bytes_are_rejected (void **state)
     assert_int_equal (zc_frame_decode (buf, len + 1, &f), ZC_ERR_TRAILING);
     ex_create (&f);
     len = encode (&f, buf);
-    memcpy (buf + len, buf + ZC_COMMAND_LEN, len - ZC_COMMAND_LEN);  /* two maps */
+    memcpy (buf + len, buf + ZC_COMMAND_LEN, len - ZC_COMMAND_LEN); /* two maps */
     assert_int_equal (zc_frame_decode (buf, 2 * len - ZC_COMMAND_LEN, &f), ZC_ERR_TRAILING);
 }
 
-static void bad_utf8_is_rejected (void **state)
+static void
+bad_utf8_is_rejected (void **state)
 {
     (void) state;
     static const char *bad [] = {
-        "\xc0\xaf", "\xc1\xbf", "\xe0\x80\xaf", "\xf0\x80\x80\xaf",   /* overlong */
-        "\xed\xa0\x80", "\xed\xbf\xbf",                               /* surrogates */
-        "\xe2\x82", "ok\xf0\x9f\x91", "\xc3",                         /* truncated */
-        "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xff", "\x80",        /* range, stray */
+        "\xc0\xaf",         "\xc1\xbf",         "\xe0\x80\xaf", "\xf0\x80\x80\xaf", /* overlong */
+        "\xed\xa0\x80",     "\xed\xbf\xbf",                                         /* surrogates */
+        "\xe2\x82",         "ok\xf0\x9f\x91",   "\xc3",                             /* truncated */
+        "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xff",         "\x80", /* range, stray */
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad [0]; i++) {
         assert_false (zc_utf8_valid (bad [i], strlen (bad [i])));
@@ -542,7 +648,7 @@ static void bad_utf8_is_rejected (void **state)
         size_t len = encode (&f, buf);
         assert_int_equal (zc_frame_decode (buf, len, &f), ZC_ERR_BAD_UTF8);
         ex_send (&f);
-        f.name = B (bad [i]);                       /* names too, and unknown keys */
+        f.name = B (bad [i]); /* names too, and unknown keys */
         len = encode (&f, buf);
         assert_int_equal (zc_frame_decode (buf, len, &f), ZC_ERR_BAD_UTF8);
         raw_t r;
@@ -555,14 +661,23 @@ static void bad_utf8_is_rejected (void **state)
         assert_int_equal (raw_decode (&r, &f), ZC_ERR_BAD_UTF8);
     }
     static const char *good [] = {
-        "", "\x7f", "\xc2\x80", "\xdf\xbf", "\xe0\xa0\x80", "\xed\x9f\xbf", "\xee\x80\x80",
-        "\xef\xbf\xbf", "\xf0\x90\x80\x80", "\xf4\x8f\xbf\xbf",
+        "",
+        "\x7f",
+        "\xc2\x80",
+        "\xdf\xbf",
+        "\xe0\xa0\x80",
+        "\xed\x9f\xbf",
+        "\xee\x80\x80",
+        "\xef\xbf\xbf",
+        "\xf0\x90\x80\x80",
+        "\xf4\x8f\xbf\xbf",
     };
     for (size_t i = 0; i < sizeof good / sizeof good [0]; i++)
         assert_true (zc_utf8_valid (good [i], strlen (good [i])));
 }
 
-static void bad_headers_are_rejected (void **state)
+static void
+bad_headers_are_rejected (void **state)
 {
     (void) state;
     zc_frame_t f;
@@ -583,71 +698,84 @@ static void bad_headers_are_rejected (void **state)
     assert_int_equal (zc_frame_decode (buf, len, &f), ZC_ERR_UNKNOWN_COMMAND);
 }
 
-static void wrong_types_are_bad_type (void **state)
+static void
+wrong_types_are_bad_type (void **state)
 {
     (void) state;
     raw_t r;
     zc_frame_t f;
-    raw_begin (&r, "PING");                     /* body is not a map */
+    raw_begin (&r, "PING"); /* body is not a map */
     msgpack_pack_array (&r.pk, 0);
     assert_int_equal (raw_decode (&r, &f), ZC_ERR_BAD_TYPE);
     raw_begin (&r, "PING");
     msgpack_pack_map (&r.pk, 1);
     raw_key (&r, "cid");
-    raw_str (&r, "1", 1);                       /* uint field as str */
+    raw_str (&r, "1", 1); /* uint field as str */
     assert_int_equal (raw_decode (&r, &f), ZC_ERR_BAD_TYPE);
     raw_begin (&r, "PING");
     msgpack_pack_map (&r.pk, 1);
     raw_key (&r, "cid");
-    msgpack_pack_int64 (&r.pk, -1);             /* negative */
+    msgpack_pack_int64 (&r.pk, -1); /* negative */
     assert_int_equal (raw_decode (&r, &f), ZC_ERR_BAD_TYPE);
     raw_begin (&r, "PING");
     msgpack_pack_map (&r.pk, 1);
-    msgpack_pack_uint8 (&r.pk, 1);              /* non-str key */
+    msgpack_pack_uint8 (&r.pk, 1); /* non-str key */
     msgpack_pack_uint8 (&r.pk, 1);
     assert_int_equal (raw_decode (&r, &f), ZC_ERR_BAD_TYPE);
     raw_begin (&r, "CREATE");
     msgpack_pack_map (&r.pk, 3);
-    raw_key (&r, "cid"); msgpack_pack_uint8 (&r.pk, 1);
-    raw_key (&r, "seq"); msgpack_pack_uint8 (&r.pk, 1);
-    raw_key (&r, "name"); msgpack_pack_uint8 (&r.pk, 1);   /* str field as int */
+    raw_key (&r, "cid");
+    msgpack_pack_uint8 (&r.pk, 1);
+    raw_key (&r, "seq");
+    msgpack_pack_uint8 (&r.pk, 1);
+    raw_key (&r, "name");
+    msgpack_pack_uint8 (&r.pk, 1); /* str field as int */
     assert_int_equal (raw_decode (&r, &f), ZC_ERR_BAD_TYPE);
     raw_begin (&r, "REPLY");
     msgpack_pack_map (&r.pk, 1);
-    raw_key (&r, "more"); msgpack_pack_uint8 (&r.pk, 1);   /* bool field as int */
+    raw_key (&r, "more");
+    msgpack_pack_uint8 (&r.pk, 1); /* bool field as int */
     assert_int_equal (raw_decode (&r, &f), ZC_ERR_BAD_TYPE);
     raw_begin (&r, "REPLY");
     msgpack_pack_map (&r.pk, 1);
-    raw_key (&r, "users"); raw_str (&r, "a", 1);           /* array field as str */
+    raw_key (&r, "users");
+    raw_str (&r, "a", 1); /* array field as str */
     assert_int_equal (raw_decode (&r, &f), ZC_ERR_BAD_TYPE);
     raw_begin (&r, "REPLY");
     msgpack_pack_map (&r.pk, 1);
-    raw_key (&r, "stats"); msgpack_pack_array (&r.pk, 2);  /* stats too short */
-    msgpack_pack_uint8 (&r.pk, 1); msgpack_pack_uint8 (&r.pk, 1);
+    raw_key (&r, "stats");
+    msgpack_pack_array (&r.pk, 2); /* stats too short */
+    msgpack_pack_uint8 (&r.pk, 1);
+    msgpack_pack_uint8 (&r.pk, 1);
     assert_int_equal (raw_decode (&r, &f), ZC_ERR_BAD_TYPE);
     raw_begin (&r, "PING");
     msgpack_pack_map (&r.pk, 2);
-    raw_key (&r, "cid"); msgpack_pack_uint8 (&r.pk, 1);
-    raw_key (&r, "cid"); msgpack_pack_uint8 (&r.pk, 2);   /* duplicate key */
+    raw_key (&r, "cid");
+    msgpack_pack_uint8 (&r.pk, 1);
+    raw_key (&r, "cid");
+    msgpack_pack_uint8 (&r.pk, 2); /* duplicate key */
     assert_int_equal (raw_decode (&r, &f), ZC_ERR_BAD_TYPE);
     raw_begin (&r, "REPLY");
     msgpack_pack_map (&r.pk, 1);
-    raw_key (&r, "re"); raw_str (&r, "NOPE", 4);            /* "re" not a command */
+    raw_key (&r, "re");
+    raw_str (&r, "NOPE", 4); /* "re" not a command */
     assert_int_equal (raw_decode (&r, &f), ZC_ERR_UNKNOWN_COMMAND);
     raw_begin (&r, "ERROR");
     msgpack_pack_map (&r.pk, 1);
-    raw_key (&r, "code"); msgpack_pack_uint64 (&r.pk, 1ull << 32);  /* code > 32 bits */
+    raw_key (&r, "code");
+    msgpack_pack_uint64 (&r.pk, 1ull << 32); /* code > 32 bits */
     assert_int_equal (raw_decode (&r, &f), ZC_ERR_TOO_LARGE);
     raw_begin (&r, "PING");
     msgpack_pack_map (&r.pk, 1);
     raw_key (&r, "cid");
-    uint8_t unused = 0xc1;                                  /* the never-used tag */
+    uint8_t unused = 0xc1; /* the never-used tag */
     msgpack_sbuffer_write (&r.sb, (const char *) &unused, 1);
     assert_int_equal (raw_decode (&r, &f), ZC_ERR_BAD_TYPE);
 }
 
 /* Every example minus each field its command requires: MISSING_FIELD. */
-static void missing_required_fields_are_reported (void **state)
+static void
+missing_required_fields_are_reported (void **state)
 {
     (void) state;
     for (size_t i = 0; i < N_EXAMPLES; i++) {
@@ -663,11 +791,11 @@ static void missing_required_fields_are_reported (void **state)
             zc_cmd_t cmd = f.cmd;
             size_t len = encode (&f, buf);
             zc_code_t rc = zc_frame_decode (buf, len, &f);
-            bool optional = bit == ZC_F_TS ? cmd == ZC_CMD_SEND
-                          : bit == ZC_F_FROM ? true
-                          : bit == ZC_F_RE ? cmd == ZC_CMD_ERROR
-                          : bit == ZC_F_TEXT ? cmd == ZC_CMD_TRANSFER || cmd == ZC_CMD_REPLY
-                          : bit == ZC_F_LEADER;
+            bool optional = bit == ZC_F_TS     ? cmd == ZC_CMD_SEND
+                            : bit == ZC_F_FROM ? true
+                            : bit == ZC_F_RE   ? cmd == ZC_CMD_ERROR
+                            : bit == ZC_F_TEXT ? cmd == ZC_CMD_TRANSFER || cmd == ZC_CMD_REPLY
+                                               : bit == ZC_F_LEADER;
             assert_int_equal (rc, optional ? ZC_OK : ZC_ERR_MISSING_FIELD);
         }
     }
@@ -685,7 +813,8 @@ static void missing_required_fields_are_reported (void **state)
     assert_int_equal (zc_frame_decode (buf, len, &f), ZC_OK);
 }
 
-static void unknown_keys_are_skipped (void **state)
+static void
+unknown_keys_are_skipped (void **state)
 {
     (void) state;
     raw_t r;
@@ -699,12 +828,18 @@ static void unknown_keys_are_skipped (void **state)
     msgpack_pack_map (&r.pk, 1);
     raw_key (&r, "k");
     msgpack_pack_bin_with_body (&r.pk, "\x00\x01", 2);
-    raw_key (&r, "cid"); msgpack_pack_uint64 (&r.pk, 9);
-    raw_key (&r, "ext"); msgpack_pack_ext_with_body (&r.pk, "abcd", 4, 7);
-    raw_key (&r, "seq"); msgpack_pack_int8 (&r.pk, 5);     /* signed form, value >= 0 */
-    raw_key (&r, "name"); raw_str (&r, "eve", 3);
-    raw_key (&r, "f32"); msgpack_pack_float (&r.pk, 2.0f);
-    raw_key (&r, "secret"); raw_str (&r, "pw", 2);
+    raw_key (&r, "cid");
+    msgpack_pack_uint64 (&r.pk, 9);
+    raw_key (&r, "ext");
+    msgpack_pack_ext_with_body (&r.pk, "abcd", 4, 7);
+    raw_key (&r, "seq");
+    msgpack_pack_int8 (&r.pk, 5); /* signed form, value >= 0 */
+    raw_key (&r, "name");
+    raw_str (&r, "eve", 3);
+    raw_key (&r, "f32");
+    msgpack_pack_float (&r.pk, 2.0f);
+    raw_key (&r, "secret");
+    raw_str (&r, "pw", 2);
     assert_int_equal (raw_decode (&r, &f), ZC_OK);
     assert_int_equal (f.cmd, ZC_CMD_CREATE);
     assert_int_equal (f.fields, ZC_F_CID | ZC_F_SEQ | ZC_F_NAME | ZC_F_SECRET);
@@ -714,7 +849,8 @@ static void unknown_keys_are_skipped (void **state)
     /* nesting deeper than the reader's bound is refused, not recursed into */
     raw_begin (&r, "PING");
     msgpack_pack_map (&r.pk, 2);
-    raw_key (&r, "cid"); msgpack_pack_uint64 (&r.pk, 9);
+    raw_key (&r, "cid");
+    msgpack_pack_uint64 (&r.pk, 9);
     raw_key (&r, "deep");
     for (int i = 0; i < 100; i++)
         msgpack_pack_array (&r.pk, 1);
@@ -722,44 +858,56 @@ static void unknown_keys_are_skipped (void **state)
     assert_int_equal (raw_decode (&r, &f), ZC_ERR_TOO_LARGE);
 }
 
-static void empty_re_means_absent (void **state)
+static void
+empty_re_means_absent (void **state)
 {
     (void) state;
     raw_t r;
     zc_frame_t f;
     raw_begin (&r, "ERROR");
     msgpack_pack_map (&r.pk, 4);
-    raw_key (&r, "re"); raw_str (&r, "", 0);
-    raw_key (&r, "seq"); msgpack_pack_uint8 (&r.pk, 0);
-    raw_key (&r, "code"); msgpack_pack_uint8 (&r.pk, ZC_ERR_TRUNCATED);
-    raw_key (&r, "text"); raw_str (&r, "frame truncated", 15);
+    raw_key (&r, "re");
+    raw_str (&r, "", 0);
+    raw_key (&r, "seq");
+    msgpack_pack_uint8 (&r.pk, 0);
+    raw_key (&r, "code");
+    msgpack_pack_uint8 (&r.pk, ZC_ERR_TRUNCATED);
+    raw_key (&r, "text");
+    raw_str (&r, "frame truncated", 15);
     assert_int_equal (raw_decode (&r, &f), ZC_OK);
     assert_false (f.fields & ZC_F_RE);
     assert_int_equal (f.code, ZC_ERR_TRUNCATED);
 }
 
 /* Inside a replica map the last of a repeated key wins, whole. */
-static void repeated_role_key_does_not_mix (void **state)
+static void
+repeated_role_key_does_not_mix (void **state)
 {
     (void) state;
     raw_t r;
     zc_frame_t f;
     raw_begin (&r, "REPLY");
     msgpack_pack_map (&r.pk, 4);
-    raw_key (&r, "re"); raw_str (&r, "DELETE", 6);
-    raw_key (&r, "seq"); msgpack_pack_uint8 (&r.pk, 1);
-    raw_key (&r, "code"); msgpack_pack_uint8 (&r.pk, 0);
+    raw_key (&r, "re");
+    raw_str (&r, "DELETE", 6);
+    raw_key (&r, "seq");
+    msgpack_pack_uint8 (&r.pk, 1);
+    raw_key (&r, "code");
+    msgpack_pack_uint8 (&r.pk, 0);
     raw_key (&r, "replicas");
     msgpack_pack_array (&r.pk, 1);
     msgpack_pack_map (&r.pk, 2);
-    raw_key (&r, "role"); raw_str (&r, "follower", 8);
-    raw_key (&r, "role"); raw_str (&r, "down", 4);
+    raw_key (&r, "role");
+    raw_str (&r, "follower", 8);
+    raw_key (&r, "role");
+    raw_str (&r, "down", 4);
     assert_int_equal (raw_decode (&r, &f), ZC_OK);
     assert_int_equal (f.n_replicas, 1);
     assert_string_equal (f.replicas [0].role, "down");
 }
 
-static void names_and_codes (void **state)
+static void
+names_and_codes (void **state)
 {
     (void) state;
     assert_true (zc_name_valid ("a", 1));
@@ -792,7 +940,8 @@ static void names_and_codes (void **state)
     assert_string_equal (zc_code_name (-1), "UNKNOWN");
 }
 
-int main (void)
+int
+main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (documented_examples_have_exact_bytes),

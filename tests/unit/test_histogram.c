@@ -34,7 +34,7 @@ empty_histogram_reports_zero (void **state)
     assert_true (histogram_mean (h) == 0.0);
     histogram_destroy (&h);
     assert_null (h);
-    histogram_destroy (&h);     /* NULL is accepted */
+    histogram_destroy (&h); /* NULL is accepted */
 }
 
 static void
@@ -91,7 +91,7 @@ every_value_is_reported_within_1pct_of_itself (void **state)
             values [i] = values [i - 1];
     }
     histogram_t *h = histogram_new ();
-    for (int i = N - 1; i >= 0; i--)        /* order must not matter */
+    for (int i = N - 1; i >= 0; i--) /* order must not matter */
         histogram_record (h, values [i]);
     for (int k = 1; k <= N; k++) {
         double pct = 100.0 * ((double) k - 0.5) / N;
@@ -133,12 +133,11 @@ merge_equals_recording_everything_in_one (void **state)
     assert_true (fabs (histogram_mean (a) - histogram_mean (all)) < 1e-6 * histogram_mean (all));
     double pcts [] = { 0, 10, 50, 90, 99, 99.9, 100 };
     for (size_t i = 0; i < sizeof pcts / sizeof pcts [0]; i++)
-        assert_int_equal (histogram_percentile (a, pcts [i]),
-                          histogram_percentile (all, pcts [i]));
-    assert_int_equal (histogram_count (b), 5000 / 3);   /* the source is unchanged */
+        assert_int_equal (histogram_percentile (a, pcts [i]), histogram_percentile (all, pcts [i]));
+    assert_int_equal (histogram_count (b), 5000 / 3); /* the source is unchanged */
 
     histogram_t *empty = histogram_new ();
-    histogram_merge (empty, a);                          /* into an empty one */
+    histogram_merge (empty, a); /* into an empty one */
     assert_int_equal (histogram_min (empty), histogram_min (all));
     histogram_destroy (&empty);
     histogram_destroy (&a);

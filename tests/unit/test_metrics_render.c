@@ -16,9 +16,9 @@ histogram_buckets_are_cumulative (void **state)
     (void) state;
     metrics_sample_t sample;
     memset (&sample, 0, sizeof sample);
-    metrics_observe (&sample.fsync, 0.00005);      /* first bucket */
-    metrics_observe (&sample.fsync, 0.0003);       /* le 0.0005 */
-    metrics_observe (&sample.fsync, 7.0);          /* only +Inf */
+    metrics_observe (&sample.fsync, 0.00005); /* first bucket */
+    metrics_observe (&sample.fsync, 0.0003);  /* le 0.0005 */
+    metrics_observe (&sample.fsync, 7.0);     /* only +Inf */
     assert_true (metrics_render (&sample, s_page, sizeof s_page) > 0);
     assert_non_null (strstr (s_page, "zchat_fsync_seconds_bucket{le=\"0.0001\"} 1\n"));
     assert_non_null (strstr (s_page, "zchat_fsync_seconds_bucket{le=\"0.00025\"} 1\n"));
@@ -48,7 +48,7 @@ refusals_list_only_codes_seen_and_lag_only_on_the_leader (void **state)
     sample.role = RAFT_LEADER;
     assert_true (metrics_render (&sample, s_page, sizeof s_page) > 0);
     assert_non_null (strstr (s_page, "zchat_peer_lag_entries{peer=\"2\"} 2\n"));
-    assert_null (strstr (s_page, "zchat_peer_lag_entries{peer=\"1\"}"));   /* not itself */
+    assert_null (strstr (s_page, "zchat_peer_lag_entries{peer=\"1\"}")); /* not itself */
 }
 
 static void

@@ -13,11 +13,11 @@ later_writes_wait_for_a_refused_one (void **state)
     order_guard_t *guard = order_guard_new (16);
     assert_false (order_guard_holds (guard, 7, 5));
     order_guard_refused (guard, 7, 5);
-    assert_true (order_guard_holds (guard, 7, 6));     /* would overtake 5 */
-    assert_false (order_guard_holds (guard, 7, 5));    /* 5 itself may retry */
-    assert_false (order_guard_holds (guard, 8, 6));    /* another client is free */
-    order_guard_refused (guard, 7, 6);                 /* refusing 6 keeps 5 lowest */
-    order_guard_accepted (guard, 7, 6);                /* not the holder: no release */
+    assert_true (order_guard_holds (guard, 7, 6));  /* would overtake 5 */
+    assert_false (order_guard_holds (guard, 7, 5)); /* 5 itself may retry */
+    assert_false (order_guard_holds (guard, 8, 6)); /* another client is free */
+    order_guard_refused (guard, 7, 6);              /* refusing 6 keeps 5 lowest */
+    order_guard_accepted (guard, 7, 6);             /* not the holder: no release */
     assert_true (order_guard_holds (guard, 7, 6));
     order_guard_accepted (guard, 7, 5);
     assert_false (order_guard_holds (guard, 7, 6));
@@ -37,7 +37,7 @@ the_hold_passes_from_refusal_to_refusal (void **state)
     order_guard_refused (guard, 7, 3);
     order_guard_accepted (guard, 7, 1);
     assert_false (order_guard_holds (guard, 7, 2));
-    assert_true (order_guard_holds (guard, 7, 3));      /* 2 has not gone in yet */
+    assert_true (order_guard_holds (guard, 7, 3)); /* 2 has not gone in yet */
     order_guard_accepted (guard, 7, 2);
     assert_false (order_guard_holds (guard, 7, 3));
     order_guard_accepted (guard, 7, 3);
@@ -65,7 +65,7 @@ a_full_table_stops_guarding_new_clients (void **state)
     order_guard_t *guard = order_guard_new (2);
     order_guard_refused (guard, 1, 1);
     order_guard_refused (guard, 2, 1);
-    order_guard_refused (guard, 3, 1);                 /* no room: not recorded */
+    order_guard_refused (guard, 3, 1); /* no room: not recorded */
     assert_false (order_guard_holds (guard, 3, 2));
     assert_true (order_guard_holds (guard, 2, 2));
     order_guard_destroy (&guard);

@@ -21,7 +21,7 @@ writes_are_found_by_cid_and_seq (void **state)
     pending_t *b = pending_add (table, 7, 2, &existed);
     pending_t *c = pending_add (table, 8, 1, &existed);
     assert_true (a != b && a != c && b != c);
-    assert_ptr_equal (pending_add (table, 7, 1, &existed), a);    /* a retry */
+    assert_ptr_equal (pending_add (table, 7, 1, &existed), a); /* a retry */
     assert_true (existed);
     assert_ptr_equal (pending_find (table, 8, 1), c);
     assert_null (pending_find (table, 8, 2));
@@ -51,7 +51,7 @@ reads_and_writes_do_not_collide (void **state)
     uint64_t ctx1 = r1->read_ctx;
     pending_remove (table, r1);
     assert_null (pending_find_read (table, ctx1));
-    assert_ptr_equal (pending_find (table, ctx1, 0), w);        /* the write stays */
+    assert_ptr_equal (pending_find (table, ctx1, 0), w); /* the write stays */
     assert_ptr_equal (pending_find_read (table, r2->read_ctx), r2);
     pending_destroy (&table);
 }
@@ -73,7 +73,7 @@ full_table_refuses_and_drains (void **state)
         assert_non_null (pending_add (table, 1, i, &existed));
     assert_null (pending_add (table, 2, 0, &existed));
     assert_null (pending_add_read (table));
-    assert_non_null (pending_add (table, 1, 5, &existed));      /* a retry still finds its own */
+    assert_non_null (pending_add (table, 1, 5, &existed)); /* a retry still finds its own */
     uint64_t n = 0;
     pending_clear (table, s_count, &n);
     assert_int_equal (n, PENDING_MAX);

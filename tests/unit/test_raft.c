@@ -15,19 +15,19 @@
 
 #define MAXN 5
 #define QMAX 4096
-#define ET 100      /* election timeout */
-#define HB 10       /* heartbeat */
+#define ET   100 /* election timeout */
+#define HB   10  /* heartbeat */
 
 typedef struct {
     raft_msg_t msg;
-    raft_entry_t *ents;   /* owned copies */
+    raft_entry_t *ents; /* owned copies */
 } qmsg_t;
 
 typedef struct {
     raft_t *node [MAXN + 1];
     uint32_t n;
     uint64_t now;
-    bool cut [MAXN + 1][MAXN + 1];   /* cut[a][b]: a's messages to b are dropped */
+    bool cut [MAXN + 1][MAXN + 1]; /* cut[a][b]: a's messages to b are dropped */
     qmsg_t q [QMAX];
     size_t qn;
     raft_ready_t last_rd [MAXN + 1]; /* copy of each node's last ready (pointers stale) */
@@ -39,8 +39,9 @@ typedef struct {
 static raft_config_t
 s_config (uint32_t id, uint32_t n)
 {
-    raft_config_t cfg = { .id = id, .n = n, .election_timeout_ms = ET,
-                          .heartbeat_ms = HB, .seed = 7 };
+    raft_config_t cfg = {
+        .id = id, .n = n, .election_timeout_ms = ET, .heartbeat_ms = HB, .seed = 7
+    };
     raft_config_defaults (&cfg);
     return cfg;
 }
@@ -152,9 +153,12 @@ s_deliver (fixture_t *f)
             raft_msg_t copy = m.msg;
             copy.to = to;
             if (getenv ("RAFT_TRACE"))
-                fprintf (stderr, "t=%lu %u->%u type %d term %lu prev %lu/%lu n %u commit %lu rej %d match %lu hint %lu gr %d pv %d tr %d\n",
-                         (unsigned long) f->now, m.msg.from, to, m.msg.type, (unsigned long) m.msg.term,
-                         (unsigned long) m.msg.prev_index, (unsigned long) m.msg.prev_term, m.msg.n_entries,
+                fprintf (stderr,
+                         "t=%lu %u->%u type %d term %lu prev %lu/%lu n %u commit %lu rej %d match "
+                         "%lu hint %lu gr %d pv %d tr %d\n",
+                         (unsigned long) f->now, m.msg.from, to, m.msg.type,
+                         (unsigned long) m.msg.term, (unsigned long) m.msg.prev_index,
+                         (unsigned long) m.msg.prev_term, m.msg.n_entries,
                          (unsigned long) m.msg.commit, m.msg.reject, (unsigned long) m.msg.match,
                          (unsigned long) m.msg.hint, m.msg.granted, m.msg.prevote, m.msg.transfer);
             raft_step (f->node [to], &copy);
@@ -231,16 +235,16 @@ single_node_elects_itself_and_commits (void **state)
     assert_true (rd.hardstate_changed);
     assert_int_equal (rd.hardstate.term, 1);
     assert_int_equal (rd.hardstate.vote, 1);
-    assert_int_equal (rd.n_entries, 1);               /* the NOOP */
+    assert_int_equal (rd.n_entries, 1); /* the NOOP */
     assert_int_equal (rd.entries [0].len, 0);
-    assert_int_equal (rd.n_committed, 0);             /* not durable yet */
+    assert_int_equal (rd.n_committed, 0); /* not durable yet */
     raft_advance (r, &rd);
     assert_int_equal (raft_commit_index (r), 1);
     uint64_t index = 0;
     assert_int_equal (raft_propose (r, (const uint8_t *) "hi", 2, &index), RAFT_OK);
     assert_int_equal (index, 2);
     assert_true (raft_ready (r, &rd));
-    assert_int_equal (rd.n_committed, 1);             /* the NOOP, durable last ready */
+    assert_int_equal (rd.n_committed, 1); /* the NOOP, durable last ready */
     assert_int_equal (rd.n_entries, 1);
     raft_advance (r, &rd);
     assert_true (raft_ready (r, &rd));
@@ -265,7 +269,7 @@ three_nodes_elect_one_leader (void **state)
         assert_int_equal (raft_role (f->node [id]), RAFT_FOLLOWER);
         assert_int_equal (raft_leader (f->node [id]), 1);
         assert_int_equal (raft_term (f->node [id]), 1);
-        assert_int_equal (f->hs [id].vote, 1);        /* vote persisted */
+        assert_int_equal (f->hs [id].vote, 1); /* vote persisted */
     }
     /* the NOOP commits everywhere after a heartbeat */
     s_run (f, 3 * HB);
@@ -292,8 +296,8 @@ vote_not_granted_to_stale_log (void **state)
     const raft_msg_t *resp = s_find (&rd, RAFT_MSG_VOTE_RESP);
     assert_non_null (resp);
     assert_false (resp->granted);
-    assert_int_equal (rd.hardstate.term, 2);          /* the term is learnt */
-    assert_int_equal (rd.hardstate.vote, 0);          /* but no vote given */
+    assert_int_equal (rd.hardstate.term, 2); /* the term is learnt */
+    assert_int_equal (rd.hardstate.vote, 0); /* but no vote given */
     raft_advance (r, &rd);
     raft_destroy (&r);
 }
@@ -310,7 +314,7 @@ one_vote_per_term (void **state)
     raft_ready_t rd;
     assert_true (raft_ready (r, &rd));
     assert_true (s_find (&rd, RAFT_MSG_VOTE_RESP)->granted);
-    assert_true (rd.hardstate_changed);               /* persisted before the grant is sent */
+    assert_true (rd.hardstate_changed); /* persisted before the grant is sent */
     assert_int_equal (rd.hardstate.vote, 1);
     raft_advance (r, &rd);
     raft_msg_t v2 = s_msg (RAFT_MSG_VOTE, 2, 3, 1);
@@ -318,7 +322,7 @@ one_vote_per_term (void **state)
     assert_true (raft_ready (r, &rd));
     assert_false (s_find (&rd, RAFT_MSG_VOTE_RESP)->granted);
     raft_advance (r, &rd);
-    raft_step (r, &v1);                               /* a retransmission is re-granted */
+    raft_step (r, &v1); /* a retransmission is re-granted */
     assert_true (raft_ready (r, &rd));
     assert_true (s_find (&rd, RAFT_MSG_VOTE_RESP)->granted);
     raft_advance (r, &rd);
@@ -333,13 +337,13 @@ prevote_keeps_partitioned_node_from_bumping_terms (void **state)
     s_elect (f);
     s_run (f, 3 * HB);
     s_set_cut (f, 3, true);
-    s_run (f, 10 * ET);                               /* node 3 campaigns alone */
+    s_run (f, 10 * ET); /* node 3 campaigns alone */
     assert_int_not_equal (raft_role (f->node [3]), RAFT_LEADER);
-    assert_int_equal (raft_term (f->node [3]), 1);    /* pre-votes changed no term */
+    assert_int_equal (raft_term (f->node [3]), 1); /* pre-votes changed no term */
     s_set_cut (f, 3, false);
     s_run (f, 3 * ET);
     assert_int_equal (raft_role (f->node [1]), RAFT_LEADER);
-    assert_int_equal (raft_term (f->node [1]), 1);    /* leader undisturbed */
+    assert_int_equal (raft_term (f->node [1]), 1); /* leader undisturbed */
     assert_int_equal (raft_role (f->node [3]), RAFT_FOLLOWER);
     assert_int_equal (raft_leader (f->node [3]), 1);
     s_fixture_destroy (&f);
@@ -353,7 +357,7 @@ leader_steps_down_without_quorum (void **state)
     s_elect (f);
     s_run (f, 3 * HB);
     s_set_cut (f, 1, true);
-    f->cut [2][3] = f->cut [3][2] = true;             /* and no one else can lead */
+    f->cut [2][3] = f->cut [3][2] = true; /* and no one else can lead */
     s_run (f, ET);
     assert_int_equal (raft_role (f->node [1]), RAFT_LEADER);
     s_run (f, ET + HB);
@@ -369,15 +373,13 @@ follower_truncates_conflicting_entries (void **state)
     raft_config_t cfg = s_config (2, 3);
     raft_hardstate_t hs = { 2, 0 };
     raft_t *r = raft_new (&cfg, &hs, 0, 0, 0);
-    raft_entry_t old [3] = {
-        { .term = 1, .index = 1, .len = 1, .data = (const uint8_t *) "a" },
-        { .term = 1, .index = 2, .len = 1, .data = (const uint8_t *) "b" },
-        { .term = 2, .index = 3, .len = 1, .data = (const uint8_t *) "x" } };
+    raft_entry_t old [3] = { { .term = 1, .index = 1, .len = 1, .data = (const uint8_t *) "a" },
+                             { .term = 1, .index = 2, .len = 1, .data = (const uint8_t *) "b" },
+                             { .term = 2, .index = 3, .len = 1, .data = (const uint8_t *) "x" } };
     for (int i = 0; i < 3; i++)
         raft_restore_entry (r, &old [i]);
-    raft_entry_t ents [2] = {
-        { .term = 3, .index = 3, .len = 1, .data = (const uint8_t *) "c" },
-        { .term = 3, .index = 4, .len = 1, .data = (const uint8_t *) "d" } };
+    raft_entry_t ents [2] = { { .term = 3, .index = 3, .len = 1, .data = (const uint8_t *) "c" },
+                              { .term = 3, .index = 4, .len = 1, .data = (const uint8_t *) "d" } };
     raft_msg_t app = s_msg (RAFT_MSG_APPEND, 1, RAFT_BROADCAST, 3);
     app.prev_index = 2;
     app.prev_term = 1;
@@ -387,7 +389,7 @@ follower_truncates_conflicting_entries (void **state)
     raft_step (r, &app);
     raft_ready_t rd;
     assert_true (raft_ready (r, &rd));
-    assert_int_equal (rd.n_entries, 2);               /* persist from the conflict on */
+    assert_int_equal (rd.n_entries, 2); /* persist from the conflict on */
     assert_int_equal (rd.entries [0].index, 3);
     assert_int_equal (rd.entries [0].term, 3);
     assert_memory_equal (rd.entries [1].data, "d", 1);
@@ -412,7 +414,7 @@ mismatch_is_rejected_with_last_index_hint (void **state)
     raft_entry_t e = { .term = 1, .index = 1, .len = 0, .data = NULL };
     raft_restore_entry (r, &e);
     raft_msg_t app = s_msg (RAFT_MSG_APPEND, 1, RAFT_BROADCAST, 1);
-    app.prev_index = 5;                               /* a gap: 2..5 never arrived */
+    app.prev_index = 5; /* a gap: 2..5 never arrived */
     app.prev_term = 1;
     raft_step (r, &app);
     raft_ready_t rd;
@@ -443,7 +445,7 @@ s_win_with_node2 (raft_t *r, uint64_t now)
     raft_step (r, &v);
     assert_int_equal (raft_role (r), RAFT_LEADER);
     assert_true (raft_ready (r, &rd));
-    raft_advance (r, &rd);                            /* NOOP durable on the leader */
+    raft_advance (r, &rd); /* NOOP durable on the leader */
 }
 
 static raft_msg_t
@@ -471,10 +473,10 @@ commit_requires_entry_of_current_term (void **state)
     assert_int_equal (raft_term (r), 3);
     raft_msg_t ack = s_ack (2, 3, 2, 0);
     raft_step (r, &ack);
-    assert_int_equal (raft_commit_index (r), 0);      /* term-2 entry alone: no */
+    assert_int_equal (raft_commit_index (r), 0); /* term-2 entry alone: no */
     ack = s_ack (2, 3, 3, 0);
     raft_step (r, &ack);
-    assert_int_equal (raft_commit_index (r), 3);      /* the NOOP carries it */
+    assert_int_equal (raft_commit_index (r), 3); /* the NOOP carries it */
     raft_destroy (&r);
 }
 
@@ -513,7 +515,7 @@ append_acked_and_committed_only_when_durable (void **state)
     assert_true (raft_ready (r, &rd));
     assert_int_equal (rd.n_entries, 1);
     const raft_msg_t *resp = s_find (&rd, RAFT_MSG_APPEND_RESP);
-    assert_int_equal (resp->match, 1);               /* sent after step 2 persisted it */
+    assert_int_equal (resp->match, 1); /* sent after step 2 persisted it */
     raft_advance (r, &rd);
     raft_destroy (&r);
 }
@@ -529,18 +531,18 @@ read_index_waits_for_majority_heartbeat (void **state)
     assert_int_equal (raft_read_index (r, 9), RAFT_ERR_NOT_LEADER);
     s_win_with_node2 (r, 2 * ET);
     raft_msg_t ack = s_ack (2, 1, 1, 0);
-    raft_step (r, &ack);                              /* NOOP committed */
+    raft_step (r, &ack); /* NOOP committed */
     assert_true (raft_ready (r, &rd));
     raft_advance (r, &rd);
     assert_int_equal (raft_read_index (r, 42), RAFT_OK);
     assert_true (raft_ready (r, &rd));
     const raft_msg_t *hb = s_find (&rd, RAFT_MSG_APPEND);
-    assert_non_null (hb);                             /* a round goes out at once */
+    assert_non_null (hb); /* a round goes out at once */
     assert_int_equal (hb->to, RAFT_BROADCAST);
     uint64_t round = hb->read_ctx;
     assert_int_equal (rd.n_reads, 0);
     raft_advance (r, &rd);
-    ack = s_ack (3, 1, 1, round - 1);                 /* an older round proves nothing */
+    ack = s_ack (3, 1, 1, round - 1); /* an older round proves nothing */
     raft_step (r, &ack);
     if (raft_ready (r, &rd)) {
         assert_int_equal (rd.n_reads, 0);
@@ -617,7 +619,7 @@ propose_busy_at_max_uncommitted (void **state)
     cfg.max_uncommitted = 4;
     raft_hardstate_t hs = { 0, 0 };
     raft_t *r = raft_new (&cfg, &hs, 0, 0, 0);
-    s_win_with_node2 (r, 2 * ET);                     /* NOOP at 1, uncommitted */
+    s_win_with_node2 (r, 2 * ET); /* NOOP at 1, uncommitted */
     for (int i = 0; i < 3; i++)
         assert_int_equal (raft_propose (r, (const uint8_t *) "p", 1, NULL), RAFT_OK);
     assert_int_equal (raft_propose (r, (const uint8_t *) "p", 1, NULL), RAFT_ERR_BUSY);
@@ -637,11 +639,11 @@ hostile_messages_are_ignored (void **state)
     raft_config_t cfg = s_config (2, 3);
     raft_hardstate_t hs = { 1, 0 };
     raft_t *r = raft_new (&cfg, &hs, 0, 0, 0);
-    raft_msg_t m = s_msg (RAFT_MSG_APPEND, 9, 2, 5);  /* unknown sender */
+    raft_msg_t m = s_msg (RAFT_MSG_APPEND, 9, 2, 5); /* unknown sender */
     raft_step (r, &m);
-    m = s_msg (RAFT_MSG_VOTE, 1, RAFT_BROADCAST, 5);  /* vote cannot be broadcast */
+    m = s_msg (RAFT_MSG_VOTE, 1, RAFT_BROADCAST, 5); /* vote cannot be broadcast */
     raft_step (r, &m);
-    raft_entry_t e = { .term = 1, .index = 7 };      /* not prev_index + 1 */
+    raft_entry_t e = { .term = 1, .index = 7 }; /* not prev_index + 1 */
     m = s_msg (RAFT_MSG_APPEND, 1, 2, 1);
     m.entries = &e;
     m.n_entries = 1;
@@ -696,19 +698,19 @@ transfer_to_up_to_date_follower_is_immediate (void **state)
     uint64_t t0 = f->now;
     assert_int_equal (raft_transfer_leadership (f->node [1], 2), RAFT_OK);
     assert_int_equal (raft_transfer_target (f->node [1]), 2);
-    s_pump (f, 1);                                    /* node 2 holds all: hand over now */
+    s_pump (f, 1); /* node 2 holds all: hand over now */
     assert_int_equal (s_queued (f, RAFT_MSG_TIMEOUT_NOW, 1, 2), 1);
-    s_deliver (f);                                    /* no pre-vote; 1 and 3 grant */
-    assert_int_equal (f->now, t0);                    /* no election timeout waited */
+    s_deliver (f);                 /* no pre-vote; 1 and 3 grant */
+    assert_int_equal (f->now, t0); /* no election timeout waited */
     assert_int_equal (raft_role (f->node [2]), RAFT_LEADER);
     assert_int_equal (raft_term (f->node [2]), 2);
     assert_int_equal (raft_role (f->node [1]), RAFT_FOLLOWER);
-    assert_int_equal (f->hs [1].vote, 2);             /* the old leader voted for it */
+    assert_int_equal (f->hs [1].vote, 2); /* the old leader voted for it */
     assert_int_equal (f->hs [3].vote, 2);
     s_run (f, 2 * HB);
     for (uint32_t id = 1; id <= 3; id++) {
         assert_int_equal (raft_leader (f->node [id]), 2);
-        assert_int_equal (raft_commit_index (f->node [id]), 4);   /* a, b, both NOOPs */
+        assert_int_equal (raft_commit_index (f->node [id]), 4); /* a, b, both NOOPs */
     }
     s_fixture_destroy (&f);
 }
@@ -722,19 +724,19 @@ transfer_to_lagging_follower_waits_for_catch_up (void **state)
     assert_int_equal (s_propose (f, 1, "c"), RAFT_OK);
     assert_int_equal (s_propose (f, 1, "d"), RAFT_OK);
     s_run (f, 2 * HB);
-    assert_int_equal (raft_commit_index (f->node [1]), 5);    /* with node 2 */
-    assert_int_equal (raft_last_index (f->node [3]), 3);      /* node 3 missed c, d */
+    assert_int_equal (raft_commit_index (f->node [1]), 5); /* with node 2 */
+    assert_int_equal (raft_last_index (f->node [3]), 3);   /* node 3 missed c, d */
     s_set_cut (f, 3, false);
     assert_int_equal (raft_transfer_leadership (f->node [1], 3), RAFT_OK);
     s_pump (f, 1);
-    assert_int_equal (s_queued (f, RAFT_MSG_TIMEOUT_NOW, 1, 3), 0);   /* not yet */
-    s_run (f, 3 * HB);                                /* repaired, then handed over */
+    assert_int_equal (s_queued (f, RAFT_MSG_TIMEOUT_NOW, 1, 3), 0); /* not yet */
+    s_run (f, 3 * HB);                                              /* repaired, then handed over */
     assert_int_equal (raft_role (f->node [3]), RAFT_LEADER);
     assert_int_equal (raft_term (f->node [3]), 2);
     s_run (f, 2 * HB);
     for (uint32_t id = 1; id <= 3; id++) {
         assert_int_equal (raft_leader (f->node [id]), 3);
-        assert_int_equal (raft_commit_index (f->node [id]), 6);   /* c, d kept */
+        assert_int_equal (raft_commit_index (f->node [id]), 6); /* c, d kept */
         assert_memory_equal (raft_entry_at (f->node [id], 5)->data, "d", 1);
     }
     s_fixture_destroy (&f);
@@ -745,17 +747,17 @@ transfer_to_dead_target_is_abandoned_and_leader_resumes (void **state)
 {
     (void) state;
     fixture_t *f = s_settled ();
-    s_set_cut (f, 3, true);                           /* node 3 is dead */
+    s_set_cut (f, 3, true); /* node 3 is dead */
     assert_int_equal (raft_transfer_leadership (f->node [1], 3), RAFT_OK);
     s_run (f, ET - HB);
     assert_int_equal (raft_role (f->node [1]), RAFT_LEADER);
     assert_int_equal (raft_transfer_target (f->node [1]), 3);
     assert_int_equal (s_propose (f, 1, "c"), RAFT_ERR_BUSY);
-    s_run (f, 2 * HB);                                /* one election timeout: give up */
+    s_run (f, 2 * HB); /* one election timeout: give up */
     assert_int_equal (raft_transfer_target (f->node [1]), 0);
     assert_int_equal (raft_role (f->node [1]), RAFT_LEADER);
     assert_int_equal (raft_term (f->node [1]), 1);
-    assert_int_equal (s_propose (f, 1, "c"), RAFT_OK);  /* serving again */
+    assert_int_equal (s_propose (f, 1, "c"), RAFT_OK); /* serving again */
     s_run (f, 2 * HB);
     assert_int_equal (raft_commit_index (f->node [1]), 4);
     assert_int_equal (raft_commit_index (f->node [2]), 4);
@@ -768,7 +770,7 @@ proposals_are_refused_during_transfer (void **state)
     (void) state;
     fixture_t *f = s_settled ();
     assert_int_equal (raft_transfer_leadership (f->node [1], 2), RAFT_OK);
-    assert_int_equal (s_propose (f, 1, "c"), RAFT_ERR_BUSY);   /* the log stays put */
+    assert_int_equal (s_propose (f, 1, "c"), RAFT_ERR_BUSY); /* the log stays put */
     assert_int_equal (raft_last_index (f->node [1]), 3);
     s_deliver (f);
     assert_int_equal (s_propose (f, 1, "c"), RAFT_ERR_NOT_LEADER);
@@ -784,15 +786,15 @@ transfer_vote_passes_leader_stickiness (void **state)
     raft_hardstate_t hs = { 1, 1 };
     raft_t *r = raft_new (&cfg, &hs, 0, 0, 0);
     raft_msg_t hb = s_msg (RAFT_MSG_APPEND, 1, RAFT_BROADCAST, 1);
-    raft_step (r, &hb);                               /* node 1 is a live leader */
+    raft_step (r, &hb); /* node 1 is a live leader */
     raft_ready_t rd;
     assert_true (raft_ready (r, &rd));
     raft_advance (r, &rd);
     raft_msg_t vote = s_msg (RAFT_MSG_VOTE, 3, 2, 2);
-    raft_step (r, &vote);                             /* an ordinary campaign: ignored */
+    raft_step (r, &vote); /* an ordinary campaign: ignored */
     assert_int_equal (raft_term (r), 1);
     assert_false (raft_ready (r, &rd));
-    vote.transfer = true;                             /* the leader asked for this one */
+    vote.transfer = true; /* the leader asked for this one */
     raft_step (r, &vote);
     assert_true (raft_ready (r, &rd));
     assert_true (s_find (&rd, RAFT_MSG_VOTE_RESP)->granted);
@@ -809,11 +811,11 @@ transfer_target_zero_picks_most_up_to_date_and_bad_targets_fail (void **state)
     fixture_t *f = s_settled ();
     assert_int_equal (raft_transfer_leadership (f->node [2], 1), RAFT_ERR_NOT_LEADER);
     assert_int_equal (raft_transfer_leadership (f->node [1], 9), RAFT_ERR_NO_SUCH_NODE);
-    assert_int_equal (raft_transfer_leadership (f->node [1], 1), RAFT_OK);  /* already */
+    assert_int_equal (raft_transfer_leadership (f->node [1], 1), RAFT_OK); /* already */
     assert_int_equal (raft_transfer_target (f->node [1]), 0);
     s_set_cut (f, 2, true);
     assert_int_equal (s_propose (f, 1, "c"), RAFT_OK);
-    s_run (f, 2 * HB);                                /* node 3 has c, node 2 not */
+    s_run (f, 2 * HB); /* node 3 has c, node 2 not */
     s_set_cut (f, 2, false);
     assert_int_equal (raft_transfer_leadership (f->node [1], 0), RAFT_OK);
     assert_int_equal (raft_transfer_target (f->node [1]), 3);
@@ -835,7 +837,7 @@ a_follower_that_lost_its_log_is_sent_it_again (void **state)
     raft_hardstate_t empty = { 0, 0 };
     f->node [3] = raft_new (&cfg, &empty, 0, 0, f->now);
     f->hs [3] = empty;
-    s_set_cut (f, 2, true);                           /* commit needs node 3 now */
+    s_set_cut (f, 2, true); /* commit needs node 3 now */
     assert_int_equal (s_propose (f, 1, "c"), RAFT_OK);
     s_run (f, 5 * HB);
     assert_int_equal (raft_commit_index (f->node [1]), 4);
@@ -852,7 +854,7 @@ held_votes_are_not_given_until_a_term_is_adopted (void **state)
 {
     (void) state;
     fixture_t *f = s_settled ();
-    raft_destroy (&f->node [3]);                      /* its disk lost: term 0, no vote */
+    raft_destroy (&f->node [3]); /* its disk lost: term 0, no vote */
     raft_config_t cfg = s_config (3, 3);
     raft_hardstate_t empty = { 0, 0 };
     f->node [3] = raft_new (&cfg, &empty, 0, 0, f->now);
@@ -863,13 +865,13 @@ held_votes_are_not_given_until_a_term_is_adopted (void **state)
     s_run (f, 10 * ET);
     assert_int_not_equal (raft_role (f->node [2]), RAFT_LEADER);
     assert_int_not_equal (raft_role (f->node [3]), RAFT_LEADER);
-    assert_int_equal (raft_term (f->node [3]), 0);    /* it never campaigned */
+    assert_int_equal (raft_term (f->node [3]), 0); /* it never campaigned */
     uint64_t seen = raft_term (f->node [2]);
     raft_adopt_term (f->node [3], seen);
     raft_hold_votes (f->node [3], false);
     s_run (f, 1);
     assert_int_equal (f->hs [3].term, seen);
-    assert_int_equal (f->hs [3].vote, 3);             /* that term counts as voted in */
+    assert_int_equal (f->hs [3].vote, 3); /* that term counts as voted in */
     s_run (f, 10 * ET);
     uint32_t leader = raft_role (f->node [2]) == RAFT_LEADER ? 2 : 3;
     assert_int_equal (raft_role (f->node [leader]), RAFT_LEADER);

@@ -52,7 +52,7 @@ entries_survive_compaction_across_blocks (void **state)
     raft_log_init (&log, 0, 0);
     for (int i = 0; i < 20; i++)
         s_append (&log, 1);
-    raft_log_compact (&log, 7);         /* frees whole blocks before entry 8 */
+    raft_log_compact (&log, 7); /* frees whole blocks before entry 8 */
     assert_int_equal (raft_log_last (&log), 20);
     assert_null (raft_log_at (&log, 7));
     assert_int_equal (raft_log_term (&log, 7), 1);
@@ -72,10 +72,10 @@ entries_survive_truncation_across_blocks (void **state)
     raft_log_init (&log, 0, 0);
     for (int i = 0; i < 20; i++)
         s_append (&log, 1);
-    raft_log_truncate_after (&log, 11);  /* a conflict: 12..20 go */
+    raft_log_truncate_after (&log, 11); /* a conflict: 12..20 go */
     assert_int_equal (raft_log_last (&log), 11);
     s_check (&log);
-    for (int i = 0; i < 12; i++)         /* new leader's entries fill the gap again */
+    for (int i = 0; i < 12; i++) /* new leader's entries fill the gap again */
         s_append (&log, 3);
     s_check (&log);
     raft_log_truncate_after (&log, 2);
@@ -83,7 +83,7 @@ entries_survive_truncation_across_blocks (void **state)
     for (int i = 0; i < 5; i++)
         s_append (&log, 4);
     s_check (&log);
-    raft_log_reset (&log, 100, 9);       /* a snapshot replaces everything */
+    raft_log_reset (&log, 100, 9); /* a snapshot replaces everything */
     assert_int_equal (raft_log_last (&log), 100);
     s_append (&log, 9);
     s_check (&log);

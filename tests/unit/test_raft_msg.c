@@ -15,7 +15,8 @@ static raft_entry_t s_in [MAX_ENTRIES];
 static raft_entry_t s_out [MAX_ENTRIES];
 
 /* An APPEND from leader 1 in term 7 with n entries after prev_index 100 (term 6). */
-static void make_append (raft_msg_t *m, uint32_t n)
+static void
+make_append (raft_msg_t *m, uint32_t n)
 {
     static const char *data [] = { "", "a", "bb\0b", "some command bytes" };
     static const uint32_t lens [] = { 0, 1, 4, 18 };
@@ -38,7 +39,8 @@ static void make_append (raft_msg_t *m, uint32_t n)
     m->n_entries = n;
 }
 
-static void assert_same (const raft_msg_t *a, const raft_msg_t *b)
+static void
+assert_same (const raft_msg_t *a, const raft_msg_t *b)
 {
     assert_int_equal (a->type, b->type);
     assert_int_equal (a->from, b->from);
@@ -61,7 +63,8 @@ static void assert_same (const raft_msg_t *a, const raft_msg_t *b)
     }
 }
 
-static void round_trip (const raft_msg_t *m)
+static void
+round_trip (const raft_msg_t *m)
 {
     uint8_t *buf = NULL;
     size_t len = 0;
@@ -74,31 +77,49 @@ static void round_trip (const raft_msg_t *m)
     free (buf);
 }
 
-static void every_type_round_trips (void **state)
+static void
+every_type_round_trips (void **state)
 {
     (void) state;
     raft_msg_t m;
     make_append (&m, 4);
     round_trip (&m);
-    make_append (&m, 0);                            /* heartbeat */
+    make_append (&m, 0); /* heartbeat */
     round_trip (&m);
-    m = (raft_msg_t) { .type = RAFT_MSG_APPEND_RESP, .from = 3, .to = 1, .term = 7,
-                       .reject = true, .match = 5, .hint = UINT64_MAX, .read_ctx = 9 };
+    m = (raft_msg_t) { .type = RAFT_MSG_APPEND_RESP,
+                       .from = 3,
+                       .to = 1,
+                       .term = 7,
+                       .reject = true,
+                       .match = 5,
+                       .hint = UINT64_MAX,
+                       .read_ctx = 9 };
     round_trip (&m);
-    m = (raft_msg_t) { .type = RAFT_MSG_VOTE, .from = 2, .to = 5, .term = 8,
-                       .prevote = true, .last_index = 1000, .last_term = 7 };
+    m = (raft_msg_t) { .type = RAFT_MSG_VOTE,
+                       .from = 2,
+                       .to = 5,
+                       .term = 8,
+                       .prevote = true,
+                       .last_index = 1000,
+                       .last_term = 7 };
     round_trip (&m);
-    m = (raft_msg_t) { .type = RAFT_MSG_VOTE_RESP, .from = 5, .to = 2, .term = 8,
-                       .prevote = true, .granted = true };
+    m = (raft_msg_t) {
+        .type = RAFT_MSG_VOTE_RESP, .from = 5, .to = 2, .term = 8, .prevote = true, .granted = true
+    };
     round_trip (&m);
-    m = (raft_msg_t) { .type = RAFT_MSG_SNAPSHOT, .from = 1, .to = 7, .term = 8,
-                       .snap_index = 1u << 30, .snap_term = 6 };
+    m = (raft_msg_t) { .type = RAFT_MSG_SNAPSHOT,
+                       .from = 1,
+                       .to = 7,
+                       .term = 8,
+                       .snap_index = 1u << 30,
+                       .snap_term = 6 };
     round_trip (&m);
     m = (raft_msg_t) { .type = RAFT_MSG_TIMEOUT_NOW, .from = 1, .to = 2, .term = UINT64_MAX };
     round_trip (&m);
 }
 
-static void thousand_entry_append_round_trips (void **state)
+static void
+thousand_entry_append_round_trips (void **state)
 {
     (void) state;
     raft_msg_t m;
@@ -106,27 +127,28 @@ static void thousand_entry_append_round_trips (void **state)
     round_trip (&m);
 }
 
-static void hostile_appends_are_rejected (void **state)
+static void
+hostile_appends_are_rejected (void **state)
 {
     (void) state;
     raft_msg_t m, d;
     uint8_t *buf;
     size_t len;
 
-    make_append (&m, 10);                           /* more entries than the caller holds */
+    make_append (&m, 10); /* more entries than the caller holds */
     assert_int_equal (raft_msg_encode (&m, &buf, &len), ZC_OK);
     assert_int_equal (raft_msg_decode (buf, len, &d, s_out, 9), ZC_ERR_TOO_LARGE);
     assert_int_equal (raft_msg_decode (buf, len, &d, s_out, 10), ZC_OK);
     free (buf);
 
     make_append (&m, 10);
-    s_in [5].index = 107;                           /* gap: 105, 107 */
+    s_in [5].index = 107; /* gap: 105, 107 */
     assert_int_equal (raft_msg_encode (&m, &buf, &len), ZC_OK);
     assert_int_equal (raft_msg_decode (buf, len, &d, s_out, MAX_ENTRIES), ZC_ERR_BAD_TYPE);
     free (buf);
 
     make_append (&m, 3);
-    s_in [0].index = 100;                           /* does not follow prev_index */
+    s_in [0].index = 100; /* does not follow prev_index */
     s_in [1].index = 101;
     s_in [2].index = 102;
     assert_int_equal (raft_msg_encode (&m, &buf, &len), ZC_OK);
@@ -134,19 +156,19 @@ static void hostile_appends_are_rejected (void **state)
     free (buf);
 
     make_append (&m, 3);
-    s_in [2].term = 8;                              /* entry term above the leader's */
+    s_in [2].term = 8; /* entry term above the leader's */
     assert_int_equal (raft_msg_encode (&m, &buf, &len), ZC_OK);
     assert_int_equal (raft_msg_decode (buf, len, &d, s_out, MAX_ENTRIES), ZC_ERR_BAD_TYPE);
     free (buf);
 
     make_append (&m, 3);
-    s_in [0].term = 5;                              /* entry term below prev_term */
+    s_in [0].term = 5; /* entry term below prev_term */
     assert_int_equal (raft_msg_encode (&m, &buf, &len), ZC_OK);
     assert_int_equal (raft_msg_decode (buf, len, &d, s_out, MAX_ENTRIES), ZC_ERR_BAD_TYPE);
     free (buf);
 
     make_append (&m, 2);
-    m.prev_index = UINT64_MAX - 1;                  /* indexes would wrap */
+    m.prev_index = UINT64_MAX - 1; /* indexes would wrap */
     s_in [0].index = UINT64_MAX;
     s_in [1].index = 0;
     assert_int_equal (raft_msg_encode (&m, &buf, &len), ZC_OK);
@@ -154,7 +176,8 @@ static void hostile_appends_are_rejected (void **state)
     free (buf);
 }
 
-static void hostile_headers_are_rejected (void **state)
+static void
+hostile_headers_are_rejected (void **state)
 {
     (void) state;
     raft_msg_t m, d;
@@ -162,23 +185,23 @@ static void hostile_headers_are_rejected (void **state)
     size_t len;
     m = (raft_msg_t) { .type = RAFT_MSG_VOTE, .from = 2, .to = 3, .term = 8 };
     assert_int_equal (raft_msg_encode (&m, &buf, &len), ZC_OK);
-    buf [0] = 2;                                    /* unknown version */
+    buf [0] = 2; /* unknown version */
     assert_int_equal (raft_msg_decode (buf, len, &d, NULL, 0), ZC_ERR_BAD_TYPE);
     buf [0] = 1;
-    buf [2] = 7;                                    /* unknown type */
+    buf [2] = 7; /* unknown type */
     assert_int_equal (raft_msg_decode (buf, len, &d, NULL, 0), ZC_ERR_UNKNOWN_COMMAND);
-    buf [2] = RAFT_MSG_TIMEOUT_NOW;                 /* arity of another type */
+    buf [2] = RAFT_MSG_TIMEOUT_NOW; /* arity of another type */
     assert_int_equal (raft_msg_decode (buf, len, &d, NULL, 0), ZC_ERR_BAD_TYPE);
     buf [2] = RAFT_MSG_VOTE;
-    buf [3] = 0;                                    /* from 0 */
+    buf [3] = 0; /* from 0 */
     assert_int_equal (raft_msg_decode (buf, len, &d, NULL, 0), ZC_ERR_BAD_TYPE);
     buf [3] = RAFT_MAX_NODES + 1;
     assert_int_equal (raft_msg_decode (buf, len, &d, NULL, 0), ZC_ERR_BAD_TYPE);
     buf [3] = 2;
-    buf [4] = RAFT_BROADCAST;                       /* broadcast is only for APPEND */
+    buf [4] = RAFT_BROADCAST; /* broadcast is only for APPEND */
     assert_int_equal (raft_msg_decode (buf, len, &d, NULL, 0), ZC_ERR_BAD_TYPE);
     buf [4] = 3;
-    buf [6] = 0x01;                                 /* prevote as int, not bool */
+    buf [6] = 0x01; /* prevote as int, not bool */
     assert_int_equal (raft_msg_decode (buf, len, &d, NULL, 0), ZC_ERR_BAD_TYPE);
     buf [6] = 0xc2;
     assert_int_equal (raft_msg_decode (buf, len, &d, NULL, 0), ZC_OK);
@@ -191,7 +214,8 @@ static void hostile_headers_are_rejected (void **state)
                       ZC_ERR_TOO_LARGE);
 }
 
-static void every_truncation_and_corruption_is_handled (void **state)
+static void
+every_truncation_and_corruption_is_handled (void **state)
 {
     (void) state;
     raft_msg_t m, d;
@@ -225,7 +249,8 @@ static void every_truncation_and_corruption_is_handled (void **state)
     free (buf);
 }
 
-static void oversize_append_is_refused (void **state)
+static void
+oversize_append_is_refused (void **state)
 {
     (void) state;
     raft_msg_t m;
@@ -234,10 +259,10 @@ static void oversize_append_is_refused (void **state)
     static uint8_t big [RAFT_PEER_FRAME_MAX / 2];
     make_append (&m, 2);
     s_in [0].data = s_in [1].data = big;
-    s_in [0].len = s_in [1].len = sizeof big;       /* data alone exactly at the limit */
+    s_in [0].len = s_in [1].len = sizeof big; /* data alone exactly at the limit */
     assert_int_equal (raft_msg_encode (&m, &buf, &len), ZC_ERR_TOO_LARGE);
     assert_null (buf);
-    s_in [1].len = sizeof big - 100;                /* fits */
+    s_in [1].len = sizeof big - 100; /* fits */
     assert_int_equal (raft_msg_encode (&m, &buf, &len), ZC_OK);
     assert_true (len <= RAFT_PEER_FRAME_MAX);
     raft_msg_t d;
@@ -248,11 +273,13 @@ static void oversize_append_is_refused (void **state)
 
 /* A transfer campaign's VOTE has one more element; every other VOTE keeps the 7 of
    earlier releases, byte for byte, so mixed versions still elect each other. */
-static void transfer_vote_adds_one_element_only_when_set (void **state)
+static void
+transfer_vote_adds_one_element_only_when_set (void **state)
 {
     (void) state;
-    raft_msg_t m = { .type = RAFT_MSG_VOTE, .from = 2, .to = 1, .term = 9,
-                     .last_index = 101, .last_term = 8 };
+    raft_msg_t m = {
+        .type = RAFT_MSG_VOTE, .from = 2, .to = 1, .term = 9, .last_index = 101, .last_term = 8
+    };
     uint8_t *buf = NULL;
     size_t len = 0;
     assert_int_equal (raft_msg_encode (&m, &buf, &len), ZC_OK);
@@ -262,19 +289,22 @@ static void transfer_vote_adds_one_element_only_when_set (void **state)
     free (buf);
     m.transfer = true;
     assert_int_equal (raft_msg_encode (&m, &buf, &len), ZC_OK);
-    static const uint8_t transfer [] = { 0x01, 0x98, 0x03, 0x02, 0x01, 0x09, 0xc2, 0x65, 0x08, 0xc3 };
+    static const uint8_t transfer [] = {
+        0x01, 0x98, 0x03, 0x02, 0x01, 0x09, 0xc2, 0x65, 0x08, 0xc3
+    };
     assert_int_equal (len, sizeof transfer);
     assert_memory_equal (buf, transfer, sizeof transfer);
     free (buf);
     round_trip (&m);
     uint8_t bad [sizeof transfer];
     memcpy (bad, transfer, sizeof bad);
-    bad [1] = 0x99;                                 /* 9 elements: never valid */
+    bad [1] = 0x99; /* 9 elements: never valid */
     raft_msg_t d;
     assert_int_not_equal (raft_msg_decode (bad, sizeof bad, &d, s_out, MAX_ENTRIES), ZC_OK);
 }
 
-int main (void)
+int
+main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (every_type_round_trips),

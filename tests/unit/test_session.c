@@ -31,7 +31,7 @@ rebind_by_the_same_connection_keeps_what_was_acked (void **state)
     assert_null (replaced);
     assert_ptr_equal (sessions_find (table, "bob", 3), s2);
     assert_int_equal (s2->acked, 7);
-    assert_int_equal (s2->pushed, 7);           /* pushes resume after the acked ones */
+    assert_int_equal (s2->pushed, 7); /* pushes resume after the acked ones */
     /* what the client says it showed still counts when it is more */
     s2->acked = 8;
     session_t *s3 = sessions_bind (table, a, "bob", 5, 9, 1002, &replaced);
@@ -56,7 +56,7 @@ bind_from_another_connection_replaces (void **state)
     assert_ptr_equal (replaced, a);
     assert_null (a->session);
     assert_ptr_equal (b->session, s2);
-    assert_int_equal (s2->acked, 3);            /* only what this client showed */
+    assert_int_equal (s2->acked, 3); /* only what this client showed */
     sessions_destroy (&table);
 }
 
@@ -74,7 +74,7 @@ acks_due_are_listed_once_and_forgotten_with_their_session (void **state)
     sessions_ack_due (table, bob, 2005);
     sessions_ack_due (table, ann, 2010);
     assert_true (sessions_acks_due (table, &since));
-    assert_int_equal (since, 2000);             /* the oldest */
+    assert_int_equal (since, 2000); /* the oldest */
     sessions_end (table, bob);
     assert_ptr_equal (sessions_next_ack_due (table), ann);
     assert_null (sessions_next_ack_due (table));

@@ -60,7 +60,8 @@ s_read_fails (fixture_t *fx, const char *needle)
     uint8_t *body = NULL;
     size_t len = 0;
     char err [512] = "";
-    assert_int_equal (snapshot_file_read (fx->dir, &index, &term, &body, &len, err, sizeof err), -1);
+    assert_int_equal (snapshot_file_read (fx->dir, &index, &term, &body, &len, err, sizeof err),
+                      -1);
     assert_null (body);
     if (!strstr (err, fx->path) || !strstr (err, needle))
         fail_msg ("reason '%s' lacks '%s' or the path", err, needle);
@@ -134,17 +135,17 @@ corrupted_snapshot_is_detected (void **state)
     uint8_t *image = fixture_read_file (fx->path, &len);
     assert_int_equal (len, 32 + 3000);
 
-    image [32 + 1500] ^= 0x04;                  /* body */
+    image [32 + 1500] ^= 0x04; /* body */
     fixture_write_file (fx->path, image, len);
     s_read_fails (fx, "CRC");
     image [32 + 1500] ^= 0x04;
 
-    image [28] ^= 0x80;                         /* CRC field */
+    image [28] ^= 0x80; /* CRC field */
     fixture_write_file (fx->path, image, len);
     s_read_fails (fx, "CRC");
     image [28] ^= 0x80;
 
-    for (size_t at = 8; at < 24; at++) {        /* index and term fields, every bit */
+    for (size_t at = 8; at < 24; at++) { /* index and term fields, every bit */
         for (int bit = 0; bit < 8; bit++) {
             image [at] ^= (uint8_t) (1u << bit);
             fixture_write_file (fx->path, image, len);
@@ -153,29 +154,30 @@ corrupted_snapshot_is_detected (void **state)
         }
     }
 
-    image [0] = 'X';                            /* magic */
+    image [0] = 'X'; /* magic */
     fixture_write_file (fx->path, image, len);
     s_read_fails (fx, "magic");
     image [0] = 'Z';
 
-    image [25] ^= 0x01;                         /* length field */
+    image [25] ^= 0x01; /* length field */
     fixture_write_file (fx->path, image, len);
     s_read_fails (fx, "corrupt");
     image [25] ^= 0x01;
 
-    fixture_write_file (fx->path, image, len - 1);    /* truncated body */
+    fixture_write_file (fx->path, image, len - 1); /* truncated body */
     s_read_fails (fx, "corrupt");
-    fixture_write_file (fx->path, image, 20);         /* truncated header */
+    fixture_write_file (fx->path, image, 20); /* truncated header */
     s_read_fails (fx, "corrupt");
     image [len] = 0;
-    fixture_write_file (fx->path, image, len + 1);    /* trailing byte */
+    fixture_write_file (fx->path, image, len + 1); /* trailing byte */
     s_read_fails (fx, "corrupt");
 
-    fixture_write_file (fx->path, image, len);        /* intact again */
+    fixture_write_file (fx->path, image, len); /* intact again */
     uint64_t index, term;
     uint8_t *got;
     size_t got_len;
-    assert_int_equal (snapshot_file_read (fx->dir, &index, &term, &got, &got_len, err, sizeof err), 1);
+    assert_int_equal (snapshot_file_read (fx->dir, &index, &term, &got, &got_len, err, sizeof err),
+                      1);
     free (got);
     free (image);
     free (body);
@@ -211,7 +213,8 @@ snapshot_write_to_missing_dir_fails_with_reason (void **state)
     fixture_t *fx = *state;
     char dir [128], err [256] = "";
     snprintf (dir, sizeof dir, "%s/nope", fx->dir);
-    assert_int_equal (snapshot_file_write (dir, 1, 1, (const uint8_t *) "x", 1, err, sizeof err), -1);
+    assert_int_equal (snapshot_file_write (dir, 1, 1, (const uint8_t *) "x", 1, err, sizeof err),
+                      -1);
     assert_non_null (strstr (err, "nope"));
 }
 
@@ -272,7 +275,8 @@ main (void)
         cmocka_unit_test_setup_teardown (snapshot_empty_body_and_overwrite, setup, teardown),
         cmocka_unit_test_setup_teardown (corrupted_snapshot_is_detected, setup, teardown),
         cmocka_unit_test_setup_teardown (leftover_snapshot_tmp_is_ignored, setup, teardown),
-        cmocka_unit_test_setup_teardown (snapshot_write_to_missing_dir_fails_with_reason, setup, teardown),
+        cmocka_unit_test_setup_teardown (snapshot_write_to_missing_dir_fails_with_reason, setup,
+                                         teardown),
         cmocka_unit_test_setup_teardown (hardstate_round_trip_and_absent, setup, teardown),
         cmocka_unit_test_setup_teardown (corrupted_hardstate_is_detected, setup, teardown),
     };

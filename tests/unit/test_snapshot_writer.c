@@ -13,7 +13,9 @@
 #if defined(__SANITIZE_ADDRESS__)
 #define SKIP_UNDER_ASAN() skip ()
 #else
-#define SKIP_UNDER_ASAN() do { } while (0)
+#define SKIP_UNDER_ASAN()                                                                          \
+    do {                                                                                           \
+    } while (0)
 #endif
 #include <czmq.h>
 #include <sys/wait.h>
@@ -51,7 +53,10 @@ static void
 s_apply (chat_t *chat, uint64_t index, zc_op_t op, const char *name, const char *text)
 {
     zc_command_t cmd = {
-        .op = op, .ts = index, .cid = 1, .seq = index,
+        .op = op,
+        .ts = index,
+        .cid = 1,
+        .seq = index,
         .name = { name, (uint32_t) strlen (name) },
         .text = { text, (uint32_t) strlen (text) },
     };
@@ -86,7 +91,8 @@ snapshot_holds_the_state_at_fork_time (void **state)
     assert_true (w.pid > 0);
     /* changed while the child writes: must not be in the file */
     s_apply (chat, 501, ZC_OP_CREATE, "bo", "");
-    assert_int_equal (snapshot_writer_start (&w, s_save_chat, chat, s_dir, 501, 3), -1);   /* one at a time */
+    assert_int_equal (snapshot_writer_start (&w, s_save_chat, chat, s_dir, 501, 3),
+                      -1); /* one at a time */
     assert_int_equal (s_wait (&w), 1);
     assert_int_equal (w.pid, 0);
 
@@ -120,7 +126,7 @@ failure_in_the_child_is_reported (void **state)
     snprintf (missing, sizeof missing, "%s/no/such/dir", s_dir);
     assert_int_equal (snapshot_writer_start (&w, s_save_chat, chat, missing, 1, 1), 0);
     assert_int_equal (s_wait (&w), -1);
-    assert_int_equal (snapshot_writer_poll (&w), 0);        /* nothing runs any more */
+    assert_int_equal (snapshot_writer_poll (&w), 0); /* nothing runs any more */
     chat_destroy (&chat);
 }
 
@@ -136,8 +142,8 @@ abort_leaves_no_child (void **state)
     pid_t pid = w.pid;
     snapshot_writer_abort (&w);
     assert_int_equal (w.pid, 0);
-    assert_int_equal (waitpid (pid, NULL, WNOHANG), -1);    /* reaped: not our child now */
-    snapshot_writer_abort (&w);                             /* no child: nothing to do */
+    assert_int_equal (waitpid (pid, NULL, WNOHANG), -1); /* reaped: not our child now */
+    snapshot_writer_abort (&w);                          /* no child: nothing to do */
     chat_destroy (&chat);
 }
 
@@ -145,7 +151,8 @@ int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test_setup_teardown (snapshot_holds_the_state_at_fork_time, s_setup, s_teardown),
+        cmocka_unit_test_setup_teardown (snapshot_holds_the_state_at_fork_time, s_setup,
+                                         s_teardown),
         cmocka_unit_test_setup_teardown (failure_in_the_child_is_reported, s_setup, s_teardown),
         cmocka_unit_test_setup_teardown (abort_leaves_no_child, s_setup, s_teardown),
     };

@@ -71,8 +71,8 @@ typedef struct {
     uint64_t index [MAX_SEEN];
     uint64_t term [MAX_SEEN];
     size_t n;
-    int bad_data;              /* entries whose bytes did not match */
-    uint64_t stop_at;          /* refuse this index (0 = never) */
+    int bad_data;     /* entries whose bytes did not match */
+    uint64_t stop_at; /* refuse this index (0 = never) */
 } seen_t;
 
 static int
@@ -188,7 +188,9 @@ s_count_segments (const char *dir, uint64_t *firsts, int max)
     for (int i = 0; firsts && i < n && i < max; i++)
         for (int j = i + 1; j < n && j < max; j++)
             if (firsts [j] < firsts [i]) {
-                uint64_t t = firsts [i]; firsts [i] = firsts [j]; firsts [j] = t;
+                uint64_t t = firsts [i];
+                firsts [i] = firsts [j];
+                firsts [j] = t;
             }
     return n;
 }
@@ -290,7 +292,7 @@ twenty_restarts_in_a_row_keep_everything (void **state)
         uint64_t n = 1 + (uint64_t) round % 7;
         s_append (wal, 1 + (uint64_t) round / 5, last + 1, last + n);
         last += n;
-        if (round % 3)                  /* also close without an explicit sync */
+        if (round % 3) /* also close without an explicit sync */
             assert_int_equal (wal_sync (wal), 0);
         wal_destroy (&wal);
     }
@@ -479,12 +481,12 @@ empty_directory_opens_empty (void **state)
     wal_t *wal = s_open (fx, 0, 0, &seen);
     assert_int_equal (seen.n, 0);
     assert_int_equal (wal_size_bytes (wal), 0);
-    assert_int_equal (wal_sync (wal), 0);      /* nothing to sync is fine */
+    assert_int_equal (wal_sync (wal), 0); /* nothing to sync is fine */
     assert_int_equal (wal_compact (wal, 10), 0);
     s_append_synced (wal, 1, 1, 1);
     assert_int_equal (wal_last_index (wal), 1);
     wal_destroy (&wal);
-    wal_destroy (&wal);                         /* NULL is accepted */
+    wal_destroy (&wal); /* NULL is accepted */
 }
 
 static void
@@ -541,7 +543,8 @@ large_entry_beyond_write_buffer_round_trips (void **state)
     char err [256];
     wal_t *wal = wal_open (fx->dir, 0, 0, NULL, NULL, err, sizeof err);
     assert_non_null (wal);
-    raft_entry_t e [3] = { { 1, 1, 3, (const uint8_t *) "abc" }, { 1, 2, (uint32_t) len, data },
+    raft_entry_t e [3] = { { 1, 1, 3, (const uint8_t *) "abc" },
+                           { 1, 2, (uint32_t) len, data },
                            { 1, 3, 0, NULL } };
     assert_int_equal (wal_append (wal, e, 3), 0);
     assert_int_equal (wal_sync (wal), 0);
@@ -568,8 +571,7 @@ large_entry_beyond_write_buffer_round_trips (void **state)
 /* Five entries in one segment, each in its own synced batch (so entries 2..5 follow
    a sync mark); returns the file image and the offsets of entries. */
 static uint8_t *
-s_five_records (fixture_t *fx, char *path, size_t path_len, size_t *len, size_t *off3,
-                size_t *off5)
+s_five_records (fixture_t *fx, char *path, size_t path_len, size_t *len, size_t *off3, size_t *off5)
 {
     seen_t seen;
     wal_t *wal = s_open (fx, 0, 0, &seen);
@@ -581,7 +583,7 @@ s_five_records (fixture_t *fx, char *path, size_t path_len, size_t *len, size_t 
     uint8_t *image = fixture_read_file (path, &file_len);
     *off3 = s_record_offset (image, file_len, 1, 3);
     *off5 = s_record_offset (image, file_len, 1, 5);
-    *len = s_record_offset (image, file_len, 1, 6);     /* the preallocated zeros are not in it */
+    *len = s_record_offset (image, file_len, 1, 6); /* the preallocated zeros are not in it */
     return image;
 }
 
@@ -603,7 +605,7 @@ torn_last_record_at_every_byte_is_cut_and_appending_works (void **state)
         struct stat st;
         assert_int_equal (stat (path, &st), 0);
         assert_int_equal ((size_t) st.st_size, off5);
-        s_append (wal, 2, 5, 6);                    /* a different entry 5 */
+        s_append (wal, 2, 5, 6); /* a different entry 5 */
         assert_int_equal (wal_sync (wal), 0);
         wal_destroy (&wal);
         wal = s_open (fx, 0, 0, &seen);
@@ -683,13 +685,13 @@ zero_filled_tail_is_the_clean_end (void **state)
     uint8_t *grown = calloc (1, len + 4096);
     assert_non_null (grown);
     memcpy (grown, image, len);
-    fixture_write_file (path, grown, len + 4096);     /* preallocated space, or a zero-filled hole */
+    fixture_write_file (path, grown, len + 4096); /* preallocated space, or a zero-filled hole */
     seen_t seen;
     wal_t *wal = s_open (fx, 0, 0, &seen);
     s_assert_seen (&seen, 1, 5);
     assert_int_equal (wal_truncated_bytes (wal), 0);
     assert_int_equal (wal_size_bytes (wal), len);
-    s_append (wal, 1, 6, 6);                    /* written where record 5 ends, not after the zeros */
+    s_append (wal, 1, 6, 6); /* written where record 5 ends, not after the zeros */
     assert_int_equal (wal_sync (wal), 0);
     wal_destroy (&wal);
     s_assert_log (fx, 0, 0, 1, 6);
@@ -710,8 +712,8 @@ preallocated_tail_is_cut_when_the_segment_rolls (void **state)
     assert_int_equal (stat (path, &st), 0);
     size_t one = (size_t) log_record_size_max (s_data_len (1));
     if ((size_t) st.st_size <= one)
-        skip ();        /* this file system cannot preallocate: nothing to cut */
-    assert_int_equal (st.st_size, 64 * 1024);   /* preallocated up to the segment size */
+        skip (); /* this file system cannot preallocate: nothing to cut */
+    assert_int_equal (st.st_size, 64 * 1024); /* preallocated up to the segment size */
     uint64_t i = 2;
     while (s_count_segments (fx->dir, NULL, 0) < 2) {
         s_append_synced (wal, 1, i, i);
@@ -719,7 +721,7 @@ preallocated_tail_is_cut_when_the_segment_rolls (void **state)
     }
     size_t len;
     uint8_t *image = fixture_read_file (path, &len);
-    assert_int_equal (s_record_offset (image, len, 1, i - 1), len);   /* records only */
+    assert_int_equal (s_record_offset (image, len, 1, i - 1), len); /* records only */
     free (image);
     wal_destroy (&wal);
     wal = s_open (fx, 0, 64 * 1024, &seen);
@@ -788,9 +790,9 @@ each_batch_after_a_sync_starts_with_a_sync_mark (void **state)
     seen_t seen;
     wal_t *wal = s_open (fx, 0, 0, &seen);
     s_append_synced (wal, 1, 1, 3);
-    s_append_synced (wal, 1, 4, 5);             /* one batch: one mark, before 4 */
+    s_append_synced (wal, 1, 4, 5); /* one batch: one mark, before 4 */
     wal_destroy (&wal);
-    wal = s_open (fx, 0, 0, &seen);             /* open syncs what it found: a mark may follow */
+    wal = s_open (fx, 0, 0, &seen); /* open syncs what it found: a mark may follow */
     s_append_synced (wal, 1, 6, 6);
     wal_destroy (&wal);
     char path [128];
@@ -800,7 +802,7 @@ each_batch_after_a_sync_starts_with_a_sync_mark (void **state)
     raft_entry_t entry;
     size_t rec_len;
     assert_int_equal (log_record_decode (image, len, &entry, &rec_len), LOG_RECORD_OK);
-    assert_int_equal (entry.index, 1);          /* a fresh segment starts with no mark */
+    assert_int_equal (entry.index, 1); /* a fresh segment starts with no mark */
     s_assert_mark_at (image, len, s_record_end (image, len, 1, 3));
     assert_int_equal (s_record_offset (image, len, 1, 5), s_record_end (image, len, 1, 4));
     s_assert_mark_at (image, len, s_record_end (image, len, 1, 5));
@@ -813,11 +815,11 @@ each_batch_after_a_sync_starts_with_a_sync_mark (void **state)
    batch first leaves it. Returns the damaged image. */
 typedef struct {
     uint8_t *image;
-    size_t len;                 /* file size, preallocated zeros included */
-    uint64_t kept;              /* last entry wholly before the hole */
+    size_t len;    /* file size, preallocated zeros included */
+    uint64_t kept; /* last entry wholly before the hole */
     size_t kept_end;
-    size_t hole;                /* 4096-aligned start of the zeroed page */
-    size_t mark3;               /* the extra batch's mark */
+    size_t hole;  /* 4096-aligned start of the zeroed page */
+    size_t mark3; /* the extra batch's mark */
     char path [128];
 } hole_case_t;
 
@@ -859,7 +861,7 @@ zeroed_page_in_the_unsynced_tail_is_a_torn_tail (void **state)
     s_assert_seen (&seen, 1, hc.kept);
     assert_int_equal (wal_last_index (wal), hc.kept);
     assert_int_equal (wal_truncated_bytes (wal), hc.len - hc.kept_end);
-    s_append (wal, 2, hc.kept + 1, hc.kept + 3);   /* the leader sends them again */
+    s_append (wal, 2, hc.kept + 1, hc.kept + 3); /* the leader sends them again */
     assert_int_equal (wal_sync (wal), 0);
     wal_destroy (&wal);
     wal = s_open (fx, 0, 0, &seen);
@@ -887,7 +889,7 @@ zeroed_page_before_a_later_sync_mark_is_corruption (void **state)
         fail_msg ("expected '%s' in: %s", want, err);
     size_t after_len;
     uint8_t *after = fixture_read_file (hc.path, &after_len);
-    assert_int_equal (after_len, hc.len);          /* left untouched for an operator */
+    assert_int_equal (after_len, hc.len); /* left untouched for an operator */
     assert_memory_equal (after, hc.image, hc.len);
     free (after);
     free (hc.image);
@@ -902,7 +904,7 @@ conflict_rewrite_starts_with_a_mark_at_the_cut (void **state)
     seen_t seen;
     wal_t *wal = s_open (fx, 0, 0, &seen);
     s_append (wal, 1, 1, 30);
-    s_append (wal, 2, 25, 120);                 /* no sync between: the cut syncs */
+    s_append (wal, 2, 25, 120); /* no sync between: the cut syncs */
     wal_destroy (&wal);
     char path [128];
     size_t len;
@@ -911,7 +913,7 @@ conflict_rewrite_starts_with_a_mark_at_the_cut (void **state)
     size_t cut = s_record_end (image, len, 1, 24);
     s_assert_mark_at (image, len, cut);
     size_t hole = s_record_offset (image, len, 1, 60);
-    image [hole + 9] ^= 0x40;                   /* entry 60 damaged, entries after it valid */
+    image [hole + 9] ^= 0x40; /* entry 60 damaged, entries after it valid */
     fixture_write_file (path, image, len);
     wal = s_open (fx, 0, 0, &seen);
     s_assert_seen (&seen, 1, 59);
@@ -1028,7 +1030,7 @@ repair_cuts_at_the_damage_and_removes_later_segments (void **state)
     image [off + 10] ^= 0x08;
     fixture_write_file (path, image, len);
     char err [512];
-    s_open_fails (fx, 0, err, sizeof err);          /* without repair: refused */
+    s_open_fails (fx, 0, err, sizeof err); /* without repair: refused */
 
     wal = s_open_repair (fx, 0, &seen);
     s_assert_seen (&seen, 1, bad - 1);
@@ -1036,8 +1038,10 @@ repair_cuts_at_the_damage_and_removes_later_segments (void **state)
     snprintf (name, sizeof name, "log-%020" PRIu64 ".seg: corrupt record at byte offset %zu",
               firsts [1], off);
     s_assert_note_has (wal, name);
-    snprintf (name, sizeof name, "it held %zu bytes, preallocated space included), %d later"
-              " segment(s) removed", len, n - 2);
+    snprintf (name, sizeof name,
+              "it held %zu bytes, preallocated space included), %d later"
+              " segment(s) removed",
+              len, n - 2);
     s_assert_note_has (wal, name);
     snprintf (name, sizeof name, "the log now ends at index %" PRIu64, bad - 1);
     s_assert_note_has (wal, name);
@@ -1046,10 +1050,10 @@ repair_cuts_at_the_damage_and_removes_later_segments (void **state)
     struct stat st;
     assert_int_equal (stat (path, &st), 0);
     assert_int_equal ((size_t) st.st_size, off);
-    s_append (wal, 2, bad, bad + 9);                /* the leader sends the rest again */
+    s_append (wal, 2, bad, bad + 9); /* the leader sends the rest again */
     assert_int_equal (wal_sync (wal), 0);
     wal_destroy (&wal);
-    wal = s_open (fx, 0, 1024, &seen);              /* a plain open is clean again */
+    wal = s_open (fx, 0, 1024, &seen); /* a plain open is clean again */
     s_assert_seen (&seen, 1, bad + 9);
     wal_destroy (&wal);
     free (image);
@@ -1099,7 +1103,7 @@ repair_of_a_sound_log_cuts_nothing_and_some_damage_is_not_its_to_mend (void **st
     memset (&seen, 0, sizeof seen);
     assert_null (wal_open_repair (fx->dir, 0, 1024, s_collect, &seen, err, sizeof err));
     assert_non_null (strstr (err, "entries missing"));
-    assert_int_equal (s_count_segments (fx->dir, NULL, 0), n - 1);     /* nothing removed */
+    assert_int_equal (s_count_segments (fx->dir, NULL, 0), n - 1); /* nothing removed */
 }
 
 /* ---- the record codec ---------------------------------------------------------- */
@@ -1125,17 +1129,17 @@ record_decoder_tells_torn_from_corrupt (void **state)
     raft_entry_t in = { 0x1234567890ull, 300, 5, (const uint8_t *) "hello" }, out;
     size_t len = log_record_encode (&in, rec, sizeof rec), used;
     assert_true (len > 0);
-    assert_int_equal (log_record_encode (&in, rec, len - 1), 0);      /* too small */
+    assert_int_equal (log_record_encode (&in, rec, len - 1), 0); /* too small */
     assert_int_equal (log_record_decode (rec, len, &out, &used), LOG_RECORD_OK);
     assert_int_equal (used, len);
     assert_int_equal (out.term, in.term);
     assert_int_equal (out.index, 300);
     assert_memory_equal (out.data, "hello", 5);
-    for (size_t cut = 0; cut < len; cut++)                            /* torn */
+    for (size_t cut = 0; cut < len; cut++) /* torn */
         assert_int_equal (log_record_decode (rec, cut, &out, &used), LOG_RECORD_INCOMPLETE);
     rec [len - 1] ^= 1;
     assert_int_equal (log_record_decode (rec, len, &out, &used), LOG_RECORD_BAD_CRC);
-    uint8_t absurd [16] = { 0x01, 0x00, 0x00, 0x01 };                 /* 16 MiB + 1 */
+    uint8_t absurd [16] = { 0x01, 0x00, 0x00, 0x01 }; /* 16 MiB + 1 */
     assert_int_equal (log_record_decode (absurd, 16, &out, &used), LOG_RECORD_BAD_LENGTH);
     uint8_t zero [16] = { 0 };
     assert_int_equal (log_record_decode (zero, 16, &out, &used), LOG_RECORD_BAD_LENGTH);
@@ -1145,18 +1149,23 @@ static void
 record_decoder_checks_body_shape (void **state)
 {
     (void) state;
-    struct { const char *name; uint8_t body [16]; uint32_t len; log_record_status_t want; } cases [] = {
-        { "canonical",         { 0x93, 1, 2, 0xc4, 1, 'x' }, 6, LOG_RECORD_OK },
-        { "array16 + uint8",   { 0xdc, 0, 3, 0xcc, 7, 2, 0xc4, 0 }, 8, LOG_RECORD_OK },
-        { "signed non-neg",    { 0x93, 0xd0, 5, 2, 0xc4, 0 }, 6, LOG_RECORD_OK },
-        { "negative term",     { 0x93, 0xd0, 0xff, 2, 0xc4, 0 }, 6, LOG_RECORD_BAD_BODY },
-        { "index zero",        { 0x93, 1, 0, 0xc4, 0 }, 5, LOG_RECORD_BAD_BODY },
-        { "two elements",      { 0x92, 1, 2 }, 3, LOG_RECORD_BAD_BODY },
-        { "str not bin",       { 0x93, 1, 2, 0xa1, 'x' }, 5, LOG_RECORD_BAD_BODY },
-        { "trailing byte",     { 0x93, 1, 2, 0xc4, 1, 'x', 0 }, 7, LOG_RECORD_BAD_BODY },
-        { "bin longer",        { 0x93, 1, 2, 0xc4, 5, 'x' }, 6, LOG_RECORD_BAD_BODY },
-        { "cut uint64",        { 0x93, 0xcf, 0, 0, 0 }, 5, LOG_RECORD_BAD_BODY },
-        { "map",               { 0x83, 1, 2, 3, 4, 5, 6 }, 7, LOG_RECORD_BAD_BODY },
+    struct {
+        const char *name;
+        uint8_t body [16];
+        uint32_t len;
+        log_record_status_t want;
+    } cases [] = {
+        { "canonical", { 0x93, 1, 2, 0xc4, 1, 'x' }, 6, LOG_RECORD_OK },
+        { "array16 + uint8", { 0xdc, 0, 3, 0xcc, 7, 2, 0xc4, 0 }, 8, LOG_RECORD_OK },
+        { "signed non-neg", { 0x93, 0xd0, 5, 2, 0xc4, 0 }, 6, LOG_RECORD_OK },
+        { "negative term", { 0x93, 0xd0, 0xff, 2, 0xc4, 0 }, 6, LOG_RECORD_BAD_BODY },
+        { "index zero", { 0x93, 1, 0, 0xc4, 0 }, 5, LOG_RECORD_BAD_BODY },
+        { "two elements", { 0x92, 1, 2 }, 3, LOG_RECORD_BAD_BODY },
+        { "str not bin", { 0x93, 1, 2, 0xa1, 'x' }, 5, LOG_RECORD_BAD_BODY },
+        { "trailing byte", { 0x93, 1, 2, 0xc4, 1, 'x', 0 }, 7, LOG_RECORD_BAD_BODY },
+        { "bin longer", { 0x93, 1, 2, 0xc4, 5, 'x' }, 6, LOG_RECORD_BAD_BODY },
+        { "cut uint64", { 0x93, 0xcf, 0, 0, 0 }, 5, LOG_RECORD_BAD_BODY },
+        { "map", { 0x83, 1, 2, 3, 4, 5, 6 }, 7, LOG_RECORD_BAD_BODY },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases [0]; i++) {
         uint8_t rec [32];
@@ -1215,8 +1224,8 @@ record_encoding_is_smallest_msgpack (void **state)
     e.term = UINT64_MAX;
     e.index = 65536;
     len = log_record_encode (&e, rec, sizeof rec);
-    const uint8_t want2 [] = { 0x93, 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                               0xce, 0x00, 0x01, 0x00, 0x00, 0xc4, 0x01, 'x' };
+    const uint8_t want2 [] = { 0x93, 0xcf, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                               0xff, 0xce, 0x00, 0x01, 0x00, 0x00, 0xc4, 0x01, 'x' };
     assert_int_equal (len, 8 + sizeof want2);
     assert_memory_equal (rec + 8, want2, sizeof want2);
 }
@@ -1233,33 +1242,49 @@ main (void)
         cmocka_unit_test_setup_teardown (replay_skips_entries_covered_by_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown (twenty_restarts_in_a_row_keep_everything, setup, teardown),
         cmocka_unit_test_setup_teardown (segments_roll_past_segment_bytes, setup, teardown),
-        cmocka_unit_test_setup_teardown (conflict_truncates_across_segment_boundary, setup, teardown),
-        cmocka_unit_test_setup_teardown (conflict_at_first_index_replaces_whole_log, setup, teardown),
-        cmocka_unit_test_setup_teardown (append_with_gap_is_refused_and_changes_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown (compaction_removes_whole_covered_segments, setup, teardown),
-        cmocka_unit_test_setup_teardown (reset_drops_everything_and_restarts_at_any_index, setup, teardown),
+        cmocka_unit_test_setup_teardown (conflict_truncates_across_segment_boundary, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (conflict_at_first_index_replaces_whole_log, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (append_with_gap_is_refused_and_changes_nothing, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (compaction_removes_whole_covered_segments, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (reset_drops_everything_and_restarts_at_any_index, setup,
+                                         teardown),
         cmocka_unit_test_setup_teardown (snapshot_past_log_end_drops_stale_log, setup, teardown),
         cmocka_unit_test_setup_teardown (empty_directory_opens_empty, setup, teardown),
         cmocka_unit_test_setup_teardown (missing_directory_is_created, setup, teardown),
         cmocka_unit_test_setup_teardown (unusable_directory_fails_with_reason, setup, teardown),
         cmocka_unit_test_setup_teardown (replay_callback_can_stop_open, setup, teardown),
-        cmocka_unit_test_setup_teardown (large_entry_beyond_write_buffer_round_trips, setup, teardown),
-        cmocka_unit_test_setup_teardown (torn_last_record_at_every_byte_is_cut_and_appending_works, setup, teardown),
-        cmocka_unit_test_setup_teardown (flipped_bit_in_middle_record_is_corruption, setup, teardown),
-        cmocka_unit_test_setup_teardown (flipped_bit_in_last_record_is_a_torn_tail, setup, teardown),
+        cmocka_unit_test_setup_teardown (large_entry_beyond_write_buffer_round_trips, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (torn_last_record_at_every_byte_is_cut_and_appending_works,
+                                         setup, teardown),
+        cmocka_unit_test_setup_teardown (flipped_bit_in_middle_record_is_corruption, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (flipped_bit_in_last_record_is_a_torn_tail, setup,
+                                         teardown),
         cmocka_unit_test_setup_teardown (zero_filled_tail_is_the_clean_end, setup, teardown),
-        cmocka_unit_test_setup_teardown (preallocated_tail_is_cut_when_the_segment_rolls, setup, teardown),
+        cmocka_unit_test_setup_teardown (preallocated_tail_is_cut_when_the_segment_rolls, setup,
+                                         teardown),
         cmocka_unit_test_setup_teardown (garbage_before_a_sync_mark_is_corruption, setup, teardown),
-        cmocka_unit_test_setup_teardown (each_batch_after_a_sync_starts_with_a_sync_mark, setup, teardown),
-        cmocka_unit_test_setup_teardown (zeroed_page_in_the_unsynced_tail_is_a_torn_tail, setup, teardown),
-        cmocka_unit_test_setup_teardown (zeroed_page_before_a_later_sync_mark_is_corruption, setup, teardown),
-        cmocka_unit_test_setup_teardown (conflict_rewrite_starts_with_a_mark_at_the_cut, setup, teardown),
+        cmocka_unit_test_setup_teardown (each_batch_after_a_sync_starts_with_a_sync_mark, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (zeroed_page_in_the_unsynced_tail_is_a_torn_tail, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (zeroed_page_before_a_later_sync_mark_is_corruption, setup,
+                                         teardown),
+        cmocka_unit_test_setup_teardown (conflict_rewrite_starts_with_a_mark_at_the_cut, setup,
+                                         teardown),
         cmocka_unit_test_setup_teardown (damage_in_non_last_segment_is_corruption, setup, teardown),
         cmocka_unit_test_setup_teardown (missing_middle_segment_is_a_gap, setup, teardown),
         cmocka_unit_test_setup_teardown (segment_name_must_match_its_first_record, setup, teardown),
-        cmocka_unit_test_setup_teardown (repair_cuts_at_the_damage_and_removes_later_segments, setup, teardown),
+        cmocka_unit_test_setup_teardown (repair_cuts_at_the_damage_and_removes_later_segments,
+                                         setup, teardown),
         cmocka_unit_test_setup_teardown (repair_keeps_the_log_before_a_gap, setup, teardown),
-        cmocka_unit_test_setup_teardown (repair_of_a_sound_log_cuts_nothing_and_some_damage_is_not_its_to_mend, setup, teardown),
+        cmocka_unit_test_setup_teardown (
+            repair_of_a_sound_log_cuts_nothing_and_some_damage_is_not_its_to_mend, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

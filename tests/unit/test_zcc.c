@@ -20,7 +20,7 @@ typedef struct {
 } fake_t;
 
 typedef struct {
-    uint8_t identity [256];     /* the client's routing id, to address replies */
+    uint8_t identity [256]; /* the client's routing id, to address replies */
     size_t identity_len;
     uint8_t buf [ZC_FRAME_MAX];
     size_t len;
@@ -45,7 +45,8 @@ typedef struct {
 static tev_t s_tev [MAX_TEV];
 static int s_n_tev;
 
-static void fake_start (fake_t *fake)
+static void
+fake_start (fake_t *fake)
 {
     fake->router = zsock_new (ZMQ_ROUTER);
     assert_non_null (fake->router);
@@ -55,12 +56,14 @@ static void fake_start (fake_t *fake)
     snprintf (fake->addr, sizeof fake->addr, "127.0.0.1:%d", port);
 }
 
-static void fake_stop (fake_t *fake)
+static void
+fake_stop (fake_t *fake)
 {
     zsock_destroy (&fake->router);
 }
 
-static void s_record (const zcc_event_t *ev)
+static void
+s_record (const zcc_event_t *ev)
 {
     assert_true (s_n_tev < MAX_TEV);
     tev_t *t = &s_tev [s_n_tev++];
@@ -83,7 +86,8 @@ static void s_record (const zcc_event_t *ev)
 }
 
 /* Pump the client once for up to ms, recording any event. */
-static void pump (zcc_t *client, int ms)
+static void
+pump (zcc_t *client, int ms)
 {
     zcc_event_t ev;
     if (zcc_poll (client, ms, -1, &ev) != ZCC_EV_NONE)
@@ -91,13 +95,14 @@ static void pump (zcc_t *client, int ms)
 }
 
 /* Decode a message the fake received (routing id, frame) into *msg; destroys it. */
-static bool msg_parse (zmsg_t **zmsg_p, fake_msg_t *msg)
+static bool
+msg_parse (zmsg_t **zmsg_p, fake_msg_t *msg)
 {
     zmsg_t *zmsg = *zmsg_p;
     zframe_t *identity = zmsg ? zmsg_first (zmsg) : NULL;
     zframe_t *data = zmsg ? zmsg_last (zmsg) : NULL;
     bool ok = zmsg && zmsg_size (zmsg) == 2 && zframe_size (identity) <= sizeof msg->identity
-           && zframe_size (data) <= ZC_FRAME_MAX;
+              && zframe_size (data) <= ZC_FRAME_MAX;
     if (ok) {
         msg->identity_len = zframe_size (identity);
         memcpy (msg->identity, zframe_data (identity), msg->identity_len);
@@ -110,7 +115,8 @@ static bool msg_parse (zmsg_t **zmsg_p, fake_msg_t *msg)
 }
 
 /* Take one frame from the fake if one is waiting: true with it in *msg. */
-static bool fake_take (fake_t *fake, fake_msg_t *msg)
+static bool
+fake_take (fake_t *fake, fake_msg_t *msg)
 {
     zmq_pollitem_t item = { zsock_resolve (fake->router), 0, ZMQ_POLLIN, 0 };
     if (zmq_poll (&item, 1, 0) != 1)
@@ -122,34 +128,37 @@ static bool fake_take (fake_t *fake, fake_msg_t *msg)
 
 /* True once the fake receives a frame of command cmd within ms (left in *msg),
    pumping the client meanwhile; other commands, such as PING, are skipped. */
-static bool fake_wait_for (fake_t *fake, zcc_t *client, zc_cmd_t cmd, int ms, fake_msg_t *msg)
+static bool
+fake_wait_for (fake_t *fake, zcc_t *client, zc_cmd_t cmd, int ms, fake_msg_t *msg)
 {
     int64_t end = zclock_mono () + ms;
     while (zclock_mono () < end) {
         if (!fake_take (fake, msg))
             pump (client, 2);
-        else
-        if (msg->f.cmd == cmd)
+        else if (msg->f.cmd == cmd)
             return true;
     }
     return false;
 }
 
 /* The fake receives a frame of cmd, left in *msg; fails the test after WAIT_MS. */
-static void fake_expect (fake_t *fake, zcc_t *client, zc_cmd_t cmd, fake_msg_t *msg)
+static void
+fake_expect (fake_t *fake, zcc_t *client, zc_cmd_t cmd, fake_msg_t *msg)
 {
     if (!fake_wait_for (fake, client, cmd, WAIT_MS, msg))
         fail_msg ("fake %s never received %s", fake->addr, zc_cmd_name (cmd));
 }
 
 /* True if the fake receives a frame of cmd within ms (pumping the client). */
-static bool fake_receives_within (fake_t *fake, zcc_t *client, zc_cmd_t cmd, int ms)
+static bool
+fake_receives_within (fake_t *fake, zcc_t *client, zc_cmd_t cmd, int ms)
 {
     fake_msg_t msg;
     return fake_wait_for (fake, client, cmd, ms, &msg);
 }
 
-static void fake_send (fake_t *fake, const fake_msg_t *to, const zc_frame_t *frame)
+static void
+fake_send (fake_t *fake, const fake_msg_t *to, const zc_frame_t *frame)
 {
     uint8_t buf [ZC_FRAME_MAX];
     size_t len;
@@ -160,15 +169,17 @@ static void fake_send (fake_t *fake, const fake_msg_t *to, const zc_frame_t *fra
     assert_int_equal (zmsg_send (&zmsg, fake->router), 0);
 }
 
-static zc_bytes_t B (const char *s)
+static zc_bytes_t
+B (const char *s)
 {
     return (zc_bytes_t) { s, (uint32_t) strlen (s) };
 }
 
-static void fake_reply (fake_t *fake, const fake_msg_t *req, zc_frame_t *reply)
+static void
+fake_reply (fake_t *fake, const fake_msg_t *req, zc_frame_t *reply)
 {
     reply->fields |= ZC_F_RE | ZC_F_SEQ | ZC_F_CODE;
-    if (reply->cmd == ZC_CMD_REPLY) {     /* the fields each REPLY must carry */
+    if (reply->cmd == ZC_CMD_REPLY) { /* the fields each REPLY must carry */
         if (req->f.cmd == ZC_CMD_CREATE)
             reply->fields |= ZC_F_EPOCH;
         if (req->f.cmd == ZC_CMD_LIST)
@@ -186,7 +197,8 @@ static void fake_reply (fake_t *fake, const fake_msg_t *req, zc_frame_t *reply)
 }
 
 /* Answer a CONNECT of bob: bound at epoch 5, mseq the highest the server has shown. */
-static void fake_bind_bob (fake_t *fake, const fake_msg_t *connect, uint64_t mseq)
+static void
+fake_bind_bob (fake_t *fake, const fake_msg_t *connect, uint64_t mseq)
 {
     zc_frame_t r;
     zc_frame_init (&r, ZC_CMD_REPLY);
@@ -198,7 +210,8 @@ static void fake_bind_bob (fake_t *fake, const fake_msg_t *connect, uint64_t mse
 }
 
 /* The server ends bob's session: another client took it over. */
-static void fake_close_bob (fake_t *fake, const fake_msg_t *session)
+static void
+fake_close_bob (fake_t *fake, const fake_msg_t *session)
 {
     zc_frame_t c;
     zc_frame_init (&c, ZC_CMD_CLOSED);
@@ -209,15 +222,17 @@ static void fake_close_bob (fake_t *fake, const fake_msg_t *session)
     fake_send (fake, session, &c);
 }
 
-static void fake_ok (fake_t *fake, const fake_msg_t *req)
+static void
+fake_ok (fake_t *fake, const fake_msg_t *req)
 {
     zc_frame_t r;
     zc_frame_init (&r, ZC_CMD_REPLY);
     fake_reply (fake, req, &r);
 }
 
-static void fake_error (fake_t *fake, const fake_msg_t *req, zc_code_t code,
-                        const char *text, const char *leader)
+static void
+fake_error (fake_t *fake, const fake_msg_t *req, zc_code_t code, const char *text,
+            const char *leader)
 {
     zc_frame_t r;
     zc_frame_init (&r, ZC_CMD_ERROR);
@@ -231,8 +246,9 @@ static void fake_error (fake_t *fake, const fake_msg_t *req, zc_code_t code,
     fake_reply (fake, req, &r);
 }
 
-static void fake_push (fake_t *fake, const fake_msg_t *session, const char *name,
-                       uint64_t epoch, uint64_t mseq, const char *text)
+static void
+fake_push (fake_t *fake, const fake_msg_t *session, const char *name, uint64_t epoch, uint64_t mseq,
+           const char *text)
 {
     zc_frame_t m;
     zc_frame_init (&m, ZC_CMD_MESSAGE);
@@ -247,7 +263,8 @@ static void fake_push (fake_t *fake, const fake_msg_t *session, const char *name
 }
 
 /* Pump until n events are recorded in total; fails after WAIT_MS. */
-static void wait_events (zcc_t *client, int n)
+static void
+wait_events (zcc_t *client, int n)
 {
     int64_t end = zclock_mono () + WAIT_MS;
     while (s_n_tev < n && zclock_mono () < end)
@@ -255,13 +272,13 @@ static void wait_events (zcc_t *client, int n)
     assert_int_equal (s_n_tev, n);
 }
 
-static zcc_t *client_new (const char *servers, uint32_t timeout_ms, uint32_t deadline_ms,
-                          uint32_t max_inflight)
+static zcc_t *
+client_new (const char *servers, uint32_t timeout_ms, uint32_t deadline_ms, uint32_t max_inflight)
 {
     zcc_options_t options;
     zcc_options_defaults (&options);
     options.servers = servers;
-    options.insecure = true;        /* the fake servers here speak plain ZeroMQ */
+    options.insecure = true; /* the fake servers here speak plain ZeroMQ */
     if (timeout_ms)
         options.request_timeout_ms = timeout_ms;
     if (deadline_ms)
@@ -275,7 +292,8 @@ static zcc_t *client_new (const char *servers, uint32_t timeout_ms, uint32_t dea
 }
 
 /* Pump the client for 100 ms: it reports nothing beyond the n events it has. */
-static void no_more_events (zcc_t *client, int n)
+static void
+no_more_events (zcc_t *client, int n)
 {
     int64_t end = zclock_mono () + 100;
     while (zclock_mono () < end)
@@ -290,8 +308,9 @@ typedef struct {
     zcc_t *client;
 } rig_t;
 
-static zcc_t *rig_start (rig_t *rig, int n_fakes, uint32_t timeout_ms, uint32_t deadline_ms,
-                         uint32_t max_inflight)
+static zcc_t *
+rig_start (rig_t *rig, int n_fakes, uint32_t timeout_ms, uint32_t deadline_ms,
+           uint32_t max_inflight)
 {
     memset (rig, 0, sizeof *rig);
     fake_start (&rig->a);
@@ -305,7 +324,8 @@ static zcc_t *rig_start (rig_t *rig, int n_fakes, uint32_t timeout_ms, uint32_t 
     return rig->client;
 }
 
-static void rig_stop (rig_t *rig)
+static void
+rig_stop (rig_t *rig)
 {
     zcc_destroy (&rig->client);
     assert_null (rig->client);
@@ -314,7 +334,8 @@ static void rig_stop (rig_t *rig)
 }
 
 /* Bind the client to bob (epoch 5) on fake, leaving the CONNECT in *session. */
-static void connect_bob (fake_t *fake, zcc_t *client, fake_msg_t *session)
+static void
+connect_bob (fake_t *fake, zcc_t *client, fake_msg_t *session)
 {
     int before = s_n_tev;
     uint64_t seq = zcc_submit_with (client, ZC_CMD_CONNECT, "bob", NULL, "pw", NULL);
@@ -327,7 +348,8 @@ static void connect_bob (fake_t *fake, zcc_t *client, fake_msg_t *session)
 }
 
 /* Push mseq 1..n to bob's session (epoch 5) and wait until the client shows them. */
-static void show_bob (fake_t *fake, zcc_t *client, const fake_msg_t *session, uint64_t n)
+static void
+show_bob (fake_t *fake, zcc_t *client, const fake_msg_t *session, uint64_t n)
 {
     int before = s_n_tev;
     for (uint64_t m = 1; m <= n; m++)
@@ -339,7 +361,8 @@ static void show_bob (fake_t *fake, zcc_t *client, const fake_msg_t *session, ui
     }
 }
 
-static void request_reply_round_trip (void **state)
+static void
+request_reply_round_trip (void **state)
 {
     (void) state;
     rig_t rig;
@@ -379,7 +402,8 @@ static void request_reply_round_trip (void **state)
     rig_stop (&rig);
 }
 
-static void not_leader_redirects_with_same_cid_and_seq (void **state)
+static void
+not_leader_redirects_with_same_cid_and_seq (void **state)
 {
     (void) state;
     rig_t rig;
@@ -411,7 +435,8 @@ static void not_leader_redirects_with_same_cid_and_seq (void **state)
     rig_stop (&rig);
 }
 
-static void reply_timeout_fails_over_to_next_server_with_same_seq (void **state)
+static void
+reply_timeout_fails_over_to_next_server_with_same_seq (void **state)
 {
     (void) state;
     rig_t rig;
@@ -420,10 +445,10 @@ static void reply_timeout_fails_over_to_next_server_with_same_seq (void **state)
     assert_string_equal (zcc_current_server (client), a->addr);
     uint64_t seq = zcc_submit_with (client, ZC_CMD_CREATE, "carol", NULL, "pw", NULL);
     fake_msg_t lost, retry;
-    fake_expect (a, client, ZC_CMD_CREATE, &lost);     /* a never answers */
+    fake_expect (a, client, ZC_CMD_CREATE, &lost); /* a never answers */
     int64_t start = zclock_mono ();
     fake_expect (b, client, ZC_CMD_CREATE, &retry);
-    assert_true (zclock_mono () - start >= 50);         /* waited for the timeout */
+    assert_true (zclock_mono () - start >= 50); /* waited for the timeout */
     assert_int_equal (retry.f.seq, seq);
     assert_int_equal (retry.f.cid, lost.f.cid);
     assert_string_equal (zcc_current_server (client), b->addr);
@@ -435,7 +460,8 @@ static void reply_timeout_fails_over_to_next_server_with_same_seq (void **state)
     rig_stop (&rig);
 }
 
-static void request_past_deadline_reports_timeout (void **state)
+static void
+request_past_deadline_reports_timeout (void **state)
 {
     (void) state;
     rig_t rig;
@@ -452,7 +478,8 @@ static void request_past_deadline_reports_timeout (void **state)
     rig_stop (&rig);
 }
 
-static void duplicate_pushes_are_shown_once (void **state)
+static void
+duplicate_pushes_are_shown_once (void **state)
 {
     (void) state;
     rig_t rig;
@@ -480,15 +507,16 @@ static void duplicate_pushes_are_shown_once (void **state)
 
 /* Push mseq 1..3 to bob's session; the client shows them and acks all three in one ACK,
    left in *ack. */
-static void push_three_shown_and_acked (fake_t *fake, zcc_t *client, const fake_msg_t *session,
-                                        fake_msg_t *ack)
+static void
+push_three_shown_and_acked (fake_t *fake, zcc_t *client, const fake_msg_t *session, fake_msg_t *ack)
 {
     show_bob (fake, client, session, 3);
     fake_expect (fake, client, ZC_CMD_ACK, ack);
-    assert_int_equal (ack->f.mseq, 3);          /* one ack covers all three */
+    assert_int_equal (ack->f.mseq, 3); /* one ack covers all three */
 }
 
-static void acks_are_cumulative (void **state)
+static void
+acks_are_cumulative (void **state)
 {
     (void) state;
     rig_t rig;
@@ -518,7 +546,8 @@ static void acks_are_cumulative (void **state)
 /* A server session that never saw our ack (a new one after a re-bind, or the ack was
    lost) pushes what we already showed: we must ack again, or its window stays full of
    messages we drop and delivery stops. */
-static void acked_message_pushed_again_is_acked_again (void **state)
+static void
+acked_message_pushed_again_is_acked_again (void **state)
 {
     (void) state;
     rig_t rig;
@@ -532,13 +561,14 @@ static void acked_message_pushed_again_is_acked_again (void **state)
     fake_expect (a, client, ZC_CMD_ACK, &ack);
     assert_int_equal (ack.f.mseq, 3);
     assert_int_equal (ack.f.epoch, 5);
-    assert_int_equal (s_n_tev, 4);              /* shown once all the same */
+    assert_int_equal (s_n_tev, 4); /* shown once all the same */
     /* one re-ack per interval, not one per duplicate */
     assert_false (fake_receives_within (a, client, ZC_CMD_ACK, 50));
     rig_stop (&rig);
 }
 
-static void failover_reconnects_with_highest_shown (void **state)
+static void
+failover_reconnects_with_highest_shown (void **state)
 {
     (void) state;
     rig_t rig;
@@ -547,7 +577,7 @@ static void failover_reconnects_with_highest_shown (void **state)
     fake_msg_t session, reconnect, list, ack;
     connect_bob (a, client, &session);
     show_bob (a, client, &session, 2);
-    uint64_t seq = zcc_submit (client, ZC_CMD_LIST, NULL, NULL);    /* a stays silent */
+    uint64_t seq = zcc_submit (client, ZC_CMD_LIST, NULL, NULL); /* a stays silent */
     fake_expect (b, client, ZC_CMD_CONNECT, &reconnect);
     assert_true (reconnect.f.fields & ZC_F_MSEQ);
     assert_int_equal (reconnect.f.mseq, 2);
@@ -564,7 +594,7 @@ static void failover_reconnects_with_highest_shown (void **state)
     r.n_users = 1;
     r.users [0] = B ("bob");
     fake_reply (b, &list, &r);
-    wait_events (client, 5);    /* m3 and the LIST reply; the re-CONNECT is silent */
+    wait_events (client, 5); /* m3 and the LIST reply; the re-CONNECT is silent */
     assert_int_equal (s_tev [3].type, ZCC_EV_MESSAGE);
     assert_int_equal (s_tev [3].mseq, 3);
     assert_int_equal (s_tev [4].type, ZCC_EV_REPLY);
@@ -581,7 +611,8 @@ static void failover_reconnects_with_highest_shown (void **state)
    client over to b, which gets the re-CONNECT (left in *reconnect) and, for 200 ms, not
    the SEND, which waits for it. The reply timeout is well above that window, so the
    client stays at b. Returns the SEND's seq. */
-static uint64_t rig_with_held_send (rig_t *rig, fake_msg_t *reconnect)
+static uint64_t
+rig_with_held_send (rig_t *rig, fake_msg_t *reconnect)
 {
     zcc_t *client = rig_start (rig, 2, 600, 0, 0);
     fake_msg_t session;
@@ -593,7 +624,8 @@ static uint64_t rig_with_held_send (rig_t *rig, fake_msg_t *reconnect)
 }
 
 /* The held SEND reaches b, unchanged. */
-static void held_send_goes_out (rig_t *rig, uint64_t seq)
+static void
+held_send_goes_out (rig_t *rig, uint64_t seq)
 {
     fake_msg_t send;
     fake_expect (&rig->b, rig->client, ZC_CMD_SEND, &send);
@@ -602,7 +634,8 @@ static void held_send_goes_out (rig_t *rig, uint64_t seq)
 
 /* After a failover, a bound client CONNECTs again with the user's secret, and its SENDs
    wait for that answer: sent before, the new server would take them as from nobody. */
-static void sends_wait_for_the_session_after_a_failover (void **state)
+static void
+sends_wait_for_the_session_after_a_failover (void **state)
 {
     (void) state;
     rig_t rig;
@@ -617,7 +650,8 @@ static void sends_wait_for_the_session_after_a_failover (void **state)
 
 /* A session that ends while its re-CONNECT is out releases the SENDs that waited for
    it: they get their answer (as from nobody) instead of waiting for their deadline. */
-static void held_sends_go_out_when_the_session_closes (void **state)
+static void
+held_sends_go_out_when_the_session_closes (void **state)
 {
     (void) state;
     rig_t rig;
@@ -631,7 +665,8 @@ static void held_sends_go_out_when_the_session_closes (void **state)
     rig_stop (&rig);
 }
 
-static void silent_server_of_a_session_is_left (void **state)
+static void
+silent_server_of_a_session_is_left (void **state)
 {
     (void) state;
     /* a reply timeout as long as the ping interval: later pings must not postpone
@@ -651,8 +686,9 @@ static void silent_server_of_a_session_is_left (void **state)
 }
 
 /* The server says, unasked, that our session is gone (re PING/ACK/CONNECT, seq 0). */
-static void fake_session_error (fake_t *fake, const fake_msg_t *to, zc_cmd_t re, zc_code_t code,
-                                const char *leader)
+static void
+fake_session_error (fake_t *fake, const fake_msg_t *to, zc_cmd_t re, zc_code_t code,
+                    const char *leader)
 {
     zc_frame_t e;
     zc_frame_init (&e, ZC_CMD_ERROR);
@@ -668,7 +704,8 @@ static void fake_session_error (fake_t *fake, const fake_msg_t *to, zc_cmd_t re,
     fake_send (fake, to, &e);
 }
 
-static void lost_session_is_resumed_here_or_at_the_leader (void **state)
+static void
+lost_session_is_resumed_here_or_at_the_leader (void **state)
 {
     (void) state;
     rig_t rig;
@@ -691,11 +728,12 @@ static void lost_session_is_resumed_here_or_at_the_leader (void **state)
     fake_expect (b, client, ZC_CMD_CONNECT, &moved);
     assert_int_equal (moved.f.mseq, 1);
     assert_string_equal (zcc_current_server (client), b->addr);
-    assert_int_equal (s_n_tev, 2);          /* all of it invisible to the application */
+    assert_int_equal (s_n_tev, 2); /* all of it invisible to the application */
     rig_stop (&rig);
 }
 
-static void reconnect_to_deleted_user_reports_closed (void **state)
+static void
+reconnect_to_deleted_user_reports_closed (void **state)
 {
     (void) state;
     rig_t rig;
@@ -713,11 +751,12 @@ static void reconnect_to_deleted_user_reports_closed (void **state)
     fake_push (b, &reconnect, "bob", 5, 1, "after close");
     fake_ok (b, &status);
     wait_events (client, 3);
-    assert_int_equal (s_tev [2].type, ZCC_EV_REPLY);    /* the push was dropped */
+    assert_int_equal (s_tev [2].type, ZCC_EV_REPLY); /* the push was dropped */
     rig_stop (&rig);
 }
 
-static void multi_frame_list_is_assembled (void **state)
+static void
+multi_frame_list_is_assembled (void **state)
 {
     (void) state;
     rig_t rig;
@@ -749,7 +788,8 @@ static void multi_frame_list_is_assembled (void **state)
     rig_stop (&rig);
 }
 
-static void closed_session_is_reported_and_unbound (void **state)
+static void
+closed_session_is_reported_and_unbound (void **state)
 {
     (void) state;
     rig_t rig;
@@ -767,7 +807,8 @@ static void closed_session_is_reported_and_unbound (void **state)
     rig_stop (&rig);
 }
 
-static void inflight_is_bounded (void **state)
+static void
+inflight_is_bounded (void **state)
 {
     (void) state;
     rig_t rig;
@@ -782,13 +823,15 @@ static void inflight_is_bounded (void **state)
     fake_ok (a, &req);
     wait_events (client, 1);
     assert_int_equal (zcc_inflight (client), 3);
-    assert_int_equal (zcc_submit (client, ZC_CMD_STATUS, NULL, NULL), 5);    /* a refused submit uses no seq */
+    assert_int_equal (zcc_submit (client, ZC_CMD_STATUS, NULL, NULL),
+                      5); /* a refused submit uses no seq */
     rig_stop (&rig);
 }
 
 /* A server in its own thread, for zcc_call (which blocks): binds CONNECT bob, and
    answers STATUS only after pushing two messages, which zcc_call must keep. */
-static void s_scripted_server (zsock_t *pipe, void *args)
+static void
+s_scripted_server (zsock_t *pipe, void *args)
 {
     zsock_t *router = (zsock_t *) args;
     fake_t fake = { .router = router };
@@ -813,7 +856,8 @@ static void s_scripted_server (zsock_t *pipe, void *args)
     zpoller_destroy (&poller);
 }
 
-static void call_keeps_other_events_for_poll (void **state)
+static void
+call_keeps_other_events_for_poll (void **state)
 {
     (void) state;
     rig_t rig;
@@ -831,14 +875,16 @@ static void call_keeps_other_events_for_poll (void **state)
         assert_int_equal (zcc_poll (client, 0, -1, &ev), ZCC_EV_MESSAGE);
         assert_int_equal (ev.frame.mseq, m);
         assert_true (ev.frame.text.len == 13
-                     && memcmp (ev.frame.text.ptr, m == 1 ? "during call 1" : "during call 2", 13) == 0);
+                     && memcmp (ev.frame.text.ptr, m == 1 ? "during call 1" : "during call 2", 13)
+                            == 0);
     }
     assert_int_equal (zcc_poll (client, 0, -1, &ev), ZCC_EV_NONE);
     zactor_destroy (&server);
     rig_stop (&rig);
 }
 
-static void bad_server_list_is_refused (void **state)
+static void
+bad_server_list_is_refused (void **state)
 {
     (void) state;
     zcc_options_t options;
@@ -857,7 +903,8 @@ static void bad_server_list_is_refused (void **state)
 }
 
 /* Secure by default: without the cluster's key (or --insecure) there is no client. */
-static void client_needs_the_server_key (void **state)
+static void
+client_needs_the_server_key (void **state)
 {
     (void) state;
     unsetenv ("ZCHAT_SERVER_KEY");
@@ -876,7 +923,8 @@ static void client_needs_the_server_key (void **state)
     zcert_destroy (&cert);
 }
 
-int main (void)
+int
+main (void)
 {
     zsys_set_logstream (stderr);
     const struct CMUnitTest tests [] = {
