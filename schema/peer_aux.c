@@ -120,6 +120,7 @@ zc_status_gossip_decode (const uint8_t *buf, size_t len, zc_status_gossip_t *gos
         return ZC_ERR_TOO_LARGE;
     mpr_t r;
     uint64_t id, role;
+    memset (gossip, 0, sizeof *gossip); /* every byte defined: it is compared and copied */
     TRY (s_open (&r, buf, len, ZC_PEER_KIND_STATUS, 7));
     TRY (mpr_uint_max (&r, UINT32_MAX, &id));
     TRY (mpr_uint_max (&r, 3, &role));

@@ -33,7 +33,7 @@ s_gossip (const uint8_t *data, size_t size)
     zc_status_gossip_t gossip;
     if (zc_status_gossip_decode (data, size, &gossip) != ZC_OK)
         return;
-    uint8_t again [256];
+    uint8_t again [ZC_STATUS_GOSSIP_MAX];
     size_t len;
     zc_status_gossip_t twice;
     if (zc_status_gossip_encode (&gossip, again, sizeof again, &len) != ZC_OK
