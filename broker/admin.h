@@ -17,7 +17,7 @@
 #include "config.h"
 #include "server.h"
 #include "session.h"
-#include "../schema/frame.h"
+#include "frame.h"
 
 typedef struct admin admin_t;
 

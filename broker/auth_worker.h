@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <czmq.h>
-#include "../schema/command.h"
+#include "command.h"
 
 #define AUTH_QUEUE_MAX   64
 #define AUTH_THREADS_MAX 8

@@ -12,7 +12,7 @@
 
 #include "server.h"
 #include "session.h"
-#include "../schema/frame.h"
+#include "frame.h"
 
 typedef struct backup backup_t;
 

@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include "auth_worker.h"
 #include "chat.h"
-#include "../schema/raft_msg.h"
+#include "raft_msg.h"
 
 #define CONFIG_HOST_BYTES 256 /* a host name or address of up to 255 bytes, and its NUL */
 

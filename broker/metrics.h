@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "raft.h"
-#include "../schema/zc_codes.h"
+#include "zc_codes.h"
 
 #define METRICS_BUCKETS 14 /* 100 us .. 1 s, then +Inf */
 

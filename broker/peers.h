@@ -12,7 +12,7 @@
 #include <czmq.h>
 #include "config.h"
 #include "curve.h"
-#include "../schema/raft_msg.h"
+#include "raft_msg.h"
 
 typedef struct peers peers_t;
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <czmq.h>
 #include "session.h"
-#include "../schema/frame.h"
+#include "frame.h"
 
 #define PENDING_MAX 65536
 

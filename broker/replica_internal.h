@@ -7,7 +7,7 @@
 #include "replica.h"
 #include <assert.h>
 #include <string.h>
-#include "../schema/peer_aux.h"
+#include "peer_aux.h"
 
 #define REPLICA_READS_MAX      4096 /* confirmed reads waiting to be applied */
 #define REPLICA_DECODE_ENTRIES 4096 /* entries one peer frame may carry */

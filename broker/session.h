@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <czmq.h>
-#include "../schema/frame.h"
+#include "frame.h"
 
 #define SESSION_WINDOW    256
 #define SESSION_RESEND_MS 2000

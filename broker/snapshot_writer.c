@@ -5,7 +5,7 @@
     held (glibc's malloc is reset for the child by fork itself), and leaves with
     _exit so that no atexit handler or sanitizer report runs twice. */
 #include "snapshot_writer.h"
-#include "../replication/snapshot_file.h"
+#include "snapshot_file.h"
 
 #include <czmq.h>
 #include <errno.h>

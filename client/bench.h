@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "histogram.h"
-#include "../schema/frame.h"
+#include "frame.h"
 
 #define BENCH_MAX_CLIENTS  10000       /* senders + receivers; each needs ~2 fds */
 #define BENCH_MAX_THREADS  64          /* per role */

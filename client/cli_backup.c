@@ -11,7 +11,7 @@
 #include <string.h>
 #include <czmq.h>
 #include "cli.h"
-#include "../replication/snapshot_file.h"
+#include "snapshot_file.h"
 
 #define BACKUP_WINDOW   32
 #define BACKUP_ATTEMPTS 3

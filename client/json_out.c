@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "json_out.h"
-#include "../schema/frame.h"
+#include "frame.h"
 
 struct json_out {
     char *buf;

@@ -14,7 +14,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "../schema/frame.h"
+#include "frame.h"
 
 typedef struct zcc zcc_t;
 

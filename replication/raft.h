@@ -23,7 +23,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "../schema/raft_msg.h"
+#include "raft_msg.h"
 
 typedef struct raft raft_t;
 

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include "../schema/grow.h"
+#include "grow.h"
 #include "raft_internal.h"
 
 void

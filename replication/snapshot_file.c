@@ -6,7 +6,7 @@
     trusts nothing: sizes, magic and CRC are checked before any byte is returned, and
     allocation is bounded by the real file size, never by a length field. */
 #include "snapshot_file.h"
-#include "../schema/crc32c.h"
+#include "crc32c.h"
 #include "fileio.h"
 
 #include <errno.h>

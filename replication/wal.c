@@ -18,8 +18,8 @@
       fdatasync: no extra sync), so recovery can tell durable bytes, where damage is
       corruption, from the unsynced tail, where it is a torn write (STORAGE.md §2). */
 #include "wal.h"
-#include "../schema/grow.h"
-#include "../schema/log_record.h"
+#include "grow.h"
+#include "log_record.h"
 #include "fileio.h"
 
 #include <dirent.h>

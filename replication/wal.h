@@ -16,7 +16,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "../schema/raft_msg.h"
+#include "raft_msg.h"
 
 typedef struct wal wal_t;
 

@@ -29,12 +29,12 @@
 #include "../client/histogram.h"
 
 #define SIZE_MAX_BYTES 65536
-#define SUBJECT "zbench.msgs"    /* publisher p's message n: SUBJECT.<(p + n) % C> */
+#define SUBJECT        "zbench.msgs" /* publisher p's message n: SUBJECT.<(p + n) % C> */
 #define MAX_PUBLISHERS 64
-#define MAX_CONSUMERS 64
+#define MAX_CONSUMERS  64
 
 typedef struct {
-    histogram_t *hist;          /* written only by the library's ack callback thread */
+    histogram_t *hist; /* written only by the library's ack callback thread */
     atomic_uint_fast64_t acked;
     atomic_uint_fast64_t errors;
 } results_t;
@@ -50,8 +50,8 @@ s_now_ns (void)
 static int
 s_fill (char *buf, int size, int publisher, uint64_t n, uint64_t now)
 {
-    int len = snprintf (buf, SIZE_MAX_BYTES, "P%d#%llu@%llu ", publisher,
-                        (unsigned long long) n, (unsigned long long) now);
+    int len = snprintf (buf, SIZE_MAX_BYTES, "P%d#%llu@%llu ", publisher, (unsigned long long) n,
+                        (unsigned long long) now);
     if (len < size) {
         memset (buf + len, 'x', (size_t) (size - len));
         len = size;
@@ -84,7 +84,7 @@ s_on_ack (jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *closure
 typedef struct {
     int id;
     int size, inflight, consumers;
-    uint64_t count;             /* messages it publishes */
+    uint64_t count; /* messages it publishes */
     natsConnection *nc;
     jsCtx *js;
     results_t r;
@@ -97,7 +97,7 @@ typedef struct {
     int id;
     histogram_t *hist;
     atomic_uint_fast64_t delivered, duplicated, stray;
-    atomic_uchar *seen;         /* [publishers * per]: shared, each slot one consumer's */
+    atomic_uchar *seen; /* [publishers * per]: shared, each slot one consumer's */
     uint64_t per;
     int publishers;
     natsSubscription *sub;
@@ -144,7 +144,7 @@ s_publish_async (publisher_t *p, char *buf)
         natsStatus s = natsMsg_Create (&msg, subject, NULL, buf, len);
         if (s == NATS_OK)
             s = js_PublishMsgAsync (p->js, &msg, NULL);
-        natsMsg_Destroy (msg);      /* no-op when the library took it */
+        natsMsg_Destroy (msg); /* no-op when the library took it */
         if (s != NATS_OK) {
             fprintf (stderr, "nats_pub: js_PublishMsgAsync: %s\n", natsStatus_GetText (s));
             atomic_fetch_add (&p->r.errors, 1);
@@ -185,8 +185,7 @@ s_parse (const char *data, int len, int *publisher, uint64_t *n, uint64_t *sent)
     memcpy (head, data, (size_t) k);
     head [k] = '\0';
     unsigned long long nn, ns;
-    return sscanf (head, "P%d#%llu@%llu", publisher, &nn, &ns) == 3
-           && (*n = nn, *sent = ns, true);
+    return sscanf (head, "P%d#%llu@%llu", publisher, &nn, &ns) == 3 && (*n = nn, *sent = ns, true);
 }
 
 static void
@@ -199,8 +198,8 @@ s_on_delivery (natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *cl
     int p;
     uint64_t n, sent;
     const char *data = natsMsg_GetData (msg);
-    if (!data || !s_parse (data, natsMsg_GetDataLength (msg), &p, &n, &sent)
-        || p < 0 || p >= c->publishers || n >= c->per)
+    if (!data || !s_parse (data, natsMsg_GetDataLength (msg), &p, &n, &sent) || p < 0
+        || p >= c->publishers || n >= c->per)
         atomic_fetch_add (&c->stray, 1);
     else if (atomic_exchange (&c->seen [(uint64_t) p * c->per + n], 1))
         atomic_fetch_add (&c->duplicated, 1);
@@ -208,7 +207,7 @@ s_on_delivery (natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *cl
         histogram_record (c->hist, now > sent ? now - sent : 0);
         atomic_fetch_add (&c->delivered, 1);
     }
-    natsMsg_Ack (msg, NULL);    /* explicit ack, as the consumer is configured */
+    natsMsg_Ack (msg, NULL); /* explicit ack, as the consumer is configured */
     natsMsg_Destroy (msg);
 }
 
@@ -238,7 +237,7 @@ static int
 s_fresh_stream (jsCtx *js, const char *name, int replicas)
 {
     jsErrCode jerr = 0;
-    js_DeleteStream (js, name, NULL, &jerr);        /* absent is fine */
+    js_DeleteStream (js, name, NULL, &jerr); /* absent is fine */
     const char *subjects [] = { SUBJECT ".>" };
     jsStreamConfig cfg;
     jsStreamConfig_Init (&cfg);
@@ -277,8 +276,8 @@ s_set_servers (natsOptions *opts, const char *list)
     char *copy = strdup (list);
     const char *urls [16];
     int count = 0;
-    for (char *save = NULL, *url = copy ? strtok_r (copy, ",", &save) : NULL;
-         url && count < 16; url = strtok_r (NULL, ",", &save))
+    for (char *save = NULL, *url = copy ? strtok_r (copy, ",", &save) : NULL; url && count < 16;
+         url = strtok_r (NULL, ",", &save))
         urls [count++] = url;
     natsStatus s = count ? natsOptions_SetServers (opts, urls, count) : NATS_INVALID_ARG;
     free (copy);
@@ -325,21 +324,37 @@ typedef struct {
 static int
 s_args (config_t *c, int argc, char **argv)
 {
-    *c = (config_t) { .servers = "nats://127.0.0.1:4222", .stream = "ZBENCH",
-                      .messages = 10000, .size = 800, .inflight = 1, .replicas = 3,
+    *c = (config_t) { .servers = "nats://127.0.0.1:4222",
+                      .stream = "ZBENCH",
+                      .messages = 10000,
+                      .size = 800,
+                      .inflight = 1,
+                      .replicas = 3,
                       .publishers = 1 };
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *o = argv [i], *v = argv [i + 1];
-        if (!strcmp (o, "--servers")) c->servers = v;
-        else if (!strcmp (o, "--messages")) c->messages = strtoull (v, NULL, 10);
-        else if (!strcmp (o, "--size")) c->size = atoi (v);
-        else if (!strcmp (o, "--inflight")) c->inflight = atoi (v);
-        else if (!strcmp (o, "--replicas")) c->replicas = atoi (v);
-        else if (!strcmp (o, "--stream")) c->stream = v;
-        else if (!strcmp (o, "--publishers")) c->publishers = atoi (v);
-        else if (!strcmp (o, "--consumers")) c->consumers = atoi (v);
-        else if (!strcmp (o, "--hgrm")) c->hgrm = v;
-        else { fprintf (stderr, "nats_pub: unknown option %s\n", o); return -1; }
+        if (!strcmp (o, "--servers"))
+            c->servers = v;
+        else if (!strcmp (o, "--messages"))
+            c->messages = strtoull (v, NULL, 10);
+        else if (!strcmp (o, "--size"))
+            c->size = atoi (v);
+        else if (!strcmp (o, "--inflight"))
+            c->inflight = atoi (v);
+        else if (!strcmp (o, "--replicas"))
+            c->replicas = atoi (v);
+        else if (!strcmp (o, "--stream"))
+            c->stream = v;
+        else if (!strcmp (o, "--publishers"))
+            c->publishers = atoi (v);
+        else if (!strcmp (o, "--consumers"))
+            c->consumers = atoi (v);
+        else if (!strcmp (o, "--hgrm"))
+            c->hgrm = v;
+        else {
+            fprintf (stderr, "nats_pub: unknown option %s\n", o);
+            return -1;
+        }
     }
     if (c->messages == 0 || c->size < 0 || c->size > SIZE_MAX_BYTES || c->inflight < 1
         || c->replicas < 1 || c->publishers < 1 || c->publishers > MAX_PUBLISHERS
@@ -385,8 +400,11 @@ main (int argc, char **argv)
         goto done;
     for (int i = 0; i < c.publishers; i++) {
         publisher_t *p = &pubs [i];
-        *p = (publisher_t) { .id = i, .size = c.size, .inflight = c.inflight,
-                             .consumers = c.consumers, .r.hist = histogram_new (),
+        *p = (publisher_t) { .id = i,
+                             .size = c.size,
+                             .inflight = c.inflight,
+                             .consumers = c.consumers,
+                             .r.hist = histogram_new (),
                              .count = c.messages / (uint64_t) c.publishers
                                       + ((uint64_t) i < c.messages % (uint64_t) c.publishers) };
         if (!p->r.hist || s_connect (p, opts, c.inflight, c.inflight > 1) != 0) {
@@ -397,8 +415,9 @@ main (int argc, char **argv)
     if (s_fresh_stream (pubs [0].js, c.stream, c.replicas))
         goto done;
     for (int i = 0; i < c.consumers; i++) {
-        cons [i] = (consumer_t) { .id = i, .hist = histogram_new (), .seen = seen, .per = per,
-                                  .publishers = c.publishers };
+        cons [i] = (consumer_t) {
+            .id = i, .hist = histogram_new (), .seen = seen, .per = per, .publishers = c.publishers
+        };
         if (!cons [i].hist || s_consumer_start (&cons [i], pubs [0].js, c.stream) != 0)
             goto done;
     }
@@ -430,27 +449,30 @@ main (int argc, char **argv)
             "seconds=%.3f msgs_per_s=%.0f acked=%llu errors=%llu stored=%llu "
             "p50_ms=%.3f p90_ms=%.3f p99_ms=%.3f max_ms=%.3f delivered=%llu duplicated=%llu "
             "stray=%llu delivered_per_s=%.0f deliver_p50_ms=%.3f deliver_p99_ms=%.3f\n",
-            c.publishers, c.consumers, c.inflight, (unsigned long long) c.messages, c.size,
-            secs, secs > 0 ? (double) c.messages / secs : 0, (unsigned long long) acked,
+            c.publishers, c.consumers, c.inflight, (unsigned long long) c.messages, c.size, secs,
+            secs > 0 ? (double) c.messages / secs : 0, (unsigned long long) acked,
             (unsigned long long) errors, (unsigned long long) stored,
             histogram_percentile (acks, 50) / 1e6, histogram_percentile (acks, 90) / 1e6,
             histogram_percentile (acks, 99) / 1e6, histogram_percentile (acks, 100) / 1e6,
-            (unsigned long long) delivered, (unsigned long long) dups,
-            (unsigned long long) strays, deliver_secs > 0 ? (double) delivered / deliver_secs : 0,
+            (unsigned long long) delivered, (unsigned long long) dups, (unsigned long long) strays,
+            deliver_secs > 0 ? (double) delivered / deliver_secs : 0,
             histogram_percentile (deliveries, 50) / 1e6,
             histogram_percentile (deliveries, 99) / 1e6);
     rc = prc == 0 && acked == c.messages && errors == 0 && stored == c.messages
-         && (c.consumers == 0 || (delivered == c.messages && dups == 0 && strays == 0)) ? 0 : 1;
-    if (c.hgrm && (s_write_hgrm (c.hgrm, "ack", acks)
-                   || (c.consumers && s_write_hgrm (c.hgrm, "delivery", deliveries))))
+                 && (c.consumers == 0 || (delivered == c.messages && dups == 0 && strays == 0))
+             ? 0
+             : 1;
+    if (c.hgrm
+        && (s_write_hgrm (c.hgrm, "ack", acks)
+            || (c.consumers && s_write_hgrm (c.hgrm, "delivery", deliveries))))
         rc = 1;
 done:
     for (int i = 0; i < c.consumers; i++) {
-        natsSubscription_Unsubscribe (cons [i].sub);    /* the durable goes with the stream */
+        natsSubscription_Unsubscribe (cons [i].sub); /* the durable goes with the stream */
         natsSubscription_Destroy (cons [i].sub);
         histogram_destroy (&cons [i].hist);
     }
-    if (pubs [0].js) {          /* the next run's stream takes the same subjects */
+    if (pubs [0].js) { /* the next run's stream takes the same subjects */
         jsErrCode jerr = 0;
         js_DeleteStream (pubs [0].js, c.stream, NULL, &jerr);
     }

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../replication/wal.h"
+#include "wal.h"
 
 static double
 s_now_s (void)

@@ -19,7 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "../../schema/command.h"
+#include "command.h"
 
 #define CHAT_DEDUP_WINDOW 256
 

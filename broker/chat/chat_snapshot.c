@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "chat_internal.h"
-#include "../../schema/mpread.h"
+#include "mpread.h"
 
 #define SNAPSHOT_MAGIC   "zchat.chat"
 #define SNAPSHOT_VERSION 2 /* 2 added each user's credential; 1 still loads */

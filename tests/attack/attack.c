@@ -34,10 +34,10 @@
     the caller's), 1 when it could not, 2 on bad usage. */
 #include <czmq.h>
 #include <sys/random.h>
-#include "../../schema/command.h"
-#include "../../schema/frame.h"
-#include "../../schema/peer_aux.h"
-#include "../../schema/raft_msg.h"
+#include "command.h"
+#include "frame.h"
+#include "peer_aux.h"
+#include "raft_msg.h"
 
 #define ATTACK_GUESS_CONNS_MAX 64
 #define ATTACK_HUGE_TERM       (UINT64_C (1) << 62)

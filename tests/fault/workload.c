@@ -17,9 +17,9 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <time.h>
-#include "../../client/zcc.h"
-#include "../../client/json_out.h"
-#include "../../schema/zc_codes.h"
+#include "zcc.h"
+#include "json_out.h"
+#include "zc_codes.h"
 
 #define WL_STABLE_USERS 3 /* s0..s2: created once, never deleted */
 #define WL_CHURN_USERS  2 /* c0..c1: created and deleted all the time */

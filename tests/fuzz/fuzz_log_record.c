@@ -9,8 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../../schema/log_record.h"
-#include "../../replication/wal.h"
+#include "log_record.h"
+#include "wal.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 

@@ -19,7 +19,7 @@
     smooths over what the broker does. */
 #include <czmq.h>
 #include <sys/resource.h>
-#include "../../schema/frame.h"
+#include "frame.h"
 
 #define HOSTILE_MAX_IDLE 20000
 #define REPLY_WAIT_MS    10000 /* how long replies to a batch may take to arrive */

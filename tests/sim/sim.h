@@ -17,9 +17,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "../../replication/raft.h"
-#include "../../broker/replica.h"
-#include "../../broker/chat/chat.h"
+#include "raft.h"
+#include "replica.h"
+#include "chat.h"
 
 #define SIM_MAX_NODES 5
 #define SIM_CLIENTS   3

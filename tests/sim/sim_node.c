@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sim.h"
-#include "../../schema/peer_aux.h"
+#include "peer_aux.h"
 
 /* ---- the state machine: chat_apply, watched by the checker and the clients */
 

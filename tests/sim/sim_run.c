@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sim.h"
-#include "../../broker/blog.h"
-#include "../../replication/splitmix64.h"
+#include "blog.h"
+#include "splitmix64.h"
 
 #define SIM_QUIET_MAX_MS 6000
 

@@ -9,7 +9,7 @@
 #include <pthread.h>
 #include "config.h"
 #include "server.h"
-#include "../../schema/frame.h"
+#include "frame.h"
 
 static config_t s_config;
 static volatile int s_stop;

@@ -7,7 +7,7 @@
 #include <math.h>
 #include <cmocka.h>
 
-#include "../../client/histogram.h"
+#include "histogram.h"
 
 #define MS 1000000ull
 #define US 1000ull

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <string.h>
-#include "../../schema/peer_aux.h"
+#include "peer_aux.h"
 
 static void
 gossip_without_advertise_is_the_old_frame (void **state)

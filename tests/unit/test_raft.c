@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "../../replication/raft.h"
+#include "raft.h"
 
 #define MAXN 5
 #define QMAX 4096

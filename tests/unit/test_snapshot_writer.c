@@ -22,7 +22,7 @@
 #include "chat.h"
 #include "snapshot_writer.h"
 #include "fixture.h"
-#include "../../replication/snapshot_file.h"
+#include "snapshot_file.h"
 
 static chat_limits_t s_limits = { 100, 1000, 800 };
 static char s_dir [64];
