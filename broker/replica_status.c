@@ -46,9 +46,14 @@ void
 replica_applied (const replica_t *self, uint64_t *index, uint64_t *term)
 {
     *index = self->applied;
-    const raft_entry_t *entry =
-        self->applied > self->snap_index ? raft_entry_at (self->raft, self->applied) : NULL;
-    *term = entry ? entry->term : self->snap_term;
+    if (self->applied == self->snap_index) {
+        *term = self->snap_term;
+        return;
+    }
+    /* applied entries stay in the core's memory until a snapshot covers them */
+    const raft_entry_t *entry = raft_entry_at (self->raft, self->applied);
+    assert (entry);
+    *term = entry->term;
 }
 
 uint32_t

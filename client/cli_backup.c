@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <czmq.h>
+#include <sys/stat.h>
 #include "cli.h"
 #include "snapshot_file.h"
 
@@ -151,7 +152,13 @@ s_write (const char *file, const s_fetch_t *f, char *why, size_t why_size)
     snprintf (dir, sizeof dir, "%.*s", slash ? (int) (slash - file) : 1, slash ? file : ".");
     if (slash == file)
         snprintf (dir, sizeof dir, "/");
-    return snapshot_file_write_at (dir, name, f->index, f->term, f->body, f->total, why, why_size);
+    /* every user's messages and credential hashes: readable by its owner only, from the
+       temp file's creation on */
+    mode_t mask = umask (077);
+    int rc =
+        snapshot_file_write_at (dir, name, f->index, f->term, f->body, f->total, why, why_size);
+    umask (mask);
+    return rc;
 }
 
 static char *

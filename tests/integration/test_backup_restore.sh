@@ -34,6 +34,7 @@ wait_until 10 "admin backup" sh -c "\"$CLI\" --servers $SERVERS --admin-secret-f
 cat "$WORK/backup.json"
 wait "$LOAD" || fail "the load's sends failed"
 echo "create dave" | zc >/dev/null || fail "create dave after the backup"
+[ "$(stat -c %a "$WORK/backup.snap")" = 600 ] || fail "the backup (every message, every hash) is not mode 600"
 index=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["index"])' "$WORK/backup.json")
 [ "$index" -gt 40 ] || fail "backup index $index is too small"
 pass "backup under load at log index $index"

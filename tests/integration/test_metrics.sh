@@ -48,7 +48,8 @@ for i in 1 2 3; do
   fetch "$i" >"$WORK/metrics-$i.txt" || fail "GET /metrics on replica $i"
   promtool check metrics <"$WORK/metrics-$i.txt" || fail "promtool rejects replica $i's metrics"
 done
-pass "promtool check metrics accepts all three endpoints"
+! grep -l -e bob -e alice -e "$ZCHAT_PASSWORD" "$WORK"/metrics-*.txt || fail "metrics show a user name or secret"
+pass "promtool check metrics accepts all three endpoints, naming no user and no secret"
 
 wait_until 10 "exactly one replica says it leads" one_leader
 for i in 1 2 3; do metric_is "$i" zchat_replica_id "$i" || fail "replica $i: id"; done
