@@ -137,7 +137,7 @@ s_target (const server_t *server, const zc_frame_t *frame, uint32_t *target)
         id = id * 10 + (uint32_t) (c - '0');
     }
     *target = id;
-    return id >= 1 && id <= server->config->n;
+    return raft_conf_is_voter (raft_conf (replica_raft (server->replica)), id);
 }
 
 static uint32_t
@@ -154,6 +154,7 @@ s_code (raft_err_t err)
         case RAFT_ERR_NOT_LEADER: return ZC_ERR_NOT_LEADER;
         case RAFT_ERR_NO_SUCH_NODE: return ZC_ERR_NO_SUCH_REPLICA;
         case RAFT_ERR_BUSY: return ZC_ERR_BUSY;
+        case RAFT_ERR_BAD_CONF: return ZC_ERR_BAD_MEMBERS;
         case RAFT_ERR_TOO_LARGE: break;
     }
     return ZC_ERR_INTERNAL;
@@ -189,9 +190,8 @@ admin_transfer (server_t *server, conn_t *conn, const zc_frame_t *frame)
     uint32_t target;
     char text [160];
     if (!s_target (server, frame, &target)) {
-        snprintf (text, sizeof text, "no replica '%.*s': ids are 1 to %u",
-                  frame->text.len > 16 ? 16 : (int) frame->text.len, frame->text.ptr,
-                  server->config->n);
+        snprintf (text, sizeof text, "no voting member '%.*s' (zchat admin members lists them)",
+                  frame->text.len > 16 ? 16 : (int) frame->text.len, frame->text.ptr);
         server_error (server, conn->id, conn->len, ZC_CMD_TRANSFER, frame->seq,
                       ZC_ERR_NO_SUCH_REPLICA, text);
         return;
@@ -249,7 +249,7 @@ s_start_handover (server_t *server)
     admin_t *self = server->admin;
     self->stopping = true;
     self->stop_deadline_ms = server->now_ms + server->config->election_timeout_ms;
-    if (!server->leader || server->config->n == 1)
+    if (!server->leader || raft_conf_voters (raft_conf (replica_raft (server->replica))) <= 1)
         return true;
     zc_code_t code = s_code (replica_transfer (server->replica, 0));
     if (code != ZC_OK) {

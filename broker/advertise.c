@@ -6,18 +6,24 @@ bool
 advertise_address (const config_t *config, const replica_t *replica, uint32_t id, char *out,
                    size_t size)
 {
-    if (id < 1 || id > config->n)
-        return false;
     replica_member_t members [RAFT_MAX_NODES];
     uint32_t n = replica_members (replica, 0, members, RAFT_MAX_NODES);
-    const char *told = id <= n ? members [id - 1].advertise : "";
-    if (*told) {
-        snprintf (out, size, "%s", told);
+    const replica_member_t *member = NULL;
+    for (uint32_t i = 0; i < n; i++)
+        if (members [i].id == id)
+            member = &members [i];
+    if (member && *member->advertise) {
+        snprintf (out, size, "%s", member->advertise);
         return true;
     }
     if (id != config->id && *config->advertise)
+        return false; /* its peer address is not what clients here can dial */
+    const config_peer_t *peer = config_peer (config, id);
+    if (member && *member->addr)
+        snprintf (out, size, "%s", member->addr);
+    else if (peer)
+        snprintf (out, size, "%s:%u", peer->host, peer->port);
+    else
         return false;
-    const config_peer_t *peer = &config->peers [id - 1];
-    snprintf (out, size, "%s:%u", peer->host, peer->port);
     return true;
 }

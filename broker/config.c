@@ -18,8 +18,12 @@ config_print_help (const char *program)
         "and talks to the other replicas on the next two ports (PORT+1 publishes the log,\n"
         "PORT+2 receives votes, acks and catch-up).\n"
         "\n"
-        "  --id N                 this replica's position in --peers, from 1   (ZCHAT_ID)\n"
-        "  --peers LIST           every replica's client address, in id order  (ZCHAT_PEERS)\n"
+        "  --id N                 this replica's id: its position in --peers   (ZCHAT_ID)\n"
+        "                         from 1, or the ID of an ID=HOST:PORT entry\n"
+        "  --peers LIST           every replica's client address, HOST:PORT in id order\n"
+        "                         or ID=HOST:PORT (ids 1-63)                  (ZCHAT_PEERS)\n"
+        "  --join                 a new member of a running cluster: wait to be added by\n"
+        "                         `zchat admin add` (README: Changing members) (ZCHAT_JOIN=1)\n"
         "  --data DIR             data directory: log, snapshot, term/vote     (ZCHAT_DATA,\n"
         "                         default ./zchat-data-PORT)\n"
         "  --bind HOST            interface to listen on (default: all)        (ZCHAT_BIND)\n"
@@ -104,7 +108,7 @@ s_parse_u32 (const char *what, const char *text, uint32_t min, uint32_t max, uin
     return 0;
 }
 
-/* "host:port,host:port" into config->peers. */
+/* "host:port,host:port" or "id=host:port,..." into config->peers. */
 static int
 s_parse_peers (config_t *config, const char *list)
 {
@@ -121,12 +125,25 @@ s_parse_peers (config_t *config, const char *list)
             fprintf (stderr, "zchat-broker: at most %d replicas in --peers\n", RAFT_MAX_NODES);
             return -1;
         }
+        uint32_t id = config->n + 1;
+        char *equals = strchr (item, '=');
+        if (equals) {
+            *equals = 0;
+            if (s_parse_u32 ("a peer id", item, 1, RAFT_MAX_ID, &id))
+                return -1;
+            item = equals + 1;
+        }
+        if (config_peer (config, id)) {
+            fprintf (stderr, "zchat-broker: replica id %u appears twice in --peers\n", id);
+            return -1;
+        }
         char *colon = strrchr (item, ':');
         if (!colon || colon == item || colon - item >= CONFIG_HOST_BYTES) {
             fprintf (stderr, "zchat-broker: peer '%s' is not HOST:PORT\n", item);
             return -1;
         }
         config_peer_t *peer = &config->peers [config->n++];
+        peer->id = id;
         memcpy (peer->host, item, (size_t) (colon - item));
         peer->host [colon - item] = 0;
         uint32_t port;
@@ -179,6 +196,7 @@ typedef enum {
     OPT_METRICS,
     OPT_RESTORE,
     OPT_REJOIN,
+    OPT_JOIN,
     OPT_HELP
 } opt_t;
 
@@ -209,6 +227,7 @@ static const struct {
     { OPT_METRICS, "ZCHAT_METRICS" },
     { OPT_RESTORE, "ZCHAT_RESTORE" },
     { OPT_REJOIN, "ZCHAT_REJOIN" },
+    { OPT_JOIN, "ZCHAT_JOIN" },
 };
 
 /* A switch: the flag alone (value NULL) or its variable set to 1/true/yes (0/false/no). */
@@ -248,7 +267,7 @@ static int
 s_apply (config_t *config, opt_t opt, const char *value)
 {
     switch (opt) {
-        case OPT_ID: return s_parse_u32 ("--id", value, 1, RAFT_MAX_NODES, &config->id);
+        case OPT_ID: return s_parse_u32 ("--id", value, 1, RAFT_MAX_ID, &config->id);
         case OPT_PEERS: return s_parse_peers (config, value);
         case OPT_DATA:
             if (strlen (value) >= sizeof config->data_dir) {
@@ -315,6 +334,7 @@ s_apply (config_t *config, opt_t opt, const char *value)
             strcpy (config->metrics_addr, value);
             return 0;
         case OPT_REJOIN: return s_parse_switch ("ZCHAT_REJOIN", value, &config->rejoin);
+        case OPT_JOIN: return s_parse_switch ("ZCHAT_JOIN", value, &config->join);
         case OPT_RESTORE:
             if (strlen (value) >= sizeof config->restore_file) {
                 fprintf (stderr, "zchat-broker: --restore path too long\n");
@@ -348,10 +368,15 @@ s_finish (config_t *config, const char *single_port)
         return -1;
     }
     if (config->id == 0 && config->n == 1)
-        config->id = 1;
-    if (config->id == 0 || config->id > config->n) {
-        fprintf (stderr, "zchat-broker: --id must be from 1 to %u (the number of --peers)\n",
-                 config->n);
+        config->id = config->peers [0].id;
+    if (!config_peer (config, config->id)) {
+        fprintf (stderr, "zchat-broker: --id must name one of --peers (positions from 1, or the"
+                         " ID of an ID=HOST:PORT entry)\n");
+        return -1;
+    }
+    if (config->join && (config->rejoin || config->restore_file [0])) {
+        fprintf (stderr, "zchat-broker: --join is for a new member: not with --rejoin or "
+                         "--restore\n");
         return -1;
     }
     if (config->heartbeat_ms * 2 > config->election_timeout_ms) {
@@ -362,8 +387,34 @@ s_finish (config_t *config, const char *single_port)
         strcpy (config->keys_dir, "zchat-keys");
     if (config->data_dir [0] == 0)
         snprintf (config->data_dir, sizeof config->data_dir, "zchat-data-%u",
-                  config->peers [config->id - 1].port);
+                  config_self (config)->port);
     return 0;
+}
+
+const config_peer_t *
+config_peer (const config_t *config, uint32_t id)
+{
+    for (uint32_t i = 0; i < config->n; i++)
+        if (config->peers [i].id == id)
+            return &config->peers [i];
+    return NULL;
+}
+
+const config_peer_t *
+config_self (const config_t *config)
+{
+    return config_peer (config, config->id);
+}
+
+void
+config_members (const config_t *config, bool voters, raft_conf_t *conf)
+{
+    memset (conf, 0, sizeof *conf);
+    for (uint32_t i = 0; i < config->n; i++) {
+        raft_member_t m = { .id = config->peers [i].id, .voter = voters };
+        snprintf (m.addr, sizeof m.addr, "%s:%u", config->peers [i].host, config->peers [i].port);
+        raft_conf_put (conf, &m);
+    }
 }
 
 int
@@ -399,6 +450,7 @@ config_parse (config_t *config, int argc, char **argv)
         { "metrics", required_argument, NULL, OPT_METRICS },
         { "restore", required_argument, NULL, OPT_RESTORE },
         { "rejoin", no_argument, NULL, OPT_REJOIN },
+        { "join", no_argument, NULL, OPT_JOIN },
         { "help", no_argument, NULL, OPT_HELP },
         { NULL, 0, NULL, 0 }
     };

@@ -9,18 +9,20 @@
 #include <stdint.h>
 #include "auth_worker.h"
 #include "chat.h"
+#include "raft_conf.h"
 #include "raft_msg.h"
 
 #define CONFIG_HOST_BYTES 256 /* a host name or address of up to 255 bytes, and its NUL */
 
 typedef struct {
+    uint32_t id; /* 1..RAFT_MAX_ID: its position in --peers, or the ID of ID=HOST:PORT */
     char host [CONFIG_HOST_BYTES];
     uint16_t port; /* client port; peers use port+1 (PUB), port+2 (ROUTER) */
 } config_peer_t;
 
 typedef struct {
-    uint32_t id; /* 1..n */
-    uint32_t n;
+    uint32_t id; /* one of the peers' ids */
+    uint32_t n;  /* entries in peers */
     config_peer_t peers [RAFT_MAX_NODES];
     char data_dir [PATH_MAX];
     char bind_host [CONFIG_HOST_BYTES]; /* interface to bind; "*" = all */
@@ -34,6 +36,7 @@ typedef struct {
     char metrics_addr [CONFIG_HOST_BYTES + 8]; /* HOST:PORT of /metrics; "" = off */
     char restore_file [PATH_MAX];              /* seed an empty data directory from this backup */
     bool rejoin;                               /* its disk was lost: hold votes until safe */
+    bool join; /* a new member of a running cluster: no configuration of its own */
     chat_limits_t limits;
     char keys_dir [PATH_MAX];          /* CURVE keys (curve.h); "" = ./zchat-keys */
     bool insecure;                     /* no CURVE at all: tests and benches only */
@@ -49,5 +52,12 @@ typedef struct {
 int config_parse (config_t *config, int argc, char **argv);
 
 void config_print_help (const char *program);
+
+/* The --peers entry of replica id, or NULL. */
+const config_peer_t *config_peer (const config_t *config, uint32_t id);
+/* This replica's own entry (config_parse made sure there is one). */
+const config_peer_t *config_self (const config_t *config);
+/* The --peers entries as a configuration, every one a voter (or none of them). */
+void config_members (const config_t *config, bool voters, raft_conf_t *conf);
 
 #endif

@@ -6,9 +6,10 @@
 
 struct curve {
     bool enabled;
-    zcert_t *server;                       /* clients know the cluster by this */
-    zcert_t *own;                          /* this replica's peer key */
-    zcert_t *members [RAFT_MAX_NODES + 1]; /* public peer keys by id */
+    zcert_t *server; /* clients know the cluster by this */
+    zcert_t *own;    /* this replica's peer key */
+    char dir [PATH_MAX];
+    zcert_t *members [RAFT_MAX_ID + 1]; /* public peer keys by id, loaded when first needed */
     zactor_t *auth;
 };
 
@@ -87,18 +88,22 @@ curve_new (const config_t *config, char *err, size_t err_len)
     char name [64];
     snprintf (name, sizeof name, "replica-%u.cert", config->id);
     self->enabled = true;
+    snprintf (self->dir, sizeof self->dir, "%s", dir);
     self->server = s_load (dir, "server.cert", true, err, err_len);
     self->own = self->server ? s_load (dir, name, true, err, err_len) : NULL;
-    for (uint32_t id = 1; self->own && id <= config->n; id++) {
+    for (uint32_t i = 0; self->own && i < config->n; i++) {
+        uint32_t id = config->peers [i].id;
         snprintf (name, sizeof name, "members/replica-%u.cert", id);
         self->members [id] = s_load (dir, name, false, err, err_len);
-        if (!self->members [id])
+        if (!self->members [id]) {
+            zcert_destroy (&self->own);
             break;
+        }
     }
-    if (!self->own || !self->members [config->n]
+    if (!self->own
         || memcmp (zcert_public_key (self->own), zcert_public_key (self->members [config->id]),
                    32)) {
-        if (self->own && self->members [config->n])
+        if (self->own)
             snprintf (err, err_len,
                       "%s/replica-%u.cert_secret does not match members/replica-%u.cert", dir,
                       config->id, config->id);
@@ -123,7 +128,7 @@ curve_destroy (curve_t **self_p)
     zactor_destroy (&self->auth);
     zcert_destroy (&self->server);
     zcert_destroy (&self->own);
-    for (uint32_t id = 0; id <= RAFT_MAX_NODES; id++)
+    for (uint32_t id = 0; id <= RAFT_MAX_ID; id++)
         zcert_destroy (&self->members [id]);
     free (self);
     *self_p = NULL;
@@ -154,11 +159,25 @@ curve_serve_peers (curve_t *self, void *sock)
     zsock_set_zap_domain (sock, "zchat-peers");
 }
 
-void
+int
 curve_connect_peer (curve_t *self, void *sock, uint32_t peer)
 {
     if (!self->enabled)
-        return;
+        return 0;
+    if (!self->members [peer]) {
+        /* a member added since we started: its key must be in members/ by now */
+        char name [64], err [PATH_MAX + 128];
+        snprintf (name, sizeof name, "members/replica-%u.cert", peer);
+        self->members [peer] = s_load (self->dir, name, false, err, sizeof err);
+        if (!self->members [peer]) {
+            blog ("peer_key_missing",
+                  "level=error peer=%u reason=\"%s\" note=\"copy the new"
+                  " member's public key into members/ of every replica's keys\"",
+                  peer, err);
+            return -1;
+        }
+    }
     zcert_apply (self->own, sock);
     zsock_set_curve_serverkey_bin (sock, zcert_public_key (self->members [peer]));
+    return 0;
 }

@@ -34,7 +34,8 @@ bool curve_enabled (const curve_t *self);
 void curve_serve_clients (curve_t *self, void *sock);
 /* Make sock a peer-facing CURVE server (PUB, ROUTER) with this replica's key. */
 void curve_serve_peers (curve_t *self, void *sock);
-/* Before connecting sock to peer's PUB or ROUTER: this replica's key, peer's public key. */
-void curve_connect_peer (curve_t *self, void *sock, uint32_t peer);
+/* Before connecting sock to peer's PUB or ROUTER: this replica's key, peer's public key
+   (members/replica-ID.cert, read when first needed). 0, or -1 when it is missing. */
+int curve_connect_peer (curve_t *self, void *sock, uint32_t peer);
 
 #endif

@@ -1,15 +1,17 @@
 /*  peers.c - PUB/SUB fan-out and DEALER/ROUTER point-to-point between replicas. */
 #include "peers.h"
 #include <assert.h>
+#include <stdlib.h>
 #include "blog.h"
 
 struct peers {
     uint32_t id;
-    uint32_t n;
+    curve_t *curve;
     zsock_t *pub;
     zsock_t *sub;
     zsock_t *router;
-    zsock_t *dealers [RAFT_MAX_NODES + 1]; /* by peer id; NULL for self */
+    zsock_t *dealers [RAFT_MAX_ID + 1];    /* by peer id; NULL for self and non-members */
+    char endpoints [RAFT_MAX_ID + 1][300]; /* the SUB's connection to each, "" = none */
 };
 
 /* Bounds on what a peer may make us buffer or allocate. */
@@ -43,13 +45,10 @@ s_bind (curve_t *curve, int type, const char *host, uint16_t port)
 peers_t *
 peers_new (const config_t *config, curve_t *curve)
 {
-    /* config_parse checked both: dealers[] and config->peers[] are indexed by them */
-    assert (config->n >= 1 && config->n <= RAFT_MAX_NODES);
-    assert (config->id >= 1 && config->id <= config->n);
     peers_t *self = (peers_t *) zmalloc (sizeof (peers_t));
     self->id = config->id;
-    self->n = config->n;
-    uint16_t port = config->peers [config->id - 1].port;
+    self->curve = curve;
+    uint16_t port = config_self (config)->port;
     self->pub = s_bind (curve, ZMQ_PUB, config->bind_host, port + 1);
     self->router = s_bind (curve, ZMQ_ROUTER, config->bind_host, port + 2);
     self->sub = zsock_new (ZMQ_SUB);
@@ -59,24 +58,68 @@ peers_new (const config_t *config, curve_t *curve)
     }
     s_limit (self->sub);
     zsock_set_subscribe (self->sub, "");
-    for (uint32_t peer = 1; peer <= config->n; peer++) {
-        if (peer == config->id)
-            continue;
-        const config_peer_t *where = &config->peers [peer - 1];
-        /* libzmq takes the CURVE server key at connect time: one SUB, a key per PUB.
-           connect succeeds for names that do not resolve yet and retries later */
-        curve_connect_peer (curve, self->sub, peer);
-        zsock_connect (self->sub, "tcp://%s:%u", where->host, where->port + 1);
-        zsock_t *dealer = zsock_new (ZMQ_DEALER);
-        s_limit (dealer);
-        zsock_set_sndhwm (dealer, 1000);
-        /* a dead peer's queue must not grow: drop instead of queueing on absent pipes */
-        zsock_set_immediate (dealer, 1);
-        curve_connect_peer (curve, dealer, peer);
-        zsock_connect (dealer, "tcp://%s:%u", where->host, where->port + 2);
-        self->dealers [peer] = dealer;
-    }
     return self;
+}
+
+static void
+s_drop (peers_t *self, uint32_t peer)
+{
+    if (self->endpoints [peer][0])
+        zsock_disconnect (self->sub, "%s", self->endpoints [peer]);
+    self->endpoints [peer][0] = 0;
+    zsock_destroy (&self->dealers [peer]);
+}
+
+/* Connect to member peer at addr ("host:port" of its client port). */
+static void
+s_reach (peers_t *self, uint32_t peer, const char *addr)
+{
+    const char *colon = strrchr (addr, ':');
+    unsigned port = colon ? (unsigned) atoi (colon + 1) : 0;
+    if (!colon || port < 1 || port > 65533) {
+        blog ("peer_address_bad", "peer=%u addr=\"%s\"", peer, addr);
+        return;
+    }
+    int host_len = (int) (colon - addr);
+    zsock_t *dealer = zsock_new (ZMQ_DEALER);
+    if (!dealer)
+        return;
+    /* libzmq takes the CURVE server key at connect time: one SUB, a key per PUB.
+       connect succeeds for names that do not resolve yet and retries later */
+    if (curve_connect_peer (self->curve, self->sub, peer)
+        || curve_connect_peer (self->curve, dealer, peer)) {
+        zsock_destroy (&dealer);
+        return;
+    }
+    snprintf (self->endpoints [peer], sizeof self->endpoints [peer], "tcp://%.*s:%u", host_len,
+              addr, port + 1);
+    zsock_connect (self->sub, "%s", self->endpoints [peer]);
+    s_limit (dealer);
+    zsock_set_sndhwm (dealer, 1000);
+    /* a dead peer's queue must not grow: drop instead of queueing on absent pipes */
+    zsock_set_immediate (dealer, 1);
+    zsock_connect (dealer, "tcp://%.*s:%u", host_len, addr, port + 2);
+    self->dealers [peer] = dealer;
+}
+
+void
+peers_set_members (peers_t *self, const raft_conf_t *conf)
+{
+    for (uint32_t peer = 1; peer <= RAFT_MAX_ID; peer++) {
+        const raft_member_t *m = peer == self->id ? NULL : raft_conf_find (conf, peer);
+        char want [300] = "";
+        if (m) {
+            const char *colon = strrchr (m->addr, ':');
+            if (colon)
+                snprintf (want, sizeof want, "tcp://%.*s:%d", (int) (colon - m->addr), m->addr,
+                          atoi (colon + 1) + 1);
+        }
+        if (strcmp (want, self->endpoints [peer]) == 0 && (!m || self->dealers [peer]))
+            continue;
+        s_drop (self, peer);
+        if (m)
+            s_reach (self, peer, m->addr);
+    }
 }
 
 void
@@ -88,7 +131,7 @@ peers_destroy (peers_t **self_p)
     zsock_destroy (&self->pub);
     zsock_destroy (&self->sub);
     zsock_destroy (&self->router);
-    for (uint32_t peer = 0; peer <= RAFT_MAX_NODES; peer++)
+    for (uint32_t peer = 0; peer <= RAFT_MAX_ID; peer++)
         zsock_destroy (&self->dealers [peer]);
     free (self);
     *self_p = NULL;
@@ -112,7 +155,7 @@ s_sock_for (peers_t *self, uint32_t to)
 {
     if (to == RAFT_BROADCAST)
         return self->pub;
-    if (to >= 1 && to <= self->n && to != self->id)
+    if (to >= 1 && to <= RAFT_MAX_ID)
         return self->dealers [to];
     return NULL;
 }

@@ -12,13 +12,18 @@
 #include <czmq.h>
 #include "config.h"
 #include "curve.h"
+#include "raft_conf.h"
 #include "raft_msg.h"
 
 typedef struct peers peers_t;
 
-/* Bind and connect, every socket secured by curve (curve.h). Returns NULL with a
-   logged reason when a port cannot be bound. */
+/* Bind, every socket secured by curve (curve.h). Returns NULL with a logged reason
+   when a port cannot be bound. Reaches nobody until peers_set_members. */
 peers_t *peers_new (const config_t *config, curve_t *curve);
+
+/* Reach every member of conf but self (their PUB and ROUTER, next to the client port
+   of their address), and stop reaching anyone else. */
+void peers_set_members (peers_t *self, const raft_conf_t *conf);
 void peers_destroy (peers_t **self_p);
 
 /* Sockets to poll for incoming peer frames. */

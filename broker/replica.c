@@ -14,8 +14,8 @@ s_restore_entry (void *arg, const raft_entry_t *entry)
 }
 
 static int
-s_load (replica_t *self, raft_hardstate_t *hardstate, bool *found_hardstate, char *err,
-        size_t err_len)
+s_load (replica_t *self, raft_hardstate_t *hardstate, bool *found_hardstate, raft_conf_t *conf,
+        char *err, size_t err_len)
 {
     replica_disk_t disk;
     memset (&disk, 0, sizeof disk);
@@ -26,7 +26,8 @@ s_load (replica_t *self, raft_hardstate_t *hardstate, bool *found_hardstate, cha
     self->snap_index = disk.snap_index;
     self->snap_term = disk.snap_term;
     int rc = 0;
-    if (disk.snap_index && self->fsm.load (self->fsm.arg, disk.snap_body, disk.snap_len)) {
+    *conf = self->config.bootstrap;
+    if (disk.snap_index && replica_members_load (self, disk.snap_body, disk.snap_len, conf)) {
         snprintf (err, err_len, "snapshot %llu in %s does not decode: refusing to serve",
                   (unsigned long long) disk.snap_index, self->config.name);
         rc = -1;
@@ -53,11 +54,14 @@ replica_new (const replica_config_t *config, const replica_io_t *io, const repli
     raft_hardstate_t hardstate = { 0, 0 };
     bool found_hardstate = false;
     uint64_t log_last = 0;
-    if (s_load (self, &hardstate, &found_hardstate, err, err_len))
+    raft_conf_t conf;
+    if (s_load (self, &hardstate, &found_hardstate, &conf, err, err_len))
         goto fail;
+    self->applied_conf = conf;
     raft_config_t raft_config = config->raft;
     raft_config_defaults (&raft_config);
-    self->raft = raft_new (&raft_config, &hardstate, self->snap_index, self->snap_term, now_ms);
+    self->raft =
+        raft_new (&raft_config, &hardstate, self->snap_index, self->snap_term, &conf, now_ms);
     if (!self->raft) {
         snprintf (err, err_len, "out of memory");
         goto fail;
@@ -72,6 +76,7 @@ replica_new (const replica_config_t *config, const replica_io_t *io, const repli
     blog_set_term (self->term);
     if (config->rejoin)
         replica_rejoin_begin (self, "--rejoin");
+    replica_members_changed (self);
     return self;
 fail:
     replica_destroy (&self);
@@ -150,7 +155,8 @@ s_warn_if_history (replica_t *self, const raft_msg_t *msg)
 static bool
 s_is_peer (const replica_t *self, uint32_t id)
 {
-    return id >= 1 && id <= self->config.raft.n && id != self->config.raft.id;
+    /* not only members: one just added speaks before our log names it */
+    return id >= 1 && id <= RAFT_MAX_ID && id != self->config.raft.id;
 }
 
 void
@@ -241,7 +247,9 @@ s_apply (replica_t *self, const raft_entry_t *entry)
         return;
     }
     self->applied = entry->index;
-    if (entry->len) /* empty: the leader's no-op of its term */
+    if (raft_conf_is_entry (entry->data, entry->len))
+        replica_members_applied (self, entry);
+    else if (entry->len) /* empty: the leader's no-op of its term */
         self->fsm.apply (self->fsm.arg, entry->index, entry->data, entry->len);
 }
 
@@ -254,6 +262,7 @@ s_note_role (replica_t *self, const raft_ready_t *rd)
     self->leader = rd->leader;
     self->term = rd->term;
     blog_set_term (rd->term);
+    replica_members_reach (self);
     blog ("role", "role=%s leader=%u commit=%llu", raft_role_name (rd->role), rd->leader,
           (unsigned long long) rd->commit);
     self->hooks.role_changed (self->hooks_arg, rd->role, rd->leader, rd->term);
@@ -297,6 +306,8 @@ replica_process (replica_t *self, uint64_t now_ms)
         /* A leader may replicate before its own write is durable (Raft thesis 10.2.1):
            it counts itself towards a majority only after the sync, so its disk and the
            followers' disks work in parallel. Everything else waits. */
+        if (rd.conf_changed)
+            replica_members_changed (self); /* before sending to a new member */
         bool early = rd.role == RAFT_LEADER && !rd.hardstate_changed;
         if (early)
             s_send_msgs (self, &rd, now_ms, SEND_APPENDS);
@@ -319,4 +330,11 @@ raft_err_t
 replica_transfer (replica_t *self, uint32_t target)
 {
     return raft_transfer_leadership (self->raft, target);
+}
+
+raft_err_t
+replica_change_members (replica_t *self, const raft_conf_t *next)
+{
+    uint64_t index;
+    return raft_propose_conf (self->raft, next, &index);
 }

@@ -19,7 +19,10 @@
 typedef struct replica replica_t;
 
 typedef struct {
-    raft_config_t raft;        /* id, n, timeouts, seed, batching */
+    raft_config_t raft;        /* id, timeouts, seed, batching */
+    raft_conf_t bootstrap;     /* members when neither snapshot nor log names any: the
+                                       --peers list, or none for a replica joining a
+                                       running cluster (it waits to be added) */
     uint64_t snapshot_entries; /* snapshot after this many applied entries */
     const char *name;          /* for log lines, e.g. the data directory */
     bool rejoin;               /* hold votes from the start (replica_rejoin.c) */
@@ -37,11 +40,13 @@ typedef struct {
 /* What a replica knows of one member, itself from its core, the others from gossip. */
 typedef struct {
     uint32_t id;
+    bool voter;     /* false: a learner, catching up */
     bool reachable; /* heard from lately (always true for itself) */
     raft_role_t role;
     uint64_t term, commit, applied, last_index;
     uint64_t match;        /* when self is leader: the member's durable index */
     const char *advertise; /* its advertised client address, "" = none known */
+    const char *addr;      /* its address in the configuration */
 } replica_member_t;
 
 /* The newest snapshot this replica made durable (taken or installed) since it started. */
@@ -74,7 +79,8 @@ raft_err_t replica_read (replica_t *self, uint64_t ctx);
    (the replica must stop: it can no longer promise durability). */
 int replica_process (replica_t *self, uint64_t now_ms);
 
-/* Fill out[0..n-1] with every member, by id. Returns n. */
+/* Fill out[0..n-1] with every member of the configuration in force, ascending ids.
+   Returns n. */
 uint32_t replica_members (const replica_t *self, uint64_t now_ms, replica_member_t *out,
                           uint32_t max);
 
@@ -90,5 +96,8 @@ const raft_t *replica_raft (const replica_t *self);
 /* Hand leadership to member target (raft_transfer_leadership; 0 = the most up-to-date
    follower); which transfer is under way: raft_transfer_target (replica_raft ()). */
 raft_err_t replica_transfer (replica_t *self, uint32_t target);
+
+/* Propose one membership change (raft_propose_conf). */
+raft_err_t replica_change_members (replica_t *self, const raft_conf_t *next);
 
 #endif

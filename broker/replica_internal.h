@@ -1,6 +1,7 @@
-/*  replica_internal.h - the replica's state, shared by its three files: replica.c
-    (the ready cycle), replica_snapshot.c (taking, sending, receiving and installing
-    snapshots) and replica_status.c (what members say of themselves). */
+/*  replica_internal.h - the replica's state, shared by its files: replica.c (the
+    ready cycle), replica_snapshot.c (taking, sending, receiving and installing
+    snapshots), replica_status.c (what members say of themselves), replica_members.c
+    (configurations in snapshots and at the peer transport) and replica_rejoin.c. */
 #ifndef REPLICA_INTERNAL_H
 #define REPLICA_INTERNAL_H
 
@@ -54,7 +55,10 @@ struct replica {
     replica_wait_t reads [REPLICA_READS_MAX];
     size_t n_reads;
     raft_entry_t decoded [REPLICA_DECODE_ENTRIES];
-    replica_peer_view_t views [RAFT_MAX_NODES + 1];
+    replica_peer_view_t views [RAFT_MAX_ID + 1];
+    raft_conf_t applied_conf; /* the configuration as of applied: snapshots hold it */
+    raft_conf_t reached;      /* whom the transport was last told to reach */
+    bool reached_once;
     uint64_t gossip_sent_ms;
     replica_incoming_t incoming;
     replica_writing_t writing;
@@ -65,8 +69,8 @@ struct replica {
     uint64_t term;
     bool started_empty; /* no hard state, snapshot or log at start */
     bool warned_history;
-    bool rejoin_heard [RAFT_MAX_NODES + 1]; /* members heard since votes were held */
-    uint64_t rejoin_term;                   /* the highest term they said */
+    bool rejoin_heard [RAFT_MAX_ID + 1]; /* members heard since votes were held */
+    uint64_t rejoin_term;                /* the highest term they said */
 };
 
 /* replica_snapshot.c */
@@ -77,6 +81,19 @@ int replica_snapshot_install (replica_t *self, uint64_t index, uint64_t term, ui
 /* Snapshot once enough has been applied; finish one written in the background. */
 int replica_snapshot_maybe (replica_t *self, uint64_t now_ms);
 void replica_snapshot_free (replica_t *self);
+
+/* replica_members.c */
+/* The snapshot body a replica stores: the configuration, then the state machine's. */
+int replica_members_save (void *replica, uint8_t **body, size_t *len);
+/* Load a stored body into the state machine; *conf gets its configuration, or the
+   bootstrap one when the body has none (written before membership changes). */
+int replica_members_load (replica_t *self, const uint8_t *body, size_t len, raft_conf_t *conf);
+/* A committed configuration entry was applied. */
+void replica_members_applied (replica_t *self, const raft_entry_t *entry);
+/* The ready says the configuration in force changed (or we just started). */
+void replica_members_changed (replica_t *self);
+/* The leader changed: keep reaching it while it leaves (see replica_members.c). */
+void replica_members_reach (replica_t *self);
 
 /* replica_rejoin.c: votes held after a lost disk until every member's term is known */
 void replica_rejoin_begin (replica_t *self, const char *why);

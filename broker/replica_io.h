@@ -67,10 +67,14 @@ typedef struct {
     /* Send frame (malloc'd, ownership passes) to peer to, or to every peer when to is
        RAFT_BROADCAST. Best effort: -1 when dropped; Raft's retries decide delivery. */
     int (*send) (void *arg, uint32_t to, uint8_t *frame, size_t len);
+    /* The configuration in force changed: reach its members (conf->members[i].addr),
+       stop reaching the others. Called once at start too. */
+    void (*members_changed) (void *arg, const raft_conf_t *conf);
 } replica_io_t;
 
 /* The replicated state machine. apply sees every committed command (not the
-   leader's empty no-ops) exactly once per incarnation, in log order; it must be
+   leader's empty no-ops, nor configurations: the replica keeps those and puts them
+   in the snapshot beside the state machine's body) exactly once per incarnation, in log order; it must be
    deterministic: the bytes alone decide the result. */
 typedef struct {
     void *arg;

@@ -216,6 +216,21 @@ s_send (void *arg, uint32_t to, uint8_t *frame, size_t len)
     return peers_send (((replica_io_host_t *) arg)->peers, to, frame, len);
 }
 
+/* A replica started with --join knows no members until the leader's log reaches it:
+   meanwhile it listens to, and answers, every replica of its --peers list. */
+static void
+s_members_changed (void *arg, const raft_conf_t *conf)
+{
+    replica_io_host_t *self = (replica_io_host_t *) arg;
+    if (conf->n) {
+        peers_set_members (self->peers, conf);
+        return;
+    }
+    raft_conf_t contacts;
+    config_members (self->config, false, &contacts);
+    peers_set_members (self->peers, &contacts);
+}
+
 replica_io_t
 replica_io_host_io (replica_io_host_t *self)
 {
@@ -232,5 +247,6 @@ replica_io_host_io (replica_io_host_t *self)
                             .snapshot_begin = s_snapshot_begin,
                             .snapshot_poll = s_snapshot_poll,
                             .snapshot_abort = s_snapshot_abort,
-                            .send = s_send };
+                            .send = s_send,
+                            .members_changed = s_members_changed };
 }

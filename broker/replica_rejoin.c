@@ -32,13 +32,16 @@ replica_rejoin_heard (replica_t *self, uint32_t id, uint64_t term)
 {
     if (!raft_votes_held (self->raft))
         return;
-    assert (id >= 1 && id <= RAFT_MAX_NODES);
+    assert (id >= 1 && id <= RAFT_MAX_ID);
     self->rejoin_heard [id] = true;
     if (term > self->rejoin_term)
         self->rejoin_term = term;
-    for (uint32_t peer = 1; peer <= self->config.raft.n; peer++)
-        if (peer != self->config.raft.id && !self->rejoin_heard [peer])
+    const raft_conf_t *conf = raft_conf (self->raft);
+    for (uint32_t i = 0; i < conf->n; i++) {
+        uint32_t peer = conf->members [i].id;
+        if (conf->members [i].voter && peer != self->config.raft.id && !self->rejoin_heard [peer])
             return;
+    }
     raft_adopt_term (self->raft, self->rejoin_term);
     raft_hold_votes (self->raft, false);
     blog ("votes_released", "term=%llu note=\"heard every member: votes from term %llu on\"",

@@ -46,7 +46,7 @@ s_send_chunk (replica_t *self, uint32_t to, const zc_snapshot_chunk_t *chunk)
 void
 replica_snapshot_send (replica_t *self, const raft_msg_t *msg, uint64_t now_ms)
 {
-    assert (msg->to >= 1 && msg->to <= RAFT_MAX_NODES);
+    assert (msg->to >= 1 && msg->to <= RAFT_MAX_ID);
     replica_peer_view_t *view = &self->views [msg->to];
     if (view->snapshot_sent_index == msg->snap_index
         && now_ms - view->snapshot_sent_ms < SNAPSHOT_RESEND_MS)
@@ -139,7 +139,8 @@ replica_snapshot_install (replica_t *self, uint64_t index, uint64_t term, uint64
         self->io.snapshot_abort (self->io.arg); /* it writes an older one */
         self->writing.running = false;
     }
-    if (self->fsm.load (self->fsm.arg, in->body, in->total)) {
+    raft_conf_t conf;
+    if (replica_members_load (self, in->body, in->total, &conf)) {
         blog ("snapshot_install_failed", "index=%llu reason=\"does not decode\"",
               (unsigned long long) index);
         return -1;
@@ -151,6 +152,8 @@ replica_snapshot_install (replica_t *self, uint64_t index, uint64_t term, uint64
     self->snap_index = index;
     self->snap_term = term;
     self->applied = index;
+    self->applied_conf = conf;
+    raft_install_conf (self->raft, &conf);
     self->snapshot_info = (replica_snapshot_info_t) { index, now_ms, 0 };
     s_incoming_reset (in);
     blog ("snapshot_installed", "index=%llu term=%llu", (unsigned long long) index,
@@ -178,7 +181,7 @@ s_snapshot_inline (replica_t *self, uint64_t term, uint64_t now_ms)
 {
     uint8_t *body;
     size_t len;
-    if (self->fsm.save (self->fsm.arg, &body, &len))
+    if (replica_members_save (self, &body, &len))
         return -1;
     int rc = self->io.snapshot_put (self->io.arg, self->applied, term, body, len);
     free (body);
@@ -225,7 +228,7 @@ replica_snapshot_maybe (replica_t *self, uint64_t now_ms)
     const raft_entry_t *last = raft_entry_at (self->raft, self->applied);
     if (!last)
         return 0;
-    if (self->io.snapshot_begin (self->io.arg, self->fsm.save, self->fsm.arg, self->applied,
+    if (self->io.snapshot_begin (self->io.arg, replica_members_save, self, self->applied,
                                  last->term)
         == 0) {
         self->writing = (replica_writing_t) { true, self->applied, last->term, now_ms };

@@ -36,7 +36,7 @@ replica_status_gossip (replica_t *self, uint64_t now_ms)
 void
 replica_status_heard (replica_t *self, const zc_status_gossip_t *gossip, uint64_t now_ms)
 {
-    assert (gossip->id >= 1 && gossip->id <= RAFT_MAX_NODES);
+    assert (gossip->id >= 1 && gossip->id <= RAFT_MAX_ID);
     self->views [gossip->id].gossip = *gossip;
     self->views [gossip->id].heard_ms = now_ms;
     replica_rejoin_heard (self, gossip->id, gossip->term);
@@ -59,10 +59,14 @@ replica_applied (const replica_t *self, uint64_t *index, uint64_t *term)
 uint32_t
 replica_members (const replica_t *self, uint64_t now_ms, replica_member_t *out, uint32_t max)
 {
-    uint32_t n = self->config.raft.n < max ? self->config.raft.n : max;
-    for (uint32_t id = 1; id <= n; id++) {
-        replica_member_t *member = &out [id - 1];
+    const raft_conf_t *conf = raft_conf (self->raft);
+    uint32_t n = conf->n < max ? conf->n : max;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t id = conf->members [i].id;
+        replica_member_t *member = &out [i];
         member->id = id;
+        member->voter = conf->members [i].voter;
+        member->addr = conf->members [i].addr;
         if (id == self->config.raft.id) {
             member->reachable = true;
             member->role = raft_role (self->raft);

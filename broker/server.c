@@ -63,6 +63,8 @@ s_dispatch (server_t *self, conn_t *conn, const zc_frame_t *frame)
         server_start_list (self, conn, frame);
     else if (frame->cmd == ZC_CMD_TRANSFER)
         admin_transfer (self, conn, frame);
+    else if (frame->cmd == ZC_CMD_MEMBERS)
+        admin_members_request (self, conn, frame);
     else if (frame->cmd == ZC_CMD_BACKUP)
         backup_request (self, conn, frame);
     else
@@ -119,6 +121,7 @@ server_new (const config_t *config)
         return NULL;
     }
     self->backup = backup_new ();
+    self->members_admin = admin_members_new ();
     self->admin = admin_new (config, err, sizeof err);
     if (!self->admin) {
         blog ("admin_unusable", "reason=\"%s\"", err);
@@ -133,7 +136,7 @@ server_new (const config_t *config)
     }
     self->client_ctx = zmq_ctx_new ();
     self->clients = self->client_ctx ? zmq_socket (self->client_ctx, ZMQ_ROUTER) : NULL;
-    const config_peer_t *me = &config->peers [config->id - 1];
+    const config_peer_t *me = config_self (config);
     if (self->clients) {
         curve_serve_clients (self->curve, self->clients);
         zsock_set_router_mandatory (self->clients, 1);
@@ -167,7 +170,6 @@ server_new (const config_t *config)
     replica_hooks_t hooks = { server_on_read_ready, server_on_role };
     replica_config_t replica_config = {
         .raft = { .id = config->id,
-                  .n = config->n,
                   .election_timeout_ms = config->election_timeout_ms,
                   .heartbeat_ms = config->heartbeat_ms,
                   .seed = self->now_ms ^ ((uint64_t) getpid () << 32) },
@@ -176,6 +178,8 @@ server_new (const config_t *config)
         .advertise = config->advertise,
         .rejoin = config->rejoin
     };
+    if (!config->join) /* a new cluster: every --peers entry votes */
+        config_members (config, true, &replica_config.bootstrap);
     if (self->io)
         self->replica =
             replica_new (&replica_config, &io, &fsm, &hooks, self, self->now_ms, err, sizeof err);
@@ -222,6 +226,7 @@ server_destroy (server_t **self_p)
     curve_destroy (&self->curve);
     auth_throttle_destroy (&self->throttle);
     admin_destroy (&self->admin);
+    admin_members_destroy (&self->members_admin);
     backup_destroy (&self->backup);
     admission_destroy (&self->admission);
     sessions_destroy (&self->sessions);
@@ -311,6 +316,7 @@ server_run (server_t *self, volatile int *stop)
         }
         server_pump_sessions (self);
         admin_tick (self);
+        admin_members_tick (self);
         server_metrics_publish (self);
         if (self->now_ms - self->swept_ms >= SWEEP_MS) {
             self->swept_ms = self->now_ms;

@@ -4,6 +4,7 @@
 #define SERVER_INTERNAL_H
 
 #include "admin.h"
+#include "admin_members.h"
 #include "backup.h"
 #include "auth_throttle.h"
 #include "auth_worker.h"
@@ -30,6 +31,7 @@ struct server {
     auth_worker_t *auth;
     auth_throttle_t *throttle;
     admin_t *admin;
+    admin_members_t *members_admin;
     backup_t *backup;
     uint64_t auth_gen;
     uint64_t throttled; /* attempts refused since the last log line */

@@ -21,7 +21,8 @@ server_log_command (server_t *self, zc_command_t *cmd)
         case RAFT_ERR_NOT_LEADER: return ZC_ERR_NOT_LEADER;
         case RAFT_ERR_TOO_LARGE: return ZC_ERR_TOO_LARGE;
         case RAFT_ERR_BUSY:
-        case RAFT_ERR_NO_SUCH_NODE: break; /* (transfers only) */
+        case RAFT_ERR_NO_SUCH_NODE:    /* (transfers only) */
+        case RAFT_ERR_BAD_CONF: break; /* (membership only: commands never pose as one) */
     }
     return ZC_ERR_BUSY;
 }

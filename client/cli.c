@@ -126,11 +126,28 @@ cli_run_line (cli_t *self, const char *line)
             s_flush (self);
             return;
         }
+        if (cmd.kind == CLI_ADMIN_REPLACE) {
+            char args [ZC_TEXT_MAX + 1];
+            snprintf (args, sizeof args, "%.*s", (int) cmd.text_len, cmd.text);
+            bool ok = false;
+            char *result = cli_members_replace (self, args, secret, &ok);
+            explicit_bzero (secret, sizeof secret);
+            s_local_result (self, p, result, ok);
+            s_flush (self);
+            return;
+        }
+        char text [ZC_TEXT_MAX + 1] = "";
+        if (cmd.text)
+            snprintf (text, sizeof text, "%.*s", (int) cmd.text_len, cmd.text);
         bool admin = cmd.kind == CLI_ADMIN_TRANSFER; /* its target id goes as text */
-        p->seq = zcc_submit_with (
-            self->zcc, (zc_cmd_t) cli_wire_cmd (cmd.kind),
-            cmd.kind == CLI_LIST || cmd.kind == CLI_STATUS || admin ? NULL : cmd.name,
-            admin ? cmd.name : cmd.text, *secret ? secret : NULL, *fresh ? fresh : NULL);
+        bool no_name = cmd.kind == CLI_LIST || cmd.kind == CLI_STATUS || admin
+                       || cmd.kind == CLI_ADMIN_MEMBERS;
+        p->seq = zcc_submit_with (self->zcc, (zc_cmd_t) cli_wire_cmd (cmd.kind),
+                                  no_name ? NULL : cmd.name,
+                                  admin      ? cmd.name
+                                  : cmd.text ? text
+                                             : NULL,
+                                  *secret ? secret : NULL, *fresh ? fresh : NULL);
         explicit_bzero (secret, sizeof secret);
         explicit_bzero (fresh, sizeof fresh);
         if (p->seq == 0) { /* cannot happen: pending is no larger than inflight */

@@ -27,7 +27,10 @@ typedef enum {
     CLI_QUIT,
     CLI_PASSWD,
     CLI_ADMIN_TRANSFER, /* admin transfer [ID]: name holds the id's digits, "" = any */
-    CLI_ADMIN_BACKUP    /* admin backup FILE: text holds the path */
+    CLI_ADMIN_BACKUP,   /* admin backup FILE: text holds the path */
+    CLI_ADMIN_MEMBERS,  /* admin members | add ID HOST:PORT [learner] | remove ID: text
+                           holds what MEMBERS is asked ("list", "add ...", "remove ...") */
+    CLI_ADMIN_REPLACE   /* admin replace OLD NEW HOST:PORT: text holds "OLD NEW HOST:PORT" */
 } cli_kind_t;
 
 typedef struct {
@@ -103,6 +106,8 @@ zc_code_t cli_secret_get (const cli_t *self, const cli_cmd_t *cmd, bool new_one,
 /* `admin backup FILE` (cli_backup.c), blocking; other events are handled meanwhile.
    Returns the result line(s) (caller frees; NULL: out of memory), *ok if written. */
 char *cli_backup_run (cli_t *self, const char *file, const char *secret, bool *ok);
+/* admin replace (cli_members.c): add NEW, wait until it votes, remove OLD. */
+char *cli_members_replace (cli_t *self, const char *args, const char *secret, bool *ok);
 
 /* Interactive loop on a terminal; returns when the user quits. */
 void cli_tty_run (cli_t *self);

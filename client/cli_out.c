@@ -21,6 +21,11 @@ static const char *const s_help [] = {
     "admin transfer [ID] move leadership to replica ID (default: the most up to date)",
     "admin backup FILE  write the leader's state (at a committed index) to FILE, which",
     "                   zchat-broker --restore FILE seeds a new cluster from",
+    "admin members      the members: id, voter or learner, address, log match",
+    "admin add ID HOST:PORT [learner]  add replica ID (started with --join) as a learner;",
+    "                   it votes once caught up, unless 'learner' is given",
+    "admin remove ID    remove replica ID from the cluster",
+    "admin replace OLD NEW HOST:PORT  add NEW, wait until it votes, then remove OLD",
     "                   (admin commands need the admin secret: --admin-secret-file or",
     "                   $ZCHAT_ADMIN_SECRET)",
     "help               this text",
@@ -168,6 +173,8 @@ s_json_reply (const cli_cmd_t *cmd, const zcc_event_t *ev)
         json_out_str (j, "leader", f->leader.ptr, f->leader.len);
         json_out_str (j, "text", f->text.ptr, f->text.len);
     }
+    else if (cmd->kind == CLI_ADMIN_MEMBERS)
+        json_out_str (j, "text", f->text.ptr, f->text.len);
     else
         json_out_cstr (j, "name", cmd->name);
     if (cmd->kind == CLI_CREATE || cmd->kind == CLI_CONNECT)
@@ -227,6 +234,18 @@ s_text_reply (const cli_cmd_t *cmd, const zcc_event_t *ev)
             fputs (ev->n_users ? "\n" : " (none)\n", out);
             break;
         case CLI_STATUS: s_text_status (out, &ev->frame); break;
+        case CLI_ADMIN_MEMBERS:
+            fputs ("ok: ", out);
+            for (const char *at = ev->frame.text.ptr, *end = at + ev->frame.text.len; at < end;) {
+                const char *nl = memchr (at, '\n', (size_t) (end - at));
+                size_t n = nl ? (size_t) (nl - at) : (size_t) (end - at);
+                if (at != ev->frame.text.ptr)
+                    fputs ("  ", out);
+                s_put_safe (out, at, n);
+                fputc ('\n', out);
+                at += n + (nl != NULL);
+            }
+            break;
         case CLI_ADMIN_TRANSFER:
             fputs ("ok: ", out);
             s_put_safe (out, ev->frame.text.ptr, ev->frame.text.len);

@@ -99,12 +99,60 @@ s_parse_text (cli_cmd_t *cmd, const char *p, bool required)
     cmd->text_len = len;
 }
 
-/* admin transfer [ID]: the only admin command so far. */
+/* Count the words of p. */
+static int
+s_words_in (const char *p)
+{
+    int n = 0;
+    for (p = s_skip_space (p); *p; p = s_skip_space (p + s_word_len (p)))
+        n++;
+    return n;
+}
+
+/* admin members | add ID HOST:PORT [learner] | remove ID | replace OLD NEW HOST:PORT:
+   the words go to the leader as they are, which checks them. */
+static bool
+s_parse_members (cli_cmd_t *cmd, const char *p, size_t len)
+{
+    static const struct {
+        const char *word;
+        int min, max;
+        const char *usage;
+    } forms [] = { { "members", 1, 1, "admin members" },
+                   { "add", 3, 4, "admin add ID HOST:PORT [learner]" },
+                   { "remove", 2, 2, "admin remove ID" },
+                   { "replace", 4, 4, "admin replace OLD_ID NEW_ID HOST:PORT" } };
+    for (size_t i = 0; i < sizeof forms / sizeof forms [0]; i++) {
+        if (len != strlen (forms [i].word) || strncasecmp (p, forms [i].word, len) != 0)
+            continue;
+        snprintf (cmd->word, sizeof cmd->word, "admin %s", forms [i].word);
+        int words = s_words_in (p);
+        if (words < forms [i].min || words > forms [i].max) {
+            s_fail (cmd, ZC_ERR_MISSING_FIELD, "usage: %s", forms [i].usage);
+            return true;
+        }
+        bool replace = i == 3, list = i == 0;
+        cmd->kind = replace ? CLI_ADMIN_REPLACE : CLI_ADMIN_MEMBERS;
+        cmd->text = list ? "list" : replace ? s_skip_space (p + len) : p;
+        cmd->text_len = strlen (cmd->text);
+        while (cmd->text_len
+               && (cmd->text [cmd->text_len - 1] == ' ' || cmd->text [cmd->text_len - 1] == '\t'))
+            cmd->text_len--;
+        if (cmd->text_len > ZC_TEXT_MAX)
+            s_fail (cmd, ZC_ERR_TOO_LARGE, "%s: too long", cmd->word);
+        return true;
+    }
+    return false;
+}
+
+/* admin transfer [ID] | backup FILE | the membership commands. */
 static void
 s_parse_admin (cli_cmd_t *cmd, const char *p)
 {
     p = s_skip_space (p);
     size_t len = s_word_len (p);
+    if (s_parse_members (cmd, p, len))
+        return;
     if (len == 6 && strncasecmp (p, "backup", 6) == 0) {
         cmd->kind = CLI_ADMIN_BACKUP;
         snprintf (cmd->word, sizeof cmd->word, "admin backup");
@@ -121,8 +169,8 @@ s_parse_admin (cli_cmd_t *cmd, const char *p)
     }
     if (len != 8 || strncasecmp (p, "transfer", 8) != 0) {
         s_fail (cmd, ZC_ERR_UNKNOWN_COMMAND,
-                "unknown admin command: usage: %s transfer [ID]"
-                " | admin backup FILE",
+                "unknown admin command: usage: %s transfer [ID] | admin backup FILE"
+                " | admin members | admin add|remove|replace ...",
                 cmd->word);
         return;
     }
@@ -192,6 +240,7 @@ cli_wire_cmd (cli_kind_t kind)
         case CLI_STATUS: return ZC_CMD_STATUS;
         case CLI_PASSWD: return ZC_CMD_PASSWD;
         case CLI_ADMIN_TRANSFER: return ZC_CMD_TRANSFER;
+        case CLI_ADMIN_MEMBERS: return ZC_CMD_MEMBERS;
         default: return -1;
     }
 }

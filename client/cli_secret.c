@@ -13,7 +13,8 @@ bool
 cli_needs_secret (cli_kind_t kind)
 {
     return kind == CLI_CREATE || kind == CLI_CONNECT || kind == CLI_DELETE || kind == CLI_PASSWD
-           || kind == CLI_ADMIN_TRANSFER || kind == CLI_ADMIN_BACKUP;
+           || kind == CLI_ADMIN_TRANSFER || kind == CLI_ADMIN_BACKUP || kind == CLI_ADMIN_MEMBERS
+           || kind == CLI_ADMIN_REPLACE;
 }
 
 static void
@@ -98,7 +99,8 @@ zc_code_t
 cli_secret_get (const cli_t *self, const cli_cmd_t *cmd, bool new_one, char *out, size_t size,
                 char *why, size_t why_size)
 {
-    if (cmd->kind == CLI_ADMIN_TRANSFER || cmd->kind == CLI_ADMIN_BACKUP)
+    if (cmd->kind == CLI_ADMIN_TRANSFER || cmd->kind == CLI_ADMIN_BACKUP
+        || cmd->kind == CLI_ADMIN_MEMBERS || cmd->kind == CLI_ADMIN_REPLACE)
         return s_admin_secret (self, out, size, why, why_size);
     const char *file = new_one ? self->secrets.new_file : self->secrets.file;
     if (file)

@@ -68,7 +68,7 @@ s_is_request (zc_cmd_t cmd)
 {
     return cmd == ZC_CMD_CREATE || cmd == ZC_CMD_DELETE || cmd == ZC_CMD_CONNECT
            || cmd == ZC_CMD_LIST || cmd == ZC_CMD_SEND || cmd == ZC_CMD_STATUS
-           || cmd == ZC_CMD_PASSWD || cmd == ZC_CMD_TRANSFER;
+           || cmd == ZC_CMD_PASSWD || cmd == ZC_CMD_TRANSFER || cmd == ZC_CMD_MEMBERS;
 }
 
 uint64_t

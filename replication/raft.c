@@ -27,11 +27,10 @@ raft_config_defaults (raft_config_t *cfg)
 
 raft_t *
 raft_new (const raft_config_t *cfg, const raft_hardstate_t *hs, uint64_t snap_index,
-          uint64_t snap_term, uint64_t now_ms)
+          uint64_t snap_term, const raft_conf_t *conf, uint64_t now_ms)
 {
-    assert (cfg && hs);
-    assert (cfg->n >= 1 && cfg->n <= RAFT_MAX_NODES);
-    assert (cfg->id >= 1 && cfg->id <= cfg->n);
+    assert (cfg && hs && conf);
+    assert (cfg->id >= 1 && cfg->id <= RAFT_MAX_ID && conf->n <= RAFT_MAX_NODES);
     raft_t *self = calloc (1, sizeof *self);
     if (!self)
         return NULL;
@@ -41,11 +40,13 @@ raft_new (const raft_config_t *cfg, const raft_hardstate_t *hs, uint64_t snap_in
     self->vote = hs->vote;
     self->role = RAFT_FOLLOWER;
     raft_log_init (&self->log, snap_index, snap_term);
+    self->conf = self->snap_conf = *conf;
+    self->conf_index = snap_index;
     self->commit = self->applied = self->stable = snap_index;
     self->now_ms = now_ms;
     self->rng = cfg->seed ^ (0x9E3779B97F4A7C15ull * cfg->id);
     raft_reset_election_timer (self);
-    if (self->cfg.n == 1)
+    if (raft_conf_voters (conf) == 1 && raft_is_voter (self, cfg->id))
         self->election_deadline_ms = now_ms; /* nobody to wait for */
     return self;
 }
@@ -59,6 +60,7 @@ raft_restore_entry (raft_t *self, const raft_entry_t *entry)
     assert (rc == 0); /* restart cannot proceed without its log */
     (void) rc;
     self->stable = raft_log_last (&self->log);
+    raft_members_on_append (self, self->stable);
 }
 
 void
@@ -105,7 +107,7 @@ s_msg_valid (const raft_t *self, const raft_msg_t *msg)
 {
     if (msg->type < RAFT_MSG_APPEND || msg->type >= RAFT_MSG__COUNT)
         return false;
-    if (msg->from < 1 || msg->from > self->cfg.n || msg->from == self->cfg.id)
+    if (msg->from < 1 || msg->from > RAFT_MAX_ID || msg->from == self->cfg.id)
         return false;
     if (msg->to != self->cfg.id && !(msg->to == RAFT_BROADCAST && msg->type == RAFT_MSG_APPEND))
         return false;
@@ -193,6 +195,8 @@ raft_propose (raft_t *self, const uint8_t *data, uint32_t len, uint64_t *index_o
         return RAFT_ERR_BUSY; /* handing over: the target must catch up, then lead */
     if (len > RAFT_ENTRY_MAX)
         return RAFT_ERR_TOO_LARGE;
+    if (raft_conf_is_entry (data, len))
+        return RAFT_ERR_BAD_CONF; /* configurations go through raft_propose_conf */
     uint64_t last = raft_log_last (&self->log);
     if (last - self->commit >= self->cfg.max_uncommitted)
         return RAFT_ERR_BUSY;
@@ -209,6 +213,9 @@ raft_compact (raft_t *self, uint64_t index)
     assert (self && !self->in_ready);
     if (index > self->applied)
         index = self->applied;
+    if (index <= self->log.snap_index)
+        return;
+    raft_members_on_compact (self, index);
     raft_log_compact (&self->log, index);
 }
 
@@ -263,7 +270,7 @@ raft_role_name (raft_role_t role)
 uint64_t
 raft_peer_match (const raft_t *self, uint32_t peer)
 {
-    if (self->role != RAFT_LEADER || peer < 1 || peer > self->cfg.n)
+    if (self->role != RAFT_LEADER || !raft_is_member (self, peer))
         return 0;
     return peer == self->cfg.id ? self->stable : self->peers [peer].match;
 }

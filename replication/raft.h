@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "raft_conf.h"
 #include "raft_msg.h"
 
 typedef struct raft raft_t;
@@ -32,15 +33,15 @@ typedef enum { RAFT_FOLLOWER = 0, RAFT_PRECANDIDATE, RAFT_CANDIDATE, RAFT_LEADER
 /* The core's own refusals; callers map them to their wire codes. */
 typedef enum {
     RAFT_OK = 0,
-    RAFT_ERR_NOT_LEADER,  /* ask the leader (raft_leader) */
-    RAFT_ERR_BUSY,        /* too much uncommitted or pending: back off */
-    RAFT_ERR_TOO_LARGE,   /* entry over RAFT_ENTRY_MAX */
-    RAFT_ERR_NO_SUCH_NODE /* transfer: no member with that id, or none other */
+    RAFT_ERR_NOT_LEADER,   /* ask the leader (raft_leader) */
+    RAFT_ERR_BUSY,         /* too much uncommitted or pending: back off */
+    RAFT_ERR_TOO_LARGE,    /* entry over RAFT_ENTRY_MAX */
+    RAFT_ERR_NO_SUCH_NODE, /* transfer: no member with that id, or none other */
+    RAFT_ERR_BAD_CONF      /* not one change, or data posing as a configuration */
 } raft_err_t;
 
 typedef struct {
-    uint32_t id;                  /* this replica, 1..n */
-    uint32_t n;                   /* cluster size, 1..RAFT_MAX_NODES */
+    uint32_t id;                  /* this replica, 1..RAFT_MAX_ID */
     uint32_t election_timeout_ms; /* randomized in [t, 2t) per election; default 500 */
     uint32_t heartbeat_ms;        /* leader heartbeat period; default 50 */
     uint64_t seed;                /* for the election timeout jitter */
@@ -76,20 +77,25 @@ typedef struct {
                                      the stored log with the snapshot received for
                                      (install_index, install_term), durably */
     uint64_t install_term;
-    raft_role_t role; /* current role and leader, for logging and NOT_LEADER */
-    uint32_t leader;  /* 0 = unknown */
+    bool conf_changed; /* the configuration in force changed (raft_conf): connect to
+                                  its members, drop the others */
+    raft_role_t role;  /* current role and leader, for logging and NOT_LEADER */
+    uint32_t leader;   /* 0 = unknown */
     uint64_t term;
     uint64_t commit;
 } raft_ready_t;
 
-/* Fill defaults for every zero field of cfg (except id, n). */
+/* Fill defaults for every zero field of cfg (except id). */
 void raft_config_defaults (raft_config_t *cfg);
 
 /* New core starting from persisted state: hardstate, and a snapshot covering the log
-   up to (snap_index, snap_term) (0, 0 for none). Then feed the log entries after
-   snap_index with raft_restore_entry, in order. now_ms starts the election timer. */
+   up to (snap_index, snap_term) (0, 0 for none) and conf, the configuration as of
+   snap_index (with no snapshot: the bootstrap configuration; none (n = 0) for a
+   replica joining a running cluster, which waits to be sent one). Then feed the log
+   entries after snap_index with raft_restore_entry, in order: configurations among
+   them take over. now_ms starts the election timer. */
 raft_t *raft_new (const raft_config_t *cfg, const raft_hardstate_t *hs, uint64_t snap_index,
-                  uint64_t snap_term, uint64_t now_ms);
+                  uint64_t snap_term, const raft_conf_t *conf, uint64_t now_ms);
 
 /* Restore one persisted entry (index must be last + 1); copies the data. */
 void raft_restore_entry (raft_t *self, const raft_entry_t *entry);
@@ -115,13 +121,31 @@ void raft_step (raft_t *self, const raft_msg_t *msg);
    RAFT_ERR_NOT_LEADER, RAFT_ERR_BUSY (too many uncommitted entries), RAFT_ERR_TOO_LARGE. */
 raft_err_t raft_propose (raft_t *self, const uint8_t *data, uint32_t len, uint64_t *index_out);
 
+/* Propose the configuration next: exactly one change from the one in force
+   (raft_conf_single_change). A learner added with promote set is made a voter by the
+   leader (a change of its own) once its log has caught up with the commit index. Errors:
+   RAFT_ERR_NOT_LEADER; RAFT_ERR_BUSY while the previous change is not committed or
+   no entry of this term is (the leader just took over), or during a transfer;
+   RAFT_ERR_BAD_CONF when next is not one change away. A leader that removes itself
+   (or makes itself a learner) hands over and steps down once the change commits. */
+raft_err_t raft_propose_conf (raft_t *self, const raft_conf_t *next, uint64_t *index_out);
+
+/* The configuration in force (the newest in the log) and its log index. */
+const raft_conf_t *raft_conf (const raft_t *self);
+uint64_t raft_conf_index (const raft_t *self);
+
+/* Between a ready with install_index and its raft_advance: the configuration the
+   installed snapshot holds (the core cannot read snapshot bodies). Without it the
+   configuration in force stays. */
+void raft_install_conf (raft_t *self, const raft_conf_t *conf);
+
 /* Hand leadership to replica target (Raft thesis 3.10); target 0 = the follower with
    the longest durable log. From now on proposals get RAFT_ERR_BUSY; once the target's
    log matches ours it gets TIMEOUT_NOW and campaigns at once (no pre-vote, and voters
    grant despite a live leader). The transfer ends when we step down, or is abandoned
    after one election timeout (proposals are accepted again). A second call replaces
-   the target. Errors: RAFT_ERR_NOT_LEADER, RAFT_ERR_NO_SUCH_NODE (no such id, or no
-   other replica). target == own id: RAFT_OK, nothing to do. */
+   the target. Errors: RAFT_ERR_NOT_LEADER, RAFT_ERR_NO_SUCH_NODE (no such voter, or
+   no other). target == own id: RAFT_OK, nothing to do. */
 raft_err_t raft_transfer_leadership (raft_t *self, uint32_t target);
 
 /* A replica whose hard state was lost (a wiped or replaced disk) may have voted in a
@@ -160,7 +184,7 @@ uint64_t raft_commit_index (const raft_t *self);
 uint64_t raft_last_index (const raft_t *self);
 uint64_t raft_first_index (const raft_t *self); /* first index held in memory */
 uint64_t raft_applied_index (const raft_t *self);
-/* Leader only: match index of peer id (0 when unknown or not leader). */
+/* Leader only: match index of member id (0 when unknown or not leader). */
 uint64_t raft_peer_match (const raft_t *self, uint32_t peer);
 /* Entry at index if held in memory, else NULL. */
 const raft_entry_t *raft_entry_at (const raft_t *self, uint64_t index);

@@ -14,7 +14,7 @@
 uint32_t
 raft_quorum (const raft_t *self)
 {
-    return self->cfg.n / 2 + 1;
+    return raft_conf_voters (&self->conf) / 2 + 1;
 }
 
 void
@@ -74,9 +74,10 @@ static bool
 s_count_votes (raft_t *self)
 {
     uint32_t granted = 0, rejected = 0;
-    for (uint32_t id = 1; id <= self->cfg.n; id++) {
-        granted += self->votes_granted [id];
-        rejected += self->votes_rejected [id];
+    for (uint32_t i = 0; i < self->conf.n; i++) {
+        const raft_member_t *m = &self->conf.members [i];
+        granted += m->voter && self->votes_granted [m->id];
+        rejected += m->voter && self->votes_rejected [m->id];
     }
     if (granted >= raft_quorum (self)) {
         if (self->role == RAFT_PRECANDIDATE)
@@ -99,8 +100,8 @@ raft_campaign (raft_t *self, bool prevote)
 {
     bool transfer = self->campaign_transfer && !prevote;
     self->campaign_transfer = false;
-    if (self->votes_held) {
-        raft_reset_election_timer (self);
+    if (self->votes_held || !raft_is_voter (self, self->cfg.id)) {
+        raft_reset_election_timer (self); /* a learner, or not (yet) a member */
         return;
     }
     if (self->role == RAFT_LEADER || self->install_index)
@@ -120,8 +121,9 @@ raft_campaign (raft_t *self, bool prevote)
     raft_reset_election_timer (self);
     if (s_count_votes (self))
         return;
-    for (uint32_t id = 1; id <= self->cfg.n; id++) {
-        if (id == self->cfg.id)
+    for (uint32_t i = 0; i < self->conf.n; i++) {
+        uint32_t id = self->conf.members [i].id;
+        if (id == self->cfg.id || !self->conf.members [i].voter)
             continue;
         raft_msg_t *m = raft_outbox_push (self, RAFT_MSG_VOTE, id);
         if (!m)
@@ -177,8 +179,8 @@ raft_step_vote_resp (raft_t *self, const raft_msg_t *msg)
                                : self->role == RAFT_CANDIDATE && msg->term == self->term;
     if (!counts)
         return;
-    /* raft_step let through only senders 1..n: a vote from anyone else is a bug here */
-    assert (msg->from >= 1 && msg->from <= self->cfg.n);
+    if (!raft_is_voter (self, msg->from))
+        return; /* s_count_votes counts voters only; do not remember others either */
     if (msg->granted)
         self->votes_granted [msg->from] = true;
     else
@@ -219,9 +221,10 @@ raft_tick_leader_quorum (raft_t *self)
 {
     if (self->now_ms < self->quorum_check_ms)
         return;
-    uint32_t active = 1;
-    for (uint32_t id = 1; id <= self->cfg.n; id++) {
-        if (id != self->cfg.id && self->peers [id].active)
+    uint32_t active = raft_is_voter (self, self->cfg.id);
+    for (uint32_t i = 0; i < self->conf.n; i++) {
+        uint32_t id = self->conf.members [i].id;
+        if (id != self->cfg.id && self->conf.members [i].voter && self->peers [id].active)
             active++;
         self->peers [id].active = false;
     }

@@ -72,11 +72,19 @@ struct raft {
     uint64_t rng;
     uint64_t election_deadline_ms;
     uint64_t leader_contact_ms; /* last message from the current leader */
-    bool votes_granted [RAFT_MAX_NODES + 1];
-    bool votes_rejected [RAFT_MAX_NODES + 1];
+    bool votes_granted [RAFT_MAX_ID + 1];
+    bool votes_rejected [RAFT_MAX_ID + 1];
+
+    /* membership (raft_members.c): the newest configuration in the log is in force */
+    raft_conf_t conf;
+    uint64_t conf_index;   /* its entry; snap_index (or 0) when it is the snapshot's */
+    raft_conf_t snap_conf; /* the configuration as of log.snap_index */
+    bool conf_changed;     /* reported by the next ready */
+    bool install_conf_set; /* raft_install_conf gave the incoming snapshot's */
+    raft_conf_t install_conf;
 
     /* leader */
-    raft_progress_t peers [RAFT_MAX_NODES + 1];
+    raft_progress_t peers [RAFT_MAX_ID + 1];
     uint64_t bcast_index;      /* last index published by broadcast */
     uint64_t term_start_index; /* the NOOP of this term */
     uint64_t heartbeat_due_ms;
@@ -126,6 +134,19 @@ void raft_log_truncate_after (raft_log_t *log, uint64_t index);
 void raft_log_compact (raft_log_t *log, uint64_t index);
 void raft_log_reset (raft_log_t *log, uint64_t snap_index, uint64_t snap_term);
 
+/* raft_members.c */
+/* The log grew by the entry at index (leader or follower): take up a configuration. */
+void raft_members_on_append (raft_t *self, uint64_t index);
+/* The log was cut after index: fall back to the configuration then in force. */
+void raft_members_on_truncate (raft_t *self, uint64_t index);
+/* The log was compacted up to index: remember the configuration as of there. */
+void raft_members_on_compact (raft_t *self, uint64_t index);
+void raft_members_on_install (raft_t *self);
+/* Leader, commit advanced: promote caught-up learners, step down when removed. */
+void raft_members_on_commit (raft_t *self);
+bool raft_is_voter (const raft_t *self, uint32_t id);
+bool raft_is_member (const raft_t *self, uint32_t id);
+
 /* raft_election.c */
 void raft_become_follower (raft_t *self, uint64_t term, uint32_t leader);
 void raft_campaign (raft_t *self, bool prevote);
@@ -156,6 +177,8 @@ void raft_reads_fail_all (raft_t *self);
 void raft_tick_transfer (raft_t *self);
 void raft_transfer_on_ack (raft_t *self, uint32_t from);
 void raft_step_timeout_now (raft_t *self, const raft_msg_t *msg);
+/* The voter other than self with the longest durable log; 0 = none. */
+uint32_t raft_most_up_to_date_voter (const raft_t *self);
 
 /* raft_ready.c */
 raft_msg_t *raft_outbox_push (raft_t *self, raft_msg_type_t type, uint32_t to);

@@ -39,8 +39,13 @@ s_confirmed_round (const raft_t *self)
 {
     uint64_t rounds [RAFT_MAX_NODES];
     uint32_t n = 0;
-    for (uint32_t id = 1; id <= self->cfg.n; id++)
-        rounds [n++] = id == self->cfg.id ? self->round : self->peers [id].acked_round;
+    for (uint32_t i = 0; i < self->conf.n; i++) {
+        uint32_t id = self->conf.members [i].id;
+        if (self->conf.members [i].voter)
+            rounds [n++] = id == self->cfg.id ? self->round : self->peers [id].acked_round;
+    }
+    if (n == 0)
+        return 0;
     qsort (rounds, n, sizeof rounds [0], s_cmp_desc);
     return rounds [raft_quorum (self) - 1];
 }

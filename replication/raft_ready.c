@@ -77,12 +77,13 @@ raft_ready (raft_t *self, raft_ready_t *rd)
     rd->n_reads = self->n_reads;
     rd->failed_reads = self->n_failed ? self->failed : NULL;
     rd->n_failed_reads = self->n_failed;
+    rd->conf_changed = self->conf_changed;
     rd->role = self->role;
     rd->leader = self->leader;
     rd->term = self->term;
     rd->commit = self->commit;
     self->in_ready = rd->hardstate_changed || rd->n_entries || rd->n_msgs || rd->n_committed
-                     || rd->n_reads || rd->n_failed_reads || rd->install_index;
+                     || rd->n_reads || rd->n_failed_reads || rd->install_index || rd->conf_changed;
     return self->in_ready;
 }
 
@@ -92,6 +93,8 @@ raft_advance (raft_t *self, const raft_ready_t *rd)
     assert (self && rd);
     if (!self->in_ready)
         return;
+    if (rd->conf_changed)
+        self->conf_changed = false; /* before an install, which may change it again */
     if (rd->install_index)
         raft_finish_install (self);
     if (rd->n_entries)

@@ -17,10 +17,8 @@ void
 raft_leader_init (raft_t *self)
 {
     uint64_t last = raft_log_last (&self->log);
-    for (uint32_t id = 1; id <= self->cfg.n; id++) {
-        raft_progress_t *p = &self->peers [id];
-        *p = (raft_progress_t) { .next = last + 1, .p2p_prev = last };
-    }
+    for (uint32_t id = 0; id <= RAFT_MAX_ID; id++)
+        self->peers [id] = (raft_progress_t) { .next = last + 1, .p2p_prev = last };
     self->bcast_index = last;
     self->term_start_index = last + 1;
     self->heartbeat_due_ms = self->now_ms + self->cfg.heartbeat_ms;
@@ -31,6 +29,8 @@ raft_leader_init (raft_t *self)
     self->ack_pending = false;
     if (raft_log_append (&self->log, self->term, NULL, 0))
         raft_become_follower (self, self->term, 0); /* no memory for the NOOP */
+    else
+        raft_maybe_commit (self); /* alone in the configuration: commits at once */
 }
 
 /* ---- follower side ---- */
@@ -76,11 +76,13 @@ s_append_entries (raft_t *self, const raft_entry_t *ents, uint32_t n, uint64_t p
             if (idx <= self->commit)
                 return prev; /* a committed entry conflicts: refuse, keep ours */
             raft_log_truncate_after (&self->log, idx - 1);
+            raft_members_on_truncate (self, idx - 1);
             if (self->stable > idx - 1)
                 self->stable = idx - 1;
         }
         if (raft_log_append (&self->log, ents [i].term, ents [i].data, ents [i].len))
             return idx - 1;
+        raft_members_on_append (self, idx);
     }
     return prev + n;
 }
@@ -156,6 +158,7 @@ raft_finish_install (raft_t *self)
 {
     raft_log_reset (&self->log, self->install_index, self->install_term);
     self->commit = self->applied = self->stable = self->install_index;
+    raft_members_on_install (self);
     if (self->leader)
         s_queue_ack (self, self->leader, self->install_index, 0);
     self->install_index = self->install_term = 0;
@@ -235,8 +238,8 @@ raft_step_append_resp (raft_t *self, const raft_msg_t *msg)
 {
     if (self->role != RAFT_LEADER)
         return;
-    /* raft_step let through only senders 1..n other than self: peers[] holds no other */
-    assert (msg->from >= 1 && msg->from <= self->cfg.n && msg->from != self->cfg.id);
+    if (!raft_is_member (self, msg->from))
+        return; /* removed, or not added yet: nothing to track */
     raft_progress_t *p = &self->peers [msg->from];
     p->active = true;
     if (msg->read_ctx > p->acked_round && msg->read_ctx <= self->round)
@@ -263,14 +266,28 @@ raft_maybe_commit (raft_t *self)
         return;
     uint64_t matches [RAFT_MAX_NODES];
     uint32_t n = 0;
-    for (uint32_t id = 1; id <= self->cfg.n; id++)
-        matches [n++] = id == self->cfg.id ? self->stable : self->peers [id].match;
+    for (uint32_t i = 0; i < self->conf.n; i++) {
+        uint32_t id = self->conf.members [i].id;
+        if (self->conf.members [i].voter)
+            matches [n++] = id == self->cfg.id ? self->stable : self->peers [id].match;
+    }
+    if (n == 0)
+        return;
     qsort (matches, n, sizeof matches [0], s_cmp_desc);
     uint64_t index = matches [raft_quorum (self) - 1];
     if (index > self->commit && raft_log_term (&self->log, index) == self->term) {
         self->commit = index;
         raft_reads_on_ack (self);
     }
+    if (!self->in_ready)
+        raft_members_on_commit (self);
+}
+
+/* No other member to replicate to. */
+static bool
+s_alone (const raft_t *self)
+{
+    return self->conf.n == 0 || (self->conf.n == 1 && raft_is_member (self, self->cfg.id));
 }
 
 void
@@ -279,7 +296,7 @@ raft_send_heartbeat (raft_t *self)
     self->heartbeat_due_ms = self->now_ms + self->cfg.heartbeat_ms;
     self->round++;
     self->round_wanted = false;
-    if (self->cfg.n > 1) {
+    if (!s_alone (self)) {
         raft_msg_t *m = raft_outbox_push (self, RAFT_MSG_APPEND, RAFT_BROADCAST);
         if (m) {
             m->prev_index = self->bcast_index;
@@ -296,7 +313,8 @@ void
 raft_tick_replication (raft_t *self)
 {
     uint64_t last = raft_log_last (&self->log);
-    for (uint32_t id = 1; id <= self->cfg.n; id++) {
+    for (uint32_t i = 0; i < self->conf.n; i++) {
+        uint32_t id = self->conf.members [i].id;
         raft_progress_t *p = &self->peers [id];
         if (id == self->cfg.id || !p->p2p || p->snap_pending || p->match >= last)
             continue;
@@ -339,7 +357,7 @@ s_push_batch (raft_t *self, uint32_t to, uint64_t from)
 static void
 s_flush_peer (raft_t *self, uint32_t id)
 {
-    assert (id >= 1 && id <= self->cfg.n && id != self->cfg.id);
+    assert (id >= 1 && id <= RAFT_MAX_ID && id != self->cfg.id);
     raft_progress_t *p = &self->peers [id];
     if (p->next <= self->log.snap_index) {
         if (p->snap_pending && self->now_ms - p->snap_sent_ms < self->cfg.election_timeout_ms)
@@ -371,17 +389,20 @@ raft_flush_leader (raft_t *self)
     if (self->role != RAFT_LEADER)
         return;
     uint64_t last = raft_log_last (&self->log);
-    if (self->cfg.n == 1 || self->bcast_index < self->log.snap_index)
-        self->bcast_index = self->cfg.n == 1 ? last : self->log.snap_index;
+    bool alone = s_alone (self);
+    if (alone || self->bcast_index < self->log.snap_index)
+        self->bcast_index = alone ? last : self->log.snap_index;
     while (self->bcast_index < last) {
         raft_msg_t *m = s_push_batch (self, RAFT_BROADCAST, self->bcast_index + 1);
         if (!m)
             break;
         self->bcast_index += m->n_entries;
     }
-    for (uint32_t id = 1; id <= self->cfg.n; id++)
+    for (uint32_t i = 0; i < self->conf.n; i++) {
+        uint32_t id = self->conf.members [i].id;
         if (id != self->cfg.id && self->peers [id].p2p)
             s_flush_peer (self, id);
+    }
     if (self->round_wanted || self->now_ms >= self->heartbeat_due_ms)
         raft_send_heartbeat (self);
 }

@@ -32,13 +32,14 @@ s_maybe_hand_over (raft_t *self)
     s_send_timeout_now (self);
 }
 
-/* The follower with the longest durable log (lowest id on a tie). */
-static uint32_t
-s_most_up_to_date (const raft_t *self)
+/* The voter other than self with the longest durable log (lowest id on a tie). */
+uint32_t
+raft_most_up_to_date_voter (const raft_t *self)
 {
     uint32_t best = 0;
-    for (uint32_t id = 1; id <= self->cfg.n; id++) {
-        if (id == self->cfg.id)
+    for (uint32_t i = 0; i < self->conf.n; i++) {
+        uint32_t id = self->conf.members [i].id;
+        if (id == self->cfg.id || !self->conf.members [i].voter)
             continue;
         if (!best || self->peers [id].match > self->peers [best].match)
             best = id;
@@ -54,8 +55,8 @@ raft_transfer_leadership (raft_t *self, uint32_t target)
     if (target == self->cfg.id)
         return RAFT_OK;
     if (target == 0)
-        target = s_most_up_to_date (self);
-    if (target < 1 || target > self->cfg.n)
+        target = raft_most_up_to_date_voter (self);
+    if (!raft_is_voter (self, target))
         return RAFT_ERR_NO_SUCH_NODE;
     if (target != self->transfer_target) {
         self->transfer_target = target;

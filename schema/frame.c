@@ -13,8 +13,8 @@
 #include "mpwrite.h"
 
 static const char *const s_cmd_names [ZC_CMD__COUNT] = {
-    "CREATE", "DELETE", "CONNECT", "LIST",    "SEND", "ACK",    "STATUS",   "PING",
-    "PASSWD", "REPLY",  "ERROR",   "MESSAGE", "PONG", "CLOSED", "TRANSFER", "BACKUP",
+    "CREATE", "DELETE", "CONNECT", "LIST", "SEND",   "ACK",      "STATUS", "PING",    "PASSWD",
+    "REPLY",  "ERROR",  "MESSAGE", "PONG", "CLOSED", "TRANSFER", "BACKUP", "MEMBERS",
 };
 
 /* Keys by ZC_F_* bit number; also the order the encoder writes them in. */
@@ -44,6 +44,7 @@ static const uint32_t s_required [ZC_CMD__COUNT] = {
     [ZC_CMD_CLOSED] = ZC_F_NAME | ZC_F_CODE | ZC_F_TEXT,
     [ZC_CMD_TRANSFER] = ZC_F_CID | ZC_F_SEQ | ZC_F_SECRET,
     [ZC_CMD_BACKUP] = ZC_F_CID | ZC_F_SEQ | ZC_F_SECRET | ZC_F_OFFSET,
+    [ZC_CMD_MEMBERS] = ZC_F_CID | ZC_F_SEQ | ZC_F_SECRET,
 };
 
 /* Extra fields a REPLY must carry, by the command it answers. */

@@ -45,6 +45,7 @@ typedef enum {
     /* client -> replica, administration (appended: the values above stay put) */
     ZC_CMD_TRANSFER, /* secret = the admin secret; optional text = target replica id */
     ZC_CMD_BACKUP,   /* secret = the admin secret; offset; optional index = the image */
+    ZC_CMD_MEMBERS,  /* secret = the admin secret; optional text = list | add ... | remove ID */
     ZC_CMD__COUNT
 } zc_cmd_t;
 

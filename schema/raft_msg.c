@@ -172,7 +172,7 @@ read_common (mpr_t *r, raft_msg_t *m, uint32_t *arity)
         rc = mpr_uint (r, &m->term);
     if (rc != ZC_OK)
         return rc;
-    if (from < 1 || from > RAFT_MAX_NODES || to > RAFT_MAX_NODES)
+    if (from < 1 || from > RAFT_MAX_ID || to > RAFT_MAX_ID)
         return ZC_ERR_BAD_TYPE;
     if (to == RAFT_BROADCAST && m->type != RAFT_MSG_APPEND)
         return ZC_ERR_BAD_TYPE;

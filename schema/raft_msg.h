@@ -13,7 +13,8 @@
 #include "zc_codes.h"
 
 #define RAFT_PEER_FRAME_MAX (4u * 1024 * 1024)
-#define RAFT_MAX_NODES      7
+#define RAFT_MAX_NODES      7 /* members of one configuration, voters and learners */
+#define RAFT_MAX_ID         63 /* replica ids are 1..RAFT_MAX_ID: a replaced member's id is never reused */
 #define RAFT_BROADCAST      0 /* msg.to for AppendEntries published to every follower */
 
 typedef struct {
@@ -36,7 +37,7 @@ typedef enum {
 
 typedef struct {
     raft_msg_type_t type;
-    uint32_t from; /* replica ids are 1..N */
+    uint32_t from; /* replica ids are 1..RAFT_MAX_ID */
     uint32_t to;   /* RAFT_BROADCAST only for APPEND */
     uint64_t term;
     /* APPEND */

@@ -36,6 +36,7 @@ static const char *const s_names [] = {
     "BAD_SECRET",
     "BAD_CLIENT_ID",
     "NO_SUCH_REPLICA",
+    "BAD_MEMBERS",
 };
 
 static const char *const s_texts [] = {
@@ -72,6 +73,7 @@ static const char *const s_texts [] = {
     "secret must be 1-128 bytes",
     "client id must be nonzero",
     "no such replica to hand leadership to",
+    "not a single membership change",
 };
 
 _Static_assert(sizeof s_names / sizeof s_names [0] == ZC_CODE__COUNT, "code names");

@@ -41,6 +41,7 @@ typedef enum {
     ZC_ERR_BAD_SECRET = 30,      /* secret not 1-128 bytes */
     ZC_ERR_BAD_CLIENT_ID = 31,   /* cid 0: a request must carry a nonzero client id */
     ZC_ERR_NO_SUCH_REPLICA = 32, /* TRANSFER: no replica with that id (or none to hand to) */
+    ZC_ERR_BAD_MEMBERS = 33,     /* MEMBERS: not one change away, or a bad id or address */
     ZC_CODE__COUNT
 } zc_code_t;
 

@@ -75,7 +75,6 @@ sim_node_start (sim_t *sim, sim_node_t *node)
 {
     node->sim = sim;
     replica_config_t config = { .raft = { .id = node->id,
-                                          .n = sim->n,
                                           .election_timeout_ms = 100,
                                           .heartbeat_ms = 20,
                                           .seed = sim->seed * 1000003ull + node->id * 7919ull
@@ -85,6 +84,7 @@ sim_node_start (sim_t *sim, sim_node_t *node)
                                           .max_uncommitted = 64 },
                                 .snapshot_entries = sim->profile.snapshot_entries,
                                 .name = "sim" };
+    raft_conf_voters_1_to_n (&config.bootstrap, sim->n);
     node->incarnation++;
     chat_limits_t limits;
     chat_limits_defaults (&limits);

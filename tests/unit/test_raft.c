@@ -36,12 +36,13 @@ typedef struct {
     bool snap_held;
 } fixture_t;
 
+static raft_conf_t s_conf; /* every test's nodes form one cluster of s_config's n voters */
+
 static raft_config_t
 s_config (uint32_t id, uint32_t n)
 {
-    raft_config_t cfg = {
-        .id = id, .n = n, .election_timeout_ms = ET, .heartbeat_ms = HB, .seed = 7
-    };
+    raft_conf_voters_1_to_n (&s_conf, n);
+    raft_config_t cfg = { .id = id, .election_timeout_ms = ET, .heartbeat_ms = HB, .seed = 7 };
     raft_config_defaults (&cfg);
     return cfg;
 }
@@ -55,7 +56,7 @@ s_fixture (uint32_t n)
     for (uint32_t id = 1; id <= n; id++) {
         /* node 1 starts its clock first, so its election timer is the first to fire */
         raft_config_t cfg = s_config (id, n);
-        f->node [id] = raft_new (&cfg, &hs, 0, 0, id == 1 ? 0 : ET);
+        f->node [id] = raft_new (&cfg, &hs, 0, 0, &s_conf, id == 1 ? 0 : ET);
     }
     return f;
 }
@@ -227,7 +228,7 @@ single_node_elects_itself_and_commits (void **state)
     (void) state;
     raft_config_t cfg = s_config (1, 1);
     raft_hardstate_t hs = { 0, 0 };
-    raft_t *r = raft_new (&cfg, &hs, 0, 0, 1000);
+    raft_t *r = raft_new (&cfg, &hs, 0, 0, &s_conf, 1000);
     raft_ready_t rd;
     raft_tick (r, 1000);
     assert_int_equal (raft_role (r), RAFT_LEADER);
@@ -284,7 +285,7 @@ vote_not_granted_to_stale_log (void **state)
     (void) state;
     raft_config_t cfg = s_config (2, 3);
     raft_hardstate_t hs = { 1, 0 };
-    raft_t *r = raft_new (&cfg, &hs, 0, 0, 0);
+    raft_t *r = raft_new (&cfg, &hs, 0, 0, &s_conf, 0);
     raft_entry_t e = { .term = 1, .index = 1, .len = 1, .data = (const uint8_t *) "a" };
     raft_restore_entry (r, &e);
     raft_msg_t vote = s_msg (RAFT_MSG_VOTE, 1, 2, 2);
@@ -308,7 +309,7 @@ one_vote_per_term (void **state)
     (void) state;
     raft_config_t cfg = s_config (3, 3);
     raft_hardstate_t hs = { 0, 0 };
-    raft_t *r = raft_new (&cfg, &hs, 0, 0, 0);
+    raft_t *r = raft_new (&cfg, &hs, 0, 0, &s_conf, 0);
     raft_msg_t v1 = s_msg (RAFT_MSG_VOTE, 1, 3, 1);
     raft_step (r, &v1);
     raft_ready_t rd;
@@ -372,7 +373,7 @@ follower_truncates_conflicting_entries (void **state)
     (void) state;
     raft_config_t cfg = s_config (2, 3);
     raft_hardstate_t hs = { 2, 0 };
-    raft_t *r = raft_new (&cfg, &hs, 0, 0, 0);
+    raft_t *r = raft_new (&cfg, &hs, 0, 0, &s_conf, 0);
     raft_entry_t old [3] = { { .term = 1, .index = 1, .len = 1, .data = (const uint8_t *) "a" },
                              { .term = 1, .index = 2, .len = 1, .data = (const uint8_t *) "b" },
                              { .term = 2, .index = 3, .len = 1, .data = (const uint8_t *) "x" } };
@@ -410,7 +411,7 @@ mismatch_is_rejected_with_last_index_hint (void **state)
     (void) state;
     raft_config_t cfg = s_config (2, 3);
     raft_hardstate_t hs = { 1, 0 };
-    raft_t *r = raft_new (&cfg, &hs, 0, 0, 0);
+    raft_t *r = raft_new (&cfg, &hs, 0, 0, &s_conf, 0);
     raft_entry_t e = { .term = 1, .index = 1, .len = 0, .data = NULL };
     raft_restore_entry (r, &e);
     raft_msg_t app = s_msg (RAFT_MSG_APPEND, 1, RAFT_BROADCAST, 1);
@@ -465,7 +466,7 @@ commit_requires_entry_of_current_term (void **state)
        not count that as committed until an entry of term 3 is on a majority too. */
     raft_config_t cfg = s_config (1, 3);
     raft_hardstate_t hs = { 2, 0 };
-    raft_t *r = raft_new (&cfg, &hs, 0, 0, 0);
+    raft_t *r = raft_new (&cfg, &hs, 0, 0, &s_conf, 0);
     raft_entry_t old [2] = { { .term = 1, .index = 1 }, { .term = 2, .index = 2 } };
     raft_restore_entry (r, &old [0]);
     raft_restore_entry (r, &old [1]);
@@ -486,7 +487,7 @@ append_acked_and_committed_only_when_durable (void **state)
     (void) state;
     raft_config_t cfg = s_config (1, 3);
     raft_hardstate_t hs = { 0, 0 };
-    raft_t *r = raft_new (&cfg, &hs, 0, 0, 0);
+    raft_t *r = raft_new (&cfg, &hs, 0, 0, &s_conf, 0);
     s_win_with_node2 (r, 2 * ET);
     raft_msg_t ack = s_ack (2, 1, 1, 0);
     raft_step (r, &ack);
@@ -506,7 +507,7 @@ append_acked_and_committed_only_when_durable (void **state)
 
     /* follower side: no acknowledgement before the ready that persists the entries */
     cfg = s_config (2, 3);
-    r = raft_new (&cfg, &hs, 0, 0, 0);
+    r = raft_new (&cfg, &hs, 0, 0, &s_conf, 0);
     raft_entry_t e = { .term = 1, .index = 1, .len = 1, .data = (const uint8_t *) "m" };
     raft_msg_t app = s_msg (RAFT_MSG_APPEND, 1, 2, 1);
     app.entries = &e;
@@ -526,7 +527,7 @@ read_index_waits_for_majority_heartbeat (void **state)
     (void) state;
     raft_config_t cfg = s_config (1, 3);
     raft_hardstate_t hs = { 0, 0 };
-    raft_t *r = raft_new (&cfg, &hs, 0, 0, 0);
+    raft_t *r = raft_new (&cfg, &hs, 0, 0, &s_conf, 0);
     raft_ready_t rd;
     assert_int_equal (raft_read_index (r, 9), RAFT_ERR_NOT_LEADER);
     s_win_with_node2 (r, 2 * ET);
@@ -618,7 +619,7 @@ propose_busy_at_max_uncommitted (void **state)
     raft_config_t cfg = s_config (1, 3);
     cfg.max_uncommitted = 4;
     raft_hardstate_t hs = { 0, 0 };
-    raft_t *r = raft_new (&cfg, &hs, 0, 0, 0);
+    raft_t *r = raft_new (&cfg, &hs, 0, 0, &s_conf, 0);
     s_win_with_node2 (r, 2 * ET); /* NOOP at 1, uncommitted */
     for (int i = 0; i < 3; i++)
         assert_int_equal (raft_propose (r, (const uint8_t *) "p", 1, NULL), RAFT_OK);
@@ -638,8 +639,12 @@ hostile_messages_are_ignored (void **state)
     (void) state;
     raft_config_t cfg = s_config (2, 3);
     raft_hardstate_t hs = { 1, 0 };
-    raft_t *r = raft_new (&cfg, &hs, 0, 0, 0);
-    raft_msg_t m = s_msg (RAFT_MSG_APPEND, 9, 2, 5); /* unknown sender */
+    raft_t *r = raft_new (&cfg, &hs, 0, 0, &s_conf, 0);
+    raft_msg_t m = s_msg (RAFT_MSG_APPEND, RAFT_MAX_ID + 1, 2, 5); /* no such id */
+    raft_step (r, &m);
+    m = s_msg (RAFT_MSG_APPEND, 0, 2, 5);
+    raft_step (r, &m);
+    m = s_msg (RAFT_MSG_APPEND, 2, 2, 5); /* from itself */
     raft_step (r, &m);
     m = s_msg (RAFT_MSG_VOTE, 1, RAFT_BROADCAST, 5); /* vote cannot be broadcast */
     raft_step (r, &m);
@@ -784,7 +789,7 @@ transfer_vote_passes_leader_stickiness (void **state)
     (void) state;
     raft_config_t cfg = s_config (2, 3);
     raft_hardstate_t hs = { 1, 1 };
-    raft_t *r = raft_new (&cfg, &hs, 0, 0, 0);
+    raft_t *r = raft_new (&cfg, &hs, 0, 0, &s_conf, 0);
     raft_msg_t hb = s_msg (RAFT_MSG_APPEND, 1, RAFT_BROADCAST, 1);
     raft_step (r, &hb); /* node 1 is a live leader */
     raft_ready_t rd;
@@ -835,7 +840,7 @@ a_follower_that_lost_its_log_is_sent_it_again (void **state)
     raft_destroy (&f->node [3]);
     raft_config_t cfg = s_config (3, 3);
     raft_hardstate_t empty = { 0, 0 };
-    f->node [3] = raft_new (&cfg, &empty, 0, 0, f->now);
+    f->node [3] = raft_new (&cfg, &empty, 0, 0, &s_conf, f->now);
     f->hs [3] = empty;
     s_set_cut (f, 2, true); /* commit needs node 3 now */
     assert_int_equal (s_propose (f, 1, "c"), RAFT_OK);
@@ -857,7 +862,7 @@ held_votes_are_not_given_until_a_term_is_adopted (void **state)
     raft_destroy (&f->node [3]); /* its disk lost: term 0, no vote */
     raft_config_t cfg = s_config (3, 3);
     raft_hardstate_t empty = { 0, 0 };
-    f->node [3] = raft_new (&cfg, &empty, 0, 0, f->now);
+    f->node [3] = raft_new (&cfg, &empty, 0, 0, &s_conf, f->now);
     f->hs [3] = empty;
     raft_hold_votes (f->node [3], true);
     assert_true (raft_votes_held (f->node [3]));
@@ -879,11 +884,223 @@ held_votes_are_not_given_until_a_term_is_adopted (void **state)
     s_fixture_destroy (&f);
 }
 
+
+/* ---- membership changes (Raft thesis 4.1) ---- */
+
+/* Nodes 1..voters form the cluster; the others start with no configuration, as a
+   replica started with --join does, and node 1 leads term 1. */
+static fixture_t *
+s_cluster_and_spares (uint32_t nodes, uint32_t voters)
+{
+    fixture_t *f = calloc (1, sizeof *f);
+    f->n = nodes;
+    raft_hardstate_t hs = { 0, 0 };
+    raft_conf_t none = { 0 };
+    for (uint32_t id = 1; id <= nodes; id++) {
+        raft_config_t cfg = s_config (id, voters);
+        f->node [id] = raft_new (&cfg, &hs, 0, 0, id <= voters ? &s_conf : &none, id == 1 ? 0 : ET);
+    }
+    s_elect (f);
+    assert_int_equal (s_propose (f, 1, "a"), RAFT_OK);
+    s_run (f, 3 * HB);
+    return f;
+}
+
+static raft_conf_t
+s_with (const raft_conf_t *conf, uint32_t id, bool voter, bool promote)
+{
+    raft_conf_t next = *conf;
+    raft_member_t m = { .id = id, .voter = voter, .promote = promote };
+    snprintf (m.addr, sizeof m.addr, "host%u:7001", id);
+    assert_int_equal (raft_conf_put (&next, &m), 0);
+    return next;
+}
+
+static raft_conf_t
+s_without (const raft_conf_t *conf, uint32_t id)
+{
+    raft_conf_t next = *conf;
+    assert_int_equal (raft_conf_remove (&next, id), 0);
+    return next;
+}
+
+static void
+a_learner_catches_up_then_is_promoted_and_counts (void **state)
+{
+    (void) state;
+    fixture_t *f = s_cluster_and_spares (4, 3);
+    uint64_t index;
+    raft_conf_t next = s_with (raft_conf (f->node [1]), 4, false, true);
+    assert_int_equal (raft_propose_conf (f->node [1], &next, &index), RAFT_OK);
+    s_run (f, 6 * HB);
+    for (uint32_t id = 1; id <= 4; id++) {
+        assert_int_equal (raft_conf (f->node [id])->n, 4);
+        assert_true (raft_conf_is_voter (raft_conf (f->node [id]), 4)); /* promoted */
+        assert_int_equal (raft_commit_index (f->node [id]), raft_last_index (f->node [1]));
+    }
+    /* four voters: 1 and 4 alone are no majority */
+    s_set_cut (f, 2, true);
+    s_set_cut (f, 3, true);
+    uint64_t commit = raft_commit_index (f->node [1]);
+    assert_int_equal (s_propose (f, 1, "b"), RAFT_OK);
+    s_run (f, 3 * HB);
+    assert_int_equal (raft_commit_index (f->node [1]), commit);
+    s_set_cut (f, 3, false);
+    s_run (f, 3 * HB);
+    assert_true (raft_commit_index (f->node [1]) > commit);
+    s_fixture_destroy (&f);
+}
+
+static void
+a_learner_neither_counts_nor_campaigns (void **state)
+{
+    (void) state;
+    fixture_t *f = s_cluster_and_spares (4, 3);
+    uint64_t index;
+    raft_conf_t next = s_with (raft_conf (f->node [1]), 4, false, false);
+    assert_int_equal (raft_propose_conf (f->node [1], &next, &index), RAFT_OK);
+    s_run (f, 6 * HB);
+    assert_false (raft_conf_is_voter (raft_conf (f->node [1]), 4)); /* no promote asked */
+    assert_int_equal (raft_last_index (f->node [4]), raft_last_index (f->node [1]));
+    /* leader and learner without the other voters: nothing commits */
+    s_set_cut (f, 2, true);
+    s_set_cut (f, 3, true);
+    uint64_t commit = raft_commit_index (f->node [1]);
+    assert_int_equal (s_propose (f, 1, "b"), RAFT_OK);
+    s_run (f, 3 * HB);
+    assert_int_equal (raft_commit_index (f->node [1]), commit);
+    /* the learner, cut off from everyone, never starts an election */
+    s_set_cut (f, 2, false);
+    s_set_cut (f, 3, false);
+    s_set_cut (f, 4, true);
+    uint64_t term = raft_term (f->node [4]);
+    s_run (f, 10 * ET);
+    assert_int_equal (raft_term (f->node [4]), term);
+    assert_int_equal (raft_role (f->node [4]), RAFT_FOLLOWER);
+    s_fixture_destroy (&f);
+}
+
+static void
+only_one_change_at_a_time_and_only_one_member (void **state)
+{
+    (void) state;
+    fixture_t *f = s_cluster_and_spares (5, 3);
+    uint64_t index;
+    const raft_conf_t *cur = raft_conf (f->node [1]);
+    raft_conf_t two = s_with (cur, 4, false, false);
+    two = s_with (&two, 5, false, false);
+    assert_int_equal (raft_propose_conf (f->node [1], &two, &index), RAFT_ERR_BAD_CONF);
+    assert_int_equal (raft_propose_conf (f->node [1], cur, &index), RAFT_ERR_BAD_CONF);
+    raft_conf_t none = s_without (cur, 1);
+    none = s_without (&none, 2);
+    none = s_without (&none, 3);
+    assert_int_equal (raft_propose_conf (f->node [1], &none, &index), RAFT_ERR_BAD_CONF);
+    assert_int_equal (raft_propose_conf (f->node [2], &two, &index), RAFT_ERR_NOT_LEADER);
+    /* data posing as a configuration is refused as a command */
+    assert_int_equal (s_propose (f, 1,
+                                 "\xc1"
+                                 "C"),
+                      RAFT_ERR_BAD_CONF);
+    raft_conf_t add4 = s_with (cur, 4, false, false);
+    assert_int_equal (raft_propose_conf (f->node [1], &add4, &index), RAFT_OK);
+    raft_conf_t add5 = s_with (&add4, 5, false, false);
+    assert_int_equal (raft_propose_conf (f->node [1], &add5, &index), RAFT_ERR_BUSY);
+    s_run (f, 3 * HB);
+    assert_int_equal (raft_propose_conf (f->node [1], &add5, &index), RAFT_OK);
+    s_fixture_destroy (&f);
+}
+
+static void
+a_removed_leader_hands_over_and_stays_quiet (void **state)
+{
+    (void) state;
+    fixture_t *f = s_cluster_and_spares (3, 3);
+    uint64_t index;
+    raft_conf_t next = s_without (raft_conf (f->node [1]), 1);
+    assert_int_equal (raft_propose_conf (f->node [1], &next, &index), RAFT_OK);
+    s_run (f, 4 * HB);
+    assert_int_not_equal (raft_role (f->node [1]), RAFT_LEADER);
+    s_run (f, 2 * ET);
+    uint32_t leader = raft_role (f->node [2]) == RAFT_LEADER ? 2 : 3;
+    assert_int_equal (raft_role (f->node [leader]), RAFT_LEADER);
+    assert_int_equal (raft_conf (f->node [leader])->n, 2);
+    /* the two left commit alone; the removed one never campaigns */
+    uint64_t term = raft_term (f->node [1]);
+    s_set_cut (f, 1, true);
+    assert_int_equal (s_propose (f, leader, "b"), RAFT_OK);
+    s_run (f, 10 * ET);
+    assert_int_equal (raft_commit_index (f->node [leader]), raft_last_index (f->node [leader]));
+    assert_int_equal (raft_role (f->node [leader]), RAFT_LEADER);
+    assert_int_equal (raft_term (f->node [1]), term);
+    s_fixture_destroy (&f);
+}
+
+/* A configuration entry that never committed is cut with the tail it was in: the
+   member falls back to the configuration before it. */
+static void
+an_uncommitted_change_truncated_away_is_undone (void **state)
+{
+    (void) state;
+    fixture_t *f = s_cluster_and_spares (4, 3);
+    s_set_cut (f, 1, true);
+    uint64_t index;
+    raft_conf_t next = s_with (raft_conf (f->node [1]), 4, false, false);
+    assert_int_equal (raft_propose_conf (f->node [1], &next, &index), RAFT_OK);
+    s_pump_all (f);
+    assert_int_equal (raft_conf (f->node [1])->n, 4); /* in force once in the log */
+    assert_int_equal (raft_conf_index (f->node [1]), index);
+    s_run (f, 4 * ET); /* 2 or 3 takes over in a later term */
+    uint32_t leader = raft_role (f->node [2]) == RAFT_LEADER ? 2 : 3;
+    assert_int_equal (raft_role (f->node [leader]), RAFT_LEADER);
+    assert_int_equal (s_propose (f, leader, "b"), RAFT_OK);
+    s_run (f, 3 * HB);
+    s_set_cut (f, 1, false);
+    s_run (f, 2 * ET);
+    assert_int_equal (raft_conf (f->node [1])->n, 3);
+    assert_null (raft_conf_find (raft_conf (f->node [1]), 4));
+    assert_int_equal (raft_last_index (f->node [1]), raft_last_index (f->node [leader]));
+    s_fixture_destroy (&f);
+}
+
+static void
+configurations_encode_and_refuse_garbage (void **state)
+{
+    (void) state;
+    raft_conf_t conf;
+    raft_conf_voters_1_to_n (&conf, 3);
+    conf = s_with (&conf, 9, false, true);
+    uint8_t buf [RAFT_CONF_ENCODED_MAX];
+    size_t len = raft_conf_encode (&conf, buf, sizeof buf);
+    assert_true (raft_conf_is_entry (buf, len));
+    raft_conf_t back;
+    assert_int_equal (raft_conf_decode (buf, len, &back), 0);
+    assert_true (raft_conf_equal (&conf, &back));
+    for (size_t cut = 0; cut < len; cut++) /* every truncation is refused */
+        assert_int_equal (raft_conf_decode (buf, cut, &back), -1);
+    uint8_t bad [RAFT_CONF_ENCODED_MAX];
+    memcpy (bad, buf, len);
+    bad [4] = 0; /* id 0 */
+    assert_int_equal (raft_conf_decode (bad, len, &back), -1);
+    memcpy (bad, buf, len);
+    bad [4 + 4 + strlen (conf.members [0].addr)] = 1; /* second id not ascending */
+    assert_int_equal (raft_conf_decode (bad, len, &back), -1);
+    raft_conf_t learners_only = { 0 };
+    learners_only = s_with (&learners_only, 2, false, false);
+    len = raft_conf_encode (&learners_only, buf, sizeof buf);
+    assert_int_equal (raft_conf_decode (buf, len, &back), -1); /* no voter */
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (single_node_elects_itself_and_commits),
+        cmocka_unit_test (a_learner_catches_up_then_is_promoted_and_counts),
+        cmocka_unit_test (a_learner_neither_counts_nor_campaigns),
+        cmocka_unit_test (only_one_change_at_a_time_and_only_one_member),
+        cmocka_unit_test (a_removed_leader_hands_over_and_stays_quiet),
+        cmocka_unit_test (an_uncommitted_change_truncated_away_is_undone),
+        cmocka_unit_test (configurations_encode_and_refuse_garbage),
         cmocka_unit_test (a_follower_that_lost_its_log_is_sent_it_again),
         cmocka_unit_test (held_votes_are_not_given_until_a_term_is_adopted),
         cmocka_unit_test (three_nodes_elect_one_leader),

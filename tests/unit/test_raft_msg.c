@@ -195,7 +195,7 @@ hostile_headers_are_rejected (void **state)
     buf [2] = RAFT_MSG_VOTE;
     buf [3] = 0; /* from 0 */
     assert_int_equal (raft_msg_decode (buf, len, &d, NULL, 0), ZC_ERR_BAD_TYPE);
-    buf [3] = RAFT_MAX_NODES + 1;
+    buf [3] = RAFT_MAX_ID + 1;
     assert_int_equal (raft_msg_decode (buf, len, &d, NULL, 0), ZC_ERR_BAD_TYPE);
     buf [3] = 2;
     buf [4] = RAFT_BROADCAST; /* broadcast is only for APPEND */
