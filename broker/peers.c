@@ -51,6 +51,8 @@ peers_new (const config_t *config, curve_t *curve)
     uint16_t port = config_self (config)->port;
     self->pub = s_bind (curve, ZMQ_PUB, config->bind_host, port + 1);
     self->router = s_bind (curve, ZMQ_ROUTER, config->bind_host, port + 2);
+    if (self->router) /* a restarted peer's new connection takes its id over at once */
+        zsock_set_router_handover (self->router, 1);
     self->sub = zsock_new (ZMQ_SUB);
     if (!self->pub || !self->router || !self->sub) {
         peers_destroy (&self);
@@ -95,6 +97,9 @@ s_reach (peers_t *self, uint32_t peer, const char *addr)
               addr, port + 1);
     zsock_connect (self->sub, "%s", self->endpoints [peer]);
     s_limit (dealer);
+    char routing [32];
+    snprintf (routing, sizeof routing, "zchat-peer-%u", self->id);
+    zsock_set_identity (dealer, routing); /* so its ROUTER can answer us (peers_send) */
     zsock_set_sndhwm (dealer, 1000);
     /* a dead peer's queue must not grow: drop instead of queueing on absent pipes */
     zsock_set_immediate (dealer, 1);
@@ -167,9 +172,37 @@ s_free_frame (void *data, void *hint)
     free (data);
 }
 
+/* To a peer we have no DEALER to (one whose address our log does not hold yet) but
+   which reaches us: back through our ROUTER, addressed by its DEALER's routing id. */
+static int
+s_send_back (peers_t *self, uint32_t to, uint8_t *frame, size_t len)
+{
+    char routing [32];
+    int n = snprintf (routing, sizeof routing, "zchat-peer-%u", to);
+    zmq_msg_t zmsg;
+    if (zmq_send (zsock_resolve (self->router), routing, (size_t) n, ZMQ_SNDMORE | ZMQ_DONTWAIT)
+        < 0) {
+        free (frame);
+        return -1;
+    }
+    if (zmq_msg_init_data (&zmsg, frame, len, s_free_frame, NULL)) {
+        free (frame);
+        zmq_send (zsock_resolve (self->router), "", 0, ZMQ_DONTWAIT); /* end the message */
+        return -1;
+    }
+    if (zmq_msg_send (&zmsg, zsock_resolve (self->router), ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&zmsg);
+        return -1;
+    }
+    return 0;
+}
+
 int
 peers_send (peers_t *self, uint32_t to, uint8_t *frame, size_t len)
 {
+    if (to != RAFT_BROADCAST && to >= 1 && to <= RAFT_MAX_ID && to != self->id
+        && !self->dealers [to])
+        return s_send_back (self, to, frame, len);
     zsock_t *sock = s_sock_for (self, to);
     zmq_msg_t zmsg;
     /* zero copy: batches of entries are large; libzmq frees the buffer when sent */
@@ -182,6 +215,15 @@ peers_send (peers_t *self, uint32_t to, uint8_t *frame, size_t len)
         return -1;
     }
     return 0;
+}
+
+zsock_t *
+peers_dealer (peers_t *self, uint32_t *cursor)
+{
+    while (++*cursor <= RAFT_MAX_ID)
+        if (self->dealers [*cursor])
+            return self->dealers [*cursor];
+    return NULL;
 }
 
 zframe_t *

@@ -4,7 +4,9 @@
     heartbeats and every replica publishes its status, and a ROUTER (port+2) that
     receives point-to-point traffic; it SUBscribes to every other replica's PUB and
     keeps one DEALER into every other replica's ROUTER for votes, acks, repair and
-    snapshot chunks. All sends are non-blocking: a full or absent peer drops the frame
+    snapshot chunks. A peer it has no DEALER to (its address is in no configuration
+    this replica holds yet) is answered back through the ROUTER, by the routing id
+    its DEALER announces ("zchat-peer-ID"). All sends are non-blocking: a full or absent peer drops the frame
     (Raft's indexes and retries, not the socket, decide delivery). */
 #ifndef PEERS_H
 #define PEERS_H
@@ -34,6 +36,10 @@ zsock_t *peers_router (peers_t *self);
    to one peer's ROUTER, or publish it (to = RAFT_BROADCAST). Returns 0 when queued,
    -1 when dropped (peer full or unknown). */
 int peers_send (peers_t *self, uint32_t to, uint8_t *frame, size_t len);
+
+/* The DEALERs, for the rare frame a peer answers on them (s_send_back in peers.c):
+   start with *cursor = 0; NULL after the last. */
+zsock_t *peers_dealer (peers_t *self, uint32_t *cursor);
 
 /* Receive one frame from sock (non-blocking). Returns a zframe_t the caller destroys,
    or NULL when none is waiting. Drops the ROUTER's envelope. */

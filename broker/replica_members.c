@@ -21,7 +21,11 @@ replica_members_save (void *arg, uint8_t **body, size_t *len)
         free (fsm_body);
         return -1;
     }
-    size_t head = raft_conf_encode (&self->applied_conf, out, RAFT_CONF_ENCODED_MAX);
+    /* none yet (a replica that joined, before the entry that added it): no prefix, so
+       a restart from it takes its bootstrap configuration, none, as before */
+    size_t head = self->applied_conf.n
+                      ? raft_conf_encode (&self->applied_conf, out, RAFT_CONF_ENCODED_MAX)
+                      : 0;
     memcpy (out + head, fsm_body, fsm_len);
     free (fsm_body);
     *body = out;

@@ -11,6 +11,7 @@
 #define DRAIN_PEER_MAX   1024
 #define POLL_MS          5
 #define SWEEP_MS         500
+#define DEALER_CHECK_MS  5     /* a peer that answers on our DEALER waits at most this */
 #define CLIENT_MAXMSG    65536 /* larger is dropped by libzmq; up to this gets TOO_LARGE */
 #define CLIENT_SNDHWM    8192  /* a full LIST of 100,000 users is 4,167 frames */
 
@@ -305,6 +306,12 @@ server_run (server_t *self, volatile int *stop)
             s_drain_peers (self, peers_router (self->peers));
         if (items [0].revents & ZMQ_POLLIN)
             s_drain_clients (self);
+        if (self->now_ms - self->dealers_ms >= DEALER_CHECK_MS) {
+            self->dealers_ms = self->now_ms; /* answers on them are rare: not polled */
+            uint32_t cursor = 0;
+            for (zsock_t *dealer; (dealer = peers_dealer (self->peers, &cursor));)
+                s_drain_peers (self, dealer);
+        }
         for (uint32_t i = 0; i < n_pipes; i++)
             if (items [3 + i].revents & ZMQ_POLLIN)
                 login_drain (self, pipes [i]);

@@ -40,6 +40,7 @@ struct server {
     uint32_t leader_id;
     uint64_t now_ms;
     uint64_t swept_ms;
+    uint64_t dealers_ms;    /* peer DEALERs last drained */
     metrics_t *metrics;     /* NULL unless --metrics */
     uint64_t metrics_ms;    /* last published */
     metrics_sample_t stats; /* counters and histograms; the gauges are filled to publish */

@@ -100,8 +100,8 @@ raft_campaign (raft_t *self, bool prevote)
 {
     bool transfer = self->campaign_transfer && !prevote;
     self->campaign_transfer = false;
-    if (self->votes_held || !raft_is_voter (self, self->cfg.id)) {
-        raft_reset_election_timer (self); /* a learner, or not (yet) a member */
+    if (self->votes_held || !raft_may_campaign (self)) {
+        raft_reset_election_timer (self); /* a learner, or not (or no longer) a member */
         return;
     }
     if (self->role == RAFT_LEADER || self->install_index)

@@ -146,6 +146,8 @@ void raft_members_on_install (raft_t *self);
 void raft_members_on_commit (raft_t *self);
 bool raft_is_voter (const raft_t *self, uint32_t id);
 bool raft_is_member (const raft_t *self, uint32_t id);
+/* A voter, or one whose removal is not committed yet (see raft_members.c). */
+bool raft_may_campaign (const raft_t *self);
 
 /* raft_election.c */
 void raft_become_follower (raft_t *self, uint64_t term, uint32_t leader);

@@ -48,6 +48,25 @@ s_take (raft_t *self, const raft_conf_t *conf, uint64_t index)
     s_leader_track_new (self, &old);
 }
 
+static void s_conf_at (const raft_t *self, uint64_t index, raft_conf_t *conf, uint64_t *conf_index);
+
+bool
+raft_may_campaign (const raft_t *self)
+{
+    if (raft_is_voter (self, self->cfg.id))
+        return true;
+    if (self->conf_index <= self->commit)
+        return false; /* removed (or a learner) for good: it must stay quiet */
+    /* Its removal is not committed yet, and its log may be the only one that holds it:
+       were it to wait, the voters that lack the entry would need its vote, which their
+       shorter log cannot get. As a voter of the configuration before, it may lead long
+       enough to commit its own removal (it does not count itself), then hand over. */
+    raft_conf_t before;
+    uint64_t at;
+    s_conf_at (self, self->conf_index - 1, &before, &at);
+    return raft_conf_is_voter (&before, self->cfg.id);
+}
+
 void
 raft_members_on_append (raft_t *self, uint64_t index)
 {

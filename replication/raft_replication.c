@@ -18,7 +18,8 @@ raft_leader_init (raft_t *self)
 {
     uint64_t last = raft_log_last (&self->log);
     for (uint32_t id = 0; id <= RAFT_MAX_ID; id++)
-        self->peers [id] = (raft_progress_t) { .next = last + 1, .p2p_prev = last };
+        self->peers [id] =
+            (raft_progress_t) { .next = last + 1, .p2p_prev = last, .progress_ms = self->now_ms };
     self->bcast_index = last;
     self->term_start_index = last + 1;
     self->heartbeat_due_ms = self->now_ms + self->cfg.heartbeat_ms;
@@ -316,8 +317,21 @@ raft_tick_replication (raft_t *self)
     for (uint32_t i = 0; i < self->conf.n; i++) {
         uint32_t id = self->conf.members [i].id;
         raft_progress_t *p = &self->peers [id];
-        if (id == self->cfg.id || !p->p2p || p->snap_pending || p->match >= last)
+        if (id == self->cfg.id || p->snap_pending || p->match >= last)
             continue;
+        if (!p->p2p) {
+            /* silent for a while on the broadcast stream: it may not hear it at all (a
+               replica whose log predates us as a member is not subscribed to us), and
+               a reject never comes. Probe it point to point. */
+            if (self->now_ms - p->progress_ms >= self->cfg.election_timeout_ms / 2) {
+                p->p2p = true;
+                p->next = p->match + 1;
+                p->p2p_prev = p->match;
+                p->inflight = 0;
+                p->progress_ms = self->now_ms;
+            }
+            continue;
+        }
         if (self->now_ms - p->progress_ms < self->cfg.heartbeat_ms)
             continue;
         p->next = p->match + 1;

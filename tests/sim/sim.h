@@ -8,7 +8,12 @@
     A crash may strike at any I/O call of a ready; it loses whatever was not durable
     and the replica restarts from its "disk" through replica_new, as the broker does.
     Clients retry with the same (cid, seq). Every random choice comes from one seeded
-    PRNG, so a seed replays exactly. The checker (sim_check.c) verifies the Raft
+    PRNG, so a seed replays exactly. With membership changes on (--members), five
+    slots hold a cluster that starts as replicas 1-3; the leader is asked now and then
+    to add a slot (a learner, mostly one to promote), remove a member or flip one's
+    vote (sim_members.c), and the network carries only what the real transport would:
+    a replica hears a broadcast from, and reaches, only the members it was told to
+    reach (replica_io_t.members_changed). The checker (sim_check.c) verifies the Raft
     invariants and G1-G6 after every step; the first violation ends the run with the
     seed, step and reason. */
 #ifndef SIM_H
@@ -74,7 +79,8 @@ typedef struct {
     uint64_t writing_done_ms;
     bool writing_fails;
     bool up;
-    bool crashing; /* struck inside a ready: every I/O now fails */
+    bool crashing;                  /* struck inside a ready: every I/O now fails */
+    bool reach [SIM_MAX_NODES + 1]; /* members_changed: whom its transport reaches */
     uint64_t restart_ms;
     uint32_t incarnation;
     replica_t *replica;
@@ -118,6 +124,7 @@ typedef struct {
     uint32_t snapshot_fail_ppm, snapshot_inline_ppm;
     uint64_t snapshot_entries;
     uint32_t batch_entries;
+    uint32_t members_ppm; /* membership change asked of the leader, per step */
 } sim_profile_t;
 
 struct sim {
@@ -125,7 +132,8 @@ struct sim {
     sim_profile_t profile;
     uint64_t step, steps;
     uint64_t now_ms;
-    uint32_t n;
+    uint32_t n;       /* slots */
+    uint32_t initial; /* replicas 1..initial form the cluster at start; the rest --join */
     bool verbose;
     bool quiet_phase;
     sim_rng_t rng;
@@ -150,7 +158,7 @@ struct sim {
     } * acks; /* G1: every acknowledged entry */
     size_t n_acks, acks_cap;
     struct sim_userreg *userreg; /* G4-G6: per user, what the log did to it */
-    uint64_t acked, proposals, elections, crashes, installs, compactions, reads_ok;
+    uint64_t acked, proposals, elections, crashes, installs, compactions, reads_ok, changes;
 };
 
 /* sim_net.c */
@@ -206,13 +214,22 @@ void sim_check_user_effects (sim_t *sim, uint64_t index, const zc_command_t *cmd
                              const chat_result_t *res);
 void sim_check_users_free (sim_t *sim);
 
+/* sim_members.c */
+/* Now and then ask the leader for one membership change. */
+void sim_members_chaos (sim_t *sim);
+/* Whether node id counts for convergence: a member of the leader's configuration. */
+bool sim_members_counts (const sim_t *sim, const sim_node_t *leader, uint32_t id);
+
 /* sim_run.c */
 typedef struct {
-    uint64_t proposals, acked, elections, crashes, compactions, installs, reads_ok, commits;
+    uint64_t proposals, acked, elections, crashes, compactions, installs, reads_ok, commits,
+        changes;
 } sim_stats_t;
 
-/* One run; adds its counters to stats. Returns false (and prints why) on a violation. */
-bool sim_run (uint64_t seed, uint64_t steps, uint32_t n, bool verbose, sim_stats_t *stats);
+/* One run; adds its counters to stats. Returns false (and prints why) on a violation.
+   members: membership changes on (n slots, replicas 1-3 at start). */
+bool sim_run (uint64_t seed, uint64_t steps, uint32_t n, bool members, bool verbose,
+              sim_stats_t *stats);
 void sim_trace (sim_t *sim, const char *fmt, ...) __attribute__ ((format (printf, 2, 3)));
 
 #endif

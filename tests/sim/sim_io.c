@@ -257,6 +257,18 @@ s_send (void *arg, uint32_t to, uint8_t *frame, size_t len)
     return 0;
 }
 
+static void
+s_members_changed (void *arg, const raft_conf_t *conf)
+{
+    sim_node_t *node = (sim_node_t *) arg;
+    memset (node->reach, 0, sizeof node->reach);
+    for (uint32_t i = 0; i < conf->n; i++)
+        if (conf->members [i].id <= SIM_MAX_NODES)
+            node->reach [conf->members [i].id] = true;
+    if (conf->n == 0) /* --join: its --peers list, every slot */
+        memset (node->reach, 1, sizeof node->reach);
+}
+
 replica_io_t
 sim_io (sim_node_t *node)
 {
@@ -273,7 +285,8 @@ sim_io (sim_node_t *node)
                             .snapshot_begin = s_snapshot_begin,
                             .snapshot_poll = s_snapshot_poll,
                             .snapshot_abort = s_snapshot_abort,
-                            .send = s_send };
+                            .send = s_send,
+                            .members_changed = s_members_changed };
 }
 
 void

@@ -17,11 +17,13 @@ s_usage (void)
 {
     fprintf (stderr,
              "usage: zchat-sim [--seeds N] [--start S] [--steps K] [--nodes 3|5]\n"
-             "                 [--seed S] [--verbose] [--duration-s T]\n"
+             "                 [--members] [--seed S] [--verbose] [--duration-s T]\n"
              "  --seeds N       run seeds start .. start+N-1 (default 100)\n"
              "  --start S       first seed (default 1)\n"
              "  --steps K       chaos steps per run (default %d), then a quiet phase\n"
              "  --nodes 3|5     cluster size (default 3)\n"
+             "  --members       5 slots, replicas 1-3 at start, membership changes under\n"
+             "                  the faults (add, remove, promote, demote)\n"
              "  --seed S        run exactly one seed (with --verbose: full trace)\n"
              "  --duration-s T  keep running seeds until T seconds have passed\n",
              SIM_DEFAULT_STEPS);
@@ -49,13 +51,17 @@ int
 main (int argc, char **argv)
 {
     uint64_t seeds = 100, start = 1, steps = SIM_DEFAULT_STEPS, nodes = 3, duration = 0;
-    bool verbose = false;
+    bool verbose = false, members = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv [i];
         const char *v = i + 1 < argc ? argv [i + 1] : NULL;
         bool ok = true;
         if (!strcmp (a, "--verbose")) {
             verbose = true;
+            continue;
+        }
+        if (!strcmp (a, "--members")) {
+            members = true;
             continue;
         }
         if (!strcmp (a, "--seeds"))
@@ -88,7 +94,7 @@ main (int argc, char **argv)
     for (uint64_t seed = start;; seed++) {
         if (duration ? s_elapsed (&t0) >= (double) duration : ran >= seeds)
             break;
-        if (!sim_run (seed, steps, (uint32_t) nodes, verbose, &stats))
+        if (!sim_run (seed, steps, (uint32_t) nodes, members, verbose, &stats))
             failed++;
         ran++;
         if (!verbose && ran % 500 == 0)
@@ -96,13 +102,17 @@ main (int argc, char **argv)
                      (unsigned long long) failed, s_elapsed (&t0));
     }
     printf ("sim: per seed avg: %.1f proposals, %.1f acked, %.1f elections, %.1f crashes, "
-            "%.1f compactions, %.1f installs, %.1f reads, commit %.1f\n",
+            "%.1f compactions, %.1f installs, %.1f reads, %.1f membership changes, commit %.1f\n",
             (double) stats.proposals / ran, (double) stats.acked / ran,
             (double) stats.elections / ran, (double) stats.crashes / ran,
             (double) stats.compactions / ran, (double) stats.installs / ran,
-            (double) stats.reads_ok / ran, (double) stats.commits / ran);
-    printf ("sim: %llu seeds, %llu failed (%u nodes, %llu steps, %.1fs)\n",
-            (unsigned long long) ran, (unsigned long long) failed, (unsigned) nodes,
+            (double) stats.reads_ok / ran, (double) stats.changes / ran,
+            (double) stats.commits / ran);
+    printf ("sim: %llu seeds, %llu failed (%s, %llu steps, %.1fs)\n", (unsigned long long) ran,
+            (unsigned long long) failed,
+            members      ? "5 slots, membership changes"
+            : nodes == 5 ? "5 nodes"
+                         : "3 nodes",
             (unsigned long long) steps, s_elapsed (&t0));
     return failed ? 1 : 0;
 }

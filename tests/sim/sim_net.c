@@ -59,6 +59,11 @@ sim_net_send (sim_t *sim, uint32_t from, uint32_t to, uint8_t *frame, size_t len
     for (uint32_t id = 1; id <= sim->n; id++) {
         if (id == from || (to != RAFT_BROADCAST && to != id))
             continue;
+        /* a broadcast reaches the SUBs connected to us; a point-to-point goes out on our
+           DEALER to it, or back on our ROUTER to its DEALER */
+        if (to == RAFT_BROADCAST ? !sim->nodes [id].reach [from]
+                                 : !sim->nodes [from].reach [id] && !sim->nodes [id].reach [from])
+            continue;
         if (sim_chance (&sim->rng, sim->net.drop_ppm))
             continue;
         s_enqueue (sim, from, id, frame, len);

@@ -84,7 +84,8 @@ sim_node_start (sim_t *sim, sim_node_t *node)
                                           .max_uncommitted = 64 },
                                 .snapshot_entries = sim->profile.snapshot_entries,
                                 .name = "sim" };
-    raft_conf_voters_1_to_n (&config.bootstrap, sim->n);
+    if (node->id <= sim->initial) /* the others join a running cluster */
+        raft_conf_voters_1_to_n (&config.bootstrap, sim->initial);
     node->incarnation++;
     chat_limits_t limits;
     chat_limits_defaults (&limits);

@@ -82,6 +82,8 @@ s_chaos (sim_t *sim)
         if (node->up)
             sim_node_crash (sim, node);
     }
+    if (sim->initial < sim->n)
+        sim_members_chaos (sim);
     for (uint32_t id = 1; id <= sim->n; id++) {
         sim_node_t *node = &sim->nodes [id];
         if (node->up && raft_role (node->raft) == RAFT_LEADER && sim_chance (rng, 2000)) {
@@ -111,6 +113,7 @@ s_draw_profile (sim_t *sim)
     pr->snapshot_fail_ppm = s_pick (sim, 0, 50000, 200000);
     pr->snapshot_inline_ppm = s_pick (sim, 0, 100000, 500000);
     pr->batch_entries = 1 + (uint32_t) sim_below (&sim->rng, 16);
+    pr->members_ppm = s_pick (sim, 3000, 20000, 100000);
     sim->net.drop_ppm = s_pick (sim, 0, 30000, 100000);
     sim->net.dup_ppm = s_pick (sim, 0, 20000, 50000);
 }
@@ -153,8 +156,9 @@ s_report (const sim_t *sim)
 {
     printf ("sim: seed %llu FAILED at step %llu (t=%llums): %s\n", (unsigned long long) sim->seed,
             (unsigned long long) sim->step, (unsigned long long) sim->now_ms, sim->why);
-    printf ("sim: replay with: zchat-sim --seed %llu --nodes %u --steps %llu --verbose\n",
-            (unsigned long long) sim->seed, sim->n, (unsigned long long) sim->steps);
+    printf ("sim: replay with: zchat-sim --seed %llu --nodes %u%s --steps %llu --verbose\n",
+            (unsigned long long) sim->seed, sim->initial, sim->initial < sim->n ? " --members" : "",
+            (unsigned long long) sim->steps);
 }
 
 static void
@@ -168,22 +172,23 @@ s_free (sim_t *sim)
 }
 
 bool
-sim_run (uint64_t seed, uint64_t steps, uint32_t n, bool verbose, sim_stats_t *stats)
+sim_run (uint64_t seed, uint64_t steps, uint32_t n, bool members, bool verbose, sim_stats_t *stats)
 {
     sim_t *sim = calloc (1, sizeof *sim);
     if (!sim)
         abort ();
     sim->seed = seed;
     sim->steps = steps;
-    sim->n = n;
+    sim->n = members ? SIM_MAX_NODES : n;
+    sim->initial = members ? 3 : n;
     sim->verbose = verbose;
     blog_set_stream (verbose ? stdout : NULL);
     sim->rng.state = seed * 0xD1B54A32D192ED03ull + 1;
     sim->now_ms = 1000;
-    sim_net_init (&sim->net, n);
+    sim_net_init (&sim->net, sim->n);
     s_draw_profile (sim);
     sim_check_init (sim);
-    for (uint32_t id = 1; id <= n; id++) {
+    for (uint32_t id = 1; id <= sim->n; id++) {
         sim->nodes [id].id = id;
         sim_node_start (sim, &sim->nodes [id]);
     }
@@ -220,13 +225,14 @@ sim_run (uint64_t seed, uint64_t steps, uint32_t n, bool verbose, sim_stats_t *s
     if (!ok)
         s_report (sim);
     if (verbose)
-        printf ("sim: seed %llu: %llu proposals, %llu acked, %llu elections, %llu crashes, "
-                "%llu compactions, %llu installs, %llu reads, commit %llu\n",
-                (unsigned long long) seed, (unsigned long long) sim->proposals,
-                (unsigned long long) sim->acked, (unsigned long long) sim->elections,
-                (unsigned long long) sim->crashes, (unsigned long long) sim->compactions,
-                (unsigned long long) sim->installs, (unsigned long long) sim->reads_ok,
-                (unsigned long long) sim->max_commit);
+        printf (
+            "sim: seed %llu: %llu proposals, %llu acked, %llu elections, %llu crashes, "
+            "%llu compactions, %llu installs, %llu reads, %llu membership changes, commit %llu\n",
+            (unsigned long long) seed, (unsigned long long) sim->proposals,
+            (unsigned long long) sim->acked, (unsigned long long) sim->elections,
+            (unsigned long long) sim->crashes, (unsigned long long) sim->compactions,
+            (unsigned long long) sim->installs, (unsigned long long) sim->reads_ok,
+            (unsigned long long) sim->changes, (unsigned long long) sim->max_commit);
     stats->proposals += sim->proposals;
     stats->acked += sim->acked;
     stats->elections += sim->elections;
@@ -234,6 +240,7 @@ sim_run (uint64_t seed, uint64_t steps, uint32_t n, bool verbose, sim_stats_t *s
     stats->compactions += sim->compactions;
     stats->installs += sim->installs;
     stats->reads_ok += sim->reads_ok;
+    stats->changes += sim->changes;
     stats->commits += sim->max_commit;
     s_free (sim);
     free (sim);
