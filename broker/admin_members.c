@@ -42,6 +42,8 @@ s_describe (server_t *server, char *text, size_t size)
     for (uint32_t i = 0; i < n && at < size; i++) {
         const replica_member_t *m = &members [i];
         const raft_member_t *c = raft_conf_find (raft_conf (raft), m->id);
+        if (!c)
+            continue; /* itself, removed and handing over: not a member */
         at += (size_t) snprintf (text + at, size - at, "\n%u %s %s match %llu of %llu", m->id,
                                  m->voter     ? "voter"
                                  : c->promote ? "learner(promoting)"

@@ -2,6 +2,7 @@
 #include "curve.h"
 #include <sys/stat.h>
 #include <czmq.h>
+#include <sodium.h>
 #include "blog.h"
 
 struct curve {
@@ -138,6 +139,22 @@ bool
 curve_enabled (const curve_t *self)
 {
     return self->enabled;
+}
+
+uint64_t
+curve_cluster_seed (const curve_t *self)
+{
+    static const char insecure [] = "zchat --insecure cluster";
+    uint8_t hash [8];
+    if (self->enabled)
+        crypto_generichash (hash, sizeof hash, zcert_public_key (self->server), 32, NULL, 0);
+    else
+        crypto_generichash (hash, sizeof hash, (const uint8_t *) insecure, sizeof insecure - 1,
+                            NULL, 0);
+    uint64_t seed = 0;
+    for (int i = 0; i < 8; i++)
+        seed = seed << 8 | hash [i];
+    return seed ? seed : 1;
 }
 
 void

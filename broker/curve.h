@@ -30,6 +30,10 @@ void curve_destroy (curve_t **self_p);
 
 bool curve_enabled (const curve_t *self);
 
+/* The id a new cluster's data takes: from the cluster's server key, which every one
+   of its replicas holds and no other cluster does (a constant under --insecure). */
+uint64_t curve_cluster_seed (const curve_t *self);
+
 /* Make sock (a raw libzmq or CZMQ socket) the CURVE server clients connect to. */
 void curve_serve_clients (curve_t *self, void *sock);
 /* Make sock a peer-facing CURVE server (PUB, ROUTER) with this replica's key. */

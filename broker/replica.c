@@ -21,6 +21,10 @@ s_load (replica_t *self, raft_hardstate_t *hardstate, bool *found_hardstate, raf
     memset (&disk, 0, sizeof disk);
     if (self->io.load (self->io.arg, &disk, err, err_len))
         return -1;
+    if (replica_identity_begin (self, &disk, err, err_len)) {
+        free (disk.snap_body);
+        return -1;
+    }
     *hardstate = disk.hardstate;
     *found_hardstate = disk.found_hardstate;
     self->snap_index = disk.snap_index;
@@ -159,6 +163,16 @@ s_is_peer (const replica_t *self, uint32_t id)
     return id >= 1 && id <= RAFT_MAX_ID && id != self->config.raft.id;
 }
 
+/* Raft frames and snapshot chunks from id: never from another cluster's replica; from
+   one we subscribe to, once its gossip said which cluster it is of; from one we do not
+   (a member our log does not name yet) without: its gossip cannot reach us. */
+static bool
+s_may_hear (const replica_t *self, uint32_t id)
+{
+    const replica_peer_view_t *view = &self->views [id];
+    return !view->foreign && (view->verified || !raft_conf_find (&self->reached, id));
+}
+
 void
 replica_peer_frame (replica_t *self, const uint8_t *frame, size_t len, uint64_t now_ms)
 {
@@ -169,7 +183,7 @@ replica_peer_frame (replica_t *self, const uint8_t *frame, size_t len, uint64_t 
         raft_msg_t msg;
         code = raft_msg_decode (frame, len, &msg, self->decoded, REPLICA_DECODE_ENTRIES);
         if (code == ZC_OK && (msg.to == RAFT_BROADCAST || msg.to == self->config.raft.id)
-            && s_is_peer (self, msg.from)) {
+            && s_is_peer (self, msg.from) && s_may_hear (self, msg.from)) {
             s_warn_if_history (self, &msg);
             raft_step (self->raft, &msg);
         }
@@ -177,7 +191,7 @@ replica_peer_frame (replica_t *self, const uint8_t *frame, size_t len, uint64_t 
     else if (frame [0] == ZC_PEER_KIND_SNAPSHOT_CHUNK) {
         zc_snapshot_chunk_t chunk;
         code = zc_snapshot_chunk_decode (frame, len, &chunk);
-        if (code == ZC_OK && s_is_peer (self, chunk.from))
+        if (code == ZC_OK && s_is_peer (self, chunk.from) && s_may_hear (self, chunk.from))
             replica_snapshot_chunk (self, &chunk);
     }
     else if (frame [0] == ZC_PEER_KIND_STATUS) {

@@ -28,6 +28,9 @@ typedef struct {
     bool rejoin;               /* hold votes from the start (replica_rejoin.c) */
     const char *advertise;     /* "host:port" clients dial for this replica, told to
                                        peers in gossip; NULL = none (must outlive us) */
+    bool join;                 /* a new member: learns its cluster id from its peers */
+    uint64_t cluster_seed;     /* the id a new cluster's data takes (replica_identity.c) */
+    uint64_t incarnation_seed; /* a fresh random value for a new data directory */
 } replica_config_t;
 
 typedef struct {
@@ -79,8 +82,8 @@ raft_err_t replica_read (replica_t *self, uint64_t ctx);
    (the replica must stop: it can no longer promise durability). */
 int replica_process (replica_t *self, uint64_t now_ms);
 
-/* Fill out[0..n-1] with every member of the configuration in force, ascending ids.
-   Returns n. */
+/* Fill out[0..n-1] with every member of the configuration in force, ascending ids,
+   then this replica if it is not one of them. Returns n. */
 uint32_t replica_members (const replica_t *self, uint64_t now_ms, replica_member_t *out,
                           uint32_t max);
 

@@ -24,6 +24,10 @@ typedef struct {
     uint64_t heard_ms; /* 0 = never */
     uint64_t snapshot_sent_ms;
     uint64_t snapshot_sent_index;
+    bool foreign;                /* its data belongs to another cluster: ignored */
+    bool verified;               /* its gossip named our cluster (or none): heard */
+    uint64_t incarnation;        /* of its data directory, as last heard */
+    uint64_t identity_logged_ms; /* last foreign_peer line about it */
 } replica_peer_view_t;
 
 /* A snapshot arriving in chunks, handed to the core once whole. */
@@ -70,6 +74,8 @@ struct replica {
     bool started_empty; /* no hard state, snapshot or log at start */
     bool warned_history;
     bool rejoin_heard [RAFT_MAX_ID + 1]; /* members heard since votes were held */
+    uint64_t cluster, incarnation;       /* replica_identity.c */
+    bool stray;                          /* its data is another cluster's: votes held for good */
     uint64_t rejoin_term;                /* the highest term they said */
 };
 
@@ -94,6 +100,11 @@ void replica_members_applied (replica_t *self, const raft_entry_t *entry);
 void replica_members_changed (replica_t *self);
 /* The leader changed: keep reaching it while it leaves (see replica_members.c). */
 void replica_members_reach (replica_t *self);
+
+/* replica_identity.c */
+int replica_identity_begin (replica_t *self, const replica_disk_t *disk, char *err, size_t err_len);
+/* A peer's gossip: false when it belongs to another cluster (drop what it sends). */
+bool replica_identity_heard (replica_t *self, const zc_status_gossip_t *gossip, uint64_t now_ms);
 
 /* replica_rejoin.c: votes held after a lost disk until every member's term is known */
 void replica_rejoin_begin (replica_t *self, const char *why);

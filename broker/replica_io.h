@@ -26,6 +26,9 @@ typedef struct {
     uint64_t snap_index, snap_term; /* 0, 0: no snapshot */
     uint8_t *snap_body;             /* malloc'd, the replica frees it */
     size_t snap_len;
+    bool found_identity;
+    uint64_t cluster;     /* the cluster the data belongs to; 0 = not known yet */
+    uint64_t incarnation; /* chosen when the directory was first used */
 } replica_disk_t;
 
 /* Called for every log entry found on open, in index order; data valid only during
@@ -41,6 +44,8 @@ typedef struct {
                      uint64_t *last_index, char *err, size_t err_len);
     /* Durable. */
     int (*hardstate_put) (void *arg, const raft_hardstate_t *hs);
+    /* Durable: the data directory's cluster id and incarnation. */
+    int (*identity_put) (void *arg, uint64_t cluster, uint64_t incarnation);
     /* Drop stored entries from entries[0].index on, then append: not yet durable. */
     int (*log_append) (void *arg, const raft_entry_t *entries, uint32_t n);
     /* Make every append so far durable (one fdatasync: group commit). */

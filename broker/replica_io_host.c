@@ -60,6 +60,10 @@ s_load (void *arg, replica_disk_t *disk, char *err, size_t err_len)
     if (found < 0)
         return -1;
     disk->found_hardstate = found == 1;
+    found = identity_read (self->dir, &disk->cluster, &disk->incarnation, err, err_len);
+    if (found < 0)
+        return -1;
+    disk->found_identity = found == 1;
     found = snapshot_file_read (self->dir, &disk->snap_index, &disk->snap_term, &disk->snap_body,
                                 &disk->snap_len, err, err_len);
     return found < 0 ? -1 : 0;
@@ -218,6 +222,17 @@ s_send (void *arg, uint32_t to, uint8_t *frame, size_t len)
 
 /* A replica started with --join knows no members until the leader's log reaches it:
    meanwhile it listens to, and answers, every replica of its --peers list. */
+static int
+s_identity_put (void *arg, uint64_t cluster, uint64_t incarnation)
+{
+    replica_io_host_t *self = (replica_io_host_t *) arg;
+    char err [PATH_MAX + 128];
+    if (identity_write (self->dir, cluster, incarnation, err, sizeof err) == 0)
+        return 0;
+    blog ("storage_failed", "op=identity reason=\"%s\"", err);
+    return -1;
+}
+
 static void
 s_members_changed (void *arg, const raft_conf_t *conf)
 {
@@ -238,6 +253,7 @@ replica_io_host_io (replica_io_host_t *self)
                             .load = s_load,
                             .log_open = s_log_open,
                             .hardstate_put = s_hardstate_put,
+                            .identity_put = s_identity_put,
                             .log_append = s_log_append,
                             .log_sync = s_log_sync,
                             .log_compact = s_log_compact,

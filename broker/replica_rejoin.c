@@ -30,7 +30,7 @@ replica_rejoin_begin (replica_t *self, const char *why)
 void
 replica_rejoin_heard (replica_t *self, uint32_t id, uint64_t term)
 {
-    if (!raft_votes_held (self->raft))
+    if (!raft_votes_held (self->raft) || self->stray)
         return;
     assert (id >= 1 && id <= RAFT_MAX_ID);
     self->rejoin_heard [id] = true;

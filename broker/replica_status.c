@@ -25,6 +25,8 @@ replica_status_gossip (replica_t *self, uint64_t now_ms)
                                   .last_index = raft_last_index (self->raft) };
     snprintf (gossip.advertise, sizeof gossip.advertise, "%s",
               self->config.advertise ? self->config.advertise : "");
+    gossip.cluster = self->cluster;
+    gossip.incarnation = self->incarnation;
     uint8_t *frame = (uint8_t *) malloc (ZC_STATUS_GOSSIP_MAX);
     size_t len;
     if (frame && zc_status_gossip_encode (&gossip, frame, ZC_STATUS_GOSSIP_MAX, &len) == ZC_OK)
@@ -37,6 +39,8 @@ void
 replica_status_heard (replica_t *self, const zc_status_gossip_t *gossip, uint64_t now_ms)
 {
     assert (gossip->id >= 1 && gossip->id <= RAFT_MAX_ID);
+    if (!replica_identity_heard (self, gossip, now_ms))
+        return;
     self->views [gossip->id].gossip = *gossip;
     self->views [gossip->id].heard_ms = now_ms;
     replica_rejoin_heard (self, gossip->id, gossip->term);
@@ -88,6 +92,20 @@ replica_members (const replica_t *self, uint64_t now_ms, replica_member_t *out, 
         member->applied = view->gossip.applied;
         member->last_index = view->gossip.last_index;
         member->advertise = view->heard_ms ? view->gossip.advertise : "";
+    }
+    if (!raft_conf_find (conf, self->config.raft.id) && n < max) {
+        /* not (or not yet, or no longer) a member: STATUS still shows where it stands */
+        out [n++] =
+            (replica_member_t) { .id = self->config.raft.id,
+                                 .reachable = true,
+                                 .role = raft_role (self->raft),
+                                 .term = raft_term (self->raft),
+                                 .commit = raft_commit_index (self->raft),
+                                 .applied = self->applied,
+                                 .last_index = raft_last_index (self->raft),
+                                 .match = raft_last_index (self->raft),
+                                 .advertise = self->config.advertise ? self->config.advertise : "",
+                                 .addr = "" };
     }
     return n;
 }

@@ -6,6 +6,7 @@
 #include "advertise.h"
 #include "blog.h"
 #include "restore.h"
+#include <sodium.h>
 
 #define DRAIN_CLIENT_MAX 4096
 #define DRAIN_PEER_MAX   1024
@@ -177,8 +178,11 @@ server_new (const config_t *config)
         .snapshot_entries = config->snapshot_entries,
         .name = config->data_dir,
         .advertise = config->advertise,
-        .rejoin = config->rejoin
+        .rejoin = config->rejoin,
+        .join = config->join,
+        .cluster_seed = curve_cluster_seed (self->curve)
     };
+    randombytes_buf (&replica_config.incarnation_seed, sizeof replica_config.incarnation_seed);
     if (!config->join) /* a new cluster: every --peers entry votes */
         config_members (config, true, &replica_config.bootstrap);
     if (self->io)

@@ -23,6 +23,8 @@
 #define SNAP_HEADER_BYTES 32u
 #define HS_MAGIC          "ZCHS0001"
 #define HS_BYTES          24u
+#define ID_MAGIC          "ZCID0001"
+#define ID_BYTES          28u
 #define SF_PATH_BYTES     (PATH_MAX + 32)
 
 static void
@@ -242,5 +244,40 @@ hardstate_read (const char *dir, raft_hardstate_t *hs, char *err, size_t err_len
     }
     hs->term = s_get_le (buf + 8, 8);
     hs->vote = (uint32_t) s_get_le (buf + 16, 4);
+    return 1;
+}
+
+int
+identity_write (const char *dir, uint64_t cluster, uint64_t incarnation, char *err, size_t err_len)
+{
+    uint8_t buf [ID_BYTES];
+    memcpy (buf, ID_MAGIC, 8);
+    s_put_le (buf + 8, cluster, 8);
+    s_put_le (buf + 16, incarnation, 8);
+    s_put_le (buf + 24, zc_crc32c (0, buf, 24), 4);
+    return s_replace (dir, "identity", buf, sizeof buf, NULL, 0, err, err_len);
+}
+
+int
+identity_read (const char *dir, uint64_t *cluster, uint64_t *incarnation, char *err, size_t err_len)
+{
+    char path [SF_PATH_BYTES];
+    snprintf (path, sizeof path, "%s/identity", dir);
+    int fd;
+    uint64_t size;
+    *cluster = *incarnation = 0;
+    int found = s_open_read (path, &fd, &size, err, err_len);
+    if (found <= 0)
+        return found;
+    uint8_t buf [ID_BYTES];
+    int ok = size == ID_BYTES && fileio_read_all (fd, buf, sizeof buf) == 0;
+    close (fd);
+    if (!ok || memcmp (buf, ID_MAGIC, 8)
+        || zc_crc32c (0, buf, 24) != (uint32_t) s_get_le (buf + 24, 4)) {
+        fileio_err (err, err_len, "%s: not a zchat identity, or damaged: file is corrupt", path);
+        return -1;
+    }
+    *cluster = s_get_le (buf + 8, 8);
+    *incarnation = s_get_le (buf + 16, 8);
     return 1;
 }

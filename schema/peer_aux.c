@@ -35,15 +35,21 @@ zc_snapshot_chunk_encode (const zc_snapshot_chunk_t *chunk, uint8_t *buf, size_t
 /* Open the array after the kind byte with the bounded reader: msgpack-c's unpacker
    would allocate whatever a hostile frame announces. */
 static zc_code_t
-s_open (mpr_t *r, const uint8_t *buf, size_t len, uint8_t kind, uint32_t count)
+s_open_n (mpr_t *r, const uint8_t *buf, size_t len, uint8_t kind, uint32_t *n)
 {
     if (len < 2)
         return ZC_ERR_TRUNCATED;
     if (buf [0] != kind)
         return ZC_ERR_BAD_TYPE;
     mpr_init (r, buf + 1, len - 1);
+    return mpr_array (r, n);
+}
+
+static zc_code_t
+s_open (mpr_t *r, const uint8_t *buf, size_t len, uint8_t kind, uint32_t count)
+{
     uint32_t n;
-    zc_code_t code = mpr_array (r, &n);
+    zc_code_t code = s_open_n (r, buf, len, kind, &n);
     if (code == ZC_OK && n != count)
         code = ZC_ERR_BAD_TYPE;
     return code;
@@ -91,7 +97,7 @@ zc_status_gossip_encode (const zc_status_gossip_t *gossip, uint8_t *buf, size_t 
     msgpack_packer packer;
     msgpack_packer_init (&packer, &writer, mpw_write);
     int rc = 0;
-    rc |= msgpack_pack_array (&packer, 7);
+    rc |= msgpack_pack_array (&packer, 9);
     rc |= msgpack_pack_uint32 (&packer, gossip->id);
     rc |= msgpack_pack_uint32 (&packer, gossip->role);
     rc |= msgpack_pack_uint64 (&packer, gossip->term);
@@ -107,6 +113,8 @@ zc_status_gossip_encode (const zc_status_gossip_t *gossip, uint8_t *buf, size_t 
     }
     else
         rc |= msgpack_pack_nil (&packer);
+    rc |= msgpack_pack_uint64 (&packer, gossip->cluster);
+    rc |= msgpack_pack_uint64 (&packer, gossip->incarnation);
     if (rc)
         return ZC_ERR_TOO_LARGE;
     *len_out = writer.len;
@@ -121,7 +129,10 @@ zc_status_gossip_decode (const uint8_t *buf, size_t len, zc_status_gossip_t *gos
     mpr_t r;
     uint64_t id, role;
     memset (gossip, 0, sizeof *gossip); /* every byte defined: it is compared and copied */
-    TRY (s_open (&r, buf, len, ZC_PEER_KIND_STATUS, 7));
+    uint32_t n;
+    TRY (s_open_n (&r, buf, len, ZC_PEER_KIND_STATUS, &n));
+    if (n != 7 && n != 9) /* 7: a replica from before cluster ids */
+        return ZC_ERR_BAD_TYPE;
     TRY (mpr_uint_max (&r, UINT32_MAX, &id));
     TRY (mpr_uint_max (&r, 3, &role));
     TRY (mpr_uint (&r, &gossip->term));
@@ -139,6 +150,10 @@ zc_status_gossip_decode (const uint8_t *buf, size_t len, zc_status_gossip_t *gos
             return ZC_ERR_TOO_LARGE;
         memcpy (gossip->advertise, text, text_len);
         gossip->advertise [text_len] = 0;
+    }
+    if (n == 9) {
+        TRY (mpr_uint (&r, &gossip->cluster));
+        TRY (mpr_uint (&r, &gossip->incarnation));
     }
     if (!mpr_done (&r))
         return ZC_ERR_TRAILING;

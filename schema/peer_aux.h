@@ -15,7 +15,7 @@
 #define ZC_SNAPSHOT_CHUNK_MAX       (1024u * 1024)
 #define ZC_SNAPSHOT_MAX             (4ull * 1024 * 1024 * 1024)
 #define ZC_ADVERTISE_MAX            261 /* "host:port": a 255-byte host name, ':', 5 digits */
-#define ZC_STATUS_GOSSIP_MAX        512 /* bytes: seven fields and an advertised address */
+#define ZC_STATUS_GOSSIP_MAX        512 /* bytes: nine fields and an advertised address */
 
 /* One piece of the leader's snapshot on its way to a follower. */
 typedef struct {
@@ -40,6 +40,11 @@ typedef struct {
     /* "host:port" clients should use for this replica (its --advertise), "" = not set;
        on the wire in the element that was reserved (nil), so older replicas skip it */
     char advertise [ZC_ADVERTISE_MAX + 1];
+    /* which cluster its data belongs to and which life of its data directory this is;
+       0 = not known (a new member before it heard of its cluster, or an older replica,
+       which sends 7 elements) */
+    uint64_t cluster;
+    uint64_t incarnation;
 } zc_status_gossip_t;
 
 /* Encode into buf (cap >= len + 64 for chunks; ZC_STATUS_GOSSIP_MAX for gossip). Returns ZC_OK or ZC_ERR_TOO_LARGE. */

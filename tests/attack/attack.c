@@ -616,7 +616,9 @@ s_forge (const char *name, uint32_t to, uint32_t from)
                                       ATTACK_HUGE_TERM,
                                       ATTACK_HUGE_TERM,
                                       ATTACK_HUGE_TERM,
-                                      "" };
+                                      "",
+                                      0,
+                                      0 };
         return zc_status_gossip_encode (&gossip, buf, sizeof buf, &len) == ZC_OK
                    ? zframe_new (buf, len)
                    : NULL;

@@ -71,6 +71,8 @@ typedef struct {
     uint32_t id;
     raft_hardstate_t hs; /* disk */
     bool has_hs;
+    bool has_identity; /* disk: the identity file */
+    uint64_t cluster, disk_incarnation;
     raft_entry_t *log; /* disk: entries snap.index + 1 .. */
     size_t log_n, log_cap;
     size_t synced_n;    /* log [0, synced_n) is durable */

@@ -64,6 +64,9 @@ s_load (void *arg, replica_disk_t *disk, char *err, size_t err_len)
     sim_node_t *node = (sim_node_t *) arg;
     disk->hardstate = node->hs;
     disk->found_hardstate = node->has_hs;
+    disk->found_identity = node->has_identity;
+    disk->cluster = node->cluster;
+    disk->incarnation = node->disk_incarnation;
     disk->snap_index = node->snap.index;
     disk->snap_term = node->snap.term;
     if (node->snap.index) {
@@ -99,6 +102,18 @@ s_hardstate_put (void *arg, const raft_hardstate_t *hs)
         return -1;
     node->hs = *hs;
     node->has_hs = true;
+    return 0;
+}
+
+static int
+s_identity_put (void *arg, uint64_t cluster, uint64_t incarnation)
+{
+    sim_node_t *node = (sim_node_t *) arg;
+    if (node->replica && s_struck (node)) /* not while starting: a crash there is no ready's */
+        return -1;
+    node->cluster = cluster;
+    node->disk_incarnation = incarnation;
+    node->has_identity = true;
     return 0;
 }
 
@@ -276,6 +291,7 @@ sim_io (sim_node_t *node)
                             .load = s_load,
                             .log_open = s_log_open,
                             .hardstate_put = s_hardstate_put,
+                            .identity_put = s_identity_put,
                             .log_append = s_log_append,
                             .log_sync = s_log_sync,
                             .log_compact = s_log_compact,

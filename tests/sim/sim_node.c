@@ -83,7 +83,10 @@ sim_node_start (sim_t *sim, sim_node_t *node)
                                           .max_batch_bytes = 4096,
                                           .max_uncommitted = 64 },
                                 .snapshot_entries = sim->profile.snapshot_entries,
-                                .name = "sim" };
+                                .name = "sim",
+                                .join = node->id > sim->initial,
+                                .cluster_seed = 0x5EED0000 + sim->seed,
+                                .incarnation_seed = sim->seed * 31 + node->id };
     if (node->id <= sim->initial) /* the others join a running cluster */
         raft_conf_voters_1_to_n (&config.bootstrap, sim->initial);
     node->incarnation++;

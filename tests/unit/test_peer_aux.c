@@ -1,6 +1,6 @@
-/*  test_peer_aux.c - status gossip carries a replica's advertised client address in
-    the element that used to be reserved: without one the frame is byte for byte what
-    older replicas send, and a frame from them (nil there) decodes with none. */
+/*  test_peer_aux.c - status gossip: an older replica's frame (7 elements, no cluster id)
+    still decodes; the advertised client address sits in the element that used to be
+    reserved (nil without one); cluster id and incarnation follow. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,25 +9,41 @@
 #include <string.h>
 #include "peer_aux.h"
 
+/* An older replica's gossip (7 elements, before cluster ids) still decodes, as not
+   knowing its cluster; the current one appends cluster id and incarnation. */
 static void
-gossip_without_advertise_is_the_old_frame (void **state)
+gossip_of_an_older_replica_still_decodes (void **state)
 {
     (void) state;
-    zc_status_gossip_t g = {
-        .id = 2, .role = 3, .term = 5, .commit = 9, .applied = 8, .last_index = 10
-    };
+    zc_status_gossip_t g = { .id = 2,
+                             .role = 3,
+                             .term = 5,
+                             .commit = 9,
+                             .applied = 8,
+                             .last_index = 10,
+                             .cluster = 0x1122334455667788ull,
+                             .incarnation = 7 };
     uint8_t buf [ZC_STATUS_GOSSIP_MAX];
     size_t len;
     assert_int_equal (zc_status_gossip_encode (&g, buf, sizeof buf, &len), ZC_OK);
-    static const uint8_t old [] = { 0x03, 0x97, 0x02, 0x03, 0x05, 0x09, 0x08, 0x0a, 0xc0 };
-    assert_int_equal (len, sizeof old);
-    assert_memory_equal (buf, old, sizeof old);
+    static const uint8_t now [] = { 0x03, 0x99, 0x02, 0x03, 0x05, 0x09, 0x08, 0x0a, 0xc0, 0xcf,
+                                    0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x07 };
+    assert_int_equal (len, sizeof now);
+    assert_memory_equal (buf, now, sizeof now);
     zc_status_gossip_t d;
+    assert_int_equal (zc_status_gossip_decode (now, sizeof now, &d), ZC_OK);
+    assert_true (d.cluster == g.cluster && d.incarnation == 7);
+    static const uint8_t old [] = { 0x03, 0x97, 0x02, 0x03, 0x05, 0x09, 0x08, 0x0a, 0xc0 };
     memset (&d, 0x55, sizeof d);
     assert_int_equal (zc_status_gossip_decode (old, sizeof old, &d), ZC_OK);
     assert_int_equal (d.id, 2);
     assert_int_equal (d.last_index, 10);
     assert_string_equal (d.advertise, "");
+    assert_true (d.cluster == 0 && d.incarnation == 0);
+    uint8_t eight [sizeof now];
+    memcpy (eight, now, sizeof now);
+    eight [1] = 0x98; /* neither the old nor the new shape */
+    assert_int_equal (zc_status_gossip_decode (eight, sizeof now - 1, &d), ZC_ERR_BAD_TYPE);
 }
 
 static void
@@ -39,7 +55,7 @@ gossip_advertise_round_trips_and_is_bounded (void **state)
     uint8_t buf [ZC_STATUS_GOSSIP_MAX];
     size_t len;
     assert_int_equal (zc_status_gossip_encode (&g, buf, sizeof buf, &len), ZC_OK);
-    assert_int_equal (buf [len - 15], 0xae); /* fixstr(14) in the last slot */
+    assert_int_equal (buf [len - 17], 0xae); /* fixstr(14) before cluster, incarnation */
     zc_status_gossip_t d;
     assert_int_equal (zc_status_gossip_decode (buf, len, &d), ZC_OK);
     assert_string_equal (d.advertise, "127.0.0.1:7004");
@@ -67,7 +83,7 @@ int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test (gossip_without_advertise_is_the_old_frame),
+        cmocka_unit_test (gossip_of_an_older_replica_still_decodes),
         cmocka_unit_test (gossip_advertise_round_trips_and_is_bounded),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
