@@ -148,6 +148,14 @@ server_new (const config_t *config)
         zsock_set_rcvhwm (self->clients, 100000);
         zsock_set_maxmsgsize (self->clients, CLIENT_MAXMSG);
         zsock_set_linger (self->clients, 0);
+        /* libzmq listens with a backlog of 100: a thousand clients reconnecting at once
+           (a failover) overflow it, and each dropped SYN costs its client 1, 3, 7 s of
+           TCP retries. Room for every connection we admit (the kernel caps it at
+           net.core.somaxconn). */
+        int backlog = config->max_connections < 100     ? 100
+                      : config->max_connections > 65535 ? 65535
+                                                        : (int) config->max_connections;
+        zmq_setsockopt (self->clients, ZMQ_BACKLOG, &backlog, sizeof backlog);
     }
     char endpoint [300];
     snprintf (endpoint, sizeof endpoint, "tcp://%s:%u", config->bind_host, me->port);
