@@ -1,15 +1,20 @@
 /*  zchat_keys.c - zchat-keys: makes and rotates the CURVE keys of a cluster (layout in
-    broker/curve.h). Never overwrites a key by accident: init only fills in what is
-    missing, rotate keeps the old key beside the new one. */
+    broker/curve.h) and its admin secret. Never overwrites a key by accident: init only
+    fills in what is missing, rotate keeps the old key beside the new one. */
 #include <czmq.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+
+#define KEYS_MAX_ID 63 /* replica ids (RAFT_MAX_ID) */
 
 static void
 s_usage (FILE *out)
 {
     fprintf (
         out,
-        "usage: zchat-keys init DIR [--replicas N]   make every missing key (N default 3)\n"
+        "usage: zchat-keys init DIR [--replicas N]   make every missing key for replicas 1..N\n"
+        "                                            (default 3; up to 63: run it again with a\n"
+        "                                            larger N to add members) and admin.secret\n"
         "       zchat-keys rotate DIR server|replica-N   replace one key (old one kept as *.old)\n"
         "       zchat-keys show DIR                      print the public keys\n"
         "\n"
@@ -19,6 +24,8 @@ s_usage (FILE *out)
         "DIR/replica-N.cert_secret replica N's own peer key: on replica N only\n"
         "DIR/members/replica-N.cert  every replica's public peer key: on every replica;\n"
         "                          delete one to shut that key out of the cluster at once\n"
+        "DIR/admin.secret          a random admin secret (zchat-broker --admin-secret-file,\n"
+        "                          zchat --admin-secret-file): admin commands\n"
         "Secret files are written mode 600. See README, Security.\n");
 }
 
@@ -65,6 +72,37 @@ s_ensure (const char *dir, const char *pubdir, const char *name)
     return s_make (dir, pubdir, name);
 }
 
+/* DIR/admin.secret: 32 random bytes in Z85 (40 characters), if there is none. */
+static int
+s_ensure_admin_secret (const char *dir)
+{
+    char path [PATH_MAX + 32];
+    snprintf (path, sizeof path, "%s/admin.secret", dir);
+    if (s_exists (path)) {
+        printf ("zchat-keys: kept %s\n", path);
+        return 0;
+    }
+    char unused [41], text [41];
+    if (zmq_curve_keypair (unused, text)) { /* a fresh secret key: 32 random bytes, Z85 */
+        fprintf (stderr, "zchat-keys: no CURVE in this libzmq to draw a secret with\n");
+        return -1;
+    }
+    int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    FILE *file = fd >= 0 ? fdopen (fd, "w") : NULL;
+    int rc =
+        file && fprintf (file, "%s\n", text) > 0 && fflush (file) == 0 && fsync (fd) == 0 ? 0 : -1;
+    if (file)
+        fclose (file);
+    else if (fd >= 0)
+        close (fd);
+    if (rc == 0)
+        printf ("zchat-keys: made %s\n", path);
+    else
+        fprintf (stderr, "zchat-keys: cannot write %s: %s\n", path, strerror (errno));
+    explicit_bzero (text, sizeof text);
+    return rc;
+}
+
 static int
 s_init (const char *dir, int replicas)
 {
@@ -82,7 +120,7 @@ s_init (const char *dir, int replicas)
         if (s_ensure (dir, members, name))
             return 1;
     }
-    return 0;
+    return s_ensure_admin_secret (dir) ? 1 : 0;
 }
 
 static int
@@ -92,7 +130,7 @@ s_rotate (const char *dir, const char *which)
     char name [64];
     if (strcmp (which, "server") == 0)
         snprintf (name, sizeof name, "server.cert");
-    else if (sscanf (which, "replica-%d", &id) == 1 && id >= 1 && id <= 7)
+    else if (sscanf (which, "replica-%d", &id) == 1 && id >= 1 && id <= KEYS_MAX_ID)
         snprintf (name, sizeof name, "replica-%d.cert", id);
     else {
         fprintf (stderr, "zchat-keys: rotate takes server or replica-N, not '%s'\n", which);
@@ -125,7 +163,7 @@ s_show (const char *dir)
     }
     printf ("server %s\n", zcert_public_txt (cert));
     zcert_destroy (&cert);
-    for (int id = 1; id <= 7; id++) {
+    for (int id = 1; id <= KEYS_MAX_ID; id++) {
         snprintf (path, sizeof path, "%s/members/replica-%d.cert", dir, id);
         if ((cert = zcert_load (path))) {
             printf ("replica-%d %s\n", id, zcert_public_txt (cert));
@@ -155,8 +193,8 @@ main (int argc, char **argv)
             replicas = atoi (argv [4]);
         else if (argc != 3)
             replicas = 0;
-        if (replicas < 1 || replicas > 7) {
-            fprintf (stderr, "zchat-keys: --replicas takes 1 to 7\n");
+        if (replicas < 1 || replicas > KEYS_MAX_ID) {
+            fprintf (stderr, "zchat-keys: --replicas takes 1 to %d\n", KEYS_MAX_ID);
             return 2;
         }
         return s_init (dir, replicas);

@@ -5,7 +5,8 @@
 # messages across `down` + `up` (named volumes). Security as shipped: the one-shot keys
 # service makes the CURVE keys on the first `up` and a later `up` keeps them; clients
 # with the volume's server.cert (or a host CLI given a copy) get in, a client with no
-# key, a wrong key or plain ZeroMQ does not.
+# key, a wrong key or plain ZeroMQ does not. Membership: the spare zchat4 (profile
+# spare, --join) is added with `zchat admin add`, votes, and is removed again.
 #
 # Skips (exit 0, loud line) when no Docker engine answers. Everything it creates lives
 # in the compose project zchat-test-PID with its own published ports and image tag,
@@ -55,7 +56,7 @@ cleanup() {
         for s in keys zchat1 zchat2 zchat3; do dc logs --no-color --tail 40 "$s" >&2 2>&1 || true; done
         for f in "$LOG"/*.out; do [ -f "$f" ] && { echo "== $f" >&2; tail -n 20 "$f" >&2; }; done
     fi
-    dc --profile tools --profile bench down -v --remove-orphans --timeout 5 >/dev/null 2>&1 || true
+    dc --profile tools --profile bench --profile spare down -v --remove-orphans --timeout 5 >/dev/null 2>&1 || true
     # Anything of this project compose did not remove (e.g. a run container left mid-way).
     local ids
     ids=$(docker ps -aq --filter "label=com.docker.compose.project=$PROJECT")
@@ -71,15 +72,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Three free host ports for the published client ports.
+# Free host ports for the published client and metrics ports (the spare zchat4 too).
 port_free() { ! ss -ltnH 2>/dev/null | awk '{print $4}' | grep -qE ":$1\$"; }
 for _ in $(seq 1 50); do
     base=$(( 10000 + (RANDOM * 7 + $$) % 22000 ))   # below the ephemeral range (32768+)
     if port_free $base && port_free $((base + 1)) && port_free $((base + 2)) \
-       && port_free $((base + 3)) && port_free $((base + 4)) && port_free $((base + 5)); then break; fi
+       && port_free $((base + 3)) && port_free $((base + 4)) && port_free $((base + 5)) \
+       && port_free $((base + 6)) && port_free $((base + 7)); then break; fi
 done
 export ZCHAT_PORT1=$base ZCHAT_PORT2=$((base + 1)) ZCHAT_PORT3=$((base + 2))
 export ZCHAT_METRICS_PORT1=$((base + 3)) ZCHAT_METRICS_PORT2=$((base + 4)) ZCHAT_METRICS_PORT3=$((base + 5))
+export ZCHAT_PORT4=$((base + 6)) ZCHAT_METRICS_PORT4=$((base + 7))
 
 # wait_until SECONDS WHAT CMD...: polls CMD every 250 ms until it succeeds.
 wait_until() {
@@ -281,6 +284,23 @@ wait_until "$STEP_S" "zchat$old applies up to the leader's commit $commit" caugh
 wait_until "$STEP_S" "zchat$old healthy again" healthy "zchat$old"
 pass "zchat$old restarted and caught up to commit $commit"
 
+# ---------------------------------------------------------------- membership: the spare
+admin() { dc run --rm -T --no-deps client --admin-secret-file /keys/admin.secret "$@"; }
+dc --profile spare up -d zchat4 >"$LOG/up4.out" 2>&1 || { cat "$LOG/up4.out" >&2; fail "up zchat4"; }
+wait_until "$STEP_S" "zchat4 (started with --join) healthy" healthy zchat4
+out=$(echo "admin add 4 zchat4:7010" | admin 2>&1) || fail "admin add 4: $out"
+voter4() { echo "admin members" | admin 2>/dev/null | grep -qE '^ *4 voter zchat4:7010 '; }
+wait_until "$STEP_S" "zchat4 catches up and votes" voter4
+wait_until "$STEP_S" "send with four voters" send_ok bob "four voters"
+out=$(echo "admin remove 4" | admin 2>&1) || fail "admin remove 4: $out"
+grep -q 'zchat4' <<<"$out" && fail "replica 4 still a member after remove: $out"
+dc --profile spare stop --timeout 10 zchat4 >/dev/null 2>&1 || fail "stop zchat4"
+code=$(docker inspect -f '{{.State.ExitCode}}' "$(cid zchat4)")
+[ "$code" = 0 ] || fail "zchat4 exited with $code on SIGTERM, not 0"
+dc --profile spare rm -f zchat4 >/dev/null 2>&1 || fail "rm zchat4"
+wait_until "$STEP_S" "send after zchat4 left" send_ok bob "three again"
+pass "compose: the spare zchat4 (--join) added with zchat admin add, voted, then removed"
+
 # ---------------------------------------------------------------- down + up keeps data
 wait_until "$STEP_S" "queue a message for alice" send_ok alice "kept across restarts"
 # SIGTERM reaches the broker (exec-form entrypoint under tini) and it exits cleanly,
@@ -315,7 +335,7 @@ wait_until "$STEP_S" "alice receives the queued message" see_message alice "kept
 pass "users and a queued message survive down + up (named volumes)"
 
 # ---------------------------------------------------------------- teardown
-dc --profile tools --profile bench down -v --remove-orphans --timeout 10 >/dev/null 2>&1 \
+dc --profile tools --profile bench --profile spare down -v --remove-orphans --timeout 10 >/dev/null 2>&1 \
     || fail "compose down -v failed"
 [ -z "$(docker volume ls -q --filter "label=com.docker.compose.project=$PROJECT")" ] \
     || fail "volumes left after down -v"

@@ -26,7 +26,7 @@ pass "another cluster made a data directory"
 kill_replica 3
 rm -rf "$WORK/data-3" && mv "$WORK/other-3" "$WORK/data-3"
 SERVERS=${SERVERS%,*}   # replicas 1 and 2 answer for the cluster from now on
-wait_until 10 "a leader among 1 and 2" has_leader
+wait_until 10 "a leader among 1 and 2" leader_is_not 3
 term=$(status_field "$(leader_id)" term)
 start_replica 3
 grep_logs() { grep -q "$2" "$WORK/broker-$1.log"; }
