@@ -84,7 +84,7 @@ s_histogram (s_out_t *out, const char *name, const char *help, const metrics_his
            (unsigned long long) h->count, name, h->sum_s, name, (unsigned long long) h->count);
 }
 
-typedef enum { PEER_REACHABLE, PEER_MATCH, PEER_LAG } s_peer_field_t;
+typedef enum { PEER_REACHABLE, PEER_MATCH, PEER_LAG, PEER_VOTER } s_peer_field_t;
 
 /* One gauge series per peer (not this replica). */
 static void
@@ -96,6 +96,7 @@ s_peers (s_out_t *out, const metrics_sample_t *s, const char *name, const char *
         const metrics_peer_t *peer = &s->peers [i];
         uint64_t value = field == PEER_REACHABLE ? peer->reachable
                          : field == PEER_MATCH   ? peer->match
+                         : field == PEER_VOTER   ? peer->voter
                                                  : peer->lag;
         if (peer->id != s->id)
             s_put (out, "%s{peer=\"%u\"} %llu\n", name, peer->id, (unsigned long long) value);
@@ -120,6 +121,7 @@ s_render_raft (s_out_t *out, const metrics_sample_t *s)
     s_gauge (out, "zchat_last_index", "last index in this replica's log", (double) s->last_index);
     s_peers (out, s, "zchat_peer_reachable", "1 when the peer's status was heard lately",
              PEER_REACHABLE);
+    s_peers (out, s, "zchat_peer_voter", "1 for a voting member, 0 for a learner", PEER_VOTER);
     if (s->role != RAFT_LEADER)
         return;
     s_peers (out, s, "zchat_peer_match_index", "leader: the peer's durable log index", PEER_MATCH);

@@ -29,6 +29,7 @@ typedef struct {
     bool reachable;
     uint64_t match; /* leader only: the peer's durable index */
     uint64_t lag;   /* leader only: last index - match */
+    bool voter;     /* false: a learner catching up (or not a member) */
 } metrics_peer_t;
 
 typedef struct {

@@ -26,7 +26,7 @@ server_metrics_publish (server_t *self)
             s->applied = m->applied;
             s->last_index = m->last_index;
         }
-        s->peers [i] = (metrics_peer_t) { m->id, m->reachable, m->match, 0 };
+        s->peers [i] = (metrics_peer_t) { m->id, m->reachable, m->match, 0, m->voter };
     }
     for (uint32_t i = 0; i < n; i++)
         s->peers [i].lag =

@@ -37,7 +37,7 @@ refusals_list_only_codes_seen_and_lag_only_on_the_leader (void **state)
     sample.id = 1;
     sample.n = 3;
     for (uint32_t i = 0; i < 3; i++)
-        sample.peers [i] = (metrics_peer_t) { i + 1, true, 10, 2 };
+        sample.peers [i] = (metrics_peer_t) { i + 1, true, 10, 2, i != 2 }; /* 3: a learner */
     sample.refused [ZC_ERR_NO_SUCH_USER] = 4;
     sample.role = RAFT_FOLLOWER;
     assert_true (metrics_render (&sample, s_page, sizeof s_page) > 0);
@@ -45,6 +45,8 @@ refusals_list_only_codes_seen_and_lag_only_on_the_leader (void **state)
     assert_null (strstr (s_page, "code=\"BUSY\""));
     assert_null (strstr (s_page, "zchat_peer_lag_entries{"));
     assert_non_null (strstr (s_page, "zchat_role{role=\"follower\"} 1\n"));
+    assert_non_null (strstr (s_page, "zchat_peer_voter{peer=\"2\"} 1\n"));
+    assert_non_null (strstr (s_page, "zchat_peer_voter{peer=\"3\"} 0\n"));
     sample.role = RAFT_LEADER;
     assert_true (metrics_render (&sample, s_page, sizeof s_page) > 0);
     assert_non_null (strstr (s_page, "zchat_peer_lag_entries{peer=\"2\"} 2\n"));
