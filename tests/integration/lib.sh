@@ -33,15 +33,16 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { echo "ok - $*"; }
 
-# A free base port with PORT..PORT+8 unused (three replicas use 3 ports each).
+# pick_ports [N]: a free base port with PORT..PORT+N-1 unused (default 10: three
+# replicas use 3 ports each, and one more).
 pick_ports() {
-  local base
+  local base n=${1:-10} i used
   for _ in $(seq 1 50); do
     base=$(( 10000 + (RANDOM * 7 + $$) % 22000 ))   # below the ephemeral range (32768+)
     base=$(( base - base % 10 ))
-    if ! ss -ltn 2>/dev/null | awk '{print $4}' | grep -qE ":($base|$((base+1))|$((base+2))|$((base+3))|$((base+4))|$((base+5))|$((base+6))|$((base+7))|$((base+8))|$((base+9)))$"; then
-      echo "$base"; return 0
-    fi
+    used=$(ss -ltn 2>/dev/null | awk '{print $4}' | sed 's/.*://')
+    for (( i = 0; i < n; i++ )); do grep -qx "$(( base + i ))" <<<"$used" && break; done
+    [ "$i" = "$n" ] && { echo "$base"; return 0; }
   done
   fail "no free ports"
 }

@@ -9,7 +9,7 @@
 # removed replica 3 cannot disturb the cluster, and bad changes are refused with the
 # documented errors, changing nothing.
 source "$(dirname "$0")/lib.sh"
-BASE=$(pick_ports)
+BASE=$(pick_ports 15)   # replicas 1-5 use 3 ports each
 cluster_init 3 "$BASE"
 port_of() { echo $(( BASE + 3 * ($1 - 1) )); }
 addr_of() { echo "127.0.0.1:$(port_of "$1")"; }
