@@ -146,8 +146,8 @@ s_transfer_target (const server_t *server)
     return raft_transfer_target (replica_raft (server->replica));
 }
 
-static zc_code_t
-s_code (raft_err_t err)
+zc_code_t
+admin_code (raft_err_t err)
 {
     switch (err) {
         case RAFT_OK: return ZC_OK;
@@ -207,7 +207,7 @@ admin_transfer (server_t *server, conn_t *conn, const zc_frame_t *frame)
         s_reply (server, &pending, target);
         return;
     }
-    zc_code_t code = s_code (replica_transfer (server->replica, target));
+    zc_code_t code = admin_code (replica_transfer (server->replica, target));
     if (code != ZC_OK) {
         server_error (server, conn->id, conn->len, ZC_CMD_TRANSFER, frame->seq, code, NULL);
         return;
@@ -251,7 +251,7 @@ s_start_handover (server_t *server)
     self->stop_deadline_ms = server->now_ms + server->config->election_timeout_ms;
     if (!server->leader || raft_conf_voters (raft_conf (replica_raft (server->replica))) <= 1)
         return true;
-    zc_code_t code = s_code (replica_transfer (server->replica, 0));
+    zc_code_t code = admin_code (replica_transfer (server->replica, 0));
     if (code != ZC_OK) {
         blog ("handover_failed", "reason=%s", zc_code_name (code));
         return true;

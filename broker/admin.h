@@ -18,6 +18,7 @@
 #include "server.h"
 #include "session.h"
 #include "frame.h"
+#include "raft.h"
 
 typedef struct admin admin_t;
 
@@ -28,6 +29,9 @@ void admin_destroy (admin_t **self_p);
 /* May this request run an admin command (the admin secret, not throttled)? Answers
    it with the error when not. */
 bool admin_authorised (server_t *server, conn_t *conn, const zc_frame_t *frame);
+
+/* The wire code for a refusal of the Raft core (transfers, membership changes). */
+zc_code_t admin_code (raft_err_t err);
 
 /* A TRANSFER request reached the leader: check the secret, start the transfer. */
 void admin_transfer (server_t *server, conn_t *conn, const zc_frame_t *frame);

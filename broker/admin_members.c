@@ -126,20 +126,6 @@ s_next (const raft_conf_t *cur, char *words [], int n_words, raft_conf_t *next, 
     return "usage: list | add ID HOST:PORT [learner] | remove ID";
 }
 
-static zc_code_t
-s_code (raft_err_t err)
-{
-    switch (err) {
-        case RAFT_OK: return ZC_OK;
-        case RAFT_ERR_NOT_LEADER: return ZC_ERR_NOT_LEADER;
-        case RAFT_ERR_BAD_CONF: return ZC_ERR_BAD_MEMBERS;
-        case RAFT_ERR_BUSY:
-        case RAFT_ERR_TOO_LARGE:
-        case RAFT_ERR_NO_SUCH_NODE: break;
-    }
-    return ZC_ERR_BUSY;
-}
-
 void
 admin_members_request (server_t *server, conn_t *conn, const zc_frame_t *frame)
 {
@@ -172,7 +158,7 @@ admin_members_request (server_t *server, conn_t *conn, const zc_frame_t *frame)
         server_error (server, conn->id, conn->len, ZC_CMD_MEMBERS, frame->seq, code, why);
         return;
     }
-    code = s_code (replica_change_members (server->replica, &next));
+    code = admin_code (replica_change_members (server->replica, &next));
     if (code != ZC_OK) {
         server_error (server, conn->id, conn->len, ZC_CMD_MEMBERS, frame->seq, code,
                       code == ZC_ERR_BUSY ? "the previous membership change is not committed"

@@ -72,17 +72,25 @@ s_drop (peers_t *self, uint32_t peer)
     zsock_destroy (&self->dealers [peer]);
 }
 
-/* Connect to member peer at addr ("host:port" of its client port). */
-static void
-s_reach (peers_t *self, uint32_t peer, const char *addr)
+/* The endpoint offset ports above addr's ("host:port" of its client port): false
+   when addr holds no usable port. */
+static bool
+s_endpoint (const char *addr, unsigned offset, char *out, size_t size)
 {
     const char *colon = strrchr (addr, ':');
     unsigned port = colon ? (unsigned) atoi (colon + 1) : 0;
-    if (!colon || port < 1 || port > 65533) {
-        blog ("peer_address_bad", "peer=%u addr=\"%s\"", peer, addr);
-        return;
-    }
-    int host_len = (int) (colon - addr);
+    if (!colon || port < 1 || port > 65533)
+        return false;
+    snprintf (out, size, "tcp://%.*s:%u", (int) (colon - addr), addr, port + offset);
+    return true;
+}
+
+/* Connect to member peer: our SUB to its PUB at pub, a DEALER to its ROUTER. */
+static void
+s_reach (peers_t *self, uint32_t peer, const char *pub, const char *addr)
+{
+    char router [300];
+    s_endpoint (addr, 2, router, sizeof router);
     zsock_t *dealer = zsock_new (ZMQ_DEALER);
     if (!dealer)
         return;
@@ -93,9 +101,8 @@ s_reach (peers_t *self, uint32_t peer, const char *addr)
         zsock_destroy (&dealer);
         return;
     }
-    snprintf (self->endpoints [peer], sizeof self->endpoints [peer], "tcp://%.*s:%u", host_len,
-              addr, port + 1);
-    zsock_connect (self->sub, "%s", self->endpoints [peer]);
+    snprintf (self->endpoints [peer], sizeof self->endpoints [peer], "%s", pub);
+    zsock_connect (self->sub, "%s", pub);
     s_limit (dealer);
     char routing [32];
     snprintf (routing, sizeof routing, "zchat-peer-%u", self->id);
@@ -103,7 +110,7 @@ s_reach (peers_t *self, uint32_t peer, const char *addr)
     zsock_set_sndhwm (dealer, 1000);
     /* a dead peer's queue must not grow: drop instead of queueing on absent pipes */
     zsock_set_immediate (dealer, 1);
-    zsock_connect (dealer, "tcp://%.*s:%u", host_len, addr, port + 2);
+    zsock_connect (dealer, "%s", router);
     self->dealers [peer] = dealer;
 }
 
@@ -113,17 +120,15 @@ peers_set_members (peers_t *self, const raft_conf_t *conf)
     for (uint32_t peer = 1; peer <= RAFT_MAX_ID; peer++) {
         const raft_member_t *m = peer == self->id ? NULL : raft_conf_find (conf, peer);
         char want [300] = "";
-        if (m) {
-            const char *colon = strrchr (m->addr, ':');
-            if (colon)
-                snprintf (want, sizeof want, "tcp://%.*s:%d", (int) (colon - m->addr), m->addr,
-                          atoi (colon + 1) + 1);
+        if (m && !s_endpoint (m->addr, 1, want, sizeof want)) {
+            blog ("peer_address_bad", "peer=%u addr=\"%s\"", peer, m->addr);
+            m = NULL;
         }
         if (strcmp (want, self->endpoints [peer]) == 0 && (!m || self->dealers [peer]))
             continue;
         s_drop (self, peer);
         if (m)
-            s_reach (self, peer, m->addr);
+            s_reach (self, peer, want, m->addr);
     }
 }
 
