@@ -18,6 +18,7 @@
     reference codec (schema/frame.h) are used so that nothing in the client library
     smooths over what the broker does. */
 #include <czmq.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include "frame.h"
 
@@ -42,13 +43,23 @@ s_now_ms (void)
     return (uint64_t) zclock_mono ();
 }
 
+/* From the kernel, not random(): CZMQ seeds random() with the time in seconds, so the
+   hostile processes a test starts within one second would draw the same routing ids
+   (libzmq refuses a second connection with an id in use: that client is never answered)
+   and the same cids. */
+static void
+s_random (void *buf, size_t len)
+{
+    while (getrandom (buf, len, 0) != (ssize_t) len)
+        ;
+}
+
 static uint64_t
 s_random_cid (void)
 {
     uint64_t cid = 0;
     while (cid == 0)
-        cid = ((uint64_t) randof (1 << 30) << 34) ^ ((uint64_t) randof (1 << 30) << 4)
-              ^ (uint64_t) getpid ();
+        s_random (&cid, sizeof cid);
     return cid;
 }
 
@@ -73,8 +84,8 @@ s_secure (zsock_t *sock)
     zcert_apply (s_cert, sock);
     zsock_set_curve_serverkey (sock, s_server_key);
     uint8_t id [16];
-    for (size_t i = 0; i < sizeof id; i++)
-        id [i] = (uint8_t) (1 + randof (255));
+    s_random (id, sizeof id);
+    id [0] |= 1; /* libzmq reserves a leading 0 */
     zmq_setsockopt (zsock_resolve (sock), ZMQ_ROUTING_ID, id, sizeof id);
 }
 
