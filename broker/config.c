@@ -32,7 +32,7 @@ config_print_help (const char *program)
         "  --heartbeat MS         leader heartbeat period (default 50)         "
         "(ZCHAT_HEARTBEAT_MS)\n"
         "  --session-timeout MS   drop a client silent this long (default "
-        "5000)(ZCHAT_SESSION_TIMEOUT_MS)\n"
+        "15000)(ZCHAT_SESSION_TIMEOUT_MS)\n"
         "  --max-connections N    client connections at once (default 10000)   "
         "(ZCHAT_MAX_CONNECTIONS)\n"
         "  --max-users N          users (default 100000)                       (ZCHAT_MAX_USERS)\n"
@@ -165,7 +165,7 @@ s_defaults (config_t *config)
     strcpy (config->bind_host, "*");
     config->election_timeout_ms = 500;
     config->heartbeat_ms = 50;
-    config->session_timeout_ms = 5000;
+    config->session_timeout_ms = 15000; /* 3 of the client's idle PINGs (5 s) */
     config->max_connections = 10000;
     config->snapshot_entries = 100000;
     chat_limits_defaults (&config->limits);

@@ -46,6 +46,7 @@ s_usage (FILE *out)
              "                   [--logins PER_S] [--rate-per-sender R] [--idle SECONDS]\n"
              "                   [--threads T] [--setup-window W] [--watch-pids PID,...]\n"
              "                   [--hgrm BASE] [--scenario NAME] [--prefix NAME]\n"
+             "                   [--ping-ms MS] [--heartbeat-ms MS] [--go-file PATH]\n"
              "Sends N messages (default 10000) from S senders (default 2) round-robin to R\n"
              "receivers (default 2), at most F in flight per sender (default 32; 1 = one at a\n"
              "time), each text BYTES long (default 100, at most %d). --rate makes it open loop:\n"
@@ -64,6 +65,10 @@ s_usage (FILE *out)
              "users, after them, after the sessions, at the end) goes into the summary.\n"
              "--threads T: at most T threads per role (default 16); clients share them.\n"
              "--setup-window W: CREATE/CONNECT/DELETE outstanding per thread (default 4).\n"
+             "--go-file PATH: with --idle, the idle window ends as soon as PATH exists (so\n"
+             "that several bench processes send together; scripts/chat-scale.sh --procs).\n"
+             "--ping-ms MS, --heartbeat-ms MS: each client's idle PING interval (default\n"
+             "5000) and ZeroMQ heartbeats (default none); PROTOCOL.md 7.5.\n"
              "--hgrm BASE: write BASE-ack.hgrm and BASE-delivery.hgrm (HdrHistogram percentile\n"
              "distributions, values in ms). --scenario NAME: a label for the summary.\n"
              "Receivers are users PREFIX-rK (default prefix from pid and time), deleted after.\n"
@@ -137,6 +142,7 @@ s_option (bench_config_t *cfg, int opt, const char *arg, bool *messages_set)
         case 's': cfg->servers = arg; return true;
         case 'P': cfg->scenario = arg; return true;
         case 'H': cfg->hgrm = arg; return true;
+        case 'G': cfg->go_file = arg; return true;
         case 'I': return s_parse_double (arg, &cfg->idle_s);
         case 'E': return s_parse_double (arg, &cfg->rate_per_sender);
         case 'T':
@@ -150,6 +156,12 @@ s_option (bench_config_t *cfg, int opt, const char *arg, bool *messages_set)
             cfg->setup_window = (uint32_t) v;
             return true;
         case 'w': return s_parse_pids (cfg, arg);
+        case 'g':
+        case 'b':
+            if (!s_parse_u64 (arg, 100, 600000, &v))
+                return false;
+            *(opt == 'g' ? &cfg->ping_ms : &cfg->heartbeat_ms) = (uint32_t) v;
+            return true;
         case 'S':
             if (!s_parse_u64 (arg, 1, BENCH_MAX_CLIENTS - 1, &v))
                 return false;
@@ -216,6 +228,9 @@ s_parse (bench_config_t *cfg, int argc, char **argv)
                                                { "watch-pids", required_argument, NULL, 'w' },
                                                { "hgrm", required_argument, NULL, 'H' },
                                                { "scenario", required_argument, NULL, 'P' },
+                                               { "ping-ms", required_argument, NULL, 'g' },
+                                               { "go-file", required_argument, NULL, 'G' },
+                                               { "heartbeat-ms", required_argument, NULL, 'b' },
                                                { NULL, 0, NULL, 0 } };
     bool messages_set = false;
     int opt;
@@ -322,8 +337,10 @@ main (int argc, char **argv)
     s_catch_signals ();
     int rc = 2;
     uint32_t clients = bench->cfg.senders + bench->cfg.receivers;
-    /* CZMQ's default of 1024 sockets would stop a chat-scale run at its 1024th client */
-    zsys_set_max_sockets (clients + 64);
+    /* CZMQ's default of 1024 sockets would stop a chat-scale run at its 342nd client:
+       each has its DEALER and the two PAIRs of its disconnect monitor (zcc.h), twice
+       while a failover's new ones open before libzmq's reaper has closed the old */
+    zsys_set_max_sockets (clients * ZCC_SOCKETS * 2 + 64);
     if (bench_raise_fd_limit (clients) != 0)
         ;
     else if (s_alloc (bench) != 0)

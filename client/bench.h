@@ -20,8 +20,9 @@
 #include <stdint.h>
 #include "histogram.h"
 #include "frame.h"
+#include "zcc.h"
 
-#define BENCH_MAX_CLIENTS  10000       /* senders + receivers; each needs ~2 fds */
+#define BENCH_MAX_CLIENTS  20000       /* senders + receivers; each needs 4 fds */
 #define BENCH_MAX_THREADS  64          /* per role */
 #define BENCH_MAX_WATCH    8           /* --watch-pids */
 #define BENCH_MAX_MESSAGES 20000000ull /* 10 bytes of state each: 200 MB at most */
@@ -45,6 +46,9 @@ typedef struct {
     double login_rate;      /* --logins: CONNECTs per second meanwhile; 0 = none */
     double rate_per_sender; /* --rate-per-sender: sets rate = this * senders */
     double idle_s;          /* --idle: sessions connected, nothing sent, this long */
+    uint32_t ping_ms;       /* --ping-ms: the library's idle PING; 0 = its default */
+    uint32_t heartbeat_ms;  /* --heartbeat-ms: ZeroMQ heartbeats; 0 = none */
+    const char *go_file;    /* --go-file: idle ends when it exists */
     uint32_t threads;       /* per role (senders, receivers) */
     uint32_t setup_window;  /* CREATE/CONNECT/DELETE outstanding per thread */
     const char *hgrm;       /* --hgrm BASE: BASE-ack.hgrm, BASE-delivery.hgrm */

@@ -18,6 +18,8 @@ s_zcc_new (const bench_t *bench, uint64_t client_id, uint32_t max_inflight)
     options.servers = bench->cfg.servers;
     options.max_inflight = max_inflight;
     options.client_id = client_id;
+    options.ping_ms = bench->cfg.ping_ms;
+    options.heartbeat_ms = bench->cfg.heartbeat_ms;
     return zcc_new (&options);
 }
 

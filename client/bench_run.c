@@ -276,18 +276,25 @@ s_watch (bench_t *bench, s_moment_t at)
 }
 
 /* --idle: every session connected, nothing sent, for idle_s; CPU of the watched
-   processes over exactly that window. */
+   processes over exactly that window. --go-file: the window lasts until that file
+   exists (at most idle_s), so that several bench processes start sending together. */
 static void
 s_idle (bench_t *bench)
 {
+    const char *go = bench->cfg.go_file;
     if (bench->cfg.idle_s <= 0)
         return;
-    fprintf (stderr, "zchat-bench: %u sessions connected, idle for %.1f s\n", bench->cfg.receivers,
-             bench->cfg.idle_s);
+    if (go)
+        fprintf (stderr,
+                 "zchat-bench: %u sessions connected, idle until %s exists (at most %.1f s)\n",
+                 bench->cfg.receivers, go, bench->cfg.idle_s);
+    else
+        fprintf (stderr, "zchat-bench: %u sessions connected, idle for %.1f s\n",
+                 bench->cfg.receivers, bench->cfg.idle_s);
     uint64_t from = bench_now_ns ();
     uint64_t until = from + (uint64_t) (bench->cfg.idle_s * 1e9);
     s_watch (bench, AT_IDLE_FROM);
-    while (bench_now_ns () < until && !bench_interrupted)
+    while (bench_now_ns () < until && !bench_interrupted && !(go && access (go, F_OK) == 0))
         s_sleep_ns (20000000ull);
     s_watch (bench, AT_IDLE_TO);
     bench->idle_measured_s = (double) (bench_now_ns () - from) / 1e9;

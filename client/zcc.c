@@ -198,11 +198,15 @@ s_next_timer (const zcc_t *self)
 static zcc_event_type_t
 s_poll_once (zcc_t *self, long wait_ms, int fd, zcc_event_t *event, bool *failed)
 {
-    zmq_pollitem_t items [2];
-    int n = 0, sock_at = -1, fd_at = -1;
+    zmq_pollitem_t items [3];
+    int n = 0, sock_at = -1, fd_at = -1, monitor_at = -1;
     if (self->conn.sock) {
         items [n] = (zmq_pollitem_t) { zsock_resolve (self->conn.sock), 0, ZMQ_POLLIN, 0 };
         sock_at = n++;
+    }
+    if (zcc_conn_monitor (self)) {
+        items [n] = (zmq_pollitem_t) { zcc_conn_monitor (self), 0, ZMQ_POLLIN, 0 };
+        monitor_at = n++;
     }
     if (fd >= 0) {
         items [n] = (zmq_pollitem_t) { NULL, fd, ZMQ_POLLIN, 0 };
@@ -211,6 +215,11 @@ s_poll_once (zcc_t *self, long wait_ms, int fd, zcc_event_t *event, bool *failed
     *failed = zmq_poll (items, n, wait_ms) < 0;
     if (*failed)
         return ZCC_EV_NONE;
+    /* the connection dropped: the server died or its heartbeats stopped */
+    if (monitor_at >= 0 && (items [monitor_at].revents & ZMQ_POLLIN) && zcc_conn_dropped (self)) {
+        zcc_fsm_execute (self, ZCC_IN_SILENCE);
+        return ZCC_EV_NONE; /* the socket may be another one now */
+    }
     if (sock_at >= 0 && (items [sock_at].revents & ZMQ_POLLIN)) {
         bool got;
         zcc_event_type_t type = s_recv (self, event, &got);

@@ -18,6 +18,11 @@
 
 typedef struct zcc zcc_t;
 
+/* ZeroMQ sockets one zcc_t holds (its DEALER, and a PAIR each side of the DEALER's
+   disconnect monitor), each with a descriptor: mind CZMQ's zsys_set_max_sockets
+   (default 1024) when an application holds hundreds. */
+#define ZCC_SOCKETS 3
+
 /* Where in a backup image a BACKUP request reads (PROTOCOL.md, BACKUP). */
 typedef struct {
     uint64_t index;  /* the image's log index; 0 = take a new image */
@@ -34,6 +39,15 @@ typedef struct {
        certificate file (zchat-keys' server.cert). NULL = $ZCHAT_SERVER_KEY. */
     const char *server_key;
     bool insecure; /* plain ZeroMQ (servers run --insecure); also $ZCHAT_INSECURE=1 */
+    /* Liveness (PROTOCOL.md 7.5). A dropped connection (the server died or restarted)
+       is left at once. A PING frame after ping_ms without sending (default 5000) keeps
+       the session alive on the server; unanswered for request_timeout_ms, we fail
+       over. heartbeat_ms > 0 adds ZeroMQ's own heartbeats: 3 unanswered and libzmq
+       drops the connection, so a paused or cut-off server is left sooner than the
+       PING finds out; off by default, as they cost a server about what PINGs at the
+       same interval do (README, scenario D). */
+    uint32_t heartbeat_ms;
+    uint32_t ping_ms;
 } zcc_options_t;
 
 typedef enum {

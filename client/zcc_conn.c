@@ -4,6 +4,9 @@
     makes a new one, so a reply sent on an old connection can never arrive later. Retries
     of a silent server back off exponentially with jitter; a leader hint is followed at
     once, but only n_servers + 1 times in a row before it backs off too. */
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <unistd.h>
 #include <sys/random.h>
 #include "zcc_internal.h"
 
@@ -127,12 +130,70 @@ s_server_key (zcc_conn_t *conn, const zcc_options_t *options)
     return 0;
 }
 
+/* Stop watching the DEALER and close it. */
+static void
+s_close (zcc_conn_t *conn)
+{
+    if (conn->monitor) {
+        zmq_socket_monitor (zsock_resolve (conn->sock), NULL, 0);
+        zsock_destroy (&conn->monitor);
+    }
+    zsock_destroy (&conn->sock);
+}
+
+/* Watch the DEALER for DISCONNECTED: a server that died or restarted (or, with
+   heartbeats on, went silent) is then left at once, not after a PING goes unanswered.
+   Without the monitor the unanswered PING still says so, later. */
+static void
+s_watch (zcc_t *self)
+{
+    static atomic_uint_fast64_t monitors; /* names are never reused in this process */
+    zcc_conn_t *conn = &self->conn;
+    char endpoint [80];
+    snprintf (endpoint, sizeof endpoint, "inproc://zcc-monitor-%d-%" PRIu64, (int) getpid (),
+              (uint64_t) atomic_fetch_add (&monitors, 1));
+    if (zmq_socket_monitor (zsock_resolve (conn->sock), endpoint, ZMQ_EVENT_DISCONNECTED) != 0)
+        return;
+    conn->monitor = zsock_new (ZMQ_PAIR);
+    if (conn->monitor && zsock_connect (conn->monitor, "%s", endpoint) == 0)
+        return;
+    zmq_socket_monitor (zsock_resolve (conn->sock), NULL, 0);
+    zsock_destroy (&conn->monitor);
+}
+
+/* The monitor's socket to poll, or NULL. */
+void *
+zcc_conn_monitor (const zcc_t *self)
+{
+    return self->conn.monitor ? zsock_resolve (self->conn.monitor) : NULL;
+}
+
+/* True when the monitor reported a disconnect since the last call (events drained). */
+bool
+zcc_conn_dropped (zcc_t *self)
+{
+    void *monitor = zcc_conn_monitor (self);
+    bool dropped = false;
+    zmq_msg_t msg;
+    zmq_msg_init (&msg);
+    while (monitor && zmq_msg_recv (&msg, monitor, ZMQ_DONTWAIT) >= 0) {
+        uint16_t event = 0; /* event: [u16 event, u32 value][endpoint] */
+        if (zmq_msg_size (&msg) >= sizeof event)
+            memcpy (&event, zmq_msg_data (&msg), sizeof event);
+        dropped |= event == ZMQ_EVENT_DISCONNECTED;
+        while (zmq_msg_more (&msg) && zmq_msg_recv (&msg, monitor, 0) >= 0)
+            ;
+    }
+    zmq_msg_close (&msg);
+    return dropped;
+}
+
 /* Replace the DEALER by a new one connected to addr. */
 static void
 s_connect (zcc_t *self, const char *addr)
 {
     zcc_conn_t *conn = &self->conn;
-    zsock_destroy (&conn->sock);
+    s_close (conn);
     conn->gen++;
     snprintf (conn->current, sizeof conn->current, "%s", addr);
     conn->sock = zsock_new (ZMQ_DEALER);
@@ -154,6 +215,14 @@ s_connect (zcc_t *self, const char *addr)
     }
     zsock_set_sndhwm (conn->sock, ZCC_SOCK_HWM);
     zsock_set_rcvhwm (conn->sock, ZCC_SOCK_HWM);
+    if (conn->heartbeat_ms) {
+        /* ZMTP heartbeats: libzmq drops a connection that answers none for 3 intervals,
+           and the TTL lets the server's libzmq drop ours when we fall silent as long */
+        zsock_set_heartbeat_ivl (conn->sock, (int) conn->heartbeat_ms);
+        zsock_set_heartbeat_timeout (conn->sock, (int) (3 * conn->heartbeat_ms));
+        zsock_set_heartbeat_ttl (conn->sock, (int) (3 * conn->heartbeat_ms));
+    }
+    s_watch (self);
     if (zsock_connect (conn->sock, "tcp://%s", addr) != 0)
         zsys_warning ("zcc: cannot connect to %s", addr);
     conn->ping_ms = 0;
@@ -174,6 +243,8 @@ zcc_conn_init (zcc_t *self, const zcc_options_t *options)
     if (s_parse_servers (conn, list) != 0)
         return -1;
     conn->rng = zcc_conn_random_id ();
+    conn->heartbeat_ms = options->heartbeat_ms;
+    conn->ping_idle_ms = options->ping_ms ? options->ping_ms : ZCC_PING_IDLE_MS;
     if (!options->insecure && !s_env_true ("ZCHAT_INSECURE")
         && (s_server_key (conn, options) != 0 || !(conn->cert = zcert_new ())))
         return -1;
@@ -185,7 +256,7 @@ zcc_conn_init (zcc_t *self, const zcc_options_t *options)
 void
 zcc_conn_destroy (zcc_t *self)
 {
-    zsock_destroy (&self->conn.sock);
+    s_close (&self->conn);
     zcert_destroy (&self->conn.cert);
 }
 
@@ -297,7 +368,7 @@ void
 zcc_conn_timers (zcc_t *self, int64_t now)
 {
     zcc_conn_t *conn = &self->conn;
-    if (conn->sock && now >= conn->last_send_ms + ZCC_PING_IDLE_MS) {
+    if (conn->sock && now >= conn->last_send_ms + conn->ping_idle_ms) {
         zc_frame_t f;
         zcc_session_ping (self, &f);
         zcc_conn_send_frame (self, &f);
@@ -316,8 +387,8 @@ zcc_conn_next_timer (const zcc_t *self, int64_t next)
     const zcc_conn_t *conn = &self->conn;
     if (zcc_fsm_moving (self) && conn->switch_ms < next)
         next = conn->switch_ms;
-    if (conn->sock && conn->last_send_ms + ZCC_PING_IDLE_MS < next)
-        next = conn->last_send_ms + ZCC_PING_IDLE_MS;
+    if (conn->sock && conn->last_send_ms + conn->ping_idle_ms < next)
+        next = conn->last_send_ms + conn->ping_idle_ms;
     if (zcc_fsm_bound (self) && conn->ping_ms && conn->ping_ms + self->reqs.timeout_ms < next)
         next = conn->ping_ms + self->reqs.timeout_ms;
     return next;

@@ -20,7 +20,7 @@
 #define ZCC_LIST_MAX_USERS  1000000
 #define ZCC_ACK_INTERVAL_MS 100
 #define ZCC_ACK_BATCH       64
-#define ZCC_PING_IDLE_MS    1000
+#define ZCC_PING_IDLE_MS    5000 /* default ping_ms */
 #define ZCC_BACKOFF_MIN_MS  50
 #define ZCC_BACKOFF_MAX_MS  1000
 #define ZCC_SOCK_HWM        4096
@@ -83,6 +83,7 @@ typedef struct {
     uint32_t server_idx;
     char current [ZCC_ADDR_MAX];
     zsock_t *sock;
+    zsock_t *monitor;              /* the DEALER's DISCONNECTED events; NULL if none */
     uint64_t gen;                  /* counts connections */
     zcert_t *cert;                 /* our CURVE key (ephemeral); NULL when insecure */
     char server_key [41];          /* the cluster's public key, Z85 */
@@ -94,7 +95,9 @@ typedef struct {
     uint32_t redirects; /* leader redirects since the last good reply */
     int64_t last_send_ms;
     int64_t last_recv_ms;
-    int64_t ping_ms; /* first PING sent since the last receive; 0 = none */
+    int64_t ping_ms;       /* first PING sent since the last receive; 0 = none */
+    uint32_t ping_idle_ms; /* PING after this long without sending */
+    uint32_t heartbeat_ms; /* ZeroMQ heartbeat interval (0 = none); dead after 3 missed */
     uint64_t rng;
 } zcc_conn_t;
 
@@ -157,6 +160,8 @@ bool zcc_fsm_sends_wait (const zcc_t *self);
 /* zcc_conn.c */
 int zcc_conn_init (zcc_t *self, const zcc_options_t *options);
 void zcc_conn_destroy (zcc_t *self);
+void *zcc_conn_monitor (const zcc_t *self);
+bool zcc_conn_dropped (zcc_t *self);
 uint64_t zcc_conn_random_id (void);
 int64_t zcc_conn_jitter (zcc_t *self, uint32_t ms);
 void zcc_conn_send_bytes (zcc_t *self, const uint8_t *buf, size_t len);

@@ -9,17 +9,22 @@
 #
 # Usage: scripts/chat-scale.sh [--receivers N] [--senders S] [--rate R] [--duration SECONDS]
 #          [--idle SECONDS] [--size BYTES] [--runs K] [--modes curve,insecure] [--bin DIR]
-#          [--json-dir DIR] [--default-pwhash]
+#          [--json-dir DIR] [--default-pwhash] [--bench-args "ARGS"] [--procs K]
 # Defaults: 2000 receivers, 200 senders at 1 msg/s each for 20 s, idle 10 s, 100-byte
 # messages, 1 run, CURVE only. Users are created with a cheaper Argon2id cost
 # (--pwhash-mem-kib 8192 --pwhash-ops 1: 2.7 ms a check instead of 11) so that 2000
 # creates and connects take seconds, not a minute; --default-pwhash keeps the default.
+# --bench-args: more zchat-bench flags, e.g. "--ping-ms 1000" (the idle PING of an
+# older client) to compare liveness settings. --procs K: split the clients over K
+# zchat-bench processes (a process's clients need 4 descriptors each and the hard
+# limit here is 20,000); each audits its own, this script reads the leader's CPU and
+# RSS over the window where all K are connected and idle, and they send together.
 # Env: ZCHAT_BIN (default ./build), SCALE_PORT (first of 9 ports, default 7701).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 bin=${ZCHAT_BIN:-$root/build}
 receivers=2000 senders=200 rate=1 duration=20 idle=10 size=100 runs=1 modes=curve
-json_dir="" pwhash=(--pwhash-mem-kib 8192 --pwhash-ops 1)
+json_dir="" pwhash=(--pwhash-mem-kib 8192 --pwhash-ops 1) bench_args=() procs=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --receivers) receivers=$2; shift 2 ;;
@@ -34,7 +39,9 @@ while [ $# -gt 0 ]; do
     --bin) bin=$2; shift 2 ;;
     --json-dir) json_dir=$2; shift 2 ;;
     --default-pwhash) pwhash=(); shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --bench-args) read -r -a bench_args <<<"$2"; shift 2 ;;
+    --procs) procs=$2; shift 2 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "chat-scale: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -49,14 +56,15 @@ pids=()
 stop() { local p
          for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
          for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done; pids=(); }
-trap 'stop; rm -rf "$dir"' EXIT
+trap 'stop; [ -n "${KEEP_SCALE_DIR:-}" ] || rm -rf "$dir"' EXIT
 trap 'exit 130' INT TERM
 "$bin/zchat-keys" init "$dir/keys" >/dev/null
 export ZCHAT_SERVER_KEY=$dir/keys/server.cert GLIBC_TUNABLES=glibc.malloc.hugetlb=1
 
 start() {   # start MODE RUN: a fresh cluster
-  local flags=(--keys "$dir/keys") i
+  local flags=(--keys "$dir/keys") i conns=$((receivers + senders + 100))
   [ "$1" = insecure ] && flags=(--insecure)
+  [ "$conns" -gt 10000 ] && flags+=(--max-connections "$conns")   # default 10000
   for i in 1 2 3; do
     "$bin/zchat-broker" --id "$i" --peers "$peers" --data "$dir/$2/d$i" "${flags[@]}" \
         "${pwhash[@]}" >>"$dir/$2-$i.log" 2>&1 &
@@ -83,15 +91,76 @@ wait_leader() {  # wait_leader MODE: prints the leader's pid within 30 s
   echo "chat-scale: no leader within 30 s (logs: $dir)" >&2; return 1
 }
 
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }     # utime + stime of PID
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+all_idle() {   # all_idle TAG: every bench of the run reports its sessions connected
+  local k
+  for k in $(seq 1 "$procs"); do grep -q 'sessions connected, idle' "$dir/$1-p$k.err" 2>/dev/null || return 1; done
+}
+
+# multi_run MODE TAG LEADER_PID: --procs K benches; prints the same fields as one run
+multi_run() {
+  local mode=$1 tag=$2 lp=$3 k bpids=() rss0 t0 t1 t2 rss1 hz deadline
+  local go=$dir/$tag.go insecure
+  insecure=$([ "$mode" = insecure ] && echo 1 || echo 0)
+  hz=$(getconf CLK_TCK); rss0=$(rss_kib "$lp")
+  for k in $(seq 1 "$procs"); do
+    ZCHAT_INSECURE=$insecure timeout $((900 + receivers / 10)) nice "$bin/zchat-bench" \
+        --servers "$peers" --senders $((senders / procs)) --receivers $((receivers / procs)) \
+        --rate-per-sender "$rate" --duration "$duration" --idle 600 --go-file "$go" \
+        --size "$size" --scenario "D-$mode-p$k" --json "${bench_args[@]}" \
+        >"$dir/$tag-p$k.json" 2>"$dir/$tag-p$k.err" &
+    bpids+=($!)
+  done
+  deadline=$((SECONDS + 600))
+  until all_idle "$tag"; do
+    [ $SECONDS -lt $deadline ] || { echo "chat-scale: $tag: not all connected in 600 s" >&2; break; }
+    sleep 0.5
+  done
+  t0=$(ticks "$lp"); sleep "$idle"; t1=$(ticks "$lp"); rss1=$(rss_kib "$lp")
+  touch "$go"; sleep "$duration"; t2=$(ticks "$lp")
+  for k in "${bpids[@]}"; do wait "$k" || echo "chat-scale: $tag: a zchat-bench failed" >&2; done
+  python3 - "$dir/$tag" "$procs" "$receivers" "$idle" "$duration" "$hz" "$t0" "$t1" "$t2" "$rss0" "$rss1" <<'PY'
+import json, statistics as st, sys
+base, procs, R, idle, dur, hz, t0, t1, t2, rss0, rss1 = sys.argv[1:]
+ds = []
+for k in range(1, int(procs) + 1):
+    try:
+        ds.append(json.load(open("%s-p%d.json" % (base, k))))
+    except ValueError:
+        print("failed"); sys.exit(0)
+bad = {}
+for d in ds:
+    for key in ("lost", "duplicated", "reordered", "phantom", "errors"):
+        if d[key]:
+            bad[key] = bad.get(key, 0) + d[key]
+lat = [d["delivery_latency_us"] for d in ds]
+idle_cpu = (float(t1) - float(t0)) / float(hz) / float(idle) * 100
+run_cpu = (float(t2) - float(t1)) / float(hz) / float(dur) * 100
+# p50: the median of the processes' medians; p99: the worst process's
+print("%.3f %.3f %.2f %.1f %.2f %d %d%s" % (st.median(l["p50"] for l in lat) / 1000,
+      max(l["p99"] for l in lat) / 1000, idle_cpu, (float(rss1) - float(rss0)) / float(R),
+      run_cpu, sum(d["delivered"] for d in ds), sum(d["acked"] for d in ds),
+      (" AUDIT " + json.dumps(bad)) if bad else ""))
+PY
+}
+
 declare -A out
 for r in $(seq 1 "$runs"); do
   for mode in ${modes//,/ }; do
     start "$mode" "r$r-$mode"
     lp=$(wait_leader "$mode")
+    if [ "$procs" -gt 1 ]; then
+      out[$mode-$r]=$(multi_run "$mode" "r$r-$mode" "$lp")
+      stop
+      [ -n "$json_dir" ] && cp "$dir"/r$r-$mode-p*.json "$json_dir/"
+      echo "run $r $mode ($procs processes): delivery p50 p99 ms, idle leader CPU %, leader KiB/session, run CPU %, delivered, acked: ${out[$mode-$r]}"
+      continue
+    fi
     json=$dir/r$r-$mode.json
     cmd=(nice "$bin/zchat-bench" --servers "$peers" --senders "$senders" --receivers "$receivers"
          --rate-per-sender "$rate" --duration "$duration" --idle "$idle" --size "$size"
-         --watch-pids "$lp" --scenario "D-$mode" --json)
+         --watch-pids "$lp" --scenario "D-$mode" --json "${bench_args[@]}")
     echo "\$ ${cmd[*]}" >&2
     ZCHAT_INSECURE=$([ "$mode" = insecure ] && echo 1 || echo 0) \
       timeout $((600 + receivers / 10)) "${cmd[@]}" >"$json" 2>"$dir/r$r-$mode.err" \

@@ -38,7 +38,7 @@ PORT=$(pick_ports)
 SERVERS=127.0.0.1:$PORT
 export ZCHAT_SERVERS=$SERVERS
 cd "$WORK"
-start_single "$PORT" --max-connections "$MAX_CONN"
+start_single "$PORT" --max-connections "$MAX_CONN" --session-timeout 5000   # expiry is timed below
 BPID=${BROKER_PID[1]}
 HS=("$HOSTILE" --server "$SERVERS")   # not a function: "$!" must be the process itself
 H() { "${HS[@]}" "$@"; }

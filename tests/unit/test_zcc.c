@@ -10,6 +10,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <czmq.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include "zcc.h"
 
 #define WAIT_MS 5000
@@ -272,12 +274,18 @@ wait_events (zcc_t *client, int n)
     assert_int_equal (s_n_tev, n);
 }
 
+/* Liveness intervals for the next client_new (0 = the library's defaults). */
+static uint32_t s_ping_ms, s_heartbeat_ms;
+
 static zcc_t *
 client_new (const char *servers, uint32_t timeout_ms, uint32_t deadline_ms, uint32_t max_inflight)
 {
     zcc_options_t options;
     zcc_options_defaults (&options);
     options.servers = servers;
+    options.ping_ms = s_ping_ms;
+    options.heartbeat_ms = s_heartbeat_ms;
+    s_ping_ms = s_heartbeat_ms = 0;
     options.insecure = true; /* the fake servers here speak plain ZeroMQ */
     if (timeout_ms)
         options.request_timeout_ms = timeout_ms;
@@ -665,6 +673,8 @@ held_sends_go_out_when_the_session_closes (void **state)
     rig_stop (&rig);
 }
 
+/* A server whose loop is stuck still answers ZeroMQ's heartbeats (libzmq does, in
+   its own thread): the unanswered PING is what says so. */
 static void
 silent_server_of_a_session_is_left (void **state)
 {
@@ -672,6 +682,7 @@ silent_server_of_a_session_is_left (void **state)
     /* a reply timeout as long as the ping interval: later pings must not postpone
        the verdict on the first unanswered one */
     rig_t rig;
+    s_ping_ms = 1000;
     zcc_t *client = rig_start (&rig, 2, 1000, 0, 0);
     fake_t *a = &rig.a, *b = &rig.b;
     fake_msg_t session, ping, reconnect;
@@ -683,6 +694,111 @@ silent_server_of_a_session_is_left (void **state)
     assert_int_equal (reconnect.f.mseq, 1);
     assert_string_equal (zcc_current_server (client), b->addr);
     rig_stop (&rig);
+}
+
+/* A server that closes the connection (it died or restarted) is left at once: with
+   pings and heartbeats a minute apart, only the disconnect can explain the move. */
+static void
+session_moves_when_its_server_disconnects (void **state)
+{
+    (void) state;
+    rig_t rig;
+    s_ping_ms = s_heartbeat_ms = 60000;
+    zcc_t *client = rig_start (&rig, 2, 0, 0, 0);
+    fake_msg_t session, reconnect;
+    connect_bob (&rig.a, client, &session);
+    show_bob (&rig.a, client, &session, 1);
+    fake_stop (&rig.a);
+    fake_expect (&rig.b, client, ZC_CMD_CONNECT, &reconnect);
+    assert_int_equal (reconnect.f.mseq, 1);
+    assert_string_equal (zcc_current_server (client), rig.b.addr);
+    rig_stop (&rig);
+}
+
+/* A TCP relay in front of a fake server that can freeze: it then forwards nothing
+   and closes nothing, as a paused or cut-off server looks from the client. */
+static void
+relay_actor (zsock_t *pipe, void *args)
+{
+    const char *target_port = (const char *) args;
+    int listener = socket (AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in addr = { .sin_family = AF_INET, .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+    socklen_t len = sizeof addr;
+    assert_int_equal (bind (listener, (struct sockaddr *) &addr, sizeof addr), 0);
+    assert_int_equal (listen (listener, 4), 0);
+    assert_int_equal (getsockname (listener, (struct sockaddr *) &addr, &len), 0);
+    zsock_signal (pipe, 0);
+    zstr_sendf (pipe, "%d", ntohs (addr.sin_port));
+    int client = -1, server = -1;
+    bool frozen = false, done = false;
+    while (!done) {
+        zmq_pollitem_t items [] = { { zsock_resolve (pipe), 0, ZMQ_POLLIN, 0 },
+                                    { NULL, client < 0 ? listener : client, ZMQ_POLLIN, 0 },
+                                    { NULL, server, ZMQ_POLLIN, 0 } };
+        int n = frozen ? 1 : server < 0 ? 2 : 3;
+        if (zmq_poll (items, n, -1) < 0)
+            break;
+        if (items [0].revents & ZMQ_POLLIN) {
+            char *command = zstr_recv (pipe);
+            done = !command || streq (command, "$TERM");
+            frozen |= command && streq (command, "FREEZE");
+            zstr_free (&command);
+            continue;
+        }
+        if (client < 0 && (items [1].revents & ZMQ_POLLIN)) {
+            client = accept (listener, NULL, NULL);
+            struct sockaddr_in to = { .sin_family = AF_INET,
+                                      .sin_port = htons ((uint16_t) atoi (target_port)),
+                                      .sin_addr.s_addr = htonl (INADDR_LOOPBACK) };
+            server = socket (AF_INET, SOCK_STREAM, 0);
+            assert_int_equal (connect (server, (struct sockaddr *) &to, sizeof to), 0);
+            continue;
+        }
+        for (int i = 1; i < n; i++) {
+            if (!(items [i].revents & (ZMQ_POLLIN | ZMQ_POLLERR)))
+                continue;
+            char buf [4096];
+            ssize_t got = read (items [i].fd, buf, sizeof buf);
+            if (got <= 0 || write (i == 1 ? server : client, buf, (size_t) got) != got)
+                done = true;
+        }
+    }
+    if (client >= 0)
+        close (client);
+    if (server >= 0)
+        close (server);
+    close (listener);
+}
+
+/* A server that goes silent without closing anything (paused, or cut off) is left once
+   ZeroMQ's heartbeats go unanswered: the PING interval is a minute, so only the
+   heartbeat (100 ms, dead after 300 ms) can explain the move. */
+static void
+session_moves_when_its_server_stops_answering_heartbeats (void **state)
+{
+    (void) state;
+    fake_t a, b;
+    fake_start (&a);
+    fake_start (&b);
+    zactor_t *relay = zactor_new (relay_actor, strchr (a.addr, ':') + 1);
+    char *port = zstr_recv (relay);
+    char servers [160];
+    snprintf (servers, sizeof servers, "127.0.0.1:%s,%s", port, b.addr);
+    zstr_free (&port);
+    s_ping_ms = 60000;
+    s_heartbeat_ms = 100;
+    zcc_t *client = client_new (servers, 0, 0, 0);
+    fake_msg_t session, reconnect;
+    connect_bob (&a, client, &session);
+    show_bob (&a, client, &session, 1);
+    zstr_send (relay, "FREEZE");
+    fake_expect (&b, client, ZC_CMD_CONNECT, &reconnect);
+    assert_int_equal (reconnect.f.mseq, 1);
+    assert_string_equal (zcc_current_server (client), b.addr);
+    zcc_destroy (&client);
+    zactor_destroy (&relay);
+    fake_stop (&a);
+    fake_stop (&b);
 }
 
 /* The server says, unasked, that our session is gone (re PING/ACK/CONNECT, seq 0). */
@@ -709,6 +825,7 @@ lost_session_is_resumed_here_or_at_the_leader (void **state)
 {
     (void) state;
     rig_t rig;
+    s_ping_ms = 500; /* the PING is what learns it */
     zcc_t *client = rig_start (&rig, 2, 0, 0, 0);
     fake_t *a = &rig.a, *b = &rig.b;
     fake_msg_t session, ping, again, moved;
@@ -937,6 +1054,8 @@ main (void)
         cmocka_unit_test (acked_message_pushed_again_is_acked_again),
         cmocka_unit_test (failover_reconnects_with_highest_shown),
         cmocka_unit_test (silent_server_of_a_session_is_left),
+        cmocka_unit_test (session_moves_when_its_server_disconnects),
+        cmocka_unit_test (session_moves_when_its_server_stops_answering_heartbeats),
         cmocka_unit_test (lost_session_is_resumed_here_or_at_the_leader),
         cmocka_unit_test (reconnect_to_deleted_user_reports_closed),
         cmocka_unit_test (multi_frame_list_is_assembled),
