@@ -338,9 +338,10 @@ main (int argc, char **argv)
     int rc = 2;
     uint32_t clients = bench->cfg.senders + bench->cfg.receivers;
     /* CZMQ's default of 1024 sockets would stop a chat-scale run at its 342nd client:
-       each has its DEALER and the two PAIRs of its disconnect monitor (zcc.h), twice
-       while a failover's new ones open before libzmq's reaper has closed the old */
-    zsys_set_max_sockets (clients * ZCC_SOCKETS * 2 + 64);
+       each has its DEALER and the two PAIRs of its disconnect monitor (zcc.h), and
+       more while failovers open new ones before libzmq's reaper has closed the old
+       (CZMQ asserts when a socket cannot be made) */
+    zsys_set_max_sockets (clients * ZCC_SOCKETS * 4 + 64);
     if (bench_raise_fd_limit (clients) != 0)
         ;
     else if (s_alloc (bench) != 0)

@@ -363,6 +363,17 @@ zcc_conn_switch (zcc_t *self)
     s_connect (self, addr);
 }
 
+/* How long a PING may go unanswered. Not just the request timeout: a dead server's
+   connection usually drops (zcc_conn_dropped), and a leader busy for a second (a
+   burst of thousands of logins) must not send every idle session elsewhere at once,
+   each leaving a connection behind and adding a handshake to the burst. */
+static int64_t
+s_ping_patience (const zcc_t *self)
+{
+    return self->reqs.timeout_ms > ZCC_PING_PATIENCE_MS ? self->reqs.timeout_ms
+                                                        : ZCC_PING_PATIENCE_MS;
+}
+
 /* The idle ping and the verdict on an unanswered one. */
 void
 zcc_conn_timers (zcc_t *self, int64_t now)
@@ -376,7 +387,7 @@ zcc_conn_timers (zcc_t *self, int64_t now)
             conn->ping_ms = now; /* the oldest unanswered ping */
     }
     /* A bound session hears nothing when its server died: an unanswered ping says so. */
-    if (zcc_fsm_bound (self) && conn->ping_ms && now >= conn->ping_ms + self->reqs.timeout_ms
+    if (zcc_fsm_bound (self) && conn->ping_ms && now >= conn->ping_ms + s_ping_patience (self)
         && conn->last_recv_ms < conn->ping_ms)
         zcc_fsm_execute (self, ZCC_IN_SILENCE);
 }
@@ -389,7 +400,7 @@ zcc_conn_next_timer (const zcc_t *self, int64_t next)
         next = conn->switch_ms;
     if (conn->sock && conn->last_send_ms + conn->ping_idle_ms < next)
         next = conn->last_send_ms + conn->ping_idle_ms;
-    if (zcc_fsm_bound (self) && conn->ping_ms && conn->ping_ms + self->reqs.timeout_ms < next)
-        next = conn->ping_ms + self->reqs.timeout_ms;
+    if (zcc_fsm_bound (self) && conn->ping_ms && conn->ping_ms + s_ping_patience (self) < next)
+        next = conn->ping_ms + s_ping_patience (self);
     return next;
 }

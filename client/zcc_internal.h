@@ -15,18 +15,19 @@
 #include <czmq.h>
 #include "zcc.h"
 
-#define ZCC_MAX_SERVERS     16
-#define ZCC_ADDR_MAX        256
-#define ZCC_LIST_MAX_USERS  1000000
-#define ZCC_ACK_INTERVAL_MS 100
-#define ZCC_ACK_BATCH       64
-#define ZCC_PING_IDLE_MS    5000 /* default ping_ms */
-#define ZCC_BACKOFF_MIN_MS  50
-#define ZCC_BACKOFF_MAX_MS  1000
-#define ZCC_SOCK_HWM        4096
-#define ZCC_RECV_STREAK     64
-#define ZCC_FIFO_MSGS       256 /* pushed messages zcc_call may hold back */
-#define ZCC_FIFO_OTHER      8   /* CLOSED events zcc_call may hold back */
+#define ZCC_MAX_SERVERS      16
+#define ZCC_ADDR_MAX         256
+#define ZCC_LIST_MAX_USERS   1000000
+#define ZCC_ACK_INTERVAL_MS  100
+#define ZCC_ACK_BATCH        64
+#define ZCC_PING_IDLE_MS     5000 /* default ping_ms */
+#define ZCC_PING_PATIENCE_MS 3000 /* an unanswered PING is a dead server after this */
+#define ZCC_BACKOFF_MIN_MS   50
+#define ZCC_BACKOFF_MAX_MS   1000
+#define ZCC_SOCK_HWM         4096
+#define ZCC_RECV_STREAK      64
+#define ZCC_FIFO_MSGS        256 /* pushed messages zcc_call may hold back */
+#define ZCC_FIFO_OTHER       8   /* CLOSED events zcc_call may hold back */
 
 /* The lifecycle (zcc_fsm.c). "Moving": a server switch is due at conn.switch_ms and no
    request goes out until it happens. */
