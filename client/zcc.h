@@ -41,8 +41,8 @@ typedef struct {
     bool insecure; /* plain ZeroMQ (servers run --insecure); also $ZCHAT_INSECURE=1 */
     /* Liveness (PROTOCOL.md 7.5). A dropped connection (the server died or restarted)
        is left at once. A PING frame after ping_ms without sending (default 5000) keeps
-       the session alive on the server; unanswered for request_timeout_ms, we fail
-       over. heartbeat_ms > 0 adds ZeroMQ's own heartbeats: 3 unanswered and libzmq
+       the session alive on the server; unanswered for 3 s (or request_timeout_ms if
+       longer), we fail over. heartbeat_ms > 0 adds ZeroMQ's own heartbeats: 3 unanswered and libzmq
        drops the connection, so a paused or cut-off server is left sooner than the
        PING finds out; off by default, as they cost a server about what PINGs at the
        same interval do (README, scenario D). */

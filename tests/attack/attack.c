@@ -33,7 +33,7 @@
     socket monitor), received=N. Exit 0 when the attack could be run (the verdict is
     the caller's), 1 when it could not, 2 on bad usage. */
 #include <czmq.h>
-#include <sys/random.h>
+#include <sodium.h>
 #include "command.h"
 #include "frame.h"
 #include "peer_aux.h"
@@ -52,20 +52,12 @@ s_now_ms (void)
     return (uint64_t) zclock_mono ();
 }
 
-static void
-s_random (void *buf, size_t len)
-{
-    if (getrandom (buf, len, 0) != (ssize_t) len)
-        for (size_t i = 0; i < len; i++)
-            ((uint8_t *) buf) [i] = (uint8_t) randof (256);
-}
-
 static uint64_t
 s_random_cid (void)
 {
     uint64_t cid = 0;
     while (cid == 0)
-        s_random (&cid, sizeof cid);
+        randombytes_buf (&cid, sizeof cid);
     return cid;
 }
 
@@ -158,7 +150,7 @@ s_client (void)
     zsock_set_linger (sock, 0);
     zsock_set_maxmsgsize (sock, ZC_FRAME_MAX);
     uint8_t id [16];
-    s_random (id, sizeof id);
+    randombytes_buf (id, sizeof id);
     id [0] |= 1; /* libzmq reserves a leading 0 */
     zmq_setsockopt (zsock_resolve (sock), ZMQ_ROUTING_ID, id, sizeof id);
     zcert_apply (s_client_cert, sock);
@@ -600,7 +592,7 @@ s_forge (const char *name, uint32_t to, uint32_t from)
         msg.n_entries = entries ? 1 : 0;
     }
     else if (streq (name, "chunk")) {
-        s_random (junk, sizeof junk);
+        randombytes_buf (junk, sizeof junk);
         zc_snapshot_chunk_t chunk = {
             from, ATTACK_HUGE_TERM, ATTACK_HUGE_TERM, ATTACK_HUGE_TERM, sizeof junk, 0,
             junk, sizeof junk
@@ -785,6 +777,8 @@ main (int argc, char **argv)
     zsys_set_logstream (stderr);
     zsys_handler_set (NULL);
     srandom ((unsigned) (getpid () ^ zclock_time ()));
+    if (sodium_init () < 0)
+        return 2; /* the ids and cids come from it */
     int a = 1;
     for (; a + 1 < argc && strncmp (argv [a], "--", 2) == 0; a += 2) {
         if (streq (argv [a], "--server"))

@@ -18,7 +18,7 @@
     reference codec (schema/frame.h) are used so that nothing in the client library
     smooths over what the broker does. */
 #include <czmq.h>
-#include <sys/random.h>
+#include <sodium.h>
 #include <sys/resource.h>
 #include "frame.h"
 
@@ -43,23 +43,15 @@ s_now_ms (void)
     return (uint64_t) zclock_mono ();
 }
 
-/* From the kernel, not random(): CZMQ seeds random() with the time in seconds, so the
-   hostile processes a test starts within one second would draw the same routing ids
-   (libzmq refuses a second connection with an id in use: that client is never answered)
-   and the same cids. */
-static void
-s_random (void *buf, size_t len)
-{
-    while (getrandom (buf, len, 0) != (ssize_t) len)
-        ;
-}
-
+/* Ids from libsodium, not random(): CZMQ seeds random() with the time in seconds, so
+   hostile processes a test starts within one second drew the same routing ids (libzmq
+   refuses a second connection with an id in use: that client was never answered). */
 static uint64_t
 s_random_cid (void)
 {
     uint64_t cid = 0;
     while (cid == 0)
-        s_random (&cid, sizeof cid);
+        randombytes_buf (&cid, sizeof cid);
     return cid;
 }
 
@@ -84,7 +76,7 @@ s_secure (zsock_t *sock)
     zcert_apply (s_cert, sock);
     zsock_set_curve_serverkey (sock, s_server_key);
     uint8_t id [16];
-    s_random (id, sizeof id);
+    randombytes_buf (id, sizeof id);
     id [0] |= 1; /* libzmq reserves a leading 0 */
     zmq_setsockopt (zsock_resolve (sock), ZMQ_ROUTING_ID, id, sizeof id);
 }
@@ -624,6 +616,8 @@ main (int argc, char **argv)
     zsys_set_logstream (stderr);
     zsys_handler_set (NULL);
     srandom ((unsigned) (getpid () ^ zclock_time ()));
+    if (sodium_init () < 0)
+        return 2; /* the ids and cids come from it */
     signal (SIGINT, s_on_signal);
     signal (SIGTERM, s_on_signal);
     s_raise_limits ();

@@ -696,6 +696,27 @@ silent_server_of_a_session_is_left (void **state)
     rig_stop (&rig);
 }
 
+/* A leader busy for a second (a burst of logins) keeps its idle sessions: an
+   unanswered PING sends the session elsewhere only after 3 s, not after the 1 s
+   request timeout, so that thousands of sessions do not all fail over at once. */
+static void
+busy_server_keeps_its_sessions_for_three_seconds (void **state)
+{
+    (void) state;
+    rig_t rig;
+    s_ping_ms = 500;
+    zcc_t *client = rig_start (&rig, 2, 1000, 0, 0);
+    fake_msg_t session, ping, reconnect;
+    connect_bob (&rig.a, client, &session);
+    show_bob (&rig.a, client, &session, 1);
+    fake_expect (&rig.a, client, ZC_CMD_PING, &ping); /* and never answered */
+    assert_false (fake_receives_within (&rig.b, client, ZC_CMD_CONNECT, 1500));
+    assert_string_equal (zcc_current_server (client), rig.a.addr);
+    fake_expect (&rig.b, client, ZC_CMD_CONNECT, &reconnect);
+    assert_int_equal (reconnect.f.mseq, 1);
+    rig_stop (&rig);
+}
+
 /* A server that closes the connection (it died or restarted) is left at once: with
    pings and heartbeats a minute apart, only the disconnect can explain the move. */
 static void
@@ -1054,6 +1075,7 @@ main (void)
         cmocka_unit_test (acked_message_pushed_again_is_acked_again),
         cmocka_unit_test (failover_reconnects_with_highest_shown),
         cmocka_unit_test (silent_server_of_a_session_is_left),
+        cmocka_unit_test (busy_server_keeps_its_sessions_for_three_seconds),
         cmocka_unit_test (session_moves_when_its_server_disconnects),
         cmocka_unit_test (session_moves_when_its_server_stops_answering_heartbeats),
         cmocka_unit_test (lost_session_is_resumed_here_or_at_the_leader),
